@@ -1,0 +1,1 @@
+"""kommodore: the Kommo API v4 for leads, self-hosted."""

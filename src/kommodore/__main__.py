@@ -1,0 +1,3 @@
+from kommodore.cli import main
+
+main()

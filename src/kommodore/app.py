@@ -1,0 +1,113 @@
+"""``create_app(settings)``: the ASGI application with its routes, middleware and lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from kommodore.auth.keys import load_signing_key
+from kommodore.auth.service import PaymentRequired, Unauthorized
+from kommodore.auth.tokens import TokenVerifier
+from kommodore.context import AppContext
+from kommodore.db import open_database
+from kommodore.db.database import Database
+from kommodore.http import problems
+from kommodore.http.hal import HAL_JSON
+from kommodore.http.metrics import metrics
+from kommodore.http.middleware import EdgeMiddleware
+from kommodore.leads import endpoints as leads
+from kommodore.settings import Settings
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness and readiness: answers only when the database answers."""
+    ctx: AppContext = request.app.state.ctx
+    from kommodore.db.database import sql
+
+    async with ctx.db.connection() as conn:
+        await conn.fetch_one(sql("SELECT 1"))
+    return JSONResponse({"healthy": True, "database": ctx.db.dialect})
+
+
+async def _unauthorized(request: Request, exc: Exception) -> Response:
+    return problems.unauthorized()
+
+
+async def _payment_required(request: Request, exc: Exception) -> Response:
+    return problems.payment_required()
+
+
+async def _problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, problems.Problem)
+    return problems.from_problem(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return problems.not_found()
+    if exc.status_code == 405:
+        return problems.method_not_allowed()
+    return problems.problem_response(exc.status_code, exc.detail)
+
+
+def _ceiling_route(settings: Settings) -> list[Route]:
+    """The benchmark's reference: the same stack answering fixed bytes with no lookup."""
+    if not settings.bench_ceiling:
+        return []
+    body = (settings.data_dir / "bench-ceiling.json").read_bytes()
+
+    async def ceiling(request: Request) -> Response:
+        return Response(body, media_type=HAL_JSON)
+
+    return [Route("/__bench/ceiling", ceiling)]
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
+    """Build the app; ``database`` lets tests share one already open."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = database or await open_database(settings.resolved_database_url)
+        key = load_signing_key(settings.jwt_private_key, settings.data_dir)
+        app.state.ctx = AppContext(settings, db, key, TokenVerifier(key))
+        try:
+            yield
+        finally:
+            if database is None:
+                await db.close()
+
+    routes = [
+        Route("/api/v4/leads/{lead_id:int}", leads.get_lead, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        *_ceiling_route(settings),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(EdgeMiddleware, access_log=settings.access_log)],
+        exception_handlers={
+            Unauthorized: _unauthorized,
+            PaymentRequired: _payment_required,
+            problems.Problem: _problem,
+            HTTPException: _http_error,
+        },
+        lifespan=lifespan,
+    )
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` and Granian workers: settings from the environment."""
+    from kommodore.logging import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return create_app(settings)

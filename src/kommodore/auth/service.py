@@ -1,0 +1,106 @@
+"""Authentication: from a bearer token and a Host to an account and the user acting in it.
+
+Every failure is the same 401 (spec §8.5): a caller learns nothing about which check failed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from kommodore.accounts import store as accounts
+from kommodore.accounts.store import AccountRef
+from kommodore.auth import store
+from kommodore.auth.rights import Actor, parse_lead_rights
+from kommodore.auth.store import UserRecord
+from kommodore.auth.tokens import Claims, InvalidToken, TokenVerifier
+from kommodore.db.database import Connection
+
+MAX_ID = 2**63 - 1
+
+
+class Unauthorized(Exception):
+    """Answered as Kommo's 401 problem."""
+
+
+class PaymentRequired(Exception):
+    """The account's subscription has ended: Kommo's 402."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    account: AccountRef
+    actor: Actor
+    token_user_id: int
+    claims: Claims
+
+
+def actor_of(user: UserRecord) -> Actor:
+    return Actor(
+        user_id=user.id,
+        group_id=user.group_id,
+        is_admin=user.is_admin,
+        lead_rights=parse_lead_rights(user.rights_json),
+    )
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthorized("no Authorization header")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("not a bearer token")
+    return token.strip()
+
+
+async def authenticate(
+    conn: Connection,
+    verifier: TokenVerifier,
+    *,
+    authorization: str | None,
+    host_subdomain: str | None,
+    context_user_id: str | None,
+    now: float | None = None,
+) -> Principal:
+    """Resolve the request's account and actor, or raise :class:`Unauthorized`.
+
+    The account is the Host's subdomain when the Host names one, else the token's; a token of
+    another account is refused either way.
+    """
+    current = time.time() if now is None else now
+    try:
+        claims = verifier.verify(bearer_token(authorization), current)
+    except InvalidToken as exc:
+        raise Unauthorized(str(exc)) from exc
+
+    if host_subdomain is not None:
+        account = await accounts.find_by_subdomain(conn, host_subdomain)
+        if account is None or account.id != claims.account_id:
+            raise Unauthorized("token and Host name different accounts")
+    else:
+        account = await accounts.find_by_id(conn, claims.account_id)
+        if account is None:
+            raise Unauthorized("unknown account")
+
+    record = await store.find_token(conn, account.id, claims.jti)
+    if record is None or record.revoked_at is not None or record.user_id != claims.user_id:
+        raise Unauthorized("token unknown or revoked")
+
+    acting = record.user
+    if context_user_id is not None and record.user.is_admin:
+        acting = await _context_user(conn, account.id, context_user_id)
+
+    if account.paid_till is not None and account.paid_till < current:
+        raise PaymentRequired()
+    return Principal(account, actor_of(acting), record.user_id, claims)
+
+
+async def _context_user(conn: Connection, account_id: int, header: str) -> UserRecord:
+    """``X-Context-User-ID`` of an admin's token: that user must exist, be active and not free."""
+    value = header.strip()
+    if not value.isdigit() or int(value) > MAX_ID:
+        raise Unauthorized("bad X-Context-User-ID")
+    user = await store.find_user(conn, account_id, int(value))
+    if user is None or user.is_free or not user.is_active:
+        raise Unauthorized("X-Context-User-ID is not a usable user")
+    return user

@@ -1,0 +1,1 @@
+"""Custom field definitions and the shapes their values take on the wire."""

@@ -1,0 +1,72 @@
+"""Synchronous bulk writes for the demo, the benchmark dataset and test fixtures.
+
+Bulk loads skip the async stores on purpose: SQLite takes rows fastest through one
+``executemany`` per table, PostgreSQL through ``COPY``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from kommodore.db import sqlalchemy_url
+
+
+@contextmanager
+def bulk_connection(database_url: str) -> Iterator[sa.Connection]:
+    """One transaction over a fresh engine; committed when the block ends without error."""
+    engine = sa.create_engine(sqlalchemy_url(database_url), poolclass=sa.pool.NullPool)
+    if engine.dialect.name == "sqlite":
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _: Any) -> None:
+            dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            dbapi_conn.execute("PRAGMA busy_timeout=10000")
+            dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def insert_rows(
+    conn: sa.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Insert positional rows: ``executemany`` on SQLite, ``COPY`` on PostgreSQL."""
+    cols = ", ".join(columns)
+    raw: Any = conn.connection.dbapi_connection
+    if conn.dialect.name == "postgresql":
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join("?" * len(columns))
+        cur = raw.cursor()
+        cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+        cur.close()
+
+
+def allocate_ids(conn: sa.Connection, entity: str, count: int) -> Sequence[int]:
+    """Reserve ``count`` ids from the entity's global sequence (not always contiguous on
+    PostgreSQL, where other writers may draw from the same sequence meanwhile)."""
+    if count <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(
+            sa.text(f"SELECT nextval('{entity}_id_seq') FROM generate_series(1, :n)"),
+            {"n": count},
+        )
+        return [r[0] for r in rows]
+    start = conn.execute(
+        sa.text(
+            "UPDATE id_sequences SET next_value = next_value + :n WHERE name = :e "
+            "RETURNING next_value - :n"
+        ),
+        {"n": count, "e": entity},
+    ).scalar_one()
+    return range(start, start + count)

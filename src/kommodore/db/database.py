@@ -1,0 +1,70 @@
+"""One async interface over the two databases the server runs on.
+
+Stores hold SQL text written once in PostgreSQL's ``$n`` style; :class:`Query` derives the
+SQLite text (``?n``, which SQLite supports natively) so most statements exist in one place, and
+a store can still give a dialect its own text where the two differ.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+Dialect = Literal["sqlite", "postgresql"]
+
+_PG_PARAM = re.compile(r"\$(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A statement with its text for each dialect, prepared once at import time."""
+
+    postgresql: str
+    sqlite: str
+
+    def text(self, dialect: Dialect) -> str:
+        return self.sqlite if dialect == "sqlite" else self.postgresql
+
+
+def sql(postgresql: str, sqlite: str | None = None) -> Query:
+    """Build a :class:`Query`; the SQLite text defaults to the PostgreSQL one with ``?n`` params."""
+    return Query(postgresql, sqlite if sqlite is not None else _PG_PARAM.sub(r"?\1", postgresql))
+
+
+Row = Mapping[str, Any]
+"""sqlite3.Row and asyncpg.Record both read by column name and by position."""
+
+
+class Connection(Protocol):
+    """A connection held for the length of one request (design.md: not one per query)."""
+
+    dialect: Dialect
+
+    async def fetch_one(self, query: Query, *args: Any) -> Any | None: ...
+
+    async def fetch_all(self, query: Query, *args: Any) -> Sequence[Any]: ...
+
+    async def execute(self, query: Query, *args: Any) -> None: ...
+
+
+class Database(Protocol):
+    """A pool of connections; ``connection()`` lends one for a request."""
+
+    dialect: Dialect
+    url: str
+
+    def connection(self) -> AbstractAsyncContextManager[Connection]: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
+
+    async def close(self) -> None: ...
+
+
+def int_array(dialect: Dialect, values: Sequence[int]) -> Any:
+    """Pass a list of ids as one parameter: a bigint[] on PostgreSQL, JSON text on SQLite."""
+    if dialect == "sqlite":
+        return "[" + ",".join(str(int(v)) for v in values) + "]"
+    return list(values)

@@ -1,0 +1,451 @@
+"""The relational schema: one SQLAlchemy Core ``MetaData`` shared by Alembic, the demo and tests.
+
+Every tenant table leads its primary key and every foreign key with ``account_id`` so that the
+schema can be distributed by account on Citus (``create_distributed_table``) without a rewrite.
+``accounts`` and ``id_sequences`` are the only tables without that column: on Citus they are
+reference tables, and no reference table points at a tenant table.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+#: Tables that carry no ``account_id``: reference tables on Citus.
+REFERENCE_TABLES = frozenset({"accounts", "id_sequences"})
+
+# Entities whose ids come from a global sequence, like Kommo's ids.
+SEQUENCED_ENTITIES = (
+    "users",
+    "user_groups",
+    "roles",
+    "pipelines",
+    "statuses",
+    "status_descriptions",
+    "loss_reasons",
+    "sources",
+    "tags",
+    "contacts",
+    "companies",
+    "catalogs",
+    "catalog_elements",
+    "custom_fields",
+    "custom_field_enums",
+    "leads",
+)
+
+BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+"""64-bit ids; SQLite's INTEGER is already 64-bit and keeps rowid semantics."""
+
+
+def _pk(*cols: str) -> sa.PrimaryKeyConstraint:
+    return sa.PrimaryKeyConstraint("account_id", *cols)
+
+
+def _fk(
+    cols: list[str], table: str, ref_cols: list[str], ondelete: str | None = None
+) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        ["account_id", *cols],
+        [f"{table}.account_id", *(f"{table}.{c}" for c in ref_cols)],
+        ondelete=ondelete,
+    )
+
+
+def _timestamps() -> list[sa.Column[int]]:
+    return [
+        sa.Column("created_at", BigInt, nullable=False),
+        sa.Column("updated_at", BigInt, nullable=False),
+    ]
+
+
+id_sequences = sa.Table(
+    "id_sequences",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("next_value", BigInt, nullable=False),
+    comment="Global id counters on SQLite; PostgreSQL uses real sequences named <entity>_id_seq.",
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", BigInt, primary_key=True, autoincrement=False),
+    sa.Column("subdomain", sa.String(63), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("currency_symbol", sa.String(8), nullable=False),
+    sa.Column("customers_mode", sa.String(16), nullable=False),
+    sa.Column("is_unsorted_on", sa.Boolean, nullable=False),
+    sa.Column("is_loss_reason_enabled", sa.Boolean, nullable=False),
+    sa.Column("is_helpbot_enabled", sa.Boolean, nullable=False),
+    sa.Column("is_technical_account", sa.Boolean, nullable=False),
+    sa.Column("contact_name_display_order", sa.Integer, nullable=False),
+    sa.Column("mobile_feature_version", sa.Integer, nullable=False),
+    sa.Column("amojo_id", sa.String(36), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("paid_till", BigInt, nullable=True, comment="NULL: paid; in the past: 402"),
+    sa.Column(
+        "settings",
+        sa.Text,
+        nullable=False,
+        comment="JSON of the with= extras of GET /account (datetime_settings, entity_names, ...)",
+    ),
+    sa.Column("created_by", BigInt, nullable=False),
+    sa.Column("updated_by", BigInt, nullable=False),
+    *_timestamps(),
+)
+
+user_groups = sa.Table(
+    "user_groups",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("id", BigInt, nullable=False, comment="0 is the account's default group"),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("uuid", sa.String(36), nullable=True),
+    _pk("id"),
+)
+
+roles = sa.Table(
+    "roles",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("id", BigInt, nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("rights", sa.Text, nullable=False, comment="JSON rights object of the role"),
+    _pk("id"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("id", BigInt, nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("email", sa.String(255), nullable=False),
+    sa.Column("lang", sa.String(2), nullable=False),
+    sa.Column("uuid", sa.String(36), nullable=True),
+    sa.Column("amojo_id", sa.String(36), nullable=True),
+    sa.Column("is_admin", sa.Boolean, nullable=False),
+    sa.Column("is_free", sa.Boolean, nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("group_id", BigInt, nullable=True, comment="NULL: the default group 0"),
+    sa.Column("role_id", BigInt, nullable=True),
+    sa.Column(
+        "rights",
+        sa.Text,
+        nullable=False,
+        comment="JSON of rights{leads,contacts,companies,tasks,mail_access,catalog_access,"
+        "status_rights}: the fields of GET /users that is_admin/group_id/role_id do not hold",
+    ),
+    *_timestamps(),
+    _pk("id"),
+    _fk(["group_id"], "user_groups", ["id"]),
+    _fk(["role_id"], "roles", ["id"]),
+)
+
+pipelines = sa.Table(
+    "pipelines",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("id", BigInt, nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("sort", sa.Integer, nullable=False),
+    sa.Column("is_main", sa.Boolean, nullable=False),
+    sa.Column("is_unsorted_on", sa.Boolean, nullable=False),
+    sa.Column("is_archive", sa.Boolean, nullable=False),
+    *_timestamps(),
+    _pk("id"),
+)
+
+statuses = sa.Table(
+    "statuses",
+    metadata,
+    sa.Column("account_id", BigInt, nullable=False),
+    sa.Column("pipeline_id", BigInt, nullable=False),
+    sa.Column("id", BigInt, nullable=False, comment="142 won and 143 lost recur in every pipeline"),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("sort", sa.Integer, nullable=False),
+    sa.Column("is_editable", sa.Boolean, nullable=False),
+    sa.Column("color", sa.String(7), nullable=False),
+    sa.Column("type", sa.SmallInteger, nullable=False, comment="0 regular, 1 incoming"),
+    _pk("pipeline_id", "id"),
+    _fk(["pipeline_id"], "pipelines", ["id"], ondelete="CASCADE"),
+)
+
+status_descriptions = sa.Table(
+    "status_descriptions",
+    metadata,
+    sa.Column("account_id", BigInt, nullable=False),
+    sa.Column("id", BigInt, nullable=False),
+    sa.Column("pipeline_id", BigInt, nullable=False),
+    sa.Column("status_id", BigInt, nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("description", sa.String(1000), nullable=False),
+    *_timestamps(),
+    _pk("id"),
+    _fk(["pipeline_id", "status_id"], "statuses", ["pipeline_id", "id"], ondelete="CASCADE"),
+)
+
+loss_reasons = sa.Table(
+    "loss_reasons",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("id", BigInt, nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("sort", sa.Integer, nullable=False),
+    *_timestamps(),
+    _pk("id"),
+)
+
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("id", BigInt, nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("pipeline_id", BigInt, nullable=False),
+    sa.Column("external_id", sa.String(36), nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False),
+    sa.Column("origin_code", sa.String(64), nullable=True),
+    sa.Column("integration_id", sa.String(36), nullable=True),
+    sa.Column("services", sa.Text, nullable=False, comment="JSON array of services"),
+    *_timestamps(),
+    _pk("id"),
+    _fk(["pipeline_id"], "pipelines", ["id"]),
+)
+
+tags = sa.Table(
+    "tags",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("id", BigInt, nullable=False),
+    sa.Column("entity_type", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("color", sa.String(6), nullable=True),
+    _pk("id"),
+    sa.UniqueConstraint("account_id", "entity_type", "name"),
+)
+
+
+def _party(name: str) -> sa.Table:
+    """Contacts and companies share a base model; a lead's ``_links`` point at them."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+        sa.Column("id", BigInt, nullable=False),
+        sa.Column("name", sa.String(255), nullable=False),
+        *(
+            [
+                sa.Column("first_name", sa.String(255), nullable=False),
+                sa.Column("last_name", sa.String(255), nullable=False),
+            ]
+            if name == "contacts"
+            else []
+        ),
+        sa.Column("responsible_user_id", BigInt, nullable=False),
+        sa.Column("group_id", BigInt, nullable=False),
+        sa.Column("created_by", BigInt, nullable=False),
+        sa.Column("updated_by", BigInt, nullable=False),
+        *_timestamps(),
+        sa.Column("closest_task_at", BigInt, nullable=True),
+        sa.Column("is_deleted", sa.Boolean, nullable=False),
+        _pk("id"),
+    )
+
+
+contacts = _party("contacts")
+companies = _party("companies")
+
+catalogs = sa.Table(
+    "catalogs",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("id", BigInt, nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False, comment="regular, invoices, products"),
+    sa.Column("sort", sa.Integer, nullable=False),
+    sa.Column("created_by", BigInt, nullable=False),
+    sa.Column("updated_by", BigInt, nullable=False),
+    *_timestamps(),
+    _pk("id"),
+)
+
+catalog_elements = sa.Table(
+    "catalog_elements",
+    metadata,
+    sa.Column("account_id", BigInt, nullable=False),
+    sa.Column("id", BigInt, nullable=False),
+    sa.Column("catalog_id", BigInt, nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("created_by", BigInt, nullable=False),
+    sa.Column("updated_by", BigInt, nullable=False),
+    *_timestamps(),
+    sa.Column("is_deleted", sa.Boolean, nullable=False),
+    _pk("id"),
+    _fk(["catalog_id"], "catalogs", ["id"]),
+)
+
+custom_fields = sa.Table(
+    "custom_fields",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("id", BigInt, nullable=False),
+    sa.Column("entity_type", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("code", sa.String(64), nullable=True),
+    sa.Column("sort", sa.Integer, nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("is_computed", sa.Boolean, nullable=False),
+    sa.Column("is_predefined", sa.Boolean, nullable=False),
+    sa.Column("is_deletable", sa.Boolean, nullable=False),
+    sa.Column("is_api_only", sa.Boolean, nullable=False),
+    sa.Column("group_id", sa.String(64), nullable=True),
+    sa.Column("required_statuses", sa.Text, nullable=True, comment="JSON array or NULL"),
+    sa.Column("hidden_statuses", sa.Text, nullable=False, comment="JSON array"),
+    sa.Column("remind", sa.String(8), nullable=True),
+    sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("chained_lists", sa.Text, nullable=True, comment="JSON array or NULL"),
+    sa.Column("tracking_callback", sa.Text, nullable=True),
+    sa.Column("search_in", sa.String(32), nullable=True),
+    *_timestamps(),
+    _pk("id"),
+)
+
+custom_field_enums = sa.Table(
+    "custom_field_enums",
+    metadata,
+    sa.Column("account_id", BigInt, nullable=False),
+    sa.Column("id", BigInt, nullable=False),
+    sa.Column("field_id", BigInt, nullable=False),
+    sa.Column("value", sa.String(255), nullable=False),
+    sa.Column("sort", sa.Integer, nullable=False),
+    sa.Column("code", sa.String(64), nullable=True),
+    _pk("id"),
+    _fk(["field_id"], "custom_fields", ["id"], ondelete="CASCADE"),
+)
+
+leads = sa.Table(
+    "leads",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("id", BigInt, nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("price", BigInt, nullable=False),
+    sa.Column("responsible_user_id", BigInt, nullable=False),
+    sa.Column(
+        "group_id", BigInt, nullable=False, comment="the responsible user's group, 0 by default"
+    ),
+    sa.Column("pipeline_id", BigInt, nullable=False),
+    sa.Column("status_id", BigInt, nullable=False),
+    sa.Column("loss_reason_id", BigInt, nullable=True),
+    sa.Column("source_id", BigInt, nullable=True),
+    sa.Column("created_by", BigInt, nullable=False),
+    sa.Column("updated_by", BigInt, nullable=False),
+    *_timestamps(),
+    sa.Column("closed_at", BigInt, nullable=True),
+    sa.Column("closest_task_at", BigInt, nullable=True),
+    sa.Column("is_deleted", sa.Boolean, nullable=False),
+    sa.Column("score", sa.Integer, nullable=True),
+    sa.Column("labor_cost", sa.Integer, nullable=True),
+    sa.Column("is_price_computed", sa.Boolean, nullable=False),
+    sa.Column("is_price_modified_by_robot", sa.Boolean, nullable=False),
+    _pk("id"),
+    _fk(["pipeline_id", "status_id"], "statuses", ["pipeline_id", "id"]),
+    _fk(["loss_reason_id"], "loss_reasons", ["id"]),
+    _fk(["source_id"], "sources", ["id"]),
+)
+
+lead_custom_field_values = sa.Table(
+    "lead_custom_field_values",
+    metadata,
+    sa.Column("account_id", BigInt, nullable=False),
+    sa.Column("lead_id", BigInt, nullable=False),
+    sa.Column("field_id", BigInt, nullable=False),
+    sa.Column("position", sa.SmallInteger, nullable=False),
+    sa.Column("enum_id", BigInt, nullable=True),
+    sa.Column("value_text", sa.Text, nullable=True, comment="text-like and numeric (as written)"),
+    sa.Column("value_number", sa.Float, nullable=True, comment="numeric, for range filters"),
+    sa.Column("value_int", BigInt, nullable=True, comment="dates (unix seconds), checkbox 0/1"),
+    sa.Column("value_json", sa.Text, nullable=True, comment="object values, chained_list"),
+    _pk("lead_id", "field_id", "position"),
+    _fk(["lead_id"], "leads", ["id"], ondelete="CASCADE"),
+    _fk(["field_id"], "custom_fields", ["id"], ondelete="CASCADE"),
+    _fk(["enum_id"], "custom_field_enums", ["id"]),
+)
+
+lead_tags = sa.Table(
+    "lead_tags",
+    metadata,
+    sa.Column("account_id", BigInt, nullable=False),
+    sa.Column("lead_id", BigInt, nullable=False),
+    sa.Column("tag_id", BigInt, nullable=False),
+    _pk("lead_id", "tag_id"),
+    _fk(["lead_id"], "leads", ["id"], ondelete="CASCADE"),
+    _fk(["tag_id"], "tags", ["id"], ondelete="CASCADE"),
+)
+
+lead_contacts = sa.Table(
+    "lead_contacts",
+    metadata,
+    sa.Column("account_id", BigInt, nullable=False),
+    sa.Column("lead_id", BigInt, nullable=False),
+    sa.Column("contact_id", BigInt, nullable=False),
+    sa.Column("is_main", sa.Boolean, nullable=False),
+    _pk("lead_id", "contact_id"),
+    _fk(["lead_id"], "leads", ["id"], ondelete="CASCADE"),
+    _fk(["contact_id"], "contacts", ["id"], ondelete="CASCADE"),
+)
+
+lead_companies = sa.Table(
+    "lead_companies",
+    metadata,
+    sa.Column("account_id", BigInt, nullable=False),
+    sa.Column("lead_id", BigInt, nullable=False, comment="the key: a lead has at most one company"),
+    sa.Column("company_id", BigInt, nullable=False),
+    _pk("lead_id"),
+    _fk(["lead_id"], "leads", ["id"], ondelete="CASCADE"),
+    _fk(["company_id"], "companies", ["id"], ondelete="CASCADE"),
+)
+
+lead_catalog_elements = sa.Table(
+    "lead_catalog_elements",
+    metadata,
+    sa.Column("account_id", BigInt, nullable=False),
+    sa.Column("lead_id", BigInt, nullable=False),
+    sa.Column("element_id", BigInt, nullable=False),
+    sa.Column("catalog_id", BigInt, nullable=False),
+    sa.Column("quantity", sa.Float, nullable=False),
+    sa.Column("price_id", BigInt, nullable=True),
+    _pk("lead_id", "element_id"),
+    _fk(["lead_id"], "leads", ["id"], ondelete="CASCADE"),
+    _fk(["element_id"], "catalog_elements", ["id"], ondelete="CASCADE"),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("jti", sa.String(36), nullable=False),
+    sa.Column("user_id", BigInt, nullable=False),
+    sa.Column("integration_id", sa.String(36), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False, comment="long_lived or access"),
+    sa.Column("scopes", sa.Text, nullable=False, comment="JSON array"),
+    sa.Column("issued_at", BigInt, nullable=False),
+    sa.Column("expires_at", BigInt, nullable=False),
+    sa.Column("revoked_at", BigInt, nullable=True),
+    _pk("jti"),
+    _fk(["user_id"], "users", ["id"]),
+    sa.Index(None, "jti"),
+)

@@ -1,0 +1,1 @@
+"""The demo account: realistic, deterministic data for trying kommodore out."""

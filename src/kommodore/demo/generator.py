@@ -1,0 +1,565 @@
+"""A realistic, deterministic demo account (``kommodore demo``), also the benchmark dataset.
+
+Everything is drawn from one seeded ``random.Random``, so the same seed and lead count give the
+same data. Rows are generated as tuples and written per table in one bulk statement.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from kommodore.db.bulk import allocate_ids, bulk_connection, insert_rows
+
+ACCOUNT_ID_BASE = 30_000_000
+WON, LOST = 142, 143
+TAG_COLORS = ("FF8F92", "86C0FC", "C7DB8C", "FFCE5A", "D1A4DC", "90CDB0", "AABDFF", None)
+DAY = 86_400
+
+FIRST_NAMES = (
+    "Anna",
+    "Boris",
+    "Clara",
+    "Diego",
+    "Elena",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Katya",
+    "Luis",
+    "Marta",
+    "Nikolai",
+    "Olga",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tanya",
+    "Umar",
+    "Vera",
+    "Wim",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+)
+LAST_NAMES = (
+    "Ivanova",
+    "Garcia",
+    "Smith",
+    "Müller",
+    "Rossi",
+    "Kowalski",
+    "Silva",
+    "Novak",
+    "Dubois",
+    "Jensen",
+    "Petrov",
+    "Santos",
+    "Kim",
+    "Okafor",
+    "Haddad",
+    "Larsen",
+)
+COMPANY_WORDS = ("Acme", "Nordic", "Blue", "Summit", "Vector", "Orbit", "Lumen", "Granite",
+                 "Harbor", "Pioneer", "Atlas", "Cedar", "Quantum", "Meridian")  # fmt: skip
+COMPANY_KINDS = ("Logistics", "Foods", "Software", "Clinic", "Motors", "Studio", "Farms",
+                 "Energy", "Travel", "Textiles")  # fmt: skip
+DEAL_WORDS = (
+    "Website redesign",
+    "Annual licence",
+    "Fleet service",
+    "Office fit-out",
+    "Consulting hours",
+    "Spare parts",
+    "Training course",
+    "Cloud migration",
+    "Marketing retainer",
+    "Support plan",
+    "Hardware refresh",
+    "Catering contract",
+)
+
+
+def _rights(view: str, edit: str, add: str = "A", delete: str = "D") -> dict[str, Any]:
+    entity = {"view": view, "edit": edit, "add": add, "delete": delete, "export": "D"}
+    return {
+        "leads": entity,
+        "contacts": dict(entity),
+        "companies": dict(entity),
+        "tasks": {"edit": "A", "delete": "D"},
+        "mail_access": False,
+        "catalog_access": True,
+        "status_rights": [],
+    }
+
+
+@dataclass(slots=True)
+class DemoUser:
+    key: str
+    name: str
+    email: str
+    is_admin: bool
+    group: str | None
+    rights: dict[str, Any]
+    is_free: bool = False
+    id: int = 0
+    group_id: int = 0
+
+
+@dataclass(slots=True)
+class DemoSummary:
+    account_id: int
+    subdomain: str
+    created: bool
+    users: dict[str, int] = field(default_factory=dict)
+    lead_ids: Sequence[int] = ()
+    leads: int = 0
+
+
+def _users(subdomain: str) -> list[DemoUser]:
+    """An admin, then one user for each view right: A and G in Sales, M and D in Support, a G
+    user whose stage rights hide one stage, and a free (read-only seat) user."""
+    mail = f"@{subdomain}.example.com"
+    return [
+        DemoUser("admin", "Alice Admin", f"alice{mail}", True, "sales", _rights("A", "A", "A")),
+        DemoUser("all", "Arthur All", f"arthur{mail}", False, "sales", _rights("A", "A")),
+        DemoUser("group", "Greta Group", f"greta{mail}", False, "sales", _rights("G", "G")),
+        DemoUser("mine", "Mike Mine", f"mike{mail}", False, "support", _rights("M", "M")),
+        DemoUser("denied", "Dora Denied", f"dora{mail}", False, "support", _rights("D", "D", "D")),
+        DemoUser("staged", "Stan Staged", f"stan{mail}", False, "support", _rights("G", "G")),
+        DemoUser("free", "Fred Free", f"fred{mail}", False, None, _rights("D", "D", "D"), True),
+    ]  # fmt: skip
+
+
+# (name, type, code, enum values)
+CUSTOM_FIELDS: tuple[tuple[str, str, str | None, tuple[str, ...]], ...] = (
+    ("Notes", "textarea", None, ()),
+    ("Order number", "text", None, ()),
+    ("Budget estimate", "numeric", None, ()),
+    ("Contract value", "monetary", None, ()),
+    ("Priority deal", "checkbox", None, ()),
+    ("Branch", "select", None, ("North", "South", "East", "West")),
+    ("Products of interest", "multiselect", None, ("CRM", "Telephony", "Analytics", "Chat")),
+    ("Contact channel", "radiobutton", None, ("Phone", "Email", "Messenger")),
+    ("Segment", "category", None, ("SMB", "Mid-market", "Enterprise")),
+    ("Meeting", "date_time", None, ()),
+    ("Decision date", "date", None, ()),
+    ("Founder's birthday", "birthday", None, ()),
+    ("Website", "url", None, ()),
+    ("Delivery address", "streetaddress", None, ()),
+    ("Office", "smart_address", None, ("address_line_1", "address_line_2", "city", "state",
+                                       "zip", "country")),
+    ("utm_source", "tracking_data", "UTM_SOURCE", ()),
+    ("Legal entity", "legal_entity", None, ()),
+    ("Linked product", "linked_entity", None, ()),
+    ("Product line", "chained_list", None, ()),
+    ("Attachment", "file", None, ()),
+)  # fmt: skip
+
+
+def create_demo(
+    database_url: str, subdomain: str = "demo", leads: int = 2000, seed: int = 1
+) -> DemoSummary:
+    """Create the account unless it exists; either way return what it holds."""
+    with bulk_connection(database_url) as conn:
+        existing = conn.execute(
+            sa.text("SELECT id FROM accounts WHERE subdomain = :s"), {"s": subdomain}
+        ).scalar_one_or_none()
+        if existing is not None:
+            return _summary_of(conn, existing, subdomain)
+        return _Builder(conn, subdomain, leads, seed).build()
+
+
+def _summary_of(conn: sa.Connection, account_id: int, subdomain: str) -> DemoSummary:
+    users = conn.execute(
+        sa.text("SELECT id, email, is_admin FROM users WHERE account_id = :a ORDER BY id"),
+        {"a": account_id},
+    ).all()
+    lead_ids = (
+        conn.execute(
+            sa.text(
+                "SELECT id FROM leads WHERE account_id = :a AND NOT is_deleted ORDER BY id LIMIT 10"
+            ),
+            {"a": account_id},
+        )
+        .scalars()
+        .all()
+    )
+    count = conn.execute(
+        sa.text("SELECT count(*) FROM leads WHERE account_id = :a"), {"a": account_id}
+    ).scalar_one()
+    return DemoSummary(
+        account_id=account_id,
+        subdomain=subdomain,
+        created=False,
+        users={str(u.email).split("@")[0]: u.id for u in users},
+        lead_ids=lead_ids,
+        leads=count,
+    )
+
+
+class _Builder:
+    def __init__(self, conn: sa.Connection, subdomain: str, leads: int, seed: int) -> None:
+        self.conn = conn
+        self.subdomain = subdomain
+        self.lead_count = leads
+        self.rnd = random.Random(seed)
+        self.now = int(time.time())
+        self.account_id = 0
+
+    def ids(self, entity: str, count: int) -> Sequence[int]:
+        return allocate_ids(self.conn, entity, count)
+
+    def insert(self, table: str, columns: str, rows: Any) -> None:
+        insert_rows(self.conn, table, [c.strip() for c in columns.split(",")], rows)
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.rnd.getrandbits(128), version=4))
+
+    def build(self) -> DemoSummary:
+        self._account()
+        self._users()
+        self._pipelines()
+        self._directories()
+        self._parties()
+        self._custom_fields()
+        lead_ids = self._leads()
+        return DemoSummary(
+            account_id=self.account_id,
+            subdomain=self.subdomain,
+            created=True,
+            users={u.key: u.id for u in self.users},
+            lead_ids=[i for i in lead_ids[:50] if i not in self.deleted][:10],
+            leads=len(lead_ids),
+        )
+
+    def _account(self) -> None:
+        top = self.conn.execute(sa.text("SELECT max(id) FROM accounts")).scalar_one()
+        self.account_id = max(top or 0, ACCOUNT_ID_BASE) + 1
+        settings = {
+            "datetime_settings": {
+                "date_pattern": "d.m.Y H:i", "short_date_pattern": "d.m.Y",
+                "short_time_pattern": "H:i", "date_format": "d.m.Y", "time_format": "H:i:s",
+                "timezone": "Europe/Amsterdam", "timezone_offset": "+01:00",
+            },
+            "entity_names": {"leads": {"en": {"singular_form": {"default": "lead"},
+                                              "plural_form": {"default": "leads"}}}},
+            "drive_url": f"https://drive-b.{self.subdomain}.example.com",
+            "is_api_filter_enabled": True,
+            "amojo_rights": {"can_direct": True, "can_create_groups": True},
+            "invoices_settings": {"lang": "en", "invoices_catalog_id": None},
+        }  # fmt: skip
+        self.insert(
+            "accounts",
+            "id, subdomain, name, country, currency, currency_symbol, customers_mode, "
+            "is_unsorted_on, is_loss_reason_enabled, is_helpbot_enabled, is_technical_account, "
+            "contact_name_display_order, mobile_feature_version, amojo_id, version, paid_till, "
+            "settings, created_by, updated_by, created_at, updated_at",
+            [(self.account_id, self.subdomain, f"{self.subdomain.title()} Trading B.V.", "NL",
+              "EUR", "€", "disabled", True, True, False, False, 1, 0, self.uuid(), 11, None,
+              json.dumps(settings), 0, 0, self.now - 400 * DAY, self.now - 400 * DAY)],
+        )  # fmt: skip
+
+    def _users(self) -> None:
+        self.users = _users(self.subdomain)
+        sales, support = self.ids("user_groups", 2)
+        self.groups = {"sales": sales, "support": support}
+        self.insert(
+            "user_groups",
+            "account_id, id, name, uuid",
+            [(self.account_id, 0, "Main", None),
+             (self.account_id, sales, "Sales", self.uuid()),
+             (self.account_id, support, "Support", self.uuid())],
+        )  # fmt: skip
+        for user, user_id in zip(self.users, self.ids("users", len(self.users)), strict=True):
+            user.id = user_id
+            user.group_id = self.groups[user.group] if user.group else 0
+        self.by_key = {u.key: u for u in self.users}
+
+    def _pipelines(self) -> None:
+        main, partners = self.ids("pipelines", 2)
+        self.insert(
+            "pipelines",
+            "account_id, id, name, sort, is_main, is_unsorted_on, is_archive, "
+            "created_at, updated_at",
+            [(self.account_id, main, "Sales", 1, True, True, False, self.now - 400 * DAY, self.now),
+             (self.account_id, partners, "Partners", 2, False, True, False,
+              self.now - 300 * DAY, self.now)],
+        )  # fmt: skip
+        stage_names = {
+            main: ("Qualification", "Meeting scheduled", "Proposal sent", "Negotiation"),
+            partners: ("First contact", "Pilot", "Contract review"),
+        }
+        colors = ("#99ccff", "#ffff99", "#ffcc66", "#ff99cc", "#87f2c0", "#d6eaff")
+        rows = []
+        self.stages: list[tuple[int, int]] = []  # (pipeline, status) of regular stages
+        for pipeline in (main, partners):
+            incoming, *regular = self.ids("statuses", 1 + len(stage_names[pipeline]))
+            rows.append((self.account_id, pipeline, incoming, "Incoming leads", 10, False,
+                         "#c1c1c1", 1))  # fmt: skip
+            for i, (sid, name) in enumerate(zip(regular, stage_names[pipeline], strict=True)):
+                rows.append((self.account_id, pipeline, sid, name, 20 + 10 * i, True,
+                             colors[i % len(colors)], 0))  # fmt: skip
+                self.stages.append((pipeline, sid))
+            rows.append(
+                (self.account_id, pipeline, WON, "Closed - won", 10000, False, "#CCFF66", 0)
+            )
+            rows.append((self.account_id, pipeline, LOST, "Closed - lost", 11000, False,
+                         "#D5D8DB", 0))  # fmt: skip
+        self.insert(
+            "statuses", "account_id, pipeline_id, id, name, sort, is_editable, color, type", rows
+        )
+        self.pipelines = (main, partners)
+        self.incoming = {r[1]: r[2] for r in rows if r[7] == 1}
+        # Stan sees his group's leads except in Negotiation, and every won lead.
+        negotiation = self.stages[3][1]  # the main pipeline's fourth stage
+        self.by_key["staged"].rights["status_rights"] = [
+            {"entity_type": "leads", "pipeline_id": main, "status_id": negotiation,
+             "rights": {"view": "D", "edit": "D", "delete": "D"}},
+            {"entity_type": "leads", "pipeline_id": main, "status_id": WON,
+             "rights": {"view": "A", "edit": "D", "delete": "D"}},
+        ]  # fmt: skip
+        self.insert(
+            "users",
+            "account_id, id, name, email, lang, uuid, amojo_id, is_admin, is_free, is_active, "
+            "group_id, role_id, rights, created_at, updated_at",
+            [(self.account_id, u.id, u.name, u.email, "en", self.uuid(), self.uuid(), u.is_admin,
+              u.is_free, True, u.group_id or None, None, json.dumps(u.rights),
+              self.now - 300 * DAY, self.now - 300 * DAY) for u in self.users],
+        )  # fmt: skip
+
+    def _directories(self) -> None:
+        reasons = ("Too expensive", "Chose a competitor", "No longer needed", "No response")
+        self.loss_reasons = list(self.ids("loss_reasons", len(reasons)))
+        self.insert(
+            "loss_reasons",
+            "account_id, id, name, sort, created_at, updated_at",
+            [(self.account_id, rid, name, 100000 * (i + 1), self.now - 200 * DAY,
+              self.now - 200 * DAY) for i, (rid, name) in enumerate(zip(self.loss_reasons, reasons,
+                                                                         strict=True))],
+        )  # fmt: skip
+        self.sources = list(self.ids("sources", 2))
+        self.insert(
+            "sources",
+            "account_id, id, name, pipeline_id, external_id, is_default, origin_code, "
+            "integration_id, services, created_at, updated_at",
+            [(self.account_id, self.sources[0], "Website form", self.pipelines[0], "web-form-1",
+              True, None, None, "[]", self.now - 200 * DAY, self.now - 200 * DAY),
+             (self.account_id, self.sources[1], "WhatsApp", self.pipelines[0], "wa-31612345678",
+              False, "waba", None,
+              json.dumps([{"type": "whatsapp", "params": {"waba": True}}]),
+              self.now - 100 * DAY, self.now - 100 * DAY)],
+        )  # fmt: skip
+        tag_names = ("vip", "repeat customer", "from fair", "partner referral", "urgent",
+                     "cold", "upsell", "needs follow-up")  # fmt: skip
+        self.tags = list(self.ids("tags", len(tag_names)))
+        self.insert(
+            "tags",
+            "account_id, id, entity_type, name, color",
+            [(self.account_id, tid, "leads", name, TAG_COLORS[i])
+             for i, (tid, name) in enumerate(zip(self.tags, tag_names, strict=True))],
+        )  # fmt: skip
+        (self.catalog_id,) = self.ids("catalogs", 1)
+        self.insert(
+            "catalogs",
+            "account_id, id, name, type, sort, created_by, updated_by, created_at, updated_at",
+            [(self.account_id, self.catalog_id, "Products", "products", 10, 0, 0,
+              self.now - 300 * DAY, self.now - 300 * DAY)],
+        )  # fmt: skip
+        self.elements = list(self.ids("catalog_elements", 20))
+        self.insert(
+            "catalog_elements",
+            "account_id, id, catalog_id, name, created_by, updated_by, created_at, updated_at, "
+            "is_deleted",
+            [(self.account_id, eid, self.catalog_id, f"Product {i + 1:02d}", 0, 0,
+              self.now - 300 * DAY, self.now - 300 * DAY, False)
+             for i, eid in enumerate(self.elements)],
+        )  # fmt: skip
+
+    def _parties(self) -> None:
+        rnd = self.rnd
+        staff = [u for u in self.users if not u.is_free]
+        n_contacts = max(10, self.lead_count // 2)
+        n_companies = max(5, self.lead_count // 5)
+        self.contacts = list(self.ids("contacts", n_contacts))
+        self.companies = list(self.ids("companies", n_companies))
+
+        def contact_rows() -> Iterator[tuple[Any, ...]]:
+            for cid in self.contacts:
+                first, last = rnd.choice(FIRST_NAMES), rnd.choice(LAST_NAMES)
+                owner = rnd.choice(staff)
+                created = self.now - rnd.randrange(400 * DAY)
+                yield (self.account_id, cid, f"{first} {last}", first, last, owner.id,
+                       owner.group_id, owner.id, owner.id, created, created, None,
+                       False)  # fmt: skip
+
+        def company_rows() -> Iterator[tuple[Any, ...]]:
+            for cid in self.companies:
+                owner = rnd.choice(staff)
+                created = self.now - rnd.randrange(400 * DAY)
+                name = f"{rnd.choice(COMPANY_WORDS)} {rnd.choice(COMPANY_KINDS)}"
+                yield (self.account_id, cid, name, owner.id, owner.group_id, owner.id, owner.id,
+                       created, created, None, False)  # fmt: skip
+
+        self.insert(
+            "contacts",
+            "account_id, id, name, first_name, last_name, responsible_user_id, group_id, "
+            "created_by, updated_by, created_at, updated_at, closest_task_at, is_deleted",
+            contact_rows(),
+        )
+        self.insert(
+            "companies",
+            "account_id, id, name, responsible_user_id, group_id, created_by, updated_by, "
+            "created_at, updated_at, closest_task_at, is_deleted",
+            company_rows(),
+        )
+
+    def _custom_fields(self) -> None:
+        ids = self.ids("custom_fields", len(CUSTOM_FIELDS))
+        self.fields: dict[str, tuple[int, list[int]]] = {}
+        field_rows, enum_rows = [], []
+        enum_total = sum(len(f[3]) for f in CUSTOM_FIELDS)
+        enum_ids = iter(self.ids("custom_field_enums", enum_total))
+        for i, (fid, (name, ftype, code, enums)) in enumerate(zip(ids, CUSTOM_FIELDS, strict=True)):
+            field_rows.append(
+                (self.account_id, fid, "leads", name, code, 10 * (i + 1), ftype, False, False,
+                 True, False, None, None, "[]", None, "EUR" if ftype == "monetary" else None,
+                 None, None, "catalog_elements" if ftype == "linked_entity" else None,
+                 self.now - 300 * DAY, self.now - 300 * DAY)
+            )  # fmt: skip
+            own = []
+            for j, value in enumerate(enums):
+                eid = next(enum_ids)
+                own.append(eid)
+                enum_rows.append((self.account_id, eid, fid, value, 500 * (j + 1),
+                                  value if ftype == "smart_address" else None))  # fmt: skip
+            self.fields[ftype] = (fid, own)
+        self.insert(
+            "custom_fields",
+            "account_id, id, entity_type, name, code, sort, type, is_computed, is_predefined, "
+            "is_deletable, is_api_only, group_id, required_statuses, hidden_statuses, remind, "
+            "currency, chained_lists, tracking_callback, search_in, created_at, updated_at",
+            field_rows,
+        )
+        self.insert("custom_field_enums", "account_id, id, field_id, value, sort, code", enum_rows)
+
+    def _leads(self) -> Sequence[int]:
+        rnd = self.rnd
+        lead_ids = self.ids("leads", self.lead_count)
+        staff = [u for u in self.users if not u.is_free]
+        account = self.account_id
+        stages = self.stages
+        lead_rows: list[tuple[Any, ...]] = []
+        tag_rows: list[tuple[int, int, int]] = []
+        contact_rows: list[tuple[int, int, int, bool]] = []
+        company_rows: list[tuple[int, int, int]] = []
+        element_rows: list[tuple[Any, ...]] = []
+        value_rows: list[tuple[Any, ...]] = []
+        self.deleted: set[int] = set()
+        for lead_id in lead_ids:
+            owner = rnd.choice(staff)
+            roll = rnd.random()
+            created = self.now - rnd.randrange(365 * DAY)
+            updated = min(self.now, created + rnd.randrange(30 * DAY))
+            closed_at = loss_reason = None
+            if roll < 0.15:
+                pipeline, status = rnd.choice(self.pipelines), WON
+                closed_at = updated
+            elif roll < 0.27:
+                pipeline, status = rnd.choice(self.pipelines), LOST
+                closed_at = updated
+                loss_reason = rnd.choice(self.loss_reasons)
+            elif roll < 0.30:
+                pipeline = rnd.choice(self.pipelines)
+                status = self.incoming[pipeline]
+            else:
+                pipeline, status = rnd.choice(stages)
+            deleted = rnd.random() < 0.03
+            if deleted:
+                self.deleted.add(lead_id)
+            price = rnd.choice((0, 500, 1200, 2500, 4000, 9900, 15000, 48000))
+            lead_rows.append((
+                account, lead_id, f"{rnd.choice(DEAL_WORDS)} #{lead_id}", price, owner.id,
+                owner.group_id, pipeline, status, loss_reason,
+                rnd.choice(self.sources) if rnd.random() < 0.4 else None,
+                owner.id, owner.id, created, updated, closed_at,
+                updated + rnd.randrange(1, 20 * DAY) if rnd.random() < 0.3 else None,
+                deleted, None, None, False, rnd.random() < 0.05,
+            ))  # fmt: skip
+            for tag_id in rnd.sample(self.tags, rnd.choice((0, 1, 1, 2, 2, 3))):
+                tag_rows.append((account, lead_id, tag_id))
+            for k, contact_id in enumerate(rnd.sample(self.contacts, rnd.choice((0, 1, 1, 2)))):
+                contact_rows.append((account, lead_id, contact_id, k == 0))
+            if rnd.random() < 0.5:
+                company_rows.append((account, lead_id, rnd.choice(self.companies)))
+            if rnd.random() < 0.3:
+                for element_id in rnd.sample(self.elements, rnd.choice((1, 1, 2))):
+                    element_rows.append((account, lead_id, element_id, self.catalog_id,
+                                         rnd.choice((1, 1, 2, 3, 1.5)), None))  # fmt: skip
+            self._values(lead_id, created, value_rows)
+        self.insert(
+            "leads",
+            "account_id, id, name, price, responsible_user_id, group_id, pipeline_id, status_id, "
+            "loss_reason_id, source_id, created_by, updated_by, created_at, updated_at, "
+            "closed_at, closest_task_at, is_deleted, score, labor_cost, is_price_computed, "
+            "is_price_modified_by_robot",
+            lead_rows,
+        )
+        self.insert("lead_tags", "account_id, lead_id, tag_id", tag_rows)
+        self.insert("lead_contacts", "account_id, lead_id, contact_id, is_main", contact_rows)
+        self.insert("lead_companies", "account_id, lead_id, company_id", company_rows)
+        self.insert(
+            "lead_catalog_elements",
+            "account_id, lead_id, element_id, catalog_id, quantity, price_id",
+            element_rows,
+        )
+        self.insert(
+            "lead_custom_field_values",
+            "account_id, lead_id, field_id, position, enum_id, value_text, value_number, "
+            "value_int, value_json",
+            value_rows,
+        )
+        return lead_ids
+
+    def _values(self, lead_id: int, created: int, out: list[tuple[Any, ...]]) -> None:
+        """A handful of custom field values per lead, of varied types."""
+        rnd, a, f = self.rnd, self.account_id, self.fields
+        if rnd.random() < 0.6:
+            fid, enums = f["select"]
+            out.append((a, lead_id, fid, 0, rnd.choice(enums), None, None, None, None))
+        if rnd.random() < 0.5:
+            fid, _ = f["numeric"]
+            budget = rnd.randrange(1, 500) * 100
+            out.append((a, lead_id, fid, 0, None, str(budget), float(budget), None, None))
+        if rnd.random() < 0.4:
+            fid, _ = f["date_time"]
+            out.append((a, lead_id, fid, 0, None, None, None, created + rnd.randrange(60 * DAY),
+                        None))  # fmt: skip
+        if rnd.random() < 0.4:
+            fid, enums = f["multiselect"]
+            for pos, enum_id in enumerate(rnd.sample(enums, rnd.choice((1, 2)))):
+                out.append((a, lead_id, fid, pos, enum_id, None, None, None, None))
+        if rnd.random() < 0.3:
+            fid, _ = f["checkbox"]
+            out.append((a, lead_id, fid, 0, None, None, None, 1, None))
+        if rnd.random() < 0.3:
+            fid, _ = f["text"]
+            out.append((a, lead_id, fid, 0, None, f"ORD-{lead_id % 100000:05d}", None, None, None))
+        if rnd.random() < 0.2:
+            fid, _ = f["tracking_data"]
+            out.append((a, lead_id, fid, 0, None, rnd.choice(("google", "newsletter", "fair")),
+                        None, None, None))  # fmt: skip
+        if rnd.random() < 0.1:
+            fid, _ = f["legal_entity"]
+            legal = {"name": f"{rnd.choice(COMPANY_WORDS)} B.V.", "entity_type": 2,
+                     "vat_id": f"NL{rnd.randrange(10**8, 10**9)}B01"}  # fmt: skip
+            out.append((a, lead_id, fid, 0, None, None, None, None, json.dumps(legal)))

@@ -1,0 +1,1 @@
+"""The HTTP edge: problem+json errors, origins and links, request parsing, middleware."""

@@ -1,0 +1,1 @@
+"""Leads: the entity every Kommo integration is built around."""

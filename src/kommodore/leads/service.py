@@ -1,0 +1,192 @@
+"""Reading leads under the user's rights and shaping them as Kommo does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from msgspec import UNSET
+
+from kommodore.auth.rights import can_view_lead
+from kommodore.auth.service import MAX_ID, Principal
+from kommodore.custom_fields.values import read_value
+from kommodore.db.database import Connection
+from kommodore.http.hal import self_links
+from kommodore.leads import store, wire
+from kommodore.leads.store import LeadRow
+
+#: The ``with`` values GET /leads and GET /leads/{id} understand (spec §2); others are ignored.
+LEAD_WITH = frozenset(
+    {
+        "catalog_elements",
+        "is_price_modified_by_robot",
+        "loss_reason",
+        "contacts",
+        "only_deleted",
+        "source_id",
+        "source",
+    }
+)
+
+
+async def read_lead(
+    conn: Connection, principal: Principal, lead_id: int, with_: frozenset[str], origin: str
+) -> bytes | None:
+    """The lead's JSON, or None when Kommo answers 204: no such lead, deleted (unless
+    ``only_deleted``, which shows deleted leads only), or not viewable by the user."""
+    if lead_id < 1 or lead_id > MAX_ID:
+        return None
+    account_id = principal.account.id
+    lead = await store.get_lead(conn, account_id, lead_id)
+    if lead is None or lead.is_deleted != ("only_deleted" in with_):
+        return None
+    if not can_view_lead(principal.actor, lead):
+        return None
+    if lead.is_deleted:
+        return wire.encoder.encode(_deleted(lead, origin))
+    (model,) = await shape_leads(conn, account_id, [lead], with_, origin)
+    return wire.encoder.encode(model)
+
+
+def _deleted(lead: LeadRow, origin: str) -> wire.DeletedLead:
+    return wire.DeletedLead(
+        id=lead.id,
+        updated_at=lead.updated_at,
+        updated_by=lead.updated_by,
+        is_deleted=True,
+        links=self_links(f"{origin}/api/v4/leads/{lead.id}"),
+    )
+
+
+async def shape_leads(
+    conn: Connection,
+    account_id: int,
+    leads: Sequence[LeadRow],
+    with_: frozenset[str],
+    origin: str,
+) -> list[wire.Lead]:
+    """Wire models for visible leads, loading what ``with_`` asks for in one query per kind."""
+    ids = [lead.id for lead in leads]
+    tags = await store.tags(conn, account_id, ids)
+    companies = await store.companies(conn, account_id, ids)
+    values = await store.custom_field_values(conn, account_id, ids)
+    contacts = await store.contacts(conn, account_id, ids) if "contacts" in with_ else None
+    elements = (
+        await store.catalog_elements(conn, account_id, ids) if "catalog_elements" in with_ else None
+    )
+    reasons = (
+        await store.loss_reasons(
+            conn, account_id, sorted({x.loss_reason_id for x in leads if x.loss_reason_id})
+        )
+        if "loss_reason" in with_
+        else None
+    )
+    sources = (
+        await store.sources(conn, account_id, sorted({x.source_id for x in leads if x.source_id}))
+        if "source" in with_
+        else None
+    )
+    with_source_id = "source_id" in with_
+    with_robot = "is_price_modified_by_robot" in with_
+    leads_url = f"{origin}/api/v4/leads/"
+    companies_url = f"{origin}/api/v4/companies/"
+    contacts_url = f"{origin}/api/v4/contacts/"
+    reasons_url = f"{origin}/api/v4/leads/loss_reasons/"
+
+    models = []
+    for lead in leads:
+        embedded = wire.LeadEmbedded(
+            tags=[wire.TagRef(id=t[1], name=t[2], color=t[3]) for t in tags.get(lead.id, ())],
+            companies=[
+                wire.CompanyRef(id=c[1], links=self_links(f"{companies_url}{c[1]}"))
+                for c in companies.get(lead.id, ())
+            ],
+        )
+        if contacts is not None:
+            embedded.contacts = [
+                wire.ContactRef(
+                    id=c[1], is_main=bool(c[2]), links=self_links(f"{contacts_url}{c[1]}")
+                )
+                for c in contacts.get(lead.id, ())
+            ]
+        if elements is not None:
+            embedded.catalog_elements = [_element(e) for e in elements.get(lead.id, ())]
+        if reasons is not None and (reason := reasons.get(lead.loss_reason_id or 0)):
+            embedded.loss_reason = [
+                wire.LossReasonRef(
+                    id=reason[0],
+                    name=reason[1],
+                    sort=reason[2],
+                    created_at=reason[3],
+                    updated_at=reason[4],
+                    links=self_links(f"{reasons_url}{reason[0]}"),
+                )
+            ]
+        if sources is not None and (source := sources.get(lead.source_id or 0)):
+            embedded.source = wire.SourceRef(id=source[0], name=source[1])
+
+        models.append(
+            wire.Lead(
+                id=lead.id,
+                name=lead.name,
+                price=lead.price,
+                responsible_user_id=lead.responsible_user_id,
+                group_id=lead.group_id,
+                status_id=lead.status_id,
+                pipeline_id=lead.pipeline_id,
+                loss_reason_id=lead.loss_reason_id,
+                source_id=lead.source_id if with_source_id else UNSET,
+                created_by=lead.created_by,
+                updated_by=lead.updated_by,
+                created_at=lead.created_at,
+                updated_at=lead.updated_at,
+                closed_at=lead.closed_at,
+                closest_task_at=lead.closest_task_at,
+                is_deleted=lead.is_deleted,
+                custom_fields_values=_custom_fields(values.get(lead.id)),
+                score=lead.score,
+                account_id=account_id,
+                labor_cost=lead.labor_cost,
+                is_price_computed=lead.is_price_computed,
+                is_price_modified_by_robot=lead.is_price_modified_by_robot if with_robot else UNSET,
+                links=self_links(f"{leads_url}{lead.id}"),
+                embedded=embedded,
+            )
+        )
+    return models
+
+
+def _element(row: Any) -> wire.CatalogElementRef:
+    quantity = row[3]
+    if isinstance(quantity, float) and quantity.is_integer():
+        quantity = int(quantity)
+    metadata = wire.CatalogElementMetadata(quantity=quantity, catalog_id=row[2])
+    if row[4] is not None:
+        metadata.price_id = row[4]
+    return wire.CatalogElementRef(id=row[1], metadata=metadata)
+
+
+def _custom_fields(rows: list[Any] | None) -> list[wire.CustomFieldValues] | None:
+    """Rows come ordered by field then position; ``None`` (not ``[]``) when the lead has none."""
+    if not rows:
+        return None
+    entries: list[wire.CustomFieldValues] = []
+    current: wire.CustomFieldValues | None = None
+    for r in rows:
+        if current is None or current.field_id != r[1]:
+            current = wire.CustomFieldValues(
+                field_id=r[1], field_name=r[2], field_code=r[3], field_type=r[4], values=[]
+            )
+            entries.append(current)
+        current.values.append(
+            read_value(
+                r[4],
+                enum_id=r[5],
+                enum_value=r[6],
+                enum_code=r[7],
+                value_text=r[8],
+                value_int=r[9],
+                value_json=r[10],
+            )
+        )
+    return entries

@@ -1,0 +1,114 @@
+"""The lead as Kommo puts it on the wire (spec §1), in Kommo's key order.
+
+``UNSET`` fields are left out of the JSON entirely: that is how the ``with``-only keys
+(``source_id``, ``is_price_modified_by_robot``, the optional ``_embedded`` arrays) appear only
+when asked for, while nullable always-present keys encode ``None`` as ``null``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from kommodore.http.hal import SelfLinks
+
+
+class TagRef(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    color: str | None
+
+
+class CompanyRef(msgspec.Struct, kw_only=True):
+    id: int
+    links: SelfLinks = msgspec.field(name="_links")
+
+
+class ContactRef(msgspec.Struct, kw_only=True):
+    id: int
+    is_main: bool
+    links: SelfLinks = msgspec.field(name="_links")
+
+
+class CatalogElementMetadata(msgspec.Struct, kw_only=True):
+    quantity: int | float
+    catalog_id: int
+    price_id: int | UnsetType = UNSET
+
+
+class CatalogElementRef(msgspec.Struct, kw_only=True):
+    id: int
+    metadata: CatalogElementMetadata
+
+
+class LossReasonRef(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    sort: int
+    created_at: int
+    updated_at: int
+    links: SelfLinks = msgspec.field(name="_links")
+
+
+class SourceRef(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+
+
+class LeadEmbedded(msgspec.Struct, kw_only=True):
+    tags: list[TagRef]
+    catalog_elements: list[CatalogElementRef] | UnsetType = UNSET
+    loss_reason: list[LossReasonRef] | UnsetType = UNSET
+    companies: list[CompanyRef]
+    contacts: list[ContactRef] | UnsetType = UNSET
+    source: SourceRef | UnsetType = UNSET
+
+
+class CustomFieldValues(msgspec.Struct, kw_only=True):
+    field_id: int
+    field_name: str
+    field_code: str | None
+    field_type: str
+    values: list[dict[str, Any]]
+
+
+class Lead(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    price: int
+    responsible_user_id: int
+    group_id: int
+    status_id: int
+    pipeline_id: int
+    loss_reason_id: int | None
+    source_id: int | UnsetType | None = UNSET
+    created_by: int
+    updated_by: int
+    created_at: int
+    updated_at: int
+    closed_at: int | None
+    closest_task_at: int | None
+    is_deleted: bool
+    custom_fields_values: list[CustomFieldValues] | None
+    score: int | None
+    account_id: int
+    labor_cost: int | None
+    is_price_computed: bool
+    is_price_modified_by_robot: bool | UnsetType = UNSET
+    links: SelfLinks = msgspec.field(name="_links")
+    embedded: LeadEmbedded = msgspec.field(name="_embedded")
+
+
+class DeletedLead(msgspec.Struct, kw_only=True):
+    """The reduced model of a deleted lead under ``with=only_deleted`` (spec §3.6)."""
+
+    id: int
+    updated_at: int
+    updated_by: int
+    is_deleted: bool
+    links: SelfLinks = msgspec.field(name="_links")
+
+
+encoder = msgspec.json.Encoder()

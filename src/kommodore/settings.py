@@ -1,0 +1,52 @@
+"""Configuration from the environment (``KOMMODORE_*``), twelve-factor style."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob the server reads; a ``.env`` file is honoured for development only."""
+
+    model_config = SettingsConfigDict(env_prefix="KOMMODORE_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./kommodore-data")
+    """Holds the SQLite file and the generated JWT signing key."""
+
+    database_url: str | None = None
+    """``postgresql://user@host/db`` for PostgreSQL; unset means SQLite in ``data_dir``."""
+
+    base_domain: str = "localhost"
+    """Hosts ``{subdomain}.{base_domain}`` select their account; any other Host uses the token's."""
+
+    api_domain: str | None = None
+    """The ``api_domain`` claim of issued tokens; defaults to ``base_domain``."""
+
+    jwt_private_key: str | None = None
+    """PEM of the RS256 signing key; every app server behind one balancer must share it.
+    Unset: generated on first start into ``data_dir/jwt-signing-key.pem``."""
+
+    trust_forwarded_headers: bool = False
+    """Build ``_links`` from ``X-Forwarded-Proto``/``X-Forwarded-Host`` (behind a proxy)."""
+
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "info"
+
+    access_log: bool = False
+    """One log line per request; off by default since it costs a few percent of throughput."""
+
+    bench_ceiling: bool = False
+    """Serve ``/__bench/ceiling`` (pre-encoded bytes, no lookup) for the benchmark's reference."""
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'kommodore.db').resolve()}"
+
+    @property
+    def resolved_api_domain(self) -> str:
+        return self.api_domain or self.base_domain
