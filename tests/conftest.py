@@ -1,0 +1,100 @@
+"""Shared fixtures: every test that takes ``backend`` runs on SQLite and on PostgreSQL.
+
+PostgreSQL tests create their own database on the server named by
+``KOMMODORE_TEST_POSTGRES_URL`` (default: the local ``test`` database) and drop it afterwards.
+Under ``CI=true`` an unreachable PostgreSQL fails the run; elsewhere those tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from starlette.testclient import TestClient
+
+from kommodore.app import create_app
+from kommodore.auth.keys import SigningKey, load_signing_key
+from kommodore.db.migrate import upgrade
+from kommodore.settings import Settings
+from tests.factories import Factory
+
+POSTGRES_URL = os.environ.get(
+    "KOMMODORE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+BASE_DOMAIN = "kommo.test"
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    url: str
+    data_dir: Path
+
+    def settings(self, **overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "database_url": self.url,
+            "data_dir": self.data_dir,
+            "base_domain": BASE_DOMAIN,
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+
+def _admin_url(database: str) -> str:
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh, migrated database on the PostgreSQL server, dropped at the end."""
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI=true and is unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL} ({exc}); set CI=true to require it")
+    name = f"kommodore_test_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = _admin_url(name)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    data_dir = tmp_path_factory.mktemp(f"data-{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{data_dir / 'kommodore.db'}"
+        upgrade(url)
+    else:
+        url = request.getfixturevalue("postgres_database")
+    return Backend(request.param, url, data_dir)
+
+
+@pytest.fixture(scope="session")
+def signing_key(backend: Backend) -> SigningKey:
+    """The key the app under test signs and verifies with (generated in its data dir)."""
+    return load_signing_key(None, backend.data_dir)
+
+
+@pytest.fixture(scope="session")
+def factory(backend: Backend, signing_key: SigningKey) -> Factory:
+    return Factory(backend.url, signing_key, BASE_DOMAIN)
+
+
+@pytest.fixture(scope="session")
+def client(backend: Backend) -> Iterator[TestClient]:
+    """One app per backend for the session; tests isolate themselves by account."""
+    with TestClient(create_app(backend.settings())) as test_client:
+        yield test_client
