@@ -158,9 +158,13 @@ class TestTenancy:
         token = factory.token(other, other.admin)
         assert_401(_get(client, lead_id, f"Bearer {token}", Host=f"{account.subdomain}.kommo.test"))
 
-    def test_unknown_subdomain(self, client, factory: Factory, account: Account, lead_id):
+    @pytest.mark.parametrize(
+        "host", ["nosuchaccount.kommo.test:8000", "bad_name.kommo.test", "-x.kommo.test",
+                 "xn--ber-goa.kommo.test", "a%00b.kommo.test"],
+    )  # fmt: skip
+    def test_unknown_or_invalid_subdomain(self, client, factory, account: Account, lead_id, host):
         token = factory.token(account, account.admin)
-        assert_401(_get(client, lead_id, f"Bearer {token}", Host="nosuchaccount.kommo.test:8000"))
+        assert_401(_get(client, lead_id, f"Bearer {token}", Host=host))
 
     def test_other_accounts_lead_by_id(self, client, factory: Factory, account: Account, lead_id):
         """A valid token of account B asks for account A's lead id: there is no such lead in B."""

@@ -5,6 +5,7 @@ Every failure is the same 401 (spec §8.5): a caller learns nothing about which 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from kommodore.auth.tokens import Claims, InvalidToken, TokenVerifier
 from kommodore.db.database import Connection
 
 MAX_ID = 2**63 - 1
+_SUBDOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?")
 
 
 class Unauthorized(Exception):
@@ -74,6 +76,8 @@ async def authenticate(
         raise Unauthorized(str(exc)) from exc
 
     if host_subdomain is not None:
+        if not _SUBDOMAIN.fullmatch(host_subdomain):
+            raise Unauthorized("not an account subdomain")
         account = await accounts.find_by_subdomain(conn, host_subdomain)
         if account is None or account.id != claims.account_id:
             raise Unauthorized("token and Host name different accounts")
