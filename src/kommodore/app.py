@@ -12,10 +12,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from kommodore.accounts import endpoints as accounts
 from kommodore.auth.keys import load_signing_key
 from kommodore.auth.service import PaymentRequired, Unauthorized
 from kommodore.auth.tokens import TokenVerifier
+from kommodore.catalogs import endpoints as catalogs
 from kommodore.context import AppContext
+from kommodore.custom_fields import endpoints as custom_fields
 from kommodore.db import open_database
 from kommodore.db.database import Database
 from kommodore.http import problems
@@ -23,7 +26,14 @@ from kommodore.http.hal import HAL_JSON
 from kommodore.http.metrics import metrics
 from kommodore.http.middleware import EdgeMiddleware
 from kommodore.leads import endpoints as leads
+from kommodore.links import endpoints as links
+from kommodore.loss_reasons import endpoints as loss_reasons
+from kommodore.parties import endpoints as parties
+from kommodore.pipelines import endpoints as pipelines
 from kommodore.settings import Settings
+from kommodore.sources import endpoints as sources
+from kommodore.tags import endpoints as tags
+from kommodore.users import endpoints as users
 
 
 async def healthz(request: Request) -> Response:
@@ -86,7 +96,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 await db.close()
 
     routes = [
-        Route("/api/v4/leads/{lead_id:int}", leads.get_lead, methods=["GET"]),
+        *leads.routes,
+        *accounts.routes,
+        *users.routes,
+        *pipelines.routes,
+        *loss_reasons.routes,
+        *sources.routes,
+        *custom_fields.routes,
+        *tags.routes,
+        *catalogs.routes,
+        *parties.routes,
+        *links.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *_ceiling_route(settings),

@@ -141,6 +141,8 @@ users = sa.Table(
     sa.Column("is_active", sa.Boolean, nullable=False),
     sa.Column("group_id", BigInt, nullable=True, comment="NULL: the default group 0"),
     sa.Column("role_id", BigInt, nullable=True),
+    sa.Column("phone_number", sa.String(32), nullable=True),
+    sa.Column("user_rank", sa.String(16), nullable=True, comment="newbie, candidate, master"),
     sa.Column(
         "rights",
         sa.Text,
@@ -276,6 +278,11 @@ catalogs = sa.Table(
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("type", sa.String(16), nullable=False, comment="regular, invoices, products"),
     sa.Column("sort", sa.Integer, nullable=False),
+    sa.Column("can_add_elements", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("can_show_in_cards", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("can_link_multiple", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("can_be_deleted", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("sdk_widget_code", sa.String(64), nullable=True),
     sa.Column("created_by", BigInt, nullable=False),
     sa.Column("updated_by", BigInt, nullable=False),
     *_timestamps(),
@@ -365,6 +372,13 @@ leads = sa.Table(
     _fk(["pipeline_id", "status_id"], "statuses", ["pipeline_id", "id"]),
     _fk(["loss_reason_id"], "loss_reasons", ["id"]),
     _fk(["source_id"], "sources", ["id"]),
+    # lead lists: each filter or order key, then id as the tie-breaker
+    sa.Index("ix_leads_stage", "account_id", "pipeline_id", "status_id", "id"),
+    sa.Index("ix_leads_responsible", "account_id", "responsible_user_id", "id"),
+    sa.Index("ix_leads_group", "account_id", "group_id", "id"),
+    sa.Index("ix_leads_created_at", "account_id", "created_at", "id"),
+    sa.Index("ix_leads_updated_at", "account_id", "updated_at", "id"),
+    sa.Index("ix_leads_closed_at", "account_id", "closed_at", "id"),
 )
 
 lead_custom_field_values = sa.Table(
@@ -383,6 +397,18 @@ lead_custom_field_values = sa.Table(
     _fk(["lead_id"], "leads", ["id"], ondelete="CASCADE"),
     _fk(["field_id"], "custom_fields", ["id"], ondelete="CASCADE"),
     _fk(["enum_id"], "custom_field_enums", ["id"]),
+    # custom field filters: by enum, number, date/checkbox, and text (a bounded prefix, so long
+    # textarea values never exceed PostgreSQL's btree row limit)
+    sa.Index("ix_lcfv_enum", "account_id", "field_id", "enum_id", "lead_id"),
+    sa.Index("ix_lcfv_number", "account_id", "field_id", "value_number", "lead_id"),
+    sa.Index("ix_lcfv_int", "account_id", "field_id", "value_int", "lead_id"),
+    sa.Index(
+        "ix_lcfv_text",
+        "account_id",
+        "field_id",
+        sa.text("substr(value_text, 1, 100)"),
+        "lead_id",
+    ),
 )
 
 lead_tags = sa.Table(

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
 from starlette.requests import Request
 
 from kommodore.auth.service import Principal, authenticate
 from kommodore.context import AppContext
 from kommodore.db.database import Connection
-from kommodore.http.origin import request_host, subdomain_of
+from kommodore.http.origin import request_host, request_origin, subdomain_of
+from kommodore.http.phpquery import parse_query
+from kommodore.http.problems import Problem
+from kommodore.http.query import with_values
 
 
 async def principal_of(request: Request, conn: Connection, ctx: AppContext) -> Principal:
@@ -21,3 +30,51 @@ async def principal_of(request: Request, conn: Connection, ctx: AppContext) -> P
         host_subdomain=subdomain_of(host, ctx.settings.base_domain),
         context_user_id=headers.get("x-context-user-id"),
     )
+
+
+@dataclass
+class ApiRequest:
+    """An authenticated API call: its connection (held for the whole request), who is asking,
+    and the request's origin and parameters as Kommo reads them."""
+
+    request: Request
+    ctx: AppContext
+    conn: Connection
+    principal: Principal
+    origin: str
+
+    @property
+    def account_id(self) -> int:
+        return self.principal.account.id
+
+    @property
+    def url(self) -> str:
+        """Origin and path, without the query string."""
+        return f"{self.origin}{self.request.scope['path']}"
+
+    @property
+    def query(self) -> str:
+        return bytes(self.request.scope.get("query_string", b"")).decode("latin-1")
+
+    @cached_property
+    def params(self) -> dict[str, Any]:
+        """The query string parsed with PHP's bracket rules."""
+        return parse_query(self.query)
+
+    @cached_property
+    def with_(self) -> frozenset[str]:
+        return with_values(self.request.query_params)
+
+    def require_admin(self) -> None:
+        """Admin-only endpoints answer 403 to everyone else (spec §7.2, §9.5)."""
+        if not self.principal.actor.is_admin:
+            raise Problem(403, "Access denied")
+
+
+@asynccontextmanager
+async def api_request(request: Request) -> AsyncIterator[ApiRequest]:
+    ctx: AppContext = request.app.state.ctx
+    origin = request_origin(request, ctx.settings.trust_forwarded_headers)
+    async with ctx.db.connection() as conn:
+        principal = await principal_of(request, conn, ctx)
+        yield ApiRequest(request, ctx, conn, principal, origin)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import msgspec
 from starlette.responses import Response
 
@@ -30,3 +33,29 @@ NO_CONTENT = 204
 def no_content() -> Response:
     """Kommo's "nothing to return": 204 with an empty body and no content type."""
     return Response(status_code=NO_CONTENT)
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def collection_body(
+    key: str,
+    items: Sequence[Any],
+    links: dict[str, Href],
+    *,
+    page: int | None = None,
+    total_items: int | None = None,
+    page_count: int | None = None,
+) -> bytes:
+    """A HAL collection in Kommo's key order: ``_total_items``, ``_page``, ``_page_count``,
+    ``_links``, ``_embedded``; each counter only where the endpoint's envelope has it."""
+    body: dict[str, Any] = {}
+    if total_items is not None:
+        body["_total_items"] = total_items
+    if page is not None:
+        body["_page"] = page
+    if page_count is not None:
+        body["_page_count"] = page_count
+    body["_links"] = links
+    body["_embedded"] = {key: items}
+    return _encoder.encode(body)

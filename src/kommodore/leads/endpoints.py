@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
-from kommodore.context import AppContext
-from kommodore.http.auth import principal_of
+from kommodore.http.auth import api_request
 from kommodore.http.hal import hal_response, no_content
-from kommodore.http.origin import request_origin
-from kommodore.http.query import with_values
 from kommodore.leads import service
 
 
 async def get_lead(request: Request) -> Response:
     """``GET /api/v4/leads/{id}`` (spec §2)."""
-    ctx: AppContext = request.app.state.ctx
     lead_id: int = request.path_params["lead_id"]
-    with_ = with_values(request.query_params)
-    origin = request_origin(request, ctx.settings.trust_forwarded_headers)
-    async with ctx.db.connection() as conn:
-        principal = await principal_of(request, conn, ctx)
-        body = await service.read_lead(conn, principal, lead_id, with_, origin)
+    async with api_request(request) as api:
+        body = await service.read_lead(api.conn, api.principal, lead_id, api.with_, api.origin)
     return no_content() if body is None else hal_response(body)
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v4/leads/{lead_id:int}", get_lead, methods=["GET"]),
+]

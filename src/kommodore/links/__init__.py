@@ -1,0 +1,1 @@
+"""Links between leads and contacts, companies and catalog elements (spec §12.4)."""

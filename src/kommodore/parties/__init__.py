@@ -1,0 +1,1 @@
+"""Contacts and companies: the base models a lead's _links point at."""
