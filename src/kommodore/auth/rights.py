@@ -102,3 +102,28 @@ def can_view_lead(actor: Actor, lead: Any) -> bool:
     """``lead`` is anything with responsible_user_id, group_id, pipeline_id and status_id."""
     code = lead_code(actor, "view", lead.pipeline_id, lead.status_id)
     return allows(code, actor, lead.responsible_user_id, lead.group_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Which leads an actor may view, as data a store can turn into a WHERE clause: the
+    general code, and the stages whose code differs from it."""
+
+    everything: bool
+    general: Code
+    stages: dict[tuple[int, int], Code]
+    user_id: int
+    group_id: int
+
+
+def lead_visibility(actor: Actor) -> Visibility:
+    if actor.is_admin:
+        return Visibility(True, ALLOW_ALL, {}, actor.user_id, actor.group_id)
+    general = actor.lead_rights.general.view
+    stages = {
+        stage: rights["view"]
+        for stage, rights in actor.lead_rights.by_status.items()
+        if "view" in rights
+    }
+    everything = general == ALLOW_ALL and all(code == ALLOW_ALL for code in stages.values())
+    return Visibility(everything, general, stages, actor.user_id, actor.group_id)

@@ -35,6 +35,11 @@ def sqlite_path(url: str) -> str:
     return url.removeprefix("sqlite:///")
 
 
+def _lower(value: str | None) -> str | None:
+    """Unicode-aware lower case: SQLite's own ``lower()`` folds ASCII only."""
+    return value.lower() if isinstance(value, str) else value
+
+
 def open_sqlite(path: str) -> sqlite3.Connection:
     """A tuned connection in autocommit mode; transactions are explicit ``BEGIN``s."""
     if path != ":memory:":
@@ -43,6 +48,7 @@ def open_sqlite(path: str) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     for pragma in PRAGMAS:
         conn.execute(pragma)
+    conn.create_function("kommo_lower", 1, _lower, deterministic=True)
     return conn
 
 

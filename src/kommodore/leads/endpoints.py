@@ -8,7 +8,11 @@ from starlette.routing import BaseRoute, Route
 
 from kommodore.http.auth import api_request
 from kommodore.http.hal import hal_response, no_content
+from kommodore.http.paging import page_of
 from kommodore.leads import service
+from kommodore.leads.filters import lead_query
+
+MAX_LIMIT = 250
 
 
 async def get_lead(request: Request) -> Response:
@@ -19,6 +23,18 @@ async def get_lead(request: Request) -> Response:
     return no_content() if body is None else hal_response(body)
 
 
+async def list_leads(request: Request) -> Response:
+    """``GET /api/v4/leads`` (spec §3)."""
+    async with api_request(request) as api:
+        query = lead_query(api.params, api.with_)
+        page = page_of(api.params, MAX_LIMIT)
+        body = await service.list_leads(
+            api.conn, api.principal, query, api.with_, page, api.origin, api.url, api.query
+        )
+    return no_content() if body is None else hal_response(body)
+
+
 routes: list[BaseRoute] = [
+    Route("/api/v4/leads", list_leads, methods=["GET"]),
     Route("/api/v4/leads/{lead_id:int}", get_lead, methods=["GET"]),
 ]

@@ -7,12 +7,14 @@ from typing import Any
 
 from msgspec import UNSET
 
-from kommodore.auth.rights import can_view_lead
+from kommodore.auth.rights import can_view_lead, lead_visibility
 from kommodore.auth.service import MAX_ID, Principal
 from kommodore.custom_fields.values import read_value
 from kommodore.db.database import Connection
-from kommodore.http.hal import self_links
-from kommodore.leads import store, wire
+from kommodore.http.hal import collection_body, self_links
+from kommodore.http.paging import Page, page_links
+from kommodore.leads import listing, store, wire
+from kommodore.leads.filters import LeadQuery
 from kommodore.leads.store import LeadRow
 
 #: The ``with`` values GET /leads and GET /leads/{id} understand (spec §2); others are ignored.
@@ -46,6 +48,34 @@ async def read_lead(
         return wire.encoder.encode(_deleted(lead, origin))
     (model,) = await shape_leads(conn, account_id, [lead], with_, origin)
     return wire.encoder.encode(model)
+
+
+async def list_leads(
+    conn: Connection,
+    principal: Principal,
+    query: LeadQuery,
+    with_: frozenset[str],
+    page: Page,
+    origin: str,
+    url: str,
+    raw_query: str,
+) -> bytes | None:
+    """A page of leads the user may view, or None (Kommo's 204) when the page is empty."""
+    account_id = principal.account.id
+    rows = await listing.list_lead_rows(
+        conn, account_id, query, lead_visibility(principal.actor), page.offset, page.limit + 1
+    )
+    if not rows:
+        return None
+    has_next = len(rows) > page.limit
+    rows = rows[: page.limit]
+    items: list[Any]
+    if query.only_deleted:
+        items = [_deleted(lead, origin) for lead in rows]
+    else:
+        items = await shape_leads(conn, account_id, rows, with_, origin)
+    links = page_links(url, raw_query, page, has_next)
+    return collection_body("leads", items, links, page=page.number)
 
 
 def _deleted(lead: LeadRow, origin: str) -> wire.DeletedLead:

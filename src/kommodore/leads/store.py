@@ -41,7 +41,7 @@ class LeadRow:
     is_price_modified_by_robot: bool
 
 
-def _lead(r: Any) -> LeadRow:
+def lead_row(r: Any) -> LeadRow:
     return LeadRow(
         r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
         r[13], r[14], bool(r[15]), r[16], r[17], bool(r[18]), bool(r[19]),
@@ -106,7 +106,7 @@ CUSTOM_FIELD_VALUES = _in_ids(
 
 async def get_lead(conn: Connection, account_id: int, lead_id: int) -> LeadRow | None:
     row = await conn.fetch_one(GET_LEAD, account_id, lead_id)
-    return None if row is None else _lead(row)
+    return None if row is None else lead_row(row)
 
 
 async def _grouped(
