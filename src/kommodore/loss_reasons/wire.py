@@ -1,0 +1,19 @@
+"""The loss reason as Kommo puts it on the wire (spec §12.2), in Kommo's key order."""
+
+from __future__ import annotations
+
+import msgspec
+
+from kommodore.http.hal import SelfLinks
+
+
+class LossReason(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    sort: int
+    created_at: int
+    updated_at: int
+    links: SelfLinks = msgspec.field(name="_links")
+
+
+encoder = msgspec.json.Encoder()

@@ -1,0 +1,179 @@
+"""Reading pipelines and their statuses (spec §11) and shaping them as Kommo does.
+
+Every user of the account may read them. An unknown pipeline is a 404 problem, as Kommo
+answers it [OBS]; the collections are never paged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from kommodore.auth.service import MAX_ID
+from kommodore.db.database import Connection
+from kommodore.http.hal import Href, collection_body, self_links
+from kommodore.http.problems import Problem
+from kommodore.pipelines import store, wire
+from kommodore.pipelines.store import DescriptionRow, PipelineRow, StatusRow
+
+#: ``with`` values of the status reads (spec §11.2); the pipeline reads take none.
+STATUS_WITH = frozenset({"descriptions"})
+SYSTEM_USER = 0
+"""``created_by``/``updated_by`` of a description: the schema keeps no author for them."""
+
+
+def pipeline_not_found() -> Problem:
+    return Problem(404, "Pipeline not found")
+
+
+def status_not_found() -> Problem:
+    return Problem(404, "Status not found")
+
+
+def _in_range(value: int) -> bool:
+    return 1 <= value <= MAX_ID
+
+
+def _self(url: str, query: str) -> dict[str, Href]:
+    """A collection's ``_links``: the request URL as sent."""
+    return {"self": Href(f"{url}?{query}" if query else url)}
+
+
+def _datetime(timestamp: int) -> str:
+    """Spec §0.3: descriptions carry ``YYYY-MM-DD HH:MM:SS`` strings (rendered in UTC)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(timestamp))
+
+
+def _status(
+    status: StatusRow,
+    account_id: int,
+    origin: str,
+    descriptions: Sequence[DescriptionRow] | None,
+) -> wire.Status:
+    model = wire.Status(
+        id=status.id,
+        name=status.name,
+        sort=status.sort,
+        is_editable=status.is_editable,
+        pipeline_id=status.pipeline_id,
+        color=status.color,
+        type=status.type,
+        account_id=account_id,
+        links=self_links(
+            f"{origin}/api/v4/leads/pipelines/{status.pipeline_id}/statuses/{status.id}"
+        ),
+    )
+    if descriptions is not None:
+        model.descriptions = [
+            wire.StatusDescription(
+                id=d.id,
+                account_id=account_id,
+                created_at=_datetime(d.created_at),
+                updated_at=_datetime(d.updated_at),
+                created_by=SYSTEM_USER,
+                updated_by=SYSTEM_USER,
+                pipeline_id=d.pipeline_id,
+                status_id=d.status_id,
+                level=d.level,
+                description=d.description,
+            )
+            for d in descriptions
+        ]
+    return model
+
+
+def _pipeline(
+    pipeline: PipelineRow, statuses: Sequence[StatusRow], account_id: int, origin: str
+) -> wire.Pipeline:
+    return wire.Pipeline(
+        id=pipeline.id,
+        name=pipeline.name,
+        sort=pipeline.sort,
+        is_main=pipeline.is_main,
+        is_unsorted_on=pipeline.is_unsorted_on,
+        is_archive=pipeline.is_archive,
+        account_id=account_id,
+        links=self_links(f"{origin}/api/v4/leads/pipelines/{pipeline.id}"),
+        embedded=wire.PipelineEmbedded(
+            statuses=[_status(s, account_id, origin, None) for s in statuses]
+        ),
+    )
+
+
+async def list_pipelines(
+    conn: Connection, account_id: int, url: str, query: str, origin: str
+) -> bytes | None:
+    """All pipelines with their statuses; None (204) only for an account without any."""
+    pipelines = await store.pipelines(conn, account_id)
+    if not pipelines:
+        return None
+    statuses = await store.statuses_by_pipeline(conn, account_id)
+    models = [_pipeline(p, statuses.get(p.id, []), account_id, origin) for p in pipelines]
+    return collection_body("pipelines", models, _self(url, query), total_items=len(models))
+
+
+async def read_pipeline(conn: Connection, account_id: int, pipeline_id: int, origin: str) -> bytes:
+    pipeline = (
+        await store.get_pipeline(conn, account_id, pipeline_id) if _in_range(pipeline_id) else None
+    )
+    if pipeline is None:
+        raise pipeline_not_found()
+    statuses = await store.statuses(conn, account_id, pipeline_id)
+    return wire.encoder.encode(_pipeline(pipeline, statuses, account_id, origin))
+
+
+async def list_statuses(
+    conn: Connection,
+    account_id: int,
+    pipeline_id: int,
+    with_: frozenset[str],
+    url: str,
+    query: str,
+    origin: str,
+) -> bytes | None:
+    """The pipeline's statuses by ``sort``; 404 when the pipeline is unknown."""
+    if (
+        not _in_range(pipeline_id)
+        or await store.get_pipeline(conn, account_id, pipeline_id) is None
+    ):
+        raise pipeline_not_found()
+    statuses = await store.statuses(conn, account_id, pipeline_id)
+    if not statuses:
+        return None
+    descriptions = (
+        await store.descriptions(conn, account_id, pipeline_id) if "descriptions" in with_ else None
+    )
+    models = [
+        _status(s, account_id, origin, None if descriptions is None else descriptions.get(s.id, []))
+        for s in statuses
+    ]
+    return collection_body("statuses", models, _self(url, query), total_items=len(models))
+
+
+async def read_status(
+    conn: Connection,
+    account_id: int,
+    pipeline_id: int,
+    status_id: int,
+    with_: frozenset[str],
+    origin: str,
+) -> bytes:
+    """One status; 404 "Pipeline not found" or "Status not found" for what does not exist."""
+    if (
+        not _in_range(pipeline_id)
+        or await store.get_pipeline(conn, account_id, pipeline_id) is None
+    ):
+        raise pipeline_not_found()
+    status = (
+        await store.get_status(conn, account_id, pipeline_id, status_id)
+        if _in_range(status_id)
+        else None
+    )
+    if status is None:
+        raise status_not_found()
+    descriptions = (
+        (await store.descriptions(conn, account_id, pipeline_id, status_id)).get(status_id, [])
+        if "descriptions" in with_
+        else None
+    )
+    return wire.encoder.encode(_status(status, account_id, origin, descriptions))

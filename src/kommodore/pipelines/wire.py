@@ -1,0 +1,59 @@
+"""Pipelines and statuses as Kommo puts them on the wire (spec §11.2), in Kommo's key order.
+
+The PHP SDK reads every key of both objects without ``isset``, so all are always present;
+``descriptions`` appears only under ``with=descriptions``.
+"""
+
+from __future__ import annotations
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from kommodore.http.hal import SelfLinks
+
+
+class StatusDescription(msgspec.Struct, kw_only=True):
+    """Key order and keys as the PHP SDK's StatusDescriptionModel reads them."""
+
+    id: int
+    account_id: int
+    created_at: str
+    updated_at: str
+    created_by: int
+    updated_by: int
+    pipeline_id: int
+    status_id: int
+    level: str
+    description: str
+
+
+class Status(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    sort: int
+    is_editable: bool
+    pipeline_id: int
+    color: str
+    type: int
+    account_id: int
+    descriptions: list[StatusDescription] | UnsetType = UNSET
+    links: SelfLinks = msgspec.field(name="_links")
+
+
+class PipelineEmbedded(msgspec.Struct, kw_only=True):
+    statuses: list[Status]
+
+
+class Pipeline(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    sort: int
+    is_main: bool
+    is_unsorted_on: bool
+    is_archive: bool
+    account_id: int
+    links: SelfLinks = msgspec.field(name="_links")
+    embedded: PipelineEmbedded = msgspec.field(name="_embedded")
+
+
+encoder = msgspec.json.Encoder()

@@ -1,0 +1,26 @@
+"""The source as Kommo puts it on the wire (spec §12.3), in Kommo's key order.
+
+``services`` is stored as JSON and passes through as it was written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from kommodore.http.hal import SelfLinks
+
+
+class Source(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    pipeline_id: int
+    external_id: str
+    default: bool
+    origin_code: str | None
+    services: list[Any]
+    links: SelfLinks = msgspec.field(name="_links")
+
+
+encoder = msgspec.json.Encoder()
