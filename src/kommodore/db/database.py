@@ -7,6 +7,7 @@ a store can still give a dialect its own text where the two differ.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -68,3 +69,22 @@ def int_array(dialect: Dialect, values: Sequence[int]) -> Any:
     if dialect == "sqlite":
         return "[" + ",".join(str(int(v)) for v in values) + "]"
     return list(values)
+
+
+_ANY = re.compile(r"([\w.]+) = ANY\((\$\d+)::\w+\[\]\)")
+_CAST = re.compile(r"::\w+(\[\])?")
+
+
+def dual(postgresql: str) -> Query:
+    """One statement text for both databases: ``col = ANY($n::T[])`` becomes ``json_each`` on
+    SQLite (the list travels as JSON text there), casts are dropped since SQLite has none, and
+    ``lower()`` becomes the app's Unicode-aware ``kommo_lower()`` (SQLite's folds ASCII only)."""
+    sqlite = _CAST.sub("", _ANY.sub(r"\1 IN (SELECT value FROM json_each(\2))", postgresql))
+    return Query(postgresql, sql(sqlite.replace("lower(", "kommo_lower(")).sqlite)
+
+
+def text_array(conn: Connection, values: Sequence[str] | None) -> Any:
+    """A list of strings as one parameter (None stays None: "no filter")."""
+    if values is None:
+        return None
+    return json.dumps(list(values)) if conn.dialect == "sqlite" else list(values)

@@ -2,6 +2,28 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
-routes: list[BaseRoute] = []
+from kommodore.http.auth import api_request
+from kommodore.http.hal import hal_response, no_content
+from kommodore.http.paging import page_of
+from kommodore.tags import service
+
+
+async def list_tags(request: Request) -> Response:
+    """``GET /api/v4/leads/tags`` (spec §12.1): 250 per page at most, 204 when none."""
+    async with api_request(request) as api:
+        body = await service.list_tags(
+            api.conn,
+            api.account_id,
+            api.params,
+            page_of(api.params, service.MAX_LIMIT),
+            api.url,
+            api.query,
+        )
+    return no_content() if body is None else hal_response(body)
+
+
+routes: list[BaseRoute] = [Route("/api/v4/leads/tags", list_tags, methods=["GET"])]

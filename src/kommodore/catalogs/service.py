@@ -1,0 +1,107 @@
+"""Listing catalogs and their elements (spec §12.5); every user of the account may read them.
+
+Catalog custom field values are not stored yet, so an element's ``custom_fields_values`` is
+always ``null`` (what Kommo sends for an element without values).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kommodore.auth.service import MAX_ID
+from kommodore.catalogs import store, wire
+from kommodore.db.database import Connection
+from kommodore.http.hal import collection_body, self_links
+from kommodore.http.paging import Page, page_links
+from kommodore.http.phpquery import get_path
+from kommodore.http.problems import Problem
+from kommodore.http.query import search_of
+from kommodore.leads.filters import int_values
+
+MAX_LIMIT = 250
+
+
+def catalog_not_found() -> Problem:
+    return Problem(404, "Catalog not found")
+
+
+async def list_catalogs(
+    conn: Connection, account_id: int, page: Page, origin: str, url: str, raw_query: str
+) -> bytes | None:
+    """A page of catalogs by sort then id, or None (204) when the page is empty."""
+    rows = await store.list_catalogs(conn, account_id, page.offset, page.limit + 1)
+    if not rows:
+        return None
+    items = [
+        wire.Catalog(
+            id=r.id,
+            name=r.name,
+            created_by=r.created_by,
+            updated_by=r.updated_by,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            sort=r.sort,
+            type=r.type,
+            can_add_elements=r.can_add_elements,
+            can_show_in_cards=r.can_show_in_cards,
+            can_link_multiple=r.can_link_multiple,
+            can_be_deleted=r.can_be_deleted,
+            sdk_widget_code=r.sdk_widget_code,
+            account_id=account_id,
+            links=self_links(f"{origin}/api/v4/catalogs/{r.id}"),
+        )
+        for r in rows[: page.limit]
+    ]
+    links = page_links(url, raw_query, page, len(rows) > page.limit)
+    return collection_body("catalogs", items, links, page=page.number)
+
+
+async def list_elements(
+    conn: Connection,
+    account_id: int,
+    catalog_id: int,
+    params: dict[str, Any],
+    page: Page,
+    origin: str,
+    url: str,
+    raw_query: str,
+) -> bytes | None:
+    """A page of a catalog's live elements by id, or None (204) when the page is empty. An
+    unknown catalog is a 404 problem, like Kommo's other missing parents."""
+    if not 1 <= catalog_id <= MAX_ID or not await store.catalog_exists(
+        conn, account_id, catalog_id
+    ):
+        raise catalog_not_found()
+    ids = int_values(get_path(params, "filter", "id"))
+    if ids is not None and not ids:
+        return None
+    rows = await store.list_elements(
+        conn,
+        account_id,
+        catalog_id,
+        ids=ids,
+        pattern=search_of(params),
+        offset=page.offset,
+        limit=page.limit + 1,
+    )
+    if not rows:
+        return None
+    base = f"{origin}/api/v4/catalogs/{catalog_id}/elements/"
+    items = [
+        wire.Element(
+            id=r.id,
+            catalog_id=r.catalog_id,
+            name=r.name,
+            created_by=r.created_by,
+            updated_by=r.updated_by,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            is_deleted=r.is_deleted,
+            custom_fields_values=None,
+            account_id=account_id,
+            links=self_links(f"{base}{r.id}"),
+        )
+        for r in rows[: page.limit]
+    ]
+    links = page_links(url, raw_query, page, len(rows) > page.limit)
+    return collection_body("elements", items, links, page=page.number)

@@ -1,0 +1,94 @@
+"""Catalog and catalog element queries (spec §12.5)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kommodore.db.database import Connection, dual, int_array, sql
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogRow:
+    id: int
+    name: str
+    created_by: int
+    updated_by: int
+    created_at: int
+    updated_at: int
+    sort: int
+    type: str
+    can_add_elements: bool
+    can_show_in_cards: bool
+    can_link_multiple: bool
+    can_be_deleted: bool
+    sdk_widget_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ElementRow:
+    id: int
+    catalog_id: int
+    name: str
+    created_by: int
+    updated_by: int
+    created_at: int
+    updated_at: int
+    is_deleted: bool
+
+
+CATALOGS = sql(
+    "SELECT id, name, created_by, updated_by, created_at, updated_at, sort, type, "
+    "can_add_elements, can_show_in_cards, can_link_multiple, can_be_deleted, sdk_widget_code "
+    "FROM catalogs WHERE account_id = $1 ORDER BY sort, id LIMIT $2 OFFSET $3"
+)
+CATALOG_EXISTS = sql("SELECT id FROM catalogs WHERE account_id = $1 AND id = $2")
+ELEMENTS = dual(
+    "SELECT id, catalog_id, name, created_by, updated_by, created_at, updated_at, is_deleted "
+    "FROM catalog_elements WHERE account_id = $1 AND catalog_id = $2 AND NOT is_deleted "
+    "AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[])) "
+    "AND ($4::text IS NULL OR lower(name) LIKE $4::text ESCAPE '\\') "
+    "ORDER BY id LIMIT $5 OFFSET $6"
+)
+
+
+def _catalog(r: Any) -> CatalogRow:
+    return CatalogRow(
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
+        bool(r[8]), bool(r[9]), bool(r[10]), bool(r[11]), r[12],
+    )  # fmt: skip
+
+
+async def list_catalogs(
+    conn: Connection, account_id: int, offset: int, limit: int
+) -> list[CatalogRow]:
+    rows = await conn.fetch_all(CATALOGS, account_id, limit, offset)
+    return [_catalog(r) for r in rows]
+
+
+async def catalog_exists(conn: Connection, account_id: int, catalog_id: int) -> bool:
+    return await conn.fetch_one(CATALOG_EXISTS, account_id, catalog_id) is not None
+
+
+async def list_elements(
+    conn: Connection,
+    account_id: int,
+    catalog_id: int,
+    *,
+    ids: Sequence[int] | None,
+    pattern: str | None,
+    offset: int,
+    limit: int,
+) -> list[ElementRow]:
+    """Live elements of a catalog by id; ``pattern`` is a lower-cased, escaped LIKE pattern."""
+    rows = await conn.fetch_all(
+        ELEMENTS,
+        account_id,
+        catalog_id,
+        None if ids is None else int_array(conn.dialect, ids),
+        pattern,
+        limit,
+        offset,
+    )
+    return [ElementRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in rows]

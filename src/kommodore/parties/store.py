@@ -1,0 +1,67 @@
+"""Contact and company queries: the base row, its responsible user's group, and the rights
+of the user asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from kommodore.db.database import Connection, Query, sql
+
+Kind = Literal["contacts", "companies"]
+
+
+@dataclass(frozen=True, slots=True)
+class PartyRow:
+    id: int
+    name: str
+    first_name: str | None
+    last_name: str | None
+    responsible_user_id: int
+    group_id: int
+    created_by: int
+    updated_by: int
+    created_at: int
+    updated_at: int
+    closest_task_at: int | None
+    is_deleted: bool
+    owner_group_id: int
+    """The responsible user's group now (0: the default group), which rights judge by."""
+
+
+def _get(table: str, names: str) -> Query:
+    return sql(
+        f"SELECT p.id, p.name, {names}, p.responsible_user_id, p.group_id, p.created_by, "
+        "p.updated_by, p.created_at, p.updated_at, p.closest_task_at, p.is_deleted, "
+        "CASE WHEN u.id IS NULL THEN p.group_id ELSE COALESCE(u.group_id, 0) END "
+        f"FROM {table} p LEFT JOIN users u "
+        "ON u.account_id = p.account_id AND u.id = p.responsible_user_id "
+        "WHERE p.account_id = $1 AND p.id = $2"
+    )
+
+
+GET: dict[Kind, Query] = {
+    "contacts": _get("contacts", "p.first_name, p.last_name"),
+    "companies": _get("companies", "NULL, NULL"),
+}
+USER_RIGHTS = sql("SELECT rights FROM users WHERE account_id = $1 AND id = $2")
+
+
+def _party(r: Any) -> PartyRow:
+    return PartyRow(
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], bool(r[11]), r[12],
+    )  # fmt: skip
+
+
+async def get_party(
+    conn: Connection, kind: Kind, account_id: int, party_id: int
+) -> PartyRow | None:
+    row = await conn.fetch_one(GET[kind], account_id, party_id)
+    return None if row is None else _party(row)
+
+
+async def user_rights(conn: Connection, account_id: int, user_id: int) -> str | None:
+    """The JSON ``users.rights`` of the acting user (the request's actor holds lead rights
+    only)."""
+    row = await conn.fetch_one(USER_RIGHTS, account_id, user_id)
+    return None if row is None else str(row[0])

@@ -1,0 +1,70 @@
+"""Contacts and companies as Kommo returns them by id, in Kommo's key order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from kommodore.http.hal import SelfLinks
+
+
+class TagRef(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    color: str | None
+
+
+class CompanyRef(msgspec.Struct, kw_only=True):
+    id: int
+    links: SelfLinks = msgspec.field(name="_links")
+
+
+class ContactEmbedded(msgspec.Struct, kw_only=True):
+    tags: list[TagRef]
+    companies: list[CompanyRef]
+
+
+class CompanyEmbedded(msgspec.Struct, kw_only=True):
+    tags: list[TagRef]
+
+
+class Contact(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    first_name: str
+    last_name: str
+    responsible_user_id: int
+    group_id: int
+    created_by: int
+    updated_by: int
+    created_at: int
+    updated_at: int
+    closest_task_at: int | None
+    is_deleted: bool
+    is_unsorted: bool
+    custom_fields_values: list[Any] | None
+    account_id: int
+    links: SelfLinks = msgspec.field(name="_links")
+    embedded: ContactEmbedded = msgspec.field(name="_embedded")
+
+
+class Company(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    responsible_user_id: int
+    group_id: int
+    created_by: int
+    updated_by: int
+    created_at: int
+    updated_at: int
+    closest_task_at: int | None
+    is_deleted: bool
+    is_unsorted: bool
+    custom_fields_values: list[Any] | None
+    account_id: int
+    links: SelfLinks = msgspec.field(name="_links")
+    embedded: CompanyEmbedded = msgspec.field(name="_embedded")
+
+
+encoder = msgspec.json.Encoder()
