@@ -9,7 +9,6 @@ import re
 import time
 from dataclasses import dataclass
 
-from kommodore.accounts import store as accounts
 from kommodore.accounts.store import AccountRef
 from kommodore.auth import store
 from kommodore.auth.rights import Actor, parse_lead_rights
@@ -78,15 +77,14 @@ async def authenticate(
     if host_subdomain is not None:
         if not _SUBDOMAIN.fullmatch(host_subdomain):
             raise Unauthorized("not an account subdomain")
-        account = await accounts.find_by_subdomain(conn, host_subdomain)
+        account, record = await store.find_account_token(conn, host_subdomain, claims.jti)
         if account is None or account.id != claims.account_id:
             raise Unauthorized("token and Host name different accounts")
     else:
-        account = await accounts.find_by_id(conn, claims.account_id)
+        account, record = await store.find_account_token(conn, claims.account_id, claims.jti)
         if account is None:
             raise Unauthorized("unknown account")
 
-    record = await store.find_token(conn, account.id, claims.jti)
     if record is None or record.revoked_at is not None or record.user_id != claims.user_id:
         raise Unauthorized("token unknown or revoked")
 

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from kommodore.accounts.store import AccountRef
 from kommodore.auth.tokens import Claims
 from kommodore.db.database import Connection, sql
 
@@ -29,11 +30,14 @@ class TokenRecord:
 
 _USER_COLUMNS = "u.id, u.group_id, u.is_admin, u.is_active, u.is_free, u.rights"
 
-TOKEN_WITH_USER = sql(
-    f"SELECT t.user_id, t.revoked_at, {_USER_COLUMNS} FROM api_tokens t "
-    "JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id "
-    "WHERE t.account_id = $1 AND t.jti = $2"
+_ACCOUNT_TOKEN = (
+    f"SELECT a.id, a.subdomain, a.paid_till, t.user_id, t.revoked_at, {_USER_COLUMNS} "
+    "FROM accounts a "
+    "LEFT JOIN api_tokens t ON t.account_id = a.id AND t.jti = $2 "
+    "LEFT JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id "
 )
+ACCOUNT_TOKEN_BY_SUBDOMAIN = sql(_ACCOUNT_TOKEN + "WHERE a.subdomain = $1")
+ACCOUNT_TOKEN_BY_ID = sql(_ACCOUNT_TOKEN + "WHERE a.id = $1")
 USER = sql(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.account_id = $1 AND u.id = $2")
 INSERT_TOKEN = sql(
     "INSERT INTO api_tokens (account_id, jti, user_id, integration_id, kind, scopes, "
@@ -57,11 +61,19 @@ def _user(row: Any, offset: int = 0) -> UserRecord:
     )
 
 
-async def find_token(conn: Connection, account_id: int, jti: str) -> TokenRecord | None:
-    row = await conn.fetch_one(TOKEN_WITH_USER, account_id, jti)
+async def find_account_token(
+    conn: Connection, account: str | int, jti: str
+) -> tuple[AccountRef | None, TokenRecord | None]:
+    """The account (by subdomain when ``account`` is a str, else by id) and the token ``jti``
+    recorded for it with its user, in one statement: this runs on every request."""
+    query = ACCOUNT_TOKEN_BY_SUBDOMAIN if isinstance(account, str) else ACCOUNT_TOKEN_BY_ID
+    row = await conn.fetch_one(query, account, jti)
     if row is None:
-        return None
-    return TokenRecord(user_id=row[0], revoked_at=row[1], user=_user(row, 2))
+        return None, None
+    ref = AccountRef(row[0], row[1], row[2])
+    if row[3] is None or row[5] is None:
+        return ref, None
+    return ref, TokenRecord(user_id=row[3], revoked_at=row[4], user=_user(row, 5))
 
 
 async def find_user(conn: Connection, account_id: int, user_id: int) -> UserRecord | None:

@@ -16,7 +16,7 @@ from kommodore.db.database import Connection
 from kommodore.http.origin import request_host, request_origin, subdomain_of
 from kommodore.http.phpquery import parse_query
 from kommodore.http.problems import Problem
-from kommodore.http.query import with_values
+from kommodore.http.query import with_values_of
 
 
 async def principal_of(request: Request, conn: Connection, ctx: AppContext) -> Principal:
@@ -63,7 +63,7 @@ class ApiRequest:
 
     @cached_property
     def with_(self) -> frozenset[str]:
-        return with_values(self.request.query_params)
+        return with_values_of(self.query)
 
     def require_admin(self) -> None:
         """Admin-only endpoints answer 403 to everyone else (spec §7.2, §9.5)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,8 +16,15 @@ LATENCY = Histogram(
 )
 
 
+_children: dict[tuple[str, int], Any] = {}
+
+
 def observe(method: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, str(status)).inc()
+    """Count a request; the labelled child is looked up once per (method, status)."""
+    child = _children.get((method, status))
+    if child is None:
+        child = _children[method, status] = REQUESTS.labels(method, str(status))
+    child.inc()
     LATENCY.observe(seconds)
 
 

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from typing import Any
-
-from starlette.datastructures import QueryParams
+from urllib.parse import unquote_plus
 
 from kommodore.http.phpquery import as_list
 
 
-def with_values(params: QueryParams) -> frozenset[str]:
-    """``with=a,b`` (comma literal or %2C, possibly repeated) as a set; unknown values are
-    kept here and simply never looked at (spec §0.5: ignored)."""
+def with_values_of(query_string: str) -> frozenset[str]:
+    """``with`` straight from the raw query string: every request reads it, and this skips
+    building a full parameter map."""
+    if "with" not in query_string:
+        return frozenset()
     values: set[str] = set()
-    for raw in params.getlist("with"):
-        values.update(v.strip() for v in raw.split(",") if v.strip())
+    for pair in query_string.split("&"):
+        key, _, raw = pair.partition("=")
+        if key == "with":
+            values.update(v.strip() for v in unquote_plus(raw).split(",") if v.strip())
     return frozenset(values)
 
 

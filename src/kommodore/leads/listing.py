@@ -14,8 +14,9 @@ from typing import Any
 from kommodore.auth.rights import Code, Visibility
 from kommodore.custom_fields import types
 from kommodore.db.database import Connection, Dialect, Query, int_array, sql
+from kommodore.http.query import like_pattern
 from kommodore.leads.filters import CustomFieldFilter, LeadQuery, Range, to_int, to_number
-from kommodore.leads.store import LEAD_COLUMNS, LeadRow, lead_row
+from kommodore.leads.store import LEAD_SELECT, LeadRow, lead_row
 
 FALSE = "1 = 0"
 
@@ -109,10 +110,6 @@ def _visibility(v: Visibility) -> str | None:
         else:
             clauses.append(general)
     return "(" + " OR ".join(clauses) + ")" if clauses else FALSE
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _values_subquery(q: _Sql, field_id: int, condition: str) -> str:
@@ -235,7 +232,7 @@ async def list_lead_rows(
     if query.order != "id":
         order = f"l.{query.order} {direction}, {order}"
     text = (
-        f"SELECT {LEAD_COLUMNS} FROM leads l WHERE {' AND '.join(w)} "
+        f"{LEAD_SELECT} WHERE {' AND '.join(w)} "
         f"ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}"
     )
     rows = await conn.fetch_all(Query(text, text), *q.args)
@@ -245,7 +242,7 @@ async def list_lead_rows(
 def _search(q: _Sql, text: str) -> str:
     """``query``: a case-insensitive substring of the name or of any custom field value (its
     text or its enum's label), or the lead's id when the query is a number (spec §3.5)."""
-    pattern = q.arg(f"%{_escape_like(text.lower())}%")
+    pattern = q.arg(like_pattern(text))
     like = f"LIKE {pattern} ESCAPE '\\'"
     values = (
         "l.id IN (SELECT v.lead_id FROM lead_custom_field_values v "

@@ -95,27 +95,18 @@ async def shape_leads(
     with_: frozenset[str],
     origin: str,
 ) -> list[wire.Lead]:
-    """Wire models for visible leads, loading what ``with_`` asks for in one query per kind."""
-    ids = [lead.id for lead in leads]
-    tags = await store.tags(conn, account_id, ids)
-    companies = await store.companies(conn, account_id, ids)
-    values = await store.custom_field_values(conn, account_id, ids)
-    contacts = await store.contacts(conn, account_id, ids) if "contacts" in with_ else None
-    elements = (
-        await store.catalog_elements(conn, account_id, ids) if "catalog_elements" in with_ else None
+    """Wire models for visible leads; what they embed comes from one statement for them all."""
+    with_contacts = "contacts" in with_
+    with_elements = "catalog_elements" in with_
+    parts = await store.lead_parts(
+        conn,
+        account_id,
+        [lead.id for lead in leads],
+        contacts=with_contacts,
+        elements=with_elements,
     )
-    reasons = (
-        await store.loss_reasons(
-            conn, account_id, sorted({x.loss_reason_id for x in leads if x.loss_reason_id})
-        )
-        if "loss_reason" in with_
-        else None
-    )
-    sources = (
-        await store.sources(conn, account_id, sorted({x.source_id for x in leads if x.source_id}))
-        if "source" in with_
-        else None
-    )
+    with_reason = "loss_reason" in with_
+    with_source = "source" in with_
     with_source_id = "source_id" in with_
     with_robot = "is_price_modified_by_robot" in with_
     leads_url = f"{origin}/api/v4/leads/"
@@ -126,34 +117,36 @@ async def shape_leads(
     models = []
     for lead in leads:
         embedded = wire.LeadEmbedded(
-            tags=[wire.TagRef(id=t[1], name=t[2], color=t[3]) for t in tags.get(lead.id, ())],
+            tags=[
+                wire.TagRef(id=t[2], name=t[9], color=t[10]) for t in parts.tags.get(lead.id, ())
+            ],
             companies=[
-                wire.CompanyRef(id=c[1], links=self_links(f"{companies_url}{c[1]}"))
-                for c in companies.get(lead.id, ())
+                wire.CompanyRef(id=c[2], links=self_links(f"{companies_url}{c[2]}"))
+                for c in parts.companies.get(lead.id, ())
             ],
         )
-        if contacts is not None:
+        if with_contacts:
             embedded.contacts = [
                 wire.ContactRef(
-                    id=c[1], is_main=bool(c[2]), links=self_links(f"{contacts_url}{c[1]}")
+                    id=c[2], is_main=c[6] == 0, links=self_links(f"{contacts_url}{c[2]}")
                 )
-                for c in contacts.get(lead.id, ())
+                for c in parts.contacts.get(lead.id, ())
             ]
-        if elements is not None:
-            embedded.catalog_elements = [_element(e) for e in elements.get(lead.id, ())]
-        if reasons is not None and (reason := reasons.get(lead.loss_reason_id or 0)):
+        if with_elements:
+            embedded.catalog_elements = [_element(e) for e in parts.elements.get(lead.id, ())]
+        if with_reason and (reason := lead.loss_reason) is not None:
             embedded.loss_reason = [
                 wire.LossReasonRef(
-                    id=reason[0],
-                    name=reason[1],
-                    sort=reason[2],
-                    created_at=reason[3],
-                    updated_at=reason[4],
-                    links=self_links(f"{reasons_url}{reason[0]}"),
+                    id=reason.id,
+                    name=reason.name,
+                    sort=reason.sort,
+                    created_at=reason.created_at,
+                    updated_at=reason.updated_at,
+                    links=self_links(f"{reasons_url}{reason.id}"),
                 )
             ]
-        if sources is not None and (source := sources.get(lead.source_id or 0)):
-            embedded.source = wire.SourceRef(id=source[0], name=source[1])
+        if with_source and lead.source_id is not None and lead.source_name is not None:
+            embedded.source = wire.SourceRef(id=lead.source_id, name=lead.source_name)
 
         models.append(
             wire.Lead(
@@ -173,7 +166,7 @@ async def shape_leads(
                 closed_at=lead.closed_at,
                 closest_task_at=lead.closest_task_at,
                 is_deleted=lead.is_deleted,
-                custom_fields_values=_custom_fields(values.get(lead.id)),
+                custom_fields_values=_custom_fields(parts.values.get(lead.id)),
                 score=lead.score,
                 account_id=account_id,
                 labor_cost=lead.labor_cost,
@@ -187,13 +180,13 @@ async def shape_leads(
 
 
 def _element(row: Any) -> wire.CatalogElementRef:
-    quantity = row[3]
+    quantity = row[5]
     if isinstance(quantity, float) and quantity.is_integer():
         quantity = int(quantity)
-    metadata = wire.CatalogElementMetadata(quantity=quantity, catalog_id=row[2])
+    metadata = wire.CatalogElementMetadata(quantity=quantity, catalog_id=row[3])
     if row[4] is not None:
         metadata.price_id = row[4]
-    return wire.CatalogElementRef(id=row[1], metadata=metadata)
+    return wire.CatalogElementRef(id=row[2], metadata=metadata)
 
 
 def _custom_fields(rows: list[Any] | None) -> list[wire.CustomFieldValues] | None:
@@ -203,20 +196,20 @@ def _custom_fields(rows: list[Any] | None) -> list[wire.CustomFieldValues] | Non
     entries: list[wire.CustomFieldValues] = []
     current: wire.CustomFieldValues | None = None
     for r in rows:
-        if current is None or current.field_id != r[1]:
+        if current is None or current.field_id != r[2]:
             current = wire.CustomFieldValues(
-                field_id=r[1], field_name=r[2], field_code=r[3], field_type=r[4], values=[]
+                field_id=r[2], field_name=r[9], field_code=r[10], field_type=r[11], values=[]
             )
             entries.append(current)
         current.values.append(
             read_value(
-                r[4],
-                enum_id=r[5],
-                enum_value=r[6],
-                enum_code=r[7],
-                value_text=r[8],
-                value_int=r[9],
-                value_json=r[10],
+                r[11],
+                enum_id=r[3],
+                enum_value=r[12],
+                enum_code=r[13],
+                value_text=r[14],
+                value_int=r[4],
+                value_json=r[15],
             )
         )
     return entries

@@ -73,9 +73,9 @@ async def _links(
     conn: Connection, account_id: int, lead_ids: Sequence[int], f: LinkFilter, multi: bool
 ) -> list[wire.Link]:
     """Per lead (by id): contacts (the main one first), its company, then catalog elements."""
-    contacts = await leads.contacts(conn, account_id, lead_ids)
-    companies = await leads.companies(conn, account_id, lead_ids)
-    elements = await leads.catalog_elements(conn, account_id, lead_ids)
+    parts = await leads.lead_parts(
+        conn, account_id, lead_ids, contacts=True, elements=True, tags_and_values=False
+    )
     out: list[wire.Link] = []
 
     def add(lead_id: int, to_id: int, to_type: str, metadata: wire.Metadata) -> None:
@@ -90,18 +90,18 @@ async def _links(
         )
 
     for lead_id in lead_ids:
-        for row in contacts.get(lead_id, ()):
-            if f.admits(row[1], "contacts", None):
-                add(lead_id, row[1], "contacts", wire.ContactMetadata(main_contact=bool(row[2])))
-        for row in companies.get(lead_id, ()):
-            if f.admits(row[1], "companies", None):
-                add(lead_id, row[1], "companies", None)
-        for row in elements.get(lead_id, ()):
-            if f.admits(row[1], "catalog_elements", row[2]):
-                metadata = wire.ElementMetadata(quantity=_quantity(row[3]), catalog_id=row[2])
+        for row in parts.contacts.get(lead_id, ()):
+            if f.admits(row[2], "contacts", None):
+                add(lead_id, row[2], "contacts", wire.ContactMetadata(main_contact=row[6] == 0))
+        for row in parts.companies.get(lead_id, ()):
+            if f.admits(row[2], "companies", None):
+                add(lead_id, row[2], "companies", None)
+        for row in parts.elements.get(lead_id, ()):
+            if f.admits(row[2], "catalog_elements", row[3]):
+                metadata = wire.ElementMetadata(quantity=_quantity(row[5]), catalog_id=row[3])
                 if row[4] is not None:
                     metadata.price_id = row[4]
-                add(lead_id, row[1], "catalog_elements", metadata)
+                add(lead_id, row[2], "catalog_elements", metadata)
     return out
 
 
