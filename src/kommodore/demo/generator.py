@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from kommodore.db.bulk import allocate_ids, bulk_connection, insert_rows
+from kommodore.leads.search import index_leads
 
 ACCOUNT_ID_BASE = 30_000_000
 WON, LOST = 142, 143
@@ -241,6 +242,7 @@ class _Builder:
         self._parties()
         self._custom_fields()
         lead_ids = self._leads()
+        index_leads(self.conn, self.account_id)
         return DemoSummary(
             account_id=self.account_id,
             subdomain=self.subdomain,

@@ -16,6 +16,7 @@ from kommodore.custom_fields import types
 from kommodore.db.database import Connection, Dialect, Query, int_array, sql
 from kommodore.http.query import like_pattern
 from kommodore.leads.filters import CustomFieldFilter, LeadQuery, Range, to_int, to_number
+from kommodore.leads.search import glob_pattern
 from kommodore.leads.store import LEAD_SELECT, LeadRow, lead_row
 
 FALSE = "1 = 0"
@@ -113,9 +114,11 @@ def _visibility(v: Visibility) -> str | None:
 
 
 def _values_subquery(q: _Sql, field_id: int, condition: str) -> str:
+    """A correlated EXISTS: walking leads in the page's order and probing the value index
+    stops as soon as the page is full, where an IN list would first collect every match."""
     return (
-        "l.id IN (SELECT v.lead_id FROM lead_custom_field_values v "
-        f"WHERE v.account_id = {q.mark(1)} AND v.field_id = {int(field_id)} AND {condition})"
+        "EXISTS (SELECT 1 FROM lead_custom_field_values v WHERE v.account_id = l.account_id "
+        f"AND v.lead_id = l.id AND v.field_id = {int(field_id)} AND {condition})"
     )
 
 
@@ -240,18 +243,17 @@ async def list_lead_rows(
 
 
 def _search(q: _Sql, text: str) -> str:
-    """``query``: a case-insensitive substring of the name or of any custom field value (its
-    text or its enum's label), or the lead's id when the query is a number (spec §3.5)."""
-    pattern = q.arg(like_pattern(text))
-    like = f"LIKE {pattern} ESCAPE '\\'"
-    values = (
-        "l.id IN (SELECT v.lead_id FROM lead_custom_field_values v "
-        "LEFT JOIN custom_field_enums e ON e.account_id = v.account_id AND e.id = v.enum_id "
-        f"WHERE v.account_id = {q.mark(1)} AND "
-        f"({q.lower('v.value_text')} {like} OR {q.lower('e.value')} {like}))"
-    )
-    clauses = [f"{q.lower('l.name')} {like}", values]
+    """``query``: a case-insensitive substring of the name, of any custom field value's text
+    or of an enum label, answered from the search index; or the lead's id when the query is a
+    number (spec §3.5)."""
+    if q.dialect == "postgresql":
+        pattern = q.arg(like_pattern(text))
+        indexed = (
+            f"l.id IN (SELECT s.lead_id FROM lead_search s WHERE s.account_id = {q.mark(1)} "
+            f"AND s.text LIKE {pattern} ESCAPE '\\')"
+        )
+    else:
+        pattern = q.arg(glob_pattern(text))
+        indexed = f"l.id IN (SELECT rowid FROM lead_search WHERE text GLOB {pattern})"
     number = to_int(text)
-    if number is not None:
-        clauses.append(f"l.id = {number}")
-    return "(" + " OR ".join(clauses) + ")"
+    return f"({indexed} OR l.id = {number})" if number is not None else indexed

@@ -1,0 +1,97 @@
+"""The search index behind ``query`` on lead lists (spec §3.5).
+
+Each lead has one document: its name, its custom field values' text and its enum labels, lower
+cased by Python (Unicode-aware, unlike SQLite's ``lower``). PostgreSQL keeps the documents in
+``lead_search`` with a pg_trgm GIN index; SQLite in an FTS5 table with the trigram tokenizer,
+whose rowid is the lead id. Both answer a substring ``LIKE``/``GLOB`` from the index instead of
+scanning every lead and value. Writers of leads and their values must call
+:func:`index_leads` for the leads they touched.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+BATCH = 20_000
+
+
+def document(name: str, texts: Iterable[str]) -> str:
+    """What a lead is searched by; the query is lower-cased the same way."""
+    return "\n".join([name, *texts]).lower()
+
+
+def glob_pattern(text: str) -> str:
+    """A substring as an FTS5 GLOB pattern over lower-cased text; ``*``, ``?`` and ``[`` are
+    literal. GLOB rather than LIKE: FTS5 does not use its index for LIKE with ESCAPE."""
+    escaped = "".join(f"[{c}]" if c in "*?[" else c for c in text.lower())
+    return f"*{escaped}*"
+
+
+def index_leads(conn: sa.Connection, account_id: int, lead_ids: Sequence[int] | None = None) -> int:
+    """(Re)build the documents of ``lead_ids``, or of every lead of the account; returns how many.
+
+    Synchronous, for bulk loads and tests; one statement per table per batch.
+    """
+    if lead_ids is None:
+        ids = list(
+            conn.execute(
+                sa.text("SELECT id FROM leads WHERE account_id = :a ORDER BY id"), {"a": account_id}
+            ).scalars()
+        )
+    else:
+        ids = sorted(set(lead_ids))
+    for start in range(0, len(ids), BATCH):
+        _index_batch(conn, account_id, ids[start : start + BATCH])
+    return len(ids)
+
+
+def _index_batch(conn: sa.Connection, account_id: int, ids: list[int]) -> None:
+    low, high = ids[0], ids[-1]
+    params = {"a": account_id, "lo": low, "hi": high}
+    names = {
+        row[0]: row[1]
+        for row in conn.execute(
+            sa.text("SELECT id, name FROM leads WHERE account_id = :a AND id BETWEEN :lo AND :hi"),
+            params,
+        )
+    }
+    texts: dict[int, list[str]] = defaultdict(list)
+    for lead_id, value_text, label in conn.execute(
+        sa.text(
+            "SELECT v.lead_id, v.value_text, e.value FROM lead_custom_field_values v "
+            "LEFT JOIN custom_field_enums e ON e.account_id = v.account_id AND e.id = v.enum_id "
+            "WHERE v.account_id = :a AND v.lead_id BETWEEN :lo AND :hi "
+            "ORDER BY v.lead_id, v.field_id, v.position"
+        ),
+        params,
+    ):
+        if value_text:
+            texts[lead_id].append(value_text)
+        if label:
+            texts[lead_id].append(label)
+    wanted = set(ids)
+    docs = [(i, document(names[i], texts.get(i, ()))) for i in ids if i in names and i in wanted]
+    _replace(conn, account_id, ids, docs)
+
+
+def _replace(conn: sa.Connection, account_id: int, ids: list[int], docs: list[Any]) -> None:
+    raw: Any = conn.connection.dbapi_connection
+    cur = raw.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            cur.execute(
+                "DELETE FROM lead_search WHERE account_id = %s AND lead_id = ANY(%s)",
+                (account_id, ids),
+            )
+            with cur.copy("COPY lead_search (account_id, lead_id, text) FROM STDIN") as copy:
+                for lead_id, text in docs:
+                    copy.write_row((account_id, lead_id, text))
+        else:
+            cur.executemany("DELETE FROM lead_search WHERE rowid = ?", [(i,) for i in ids])
+            cur.executemany("INSERT INTO lead_search (rowid, text) VALUES (?, ?)", docs)
+    finally:
+        cur.close()
