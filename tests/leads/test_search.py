@@ -43,7 +43,8 @@ def ids(client: TestClient, token: str, query: str) -> list[int]:
     ("query", "expected"),
     [("ромашка", ["cyrillic"]), ("СДЕЛКА", ["cyrillic"]), ("fleet serv", ["by_value"]),
      ("москва", ["by_label"]), ("МОСК", ["by_label"]), ("50%", ["wildcards"]),
-     ("off_n", ["wildcards"]), ("[x]*?", ["wildcards"]), ("a", ["by_value", "by_label", "other"]), ("nothing like it", [])],
+     ("off_n", ["wildcards"]), ("[x]*?", ["wildcards"]),
+     ("a", ["by_value", "by_label", "other"]), ("nothing like it", [])],
 )  # fmt: skip
 def test_substring_any_case_any_script(client: TestClient, world, query: str, expected):
     _, token, leads = world
