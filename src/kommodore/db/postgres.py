@@ -22,6 +22,12 @@ def asyncpg_dsn(url: str) -> str:
     return f"{scheme.split('+', 1)[0]}{sep}{rest}"
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Released connections skip asyncpg's default reset query (RESET ALL, UNLISTEN, unlock
+    advisory locks): kommodore sets no session state, and that query is one more round trip
+    per request. asyncpg still rolls back a transaction left open."""
+
+
 class PostgresConnection:
     dialect: Dialect = "postgresql"
 
@@ -50,7 +56,9 @@ class PostgresDatabase:
 
     @classmethod
     async def connect(cls, url: str, *, min_size: int = 2, max_size: int = 20) -> PostgresDatabase:
-        pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=min_size, max_size=max_size)
+        pool = await asyncpg.create_pool(
+            asyncpg_dsn(url), min_size=min_size, max_size=max_size, reset=_keep_session
+        )
         return cls(url, pool)
 
     @asynccontextmanager
