@@ -58,8 +58,9 @@ class ApiRequest:
 
     @cached_property
     def params(self) -> dict[str, Any]:
-        """The query string parsed with PHP's bracket rules."""
-        return parse_query(self.query)
+        """The query string parsed with PHP's bracket rules, every string made safe to bind."""
+        cleaned: dict[str, Any] = _clean(parse_query(self.query))
+        return cleaned
 
     @cached_property
     def with_(self) -> frozenset[str]:
@@ -69,6 +70,24 @@ class ApiRequest:
         """Admin-only endpoints answer 403 to everyone else (spec §7.2, §9.5)."""
         if not self.principal.actor.is_admin:
             raise Problem(403, "Access denied")
+
+
+def _text(value: str) -> str:
+    """Bytes that are not UTF-8 and NUL become U+FFFD: neither can be stored, so nothing
+    matches them, and PostgreSQL refuses them as parameters (a 500 for a client's typo)."""
+    if value.isascii() and "\x00" not in value:
+        return value
+    try:
+        raw = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = value.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace").replace("\x00", "\ufffd")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return _text(value)
+    return {_text(k): _clean(v) for k, v in value.items()}
 
 
 @asynccontextmanager
