@@ -44,7 +44,10 @@ def open_sqlite(path: str) -> sqlite3.Connection:
     """A tuned connection in autocommit mode; transactions are explicit ``BEGIN``s."""
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # list queries are built per request; a large statement cache keeps the hot ones prepared
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, cached_statements=1024
+    )
     conn.row_factory = sqlite3.Row
     for pragma in PRAGMAS:
         conn.execute(pragma)
