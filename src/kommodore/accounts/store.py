@@ -17,7 +17,6 @@ class AccountRef:
 
 _COLUMNS = "id, subdomain, paid_till"
 BY_SUBDOMAIN = sql(f"SELECT {_COLUMNS} FROM accounts WHERE subdomain = $1")
-BY_ID = sql(f"SELECT {_COLUMNS} FROM accounts WHERE id = $1")
 
 
 def _ref(row: object | None) -> AccountRef | None:
@@ -29,10 +28,6 @@ def _ref(row: object | None) -> AccountRef | None:
 
 async def find_by_subdomain(conn: Connection, subdomain: str) -> AccountRef | None:
     return _ref(await conn.fetch_one(BY_SUBDOMAIN, subdomain))
-
-
-async def find_by_id(conn: Connection, account_id: int) -> AccountRef | None:
-    return _ref(await conn.fetch_one(BY_ID, account_id))
 
 
 @dataclass(frozen=True, slots=True)
