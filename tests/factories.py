@@ -25,8 +25,14 @@ NOW = int(time.time())
 _subdomains = itertools.count(1)
 
 
-def rights(view: str = "A", status_rights: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    entity = {"view": view, "edit": view, "add": "A", "delete": "D", "export": "D"}
+def rights(
+    view: str = "A",
+    status_rights: list[dict[str, Any]] | None = None,
+    *,
+    edit: str | None = None,
+    add: str = "A",
+) -> dict[str, Any]:
+    entity = {"view": view, "edit": edit or view, "add": add, "delete": "D", "export": "D"}
     return {
         "leads": entity,
         "contacts": entity,
@@ -160,7 +166,10 @@ class Factory:
         free: bool = False,
         active: bool = True,
         status_rights: list[dict[str, Any]] | None = None,
+        edit: str | None = None,
+        add: str = "A",
     ) -> int:
+        """``edit`` defaults to ``view``; ``add`` to A."""
         user_id = self.id("users")
         group_id = account.groups[group]
         self._insert(
@@ -170,7 +179,7 @@ class Factory:
                  "email": f"u{user_id}@example.com", "lang": "en", "uuid": None,
                  "amojo_id": None, "is_admin": admin, "is_free": free, "is_active": active,
                  "group_id": group_id or None, "role_id": None,
-                 "rights": json.dumps(rights(view, status_rights)),
+                 "rights": json.dumps(rights(view, status_rights, edit=edit, add=add)),
                  "created_at": NOW, "updated_at": NOW}
             ],
         )  # fmt: skip

@@ -104,6 +104,36 @@ def can_view_lead(actor: Actor, lead: Any) -> bool:
     return allows(code, actor, lead.responsible_user_id, lead.group_id)
 
 
+_STRENGTH: dict[str, int] = {"D": 0, "M": 1, "G": 2, "L": 3, "A": 4}
+
+
+def _weaker(a: Code, b: Code) -> Code:
+    return a if _STRENGTH[a] <= _STRENGTH[b] else b
+
+
+def can_add_lead(actor: Actor, pipeline_id: int, status_id: int) -> bool:
+    """``add`` takes only A or D (spec §7.3); a stage entry may deny it for its stage."""
+    return lead_code(actor, "add", pipeline_id, status_id) != DENY
+
+
+def can_edit_lead(actor: Actor, lead: Any, to_stage: tuple[int, int] | None = None) -> bool:
+    """Edit rights on the lead as it is, and, when it moves, in the stage it moves to (spec
+    §7.4). ``edit`` never exceeds ``view`` (spec §7.3 dependencies)."""
+
+    def allowed(pipeline_id: int, status_id: int) -> bool:
+        code = _weaker(
+            lead_code(actor, "edit", pipeline_id, status_id),
+            lead_code(actor, "view", pipeline_id, status_id),
+        )
+        return allows(code, actor, lead.responsible_user_id, lead.group_id)
+
+    if not allowed(lead.pipeline_id, lead.status_id):
+        return False
+    if to_stage is not None and to_stage != (lead.pipeline_id, lead.status_id):
+        return allowed(*to_stage)
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Visibility:
     """Which leads an actor may view, as data a store can turn into a WHERE clause: the

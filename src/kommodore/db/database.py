@@ -50,6 +50,10 @@ class Connection(Protocol):
 
     async def execute(self, query: Query, *args: Any) -> None: ...
 
+    async def execute_many(self, query: Query, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many parameter rows: one round trip per batch, not per row."""
+        ...
+
 
 class Database(Protocol):
     """A pool of connections; ``connection()`` lends one for a request."""
@@ -59,7 +63,13 @@ class Database(Protocol):
 
     def connection(self) -> AbstractAsyncContextManager[Connection]: ...
 
-    def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
+    def transaction(
+        self, conn: Connection | None = None
+    ) -> AbstractAsyncContextManager[Connection]:
+        """A transaction, committed when the block ends without an exception. ``conn`` (one
+        already lent for the request) is reused where the database allows it: PostgreSQL then
+        needs one pooled connection per request, not two."""
+        ...
 
     async def close(self) -> None: ...
 

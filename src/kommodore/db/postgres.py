@@ -46,6 +46,10 @@ class PostgresConnection:
     async def execute(self, query: Query, *args: Any) -> None:
         await self._conn.execute(query.postgresql, *args)
 
+    async def execute_many(self, query: Query, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            await self._conn.executemany(query.postgresql, rows)
+
 
 class PostgresDatabase:
     dialect: Dialect = "postgresql"
@@ -67,9 +71,13 @@ class PostgresDatabase:
             yield PostgresConnection(conn)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[PostgresConnection]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            yield PostgresConnection(conn)
+    async def transaction(self, conn: object = None) -> AsyncIterator[PostgresConnection]:
+        if isinstance(conn, PostgresConnection):
+            async with conn._conn.transaction():
+                yield conn
+            return
+        async with self._pool.acquire() as raw, raw.transaction():
+            yield PostgresConnection(raw)
 
     async def close(self) -> None:
         await self._pool.close()

@@ -72,6 +72,10 @@ class SqliteConnection:
     async def execute(self, query: Query, *args: Any) -> None:
         self._conn.execute(query.sqlite, args)
 
+    async def execute_many(self, query: Query, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._conn.executemany(query.sqlite, rows)
+
 
 class SqliteDatabase:
     dialect: Dialect = "sqlite"
@@ -89,7 +93,8 @@ class SqliteDatabase:
         yield self._reader
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqliteConnection]:
+    async def transaction(self, conn: object = None) -> AsyncIterator[SqliteConnection]:
+        """Always on the writer connection: SQLite takes one writer at a time."""
         async with self._write_lock:
             self._writer_conn.execute("BEGIN IMMEDIATE")
             try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -13,6 +13,7 @@ from starlette.requests import Request
 from kommodore.auth.service import Principal, authenticate
 from kommodore.context import AppContext
 from kommodore.db.database import Connection
+from kommodore.http.body import parse_json, read_body
 from kommodore.http.origin import request_host, request_origin, subdomain_of
 from kommodore.http.phpquery import parse_query
 from kommodore.http.problems import Problem
@@ -65,6 +66,15 @@ class ApiRequest:
     @cached_property
     def with_(self) -> frozenset[str]:
         return with_values_of(self.query)
+
+    async def json(self) -> Any:
+        """The request body as JSON (spec §9.3's 400s for an empty or malformed one); read
+        only after authentication, so a stranger learns nothing from a body's errors."""
+        return parse_json(await read_body(self.request))
+
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """The request's write transaction: every batch is all or nothing."""
+        return self.ctx.db.transaction(self.conn)
 
     def require_admin(self) -> None:
         """Admin-only endpoints answer 403 to everyone else (spec §7.2, §9.5)."""

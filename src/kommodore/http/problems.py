@@ -24,13 +24,16 @@ class Problem(Exception):
         self.extra = extra
 
 
+LEADING_EXTRAS = ("validation-errors", "errors")
+"""Kommo puts these before ``title`` (spec §9.3, §9.4); other extras follow ``detail``."""
+
+
 def problem_body(status: int, detail: str, **extra: Any) -> bytes:
-    body: dict[str, Any] = {
-        "title": HTTPStatus(status).phrase,
-        "type": f"https://httpstatus.es/{status}",
-        "status": status,
-        "detail": detail,
-    }
+    body: dict[str, Any] = {key: extra.pop(key) for key in LEADING_EXTRAS if key in extra}
+    body["title"] = HTTPStatus(status).phrase
+    body["type"] = f"https://httpstatus.es/{status}"
+    body["status"] = status
+    body["detail"] = detail
     body.update(extra)
     return msgspec.json.encode(body)
 

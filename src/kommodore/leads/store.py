@@ -189,3 +189,14 @@ async def lead_parts(
     for row in await conn.fetch_all(query, account_id, ids):
         buckets[row[0]][row[1]].append(row)
     return parts
+
+
+_TOUCH = sql("UPDATE leads SET updated_at = $3, updated_by = $4 WHERE account_id = $1 AND id = $2")
+
+
+async def touch_leads(
+    conn: Connection, account_id: int, lead_ids: Sequence[int], user_id: int, now: int
+) -> None:
+    """Record a change made beside the lead row (links, tags): every successful write bumps
+    ``updated_at`` and ``updated_by`` (spec §15.1)."""
+    await conn.execute_many(_TOUCH, [(account_id, i, now, user_id) for i in sorted(set(lead_ids))])
