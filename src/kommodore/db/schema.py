@@ -411,6 +411,44 @@ lead_custom_field_values = sa.Table(
     ),
 )
 
+
+def _party_values(party: str) -> sa.Table:
+    """Custom field values of contacts or companies, stored as a lead's are."""
+    owner = f"{party[:-1] if party == 'contacts' else 'company'}_id"
+    return sa.Table(
+        f"{party[:-1] if party == 'contacts' else 'company'}_custom_field_values",
+        metadata,
+        sa.Column("account_id", BigInt, nullable=False),
+        sa.Column(owner, BigInt, nullable=False),
+        sa.Column("field_id", BigInt, nullable=False),
+        sa.Column("position", sa.SmallInteger, nullable=False),
+        sa.Column("enum_id", BigInt, nullable=True),
+        sa.Column("value_text", sa.Text, nullable=True),
+        sa.Column("value_number", sa.Float, nullable=True),
+        sa.Column("value_int", BigInt, nullable=True),
+        sa.Column("value_json", sa.Text, nullable=True),
+        _pk(owner, "field_id", "position"),
+        _fk([owner], party, ["id"], ondelete="CASCADE"),
+        _fk(["field_id"], "custom_fields", ["id"], ondelete="CASCADE"),
+        _fk(["enum_id"], "custom_field_enums", ["id"]),
+    )
+
+
+contact_custom_field_values = _party_values("contacts")
+company_custom_field_values = _party_values("companies")
+
+company_contacts = sa.Table(
+    "company_contacts",
+    metadata,
+    sa.Column("account_id", BigInt, nullable=False),
+    sa.Column("company_id", BigInt, nullable=False),
+    sa.Column("contact_id", BigInt, nullable=False),
+    _pk("company_id", "contact_id"),
+    _fk(["company_id"], "companies", ["id"], ondelete="CASCADE"),
+    _fk(["contact_id"], "contacts", ["id"], ondelete="CASCADE"),
+    sa.Index("ix_company_contacts_contact", "account_id", "contact_id"),
+)
+
 lead_tags = sa.Table(
     "lead_tags",
     metadata,

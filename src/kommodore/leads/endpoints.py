@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kommodore.http.auth import api_request
+from kommodore.http.body import batch_of, object_of
 from kommodore.http.hal import hal_response, no_content
 from kommodore.http.paging import page_of
-from kommodore.leads import service
+from kommodore.leads import changes, complex_add, service
 from kommodore.leads.filters import lead_query
 
 MAX_LIMIT = 250
@@ -34,7 +37,55 @@ async def list_leads(request: Request) -> Response:
     return no_content() if body is None else hal_response(body)
 
 
+async def add_leads(request: Request) -> Response:
+    """``POST /api/v4/leads`` (spec §4): up to 250 leads, all or none."""
+    async with api_request(request) as api:
+        items = batch_of(await api.json(), changes.MAX_BATCH)
+        inputs, errors = changes.read_batch(items, update=False)
+        async with api.transaction() as conn:
+            plans = await changes.add_leads(conn, api.principal, inputs, errors, int(time.time()))
+    return hal_response(changes.added_body(plans, api.origin))
+
+
+async def edit_leads(request: Request) -> Response:
+    """``PATCH /api/v4/leads`` (spec §5): up to 250 edits, each with its ``id``."""
+    async with api_request(request) as api:
+        items = batch_of(await api.json(), changes.MAX_BATCH)
+        inputs, errors = changes.read_batch(items, update=True)
+        async with api.transaction() as conn:
+            written = await changes.edit_leads(
+                conn, api.principal, inputs, errors, int(time.time())
+            )
+    return hal_response(changes.edited_body(written, api.origin))
+
+
+async def edit_lead(request: Request) -> Response:
+    """``PATCH /api/v4/leads/{id}`` (spec §5): one object, the id from the path."""
+    lead_id: int = request.path_params["lead_id"]
+    async with api_request(request) as api:
+        item = {**object_of(await api.json()), "id": lead_id}
+        inputs, errors = changes.read_batch([item], update=True)
+        async with api.transaction() as conn:
+            (written,) = await changes.edit_leads(
+                conn, api.principal, inputs, errors, int(time.time())
+            )
+    return hal_response(changes.edited_one(written, api.origin))
+
+
+async def add_complex(request: Request) -> Response:
+    """``POST /api/v4/leads/complex`` (spec §6): leads with a contact and a company each."""
+    async with api_request(request) as api:
+        items = batch_of(await api.json(), changes.MAX_COMPLEX)
+        async with api.transaction() as conn:
+            body = await complex_add.add(conn, api.principal, items, int(time.time()))
+    return hal_response(body)
+
+
 routes: list[BaseRoute] = [
     Route("/api/v4/leads", list_leads, methods=["GET"]),
+    Route("/api/v4/leads", add_leads, methods=["POST"]),
+    Route("/api/v4/leads", edit_leads, methods=["PATCH"]),
+    Route("/api/v4/leads/complex", add_complex, methods=["POST"]),
     Route("/api/v4/leads/{lead_id:int}", get_lead, methods=["GET"]),
+    Route("/api/v4/leads/{lead_id:int}", edit_lead, methods=["PATCH"]),
 ]

@@ -16,6 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from kommodore.db.database import Connection, dual, int_array, sql
+
 BATCH = 20_000
 
 
@@ -95,3 +97,43 @@ def _replace(conn: sa.Connection, account_id: int, ids: list[int], docs: list[An
             cur.executemany("INSERT INTO lead_search (rowid, text) VALUES (?, ?)", docs)
     finally:
         cur.close()
+
+
+# -- the same, asynchronously, inside a request's write transaction ---------------------------
+
+_NAMES = dual("SELECT id, name FROM leads WHERE account_id = $1 AND id = ANY($2::bigint[])")
+_TEXTS = dual(
+    "SELECT v.lead_id, v.value_text, e.value FROM lead_custom_field_values v "
+    "LEFT JOIN custom_field_enums e ON e.account_id = v.account_id AND e.id = v.enum_id "
+    "WHERE v.account_id = $1 AND v.lead_id = ANY($2::bigint[]) "
+    "ORDER BY v.lead_id, v.field_id, v.position"
+)
+_DELETE_PG = sql("DELETE FROM lead_search WHERE account_id = $1 AND lead_id = ANY($2::bigint[])")
+_INSERT_PG = sql("INSERT INTO lead_search (account_id, lead_id, text) VALUES ($1, $2, $3)")
+_DELETE_SQLITE = sql("DELETE FROM lead_search WHERE rowid = $1")
+_INSERT_SQLITE = sql("INSERT INTO lead_search (rowid, text) VALUES ($1, $2)")
+
+
+async def reindex(
+    conn: Connection, account_id: int, ids: Sequence[int], *, fresh: bool = False
+) -> None:
+    """Rebuild the documents of ``ids`` (sorted, distinct) on the request's connection."""
+    if not ids:
+        return
+    param = int_array(conn.dialect, ids)
+    names = {r[0]: r[1] for r in await conn.fetch_all(_NAMES, account_id, param)}
+    texts: dict[int, list[str]] = defaultdict(list)
+    for lead_id, value_text, label in await conn.fetch_all(_TEXTS, account_id, param):
+        if value_text:
+            texts[lead_id].append(value_text)
+        if label:
+            texts[lead_id].append(label)
+    docs = [(i, document(names[i], texts.get(i, ()))) for i in ids if i in names]
+    if conn.dialect == "postgresql":
+        if not fresh:
+            await conn.execute(_DELETE_PG, account_id, list(ids))
+        await conn.execute_many(_INSERT_PG, [(account_id, i, d) for i, d in docs])
+    else:
+        if not fresh:
+            await conn.execute_many(_DELETE_SQLITE, [(i,) for i in ids])
+        await conn.execute_many(_INSERT_SQLITE, docs)

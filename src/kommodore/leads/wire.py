@@ -111,4 +111,31 @@ class DeletedLead(msgspec.Struct, kw_only=True):
     links: SelfLinks = msgspec.field(name="_links")
 
 
+class CreatedLead(msgspec.Struct, kw_only=True):
+    """An item of the batch-add answer (spec §4.2)."""
+
+    id: int
+    request_id: str
+    links: SelfLinks = msgspec.field(name="_links")
+
+
+class UpdatedLead(msgspec.Struct, kw_only=True):
+    """An item of the edit answers (spec §5); ``request_id`` only in the batch answer."""
+
+    id: int
+    updated_at: int
+    request_id: str | UnsetType = UNSET
+    links: SelfLinks = msgspec.field(name="_links")
+
+
+class ComplexResult(msgspec.Struct, kw_only=True):
+    """An item of the complex-add answer (spec §6): a bare array of these."""
+
+    id: int
+    contact_id: int | None
+    company_id: int | None
+    request_id: list[str]
+    merged: bool
+
+
 encoder = msgspec.json.Encoder()

@@ -1,0 +1,570 @@
+"""Adding and editing leads (spec §4, §5, §11.3, §15): every item of a batch is validated
+against one set of lookups, then the batch is written with one statement per table, inside the
+request's transaction. One bad item refuses the batch and nothing is written.
+
+Order of refusals: type and reference errors (400 ``validation-errors``), then rights (403),
+then the business rule of §9.4 (400 keyed by lead). A refusal raises before the first write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kommodore.auth.rights import Actor, can_add_lead, can_edit_lead, can_view_lead
+from kommodore.auth.service import Principal
+from kommodore.custom_fields.value_writes import (
+    FieldCatalog,
+    FieldDef,
+    FieldWrite,
+    load_catalog,
+    read_field_writes,
+    required_fields,
+    value_rows,
+)
+from kommodore.db import ids
+from kommodore.db.database import Connection
+from kommodore.http.hal import Href, self_links
+from kommodore.http.problems import Problem
+from kommodore.http.validation import BatchErrors, request_id_of
+from kommodore.leads import wire, writes
+from kommodore.leads.input import LeadInput, PartyRef, TagRef, read_lead
+from kommodore.leads.stages import (
+    LOST,
+    StageError,
+    Stages,
+    closed_at_after,
+    load_stages,
+    resolve_stage,
+)
+from kommodore.leads.store import LeadRow
+from kommodore.tags.resolve import lead_tags_by_id, resolve_lead_tags
+
+MAX_BATCH = 250
+MAX_COMPLEX = 50
+MAX_VALUES_COMPLEX = 40
+ROBOT = 0
+LOSS_REASON_ONLY_LOST = "Loss reason can be specified only for lost lead"
+
+
+@dataclass(slots=True)
+class Lookups:
+    """What the batch names, looked up once for all its items."""
+
+    stages: Stages
+    users: dict[int, int]
+    loss_reasons: set[int]
+    fields: FieldCatalog
+    tags: dict[int, tuple[int, str, str | None]]
+    contacts: set[int]
+    companies: set[int]
+    sources: dict[str, tuple[int, int]]
+    leads: dict[int, LeadRow]
+    required: list[FieldDef] | None = None
+
+
+@dataclass(slots=True)
+class Plan:
+    """One item resolved: the lead's columns after the write and what changes beside them."""
+
+    lead: LeadInput
+    lead_id: int
+    columns: dict[str, Any]
+    before: LeadRow | None
+    stage: tuple[int, int]
+    field_writes: list[FieldWrite] = field(default_factory=list)
+    tags_replace: list[TagRef] | None = None
+    tags_add: list[TagRef] = field(default_factory=list)
+    tags_delete: list[TagRef] = field(default_factory=list)
+    contacts: list[tuple[int, bool]] = field(default_factory=list)
+    companies: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    id: int
+    request_id: str
+    updated_at: int
+
+
+# -- reading the batch -----------------------------------------------------------------------
+
+
+def read_batch(
+    items: Sequence[Any], *, update: bool, complex_: bool = False
+) -> tuple[list[LeadInput], BatchErrors]:
+    errors = BatchErrors()
+    inputs = []
+    for index, item in enumerate(items):
+        item_errors = errors.item(request_id_of(item, index))
+        lead = read_lead(item, index, item_errors, update=update, complex_=complex_)
+        if lead is not None:
+            inputs.append(lead)
+    return inputs, errors
+
+
+async def _lookups(
+    conn: Connection, principal: Principal, inputs: Sequence[LeadInput], *, update: bool
+) -> Lookups:
+    account_id = principal.account.id
+    user_ids = {principal.actor.user_id}
+    reason_ids: set[int] = set()
+    field_ids: set[int] = set()
+    field_codes: set[str] = set()
+    tag_ids: set[int] = set()
+    contact_ids: set[int] = set()
+    company_ids: set[int] = set()
+    external_ids: set[str] = set()
+    lead_ids: set[int] = set()
+    for lead in inputs:
+        for user in (lead.responsible_user_id, lead.created_by, lead.updated_by):
+            if user:
+                user_ids.add(user)
+        if lead.loss_reason_id:
+            reason_ids.add(lead.loss_reason_id)
+        more_ids, more_codes = lead.field_refs()
+        field_ids |= more_ids
+        field_codes |= more_codes
+        for ref in (*(lead.tags or ()), *lead.tags_to_add, *lead.tags_to_delete):
+            if ref.id is not None:
+                tag_ids.add(ref.id)
+        contact_ids |= {p.id for p in lead.contacts if p.id is not None}
+        company_ids |= {p.id for p in lead.companies if p.id is not None}
+        if lead.source_external_id:
+            external_ids.add(lead.source_external_id)
+        if lead.id is not None:
+            lead_ids.add(lead.id)
+    return Lookups(
+        stages=await load_stages(conn, account_id),
+        users=await writes.user_groups(conn, account_id, user_ids),
+        loss_reasons=await writes.loss_reasons(conn, account_id, reason_ids),
+        fields=await load_catalog(conn, account_id, "leads", field_ids, field_codes),
+        tags=await lead_tags_by_id(conn, account_id, tag_ids),
+        contacts=await writes.parties(conn, "contacts", account_id, contact_ids),
+        companies=await writes.parties(conn, "companies", account_id, company_ids),
+        sources=await writes.sources(
+            conn, account_id, principal.claims.integration_id, external_ids
+        ),
+        leads=await writes.leads_for_update(conn, account_id, lead_ids) if update else {},
+    )
+
+
+# -- one item --------------------------------------------------------------------------------
+
+
+def _user(lead: LeadInput, key: str, value: int | None, found: Lookups, *, robot: bool) -> None:
+    if value is None or (robot and value == ROBOT):
+        return
+    if value not in found.users:
+        lead.errors.not_supported(key)
+
+
+def _tag_refs(lead: LeadInput, refs: Sequence[TagRef], found: Lookups) -> None:
+    for ref in refs:
+        if ref.id is not None and ref.id not in found.tags:
+            lead.errors.not_supported(ref.path)
+
+
+def _parties_of(
+    lead: LeadInput, refs: Sequence[PartyRef], known: set[int]
+) -> list[tuple[int, bool]]:
+    """Existing contacts or companies to link, each once, the main one flagged: the first
+    flagged ``is_main``, else the first listed (spec §15.10)."""
+    linked: dict[int, bool] = {}
+    for ref in refs:
+        if ref.id is None:
+            continue
+        if ref.id not in known:
+            lead.errors.not_supported(ref.path)
+            continue
+        linked.setdefault(ref.id, False)
+    main = next((r.id for r in refs if r.is_main and r.id in linked), None)
+    if main is None and linked:
+        main = next(iter(linked))
+    return [(party_id, party_id == main) for party_id in linked]
+
+
+def _stage(
+    lead: LeadInput,
+    found: Lookups,
+    before: LeadRow | None,
+    *,
+    incoming: bool = False,
+) -> tuple[int, int] | None:
+    pipeline_id = lead.pipeline_id
+    if (
+        before is None
+        and pipeline_id is None
+        and lead.status_id is None
+        and lead.source_external_id in found.sources
+    ):
+        # spec §4.1: without a pipeline, a lead from a source goes to the source's pipeline
+        pipeline_id = found.sources[lead.source_external_id][1]
+    current = None if before is None else (before.pipeline_id, before.status_id)
+    try:
+        return resolve_stage(found.stages, pipeline_id, lead.status_id, current, incoming=incoming)
+    except StageError as error:
+        lead.errors.not_supported(error.key)
+        return None
+
+
+def _plan_add(
+    lead: LeadInput, found: Lookups, actor: Actor, lead_id: int, now: int, *, incoming: bool
+) -> Plan | None:
+    _user(lead, "responsible_user_id", lead.responsible_user_id, found, robot=False)
+    _user(lead, "created_by", lead.created_by, found, robot=True)
+    _user(lead, "updated_by", lead.updated_by, found, robot=True)
+    if lead.loss_reason_id is not None and lead.loss_reason_id not in found.loss_reasons:
+        lead.errors.not_supported("loss_reason_id")
+    source_id = None
+    if lead.source_external_id is not None:
+        source = found.sources.get(lead.source_external_id)
+        if source is None:
+            lead.errors.not_supported("_embedded.source.external_id")
+        else:
+            source_id = source[0]
+    _tag_refs(lead, [*(lead.tags or ()), *lead.tags_to_add], found)
+    contacts = _parties_of(lead, lead.contacts, found.contacts)
+    companies = [c for c, _ in _parties_of(lead, lead.companies, found.companies)]
+    if len(companies) + sum(1 for p in lead.companies if p.new is not None) > 1:
+        lead.errors.invalid("_embedded.companies", "A lead can have only one company.")
+    field_writes = read_field_writes(lead.field_entries or [], found.fields)
+    stage = _stage(lead, found, None, incoming=incoming)
+    if stage is None or lead.errors.errors:
+        return None
+    responsible = lead.responsible_user_id or actor.user_id
+    created_at = lead.created_at if lead.created_at is not None else now
+    columns: dict[str, Any] = {
+        "name": lead.name or "",
+        "price": lead.price or 0,
+        "responsible_user_id": responsible,
+        "group_id": found.users.get(responsible, 0),
+        "pipeline_id": stage[0],
+        "status_id": stage[1],
+        "loss_reason_id": lead.loss_reason_id if stage[1] == LOST else None,
+        "source_id": source_id,
+        "created_by": lead.created_by if lead.created_by is not None else actor.user_id,
+        "updated_by": lead.updated_by if lead.updated_by is not None else actor.user_id,
+        "created_at": created_at,
+        "updated_at": lead.updated_at if lead.updated_at is not None else max(now, created_at),
+        "closed_at": closed_at_after(None, stage, None, lead.closed_at, now),
+    }
+    return Plan(
+        lead=lead,
+        lead_id=lead_id,
+        columns=columns,
+        before=None,
+        stage=stage,
+        field_writes=field_writes,
+        tags_replace=lead.tags,
+        tags_add=lead.tags_to_add,
+        contacts=contacts,
+        companies=companies,
+    )
+
+
+def _plan_edit(lead: LeadInput, found: Lookups, actor: Actor, now: int) -> Plan | None:
+    assert lead.id is not None
+    before = found.leads.get(lead.id)
+    if before is None or before.is_deleted or not can_view_lead(actor, before):
+        # an invisible lead is answered as an absent one, as GET answers 204 for both
+        lead.errors.not_supported("id")
+        return None
+    _user(lead, "responsible_user_id", lead.responsible_user_id, found, robot=False)
+    _user(lead, "updated_by", lead.updated_by, found, robot=True)
+    if lead.loss_reason_id is not None and lead.loss_reason_id not in found.loss_reasons:
+        lead.errors.not_supported("loss_reason_id")
+    _tag_refs(lead, [*(lead.tags or ()), *lead.tags_to_add, *lead.tags_to_delete], found)
+    field_writes = read_field_writes(lead.field_entries or [], found.fields)
+    stage = _stage(lead, found, before)
+    if stage is None or lead.errors.errors:
+        return None
+    columns: dict[str, Any] = {
+        "updated_at": now,
+        "updated_by": lead.updated_by if lead.updated_by is not None else actor.user_id,
+    }
+    if lead.name is not None:
+        columns["name"] = lead.name
+    if lead.price is not None:
+        columns["price"] = lead.price
+    if lead.responsible_user_id is not None:
+        columns["responsible_user_id"] = lead.responsible_user_id
+        columns["group_id"] = found.users.get(lead.responsible_user_id, 0)
+    if lead.created_at is not None:
+        columns["created_at"] = lead.created_at
+    before_stage = (before.pipeline_id, before.status_id)
+    if stage != before_stage:
+        columns["pipeline_id"], columns["status_id"] = stage
+    closed_at = closed_at_after(before_stage, stage, before.closed_at, lead.closed_at, now)
+    if closed_at != before.closed_at:
+        columns["closed_at"] = closed_at
+    if stage[1] != LOST:
+        if before.loss_reason_id is not None:
+            columns["loss_reason_id"] = None
+    elif lead.loss_reason_id is not None:
+        columns["loss_reason_id"] = lead.loss_reason_id
+    elif lead.clear_loss_reason and before.loss_reason_id is not None:
+        columns["loss_reason_id"] = None
+    return Plan(
+        lead=lead,
+        lead_id=before.id,
+        columns=columns,
+        before=before,
+        stage=stage,
+        field_writes=field_writes,
+        tags_replace=lead.tags,
+        tags_add=lead.tags_to_add,
+        tags_delete=lead.tags_to_delete,
+    )
+
+
+# -- rules over the planned batch --------------------------------------------------------------
+
+
+def _check_rights(plans: Sequence[Plan], actor: Actor) -> None:
+    """403 when the actor may not add (or edit) an item: Kommo's add and edit rights, stage
+    rights included (spec §7.4); the answer names the items, as validation errors do."""
+    refused = BatchErrors()
+    for plan in plans:
+        if plan.before is None:
+            allowed = can_add_lead(actor, *plan.stage)
+            path = "status_id"
+        else:
+            allowed = can_edit_lead(actor, plan.before, plan.stage)
+            path = "id"
+        if not allowed:
+            refused.item(plan.lead.request_id).add(
+                "AccessDenied", path, "You do not have the right to do this."
+            )
+    if refused:
+        raise Problem(403, "Access denied", **{"validation-errors": refused.body()})
+
+
+def _check_loss_reasons(plans: Sequence[Plan]) -> None:
+    """A loss reason only on a lead that ends up lost: spec §9.4's keyed form, by lead id
+    (by ``request_id`` for a lead not created yet)."""
+    errors = {
+        str(plan.before.id if plan.before is not None else plan.lead.request_id): (
+            LOSS_REASON_ONLY_LOST
+        )
+        for plan in plans
+        if plan.lead.loss_reason_id is not None and plan.stage[1] != LOST
+    }
+    if errors:
+        raise Problem(400, "Invalid request body", errors=errors)
+
+
+async def _check_required(
+    conn: Connection, account_id: int, plans: Sequence[Plan], found: Lookups
+) -> None:
+    """Fields a stage requires must hold a value once a lead is created in or moved into it
+    (spec §15.8 [DECISION]: a validation error)."""
+    moved = [
+        p
+        for p in plans
+        if p.before is None or p.stage != (p.before.pipeline_id, p.before.status_id)
+    ]
+    if not moved:
+        return
+    if found.required is None:
+        found.required = await required_fields(conn, account_id, "leads")
+    if not found.required:
+        return
+    edited = [p.lead_id for p in moved if p.before is not None]
+    field_ids = [f.id for f in found.required]
+    valued = await writes.valued_fields(conn, account_id, edited, field_ids)
+    errors = BatchErrors()
+    for plan in moved:
+        written = {w.field_id: bool(w.values) for w in plan.field_writes}
+        for definition in found.required:
+            if plan.stage not in definition.required_statuses:
+                continue
+            has = written.get(definition.id, (plan.lead_id, definition.id) in valued)
+            if not has:
+                errors.item(plan.lead.request_id).missing(f"custom_fields_values.{definition.id}")
+    errors.raise_if_any()
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+async def _write_tags(conn: Connection, account_id: int, plans: Sequence[Plan]) -> None:
+    names = {
+        ref.name
+        for plan in plans
+        for ref in (*(plan.tags_replace or ()), *plan.tags_add, *plan.tags_delete)
+        if ref.name is not None
+    }
+    delete_only = {
+        ref.name for plan in plans for ref in plan.tags_delete if ref.name is not None
+    } - {
+        ref.name
+        for plan in plans
+        for ref in (*(plan.tags_replace or ()), *plan.tags_add)
+        if ref.name is not None
+    }
+    by_name: dict[str, int] = {}
+    if names - delete_only:
+        resolved = await resolve_lead_tags(conn, account_id, sorted(names - delete_only))
+        by_name.update({name: tag[0] for name, tag in resolved.items()})
+    if delete_only:
+        by_name.update(await writes.tag_ids_by_name(conn, account_id, delete_only))
+
+    def ids_of(refs: Sequence[TagRef]) -> list[int]:
+        out = []
+        for ref in refs:
+            tag_id = ref.id if ref.id is not None else by_name.get(ref.name or "")
+            if tag_id is not None and tag_id not in out:
+                out.append(tag_id)
+        return out
+
+    cleared, removed, added = [], [], []
+    for plan in plans:
+        if plan.tags_replace is not None:
+            if plan.before is not None:
+                cleared.append(plan.lead_id)
+            added += [(plan.lead_id, t) for t in ids_of(plan.tags_replace)]
+        added += [(plan.lead_id, t) for t in ids_of(plan.tags_add)]
+        removed += [(plan.lead_id, t) for t in ids_of(plan.tags_delete)]
+    await writes.change_tags(conn, account_id, cleared_leads=cleared, removed=removed, added=added)
+
+
+async def _write_values(conn: Connection, account_id: int, plans: Sequence[Plan]) -> None:
+    cleared = []
+    rows = []
+    for plan in plans:
+        for write in plan.field_writes:
+            if plan.before is not None:
+                cleared.append((plan.lead_id, write.field_id))
+            rows += value_rows(account_id, plan.lead_id, [write])
+    await writes.replace_values(conn, account_id, cleared, rows)
+
+
+def _lead_row(account_id: int, plan: Plan) -> tuple[Any, ...]:
+    c = plan.columns
+    return (
+        account_id, plan.lead_id, c["name"], c["price"], c["responsible_user_id"], c["group_id"],
+        c["pipeline_id"], c["status_id"], c["loss_reason_id"], c["source_id"], c["created_by"],
+        c["updated_by"], c["created_at"], c["updated_at"], c["closed_at"], None, False, None,
+        None, False, False,
+    )  # fmt: skip
+
+
+async def add_leads(
+    conn: Connection,
+    principal: Principal,
+    inputs: Sequence[LeadInput],
+    errors: BatchErrors,
+    now: int,
+    *,
+    incoming: Sequence[bool] | None = None,
+) -> list[Plan]:
+    """Validate and write new leads; returns their plans in request order."""
+    account_id = principal.account.id
+    found = await _lookups(conn, principal, inputs, update=False)
+    lead_ids = await ids.allocate(conn, "leads", len(inputs))
+    plans = []
+    for position, (lead, lead_id) in enumerate(zip(inputs, lead_ids, strict=True)):
+        is_incoming = bool(incoming and incoming[position])
+        plan = _plan_add(lead, found, principal.actor, lead_id, now, incoming=is_incoming)
+        if plan is not None:
+            plans.append(plan)
+    errors.raise_if_any()
+    _check_rights(plans, principal.actor)
+    _check_loss_reasons(plans)
+    await _check_required(conn, account_id, plans, found)
+    await writes.insert_leads(conn, [_lead_row(account_id, p) for p in plans])
+    await _write_values(conn, account_id, plans)
+    await _write_tags(conn, account_id, plans)
+    await writes.link_parties(
+        conn,
+        account_id,
+        [(p.lead_id, c, main) for p in plans for c, main in p.contacts],
+        [(p.lead_id, c) for p in plans for c in p.companies],
+    )
+    await writes.reindex(conn, account_id, [p.lead_id for p in plans], fresh=True)
+    return plans
+
+
+async def edit_leads(
+    conn: Connection,
+    principal: Principal,
+    inputs: Sequence[LeadInput],
+    errors: BatchErrors,
+    now: int,
+) -> list[Written]:
+    """Validate and apply edits; a lead named twice in one batch is an error on the second."""
+    account_id = principal.account.id
+    seen: set[int] = set()
+    for lead in inputs:
+        if lead.id is not None:
+            if lead.id in seen:
+                lead.errors.invalid("id", "This lead is already edited by this batch.")
+            seen.add(lead.id)
+    found = await _lookups(conn, principal, [i for i in inputs if i.id is not None], update=True)
+    plans = []
+    for lead in inputs:
+        if lead.id is None:
+            continue
+        plan = _plan_edit(lead, found, principal.actor, now)
+        if plan is not None:
+            plans.append(plan)
+    errors.raise_if_any()
+    _check_rights(plans, principal.actor)
+    _check_loss_reasons(plans)
+    await _check_required(conn, account_id, plans, found)
+    await writes.update_leads(conn, account_id, [(p.lead_id, p.columns) for p in plans])
+    await _write_values(conn, account_id, plans)
+    await _write_tags(conn, account_id, plans)
+    reindexed = [p.lead_id for p in plans if p.field_writes or p.lead.name is not None]
+    await writes.reindex(conn, account_id, reindexed)
+    return [Written(p.lead_id, p.lead.request_id, p.columns["updated_at"]) for p in plans]
+
+
+# -- answers ---------------------------------------------------------------------------------
+
+
+def _collection(origin: str, items: list[Any]) -> bytes:
+    """The add and batch-edit envelope: ``_links`` and ``_embedded.leads``, no ``_page``."""
+    body = {"_links": {"self": Href(f"{origin}/api/v4/leads")}, "_embedded": {"leads": items}}
+    return wire.encoder.encode(body)
+
+
+def added_body(plans: Sequence[Plan], origin: str) -> bytes:
+    return _collection(
+        origin,
+        [
+            wire.CreatedLead(
+                id=p.lead_id,
+                request_id=p.lead.request_id,
+                links=self_links(f"{origin}/api/v4/leads/{p.lead_id}"),
+            )
+            for p in plans
+        ],
+    )
+
+
+def edited_body(written: Sequence[Written], origin: str) -> bytes:
+    return _collection(
+        origin,
+        [
+            wire.UpdatedLead(
+                id=w.id,
+                updated_at=w.updated_at,
+                request_id=w.request_id,
+                links=self_links(f"{origin}/api/v4/leads/{w.id}"),
+            )
+            for w in written
+        ],
+    )
+
+
+def edited_one(written: Written, origin: str) -> bytes:
+    return wire.encoder.encode(
+        wire.UpdatedLead(
+            id=written.id,
+            updated_at=written.updated_at,
+            links=self_links(f"{origin}/api/v4/leads/{written.id}"),
+        )
+    )
