@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kommodore.http.auth import api_request
+from kommodore.http.body import batch_of, object_of
 from kommodore.http.hal import hal_response, no_content
 from kommodore.loss_reasons import service
 
@@ -28,7 +29,49 @@ async def get_loss_reason(request: Request) -> Response:
     return hal_response(body)
 
 
+async def add_loss_reasons(request: Request) -> Response:
+    """``POST /api/v4/leads/loss_reasons``: admins only; a batch of up to 250, all or nothing."""
+    async with api_request(request) as api:
+        api.require_admin()
+        reasons = service.parse_new_reasons(batch_of(await api.json(), service.MAX_BATCH))
+        self_href = f"{api.url}?{api.query}" if api.query else api.url
+        async with api.transaction() as conn:
+            body = await service.add_loss_reasons(
+                conn, api.account_id, reasons, self_href, api.origin
+            )
+    return hal_response(body)
+
+
+async def update_loss_reason(request: Request) -> Response:
+    """``PATCH /api/v4/leads/loss_reasons/{id}``: admins only; one object, 404 when unknown."""
+    reason_id: int = request.path_params["reason_id"]
+    async with api_request(request) as api:
+        api.require_admin()
+        change = service.parse_change(object_of(await api.json()))
+        async with api.transaction() as conn:
+            body = await service.update_loss_reason(
+                conn, api.account_id, reason_id, change, api.origin
+            )
+    return hal_response(body)
+
+
+async def delete_loss_reason(request: Request) -> Response:
+    """``DELETE /api/v4/leads/loss_reasons/{id}``: admins only; 204, 404 when unknown. Any
+    body is ignored."""
+    reason_id: int = request.path_params["reason_id"]
+    async with api_request(request) as api:
+        api.require_admin()
+        async with api.transaction() as conn:
+            await service.delete_loss_reason(
+                conn, api.account_id, reason_id, api.principal.actor.user_id
+            )
+    return no_content()
+
+
 routes: list[BaseRoute] = [
     Route("/api/v4/leads/loss_reasons", list_loss_reasons, methods=["GET"]),
+    Route("/api/v4/leads/loss_reasons", add_loss_reasons, methods=["POST"]),
     Route("/api/v4/leads/loss_reasons/{reason_id:int}", get_loss_reason, methods=["GET"]),
+    Route("/api/v4/leads/loss_reasons/{reason_id:int}", update_loss_reason, methods=["PATCH"]),
+    Route("/api/v4/leads/loss_reasons/{reason_id:int}", delete_loss_reason, methods=["DELETE"]),
 ]

@@ -1,16 +1,50 @@
-"""Reading loss reasons (spec §12.2): every user may; an unknown id is a 404 problem [OBS]."""
+"""Loss reasons (spec §12.2): every user may read them, only admins change them; an unknown id
+is a 404 problem [OBS].
+
+Writes validate every item before anything is written and run in one transaction, so a batch
+is all or nothing (spec §15.12).
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from msgspec import UNSET
+
 from kommodore.auth.service import MAX_ID
 from kommodore.db.database import Connection
+from kommodore.db.ids import allocate
 from kommodore.http.hal import Href, collection_body, self_links
 from kommodore.http.problems import Problem
+from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
 from kommodore.loss_reasons import store, wire
 from kommodore.loss_reasons.store import LossReasonRow
 
+MAX_BATCH = 250
+MAX_SORT = 2**31 - 1
+"""``sort`` is a 32-bit integer column on PostgreSQL."""
+SORT_STEP = 10
+"""A reason added without ``sort`` goes this far after the largest one (the first at 10)."""
+NOT_FOUND = "Loss reason not found"
+BLANK = "This value should not be blank."
 
-def _model(row: LossReasonRow, origin: str) -> wire.LossReason:
+
+@dataclass(frozen=True, slots=True)
+class NewReason:
+    request_id: str
+    name: str
+    sort: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonChange:
+    name: str | None
+    sort: int | None
+
+
+def _model(row: LossReasonRow, origin: str, request_id: str | None = None) -> wire.LossReason:
     return wire.LossReason(
         id=row.id,
         name=row.name,
@@ -18,6 +52,7 @@ def _model(row: LossReasonRow, origin: str) -> wire.LossReason:
         created_at=row.created_at,
         updated_at=row.updated_at,
         links=self_links(f"{origin}/api/v4/leads/loss_reasons/{row.id}"),
+        request_id=UNSET if request_id is None else request_id,
     )
 
 
@@ -34,11 +69,125 @@ async def list_loss_reasons(
 
 
 async def read_loss_reason(conn: Connection, account_id: int, reason_id: int, origin: str) -> bytes:
+    row = await _existing(conn, account_id, reason_id)
+    return wire.encoder.encode(_model(row, origin))
+
+
+async def _existing(conn: Connection, account_id: int, reason_id: int) -> LossReasonRow:
+    """The account's reason, or the 404 problem (an id out of range names nothing)."""
     row = (
         await store.get_loss_reason(conn, account_id, reason_id)
         if 1 <= reason_id <= MAX_ID
         else None
     )
     if row is None:
-        raise Problem(404, "Loss reason not found")
+        raise Problem(404, NOT_FOUND)
+    return row
+
+
+# -- validation ----------------------------------------------------------------------------
+
+
+def _name(r: Reader, errors: ItemErrors, *, required: bool) -> str | None:
+    """A name of 1..255 characters, kept as sent; blank (empty or whitespace only) is refused
+    because no list could show it."""
+    if "name" not in r.data:
+        if required:
+            errors.missing("name")
+        return None
+    if r.is_null("name"):
+        errors.invalid_type("name", "string")
+        return None
+    name = r.text("name", max_length=255)
+    if name is not None and not name.strip():
+        errors.invalid("name", BLANK)
+        return None
+    return name
+
+
+def _sort(r: Reader, errors: ItemErrors, *, nullable: bool) -> int | None:
+    if r.is_null("sort") and not nullable:
+        errors.invalid_type("sort", "int")
+        return None
+    return r.integer("sort", maximum=MAX_SORT)
+
+
+def parse_new_reasons(items: list[Any]) -> list[NewReason]:
+    """The items of ``POST /leads/loss_reasons``: ``name`` required, ``sort`` optional (null
+    is the same as absent); any mistake of any item refuses the whole batch (400)."""
+    errors = BatchErrors()
+    parsed: list[NewReason] = []
+    for index, item in enumerate(items):
+        request_id = request_id_of(item, index)
+        item_errors = errors.item(request_id)
+        if not isinstance(item, dict):
+            item_errors.invalid_type("", "object")
+            continue
+        r = Reader(item, item_errors)
+        name = _name(r, item_errors, required=True)
+        sort = _sort(r, item_errors, nullable=True)
+        if name is not None:
+            parsed.append(NewReason(request_id, name, sort))
+    errors.raise_if_any()
+    return parsed
+
+
+def parse_change(body: dict[str, Any]) -> ReasonChange:
+    """The body of ``PATCH /leads/loss_reasons/{id}``: ``name`` and/or ``sort``, neither may be
+    null; other keys are ignored. Errors answer under ``request_id`` "0" (or the one sent)."""
+    errors = BatchErrors()
+    item_errors = errors.item(request_id_of(body, 0))
+    r = Reader(body, item_errors)
+    change = ReasonChange(
+        name=_name(r, item_errors, required=False), sort=_sort(r, item_errors, nullable=False)
+    )
+    errors.raise_if_any()
+    return change
+
+
+# -- writes --------------------------------------------------------------------------------
+
+
+async def add_loss_reasons(
+    conn: Connection, account_id: int, reasons: list[NewReason], self_href: str, origin: str
+) -> bytes:
+    """Create the reasons in the batch's order. One without ``sort`` goes ``SORT_STEP`` after
+    the largest sort so far (stored ones and earlier items of the batch), at most ``MAX_SORT``."""
+    now = int(time.time())
+    ids = await allocate(conn, "loss_reasons", len(reasons))
+    largest = await store.max_sort(conn, account_id) or 0
+    rows: list[LossReasonRow] = []
+    for reason_id, reason in zip(ids, reasons, strict=True):
+        sort = reason.sort if reason.sort is not None else min(largest + SORT_STEP, MAX_SORT)
+        largest = max(largest, sort)
+        rows.append(LossReasonRow(reason_id, reason.name, sort, now, now))
+    await store.insert_loss_reasons(conn, account_id, rows)
+    models = [
+        _model(row, origin, reason.request_id) for row, reason in zip(rows, reasons, strict=True)
+    ]
+    links = {"self": Href(self_href)}
+    return collection_body("loss_reasons", models, links, total_items=len(models))
+
+
+async def update_loss_reason(
+    conn: Connection, account_id: int, reason_id: int, change: ReasonChange, origin: str
+) -> bytes:
+    """Apply the change and answer the reason as ``GET`` shows it; every accepted PATCH sets
+    ``updated_at``, even when the values are the ones stored."""
+    await _existing(conn, account_id, reason_id)
+    await store.update_loss_reason(
+        conn, account_id, reason_id, name=change.name, sort=change.sort, now=int(time.time())
+    )
+    row = await _existing(conn, account_id, reason_id)
     return wire.encoder.encode(_model(row, origin))
+
+
+async def delete_loss_reason(
+    conn: Connection, account_id: int, reason_id: int, user_id: int
+) -> None:
+    """Delete the reason; the leads that carried it (deleted ones too) lose it, and record the
+    change as the acting user's, now."""
+    await _existing(conn, account_id, reason_id)
+    await store.delete_loss_reason(
+        conn, account_id, reason_id, now=int(time.time()), user_id=user_id
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from kommodore.http.hal import SelfLinks
 
@@ -14,6 +15,8 @@ class LossReason(msgspec.Struct, kw_only=True):
     created_at: int
     updated_at: int
     links: SelfLinks = msgspec.field(name="_links")
+    request_id: str | UnsetType = UNSET
+    """Only in the add answer (spec §0.8), last, as the other add answers carry it."""
 
 
 encoder = msgspec.json.Encoder()

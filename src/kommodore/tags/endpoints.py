@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kommodore.http.auth import api_request
+from kommodore.http.body import batch_of
 from kommodore.http.hal import hal_response, no_content
 from kommodore.http.paging import page_of
 from kommodore.tags import service
@@ -26,4 +27,18 @@ async def list_tags(request: Request) -> Response:
     return no_content() if body is None else hal_response(body)
 
 
-routes: list[BaseRoute] = [Route("/api/v4/leads/tags", list_tags, methods=["GET"])]
+async def add_tags(request: Request) -> Response:
+    """``POST /api/v4/leads/tags`` (spec §12.1): any user; up to 250, all or nothing; a name
+    that exists answers the existing tag."""
+    async with api_request(request) as api:
+        tags = service.parse_new_tags(batch_of(await api.json(), service.MAX_BATCH))
+        self_href = f"{api.url}?{api.query}" if api.query else api.url
+        async with api.transaction() as conn:
+            body = await service.add_tags(conn, api.account_id, tags, self_href)
+    return hal_response(body)
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v4/leads/tags", list_tags, methods=["GET"]),
+    Route("/api/v4/leads/tags", add_tags, methods=["POST"]),
+]

@@ -1,21 +1,42 @@
-"""Listing the account's lead tags (spec §12.1); every user may read them.
+"""The account's lead tags (spec §12.1): every user may list them and add them (adding a tag
+is what attaching one by name to a lead does anyway, and that needs no admin).
 
 Filters never widen: ``filter[id]=abc`` matches nothing rather than being dropped.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kommodore.db.database import Connection
-from kommodore.http.hal import collection_body
+from kommodore.http.hal import Href, collection_body
 from kommodore.http.paging import Page, page_links
 from kommodore.http.phpquery import as_list, get_path
 from kommodore.http.query import search_of
+from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
 from kommodore.leads.filters import int_values
 from kommodore.tags import store, wire
+from kommodore.tags.resolve import ensure_lead_tags
 
 MAX_LIMIT = 250
+MAX_BATCH = 250
+LEAD_TAG_COLORS = frozenset(
+    {
+        "EBEBEB", "D0D0D0", "F2DDF7", "D1A4DC", "FF8F92", "FFC8C8", "C7DB8C", "DDEBB5", "8699DA",
+        "AABDFF", "FFCE5A", "FFE193", "90CDB0", "C6F4DE", "A9A5D7", "D8D5FF", "86C0FC", "832161",
+        "6A0F49", "0C7C59", "10599D", "9D2B32", "247BA0",
+    }
+)  # fmt: skip
+"""Spec §12.1: the only colours a lead tag may have (the PHP SDK throws on any other)."""
+BLANK = "This value should not be blank."
+
+
+@dataclass(frozen=True, slots=True)
+class NewTag:
+    request_id: str
+    name: str
+    color: str | None
 
 
 async def list_tags(
@@ -47,3 +68,73 @@ async def list_tags(
     items = [wire.Tag(id=r.id, name=r.name, color=r.color) for r in rows[: page.limit]]
     links = page_links(url, raw_query, page, has_next)
     return collection_body("tags", items, links, page=page.number)
+
+
+def _name(r: Reader, errors: ItemErrors) -> str | None:
+    """Required, 1..255 characters, kept exactly as sent (names match case- and
+    space-sensitively); blank (empty or whitespace only) is refused."""
+    if "name" not in r.data:
+        errors.missing("name")
+        return None
+    if r.is_null("name"):
+        errors.invalid_type("name", "string")
+        return None
+    name = r.text("name", max_length=255)
+    if name is not None and not name.strip():
+        errors.invalid("name", BLANK)
+        return None
+    return name
+
+
+def _color(r: Reader, errors: ItemErrors) -> str | None:
+    """Optional (null is none); one of §12.1's colours in any case, stored upper-case."""
+    value = r.data.get("color")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.invalid_type("color", "string")
+        return None
+    color = value.upper()
+    if color not in LEAD_TAG_COLORS:
+        errors.not_supported("color")
+        return None
+    return color
+
+
+def parse_new_tags(items: list[Any]) -> list[NewTag]:
+    """The items of ``POST /leads/tags``; any mistake of any item refuses the batch (400)."""
+    errors = BatchErrors()
+    parsed: list[NewTag] = []
+    for index, item in enumerate(items):
+        request_id = request_id_of(item, index)
+        item_errors = errors.item(request_id)
+        if not isinstance(item, dict):
+            item_errors.invalid_type("", "object")
+            continue
+        r = Reader(item, item_errors)
+        name = _name(r, item_errors)
+        color = _color(r, item_errors)
+        if name is not None:
+            parsed.append(NewTag(request_id, name, color))
+    errors.raise_if_any()
+    return parsed
+
+
+async def add_tags(conn: Connection, account_id: int, tags: list[NewTag], self_href: str) -> bytes:
+    """Each item answered as its tag: an existing name gives the stored tag unchanged (its
+    colour too, whatever the item asked for); a name new to the account is created once, with
+    the colour of its first item in the batch, and answered for every item naming it."""
+    wanted: dict[str, str | None] = {}
+    for tag in tags:
+        wanted.setdefault(tag.name, tag.color)
+    resolved = await ensure_lead_tags(conn, account_id, wanted)
+    items = [
+        wire.Tag(
+            id=resolved[t.name][0],
+            name=resolved[t.name][1],
+            color=resolved[t.name][2],
+            request_id=t.request_id,
+        )
+        for t in tags
+    ]
+    return collection_body("tags", items, {"self": Href(self_href)}, total_items=len(items))

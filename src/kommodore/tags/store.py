@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kommodore.db.database import Connection, dual, int_array, text_array
+from kommodore.db.database import Connection, dual, int_array, sql, text_array
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +45,37 @@ async def list_tags(
         offset,
     )
     return [TagRow(r[0], r[1], r[2]) for r in rows]
+
+
+BY_NAMES = dual(
+    "SELECT id, name, color FROM tags WHERE account_id = $1 AND entity_type = 'leads' "
+    "AND name = ANY($2::text[])"
+)
+BY_IDS = dual(
+    "SELECT id, name, color FROM tags WHERE account_id = $1 AND entity_type = 'leads' "
+    "AND id = ANY($2::bigint[])"
+)
+INSERT = sql(
+    "INSERT INTO tags (account_id, id, entity_type, name, color) VALUES ($1, $2, 'leads', $3, $4) "
+    "ON CONFLICT (account_id, entity_type, name) DO NOTHING"
+)
+
+
+async def lead_tags_by_names(
+    conn: Connection, account_id: int, names: Sequence[str]
+) -> list[TagRow]:
+    """The account's lead tags named exactly (case-sensitively) one of ``names``."""
+    rows = await conn.fetch_all(BY_NAMES, account_id, text_array(conn, names))
+    return [TagRow(r[0], r[1], r[2]) for r in rows]
+
+
+async def lead_tags_by_ids(conn: Connection, account_id: int, ids: Sequence[int]) -> list[TagRow]:
+    """The account's lead tags among ``ids`` (each within 1..2**63-1)."""
+    rows = await conn.fetch_all(BY_IDS, account_id, int_array(conn.dialect, ids))
+    return [TagRow(r[0], r[1], r[2]) for r in rows]
+
+
+async def insert_lead_tags(conn: Connection, account_id: int, tags: Sequence[TagRow]) -> None:
+    """Insert lead tags; a name that exists already (perhaps committed meanwhile by another
+    request, which the unique key waits for) is left as it is and its row's id wasted."""
+    await conn.execute_many(INSERT, [(account_id, t.id, t.name, t.color) for t in tags])

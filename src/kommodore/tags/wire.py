@@ -1,11 +1,14 @@
-"""A lead tag as ``GET /api/v4/leads/tags`` lists it (spec §12.1)."""
+"""A lead tag as ``GET /api/v4/leads/tags`` lists it and ``POST`` answers it (spec §12.1)."""
 
 from __future__ import annotations
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 
 class Tag(msgspec.Struct, kw_only=True):
     id: int
     name: str
     color: str | None
+    request_id: str | UnsetType = UNSET
+    """Only in the add answer (spec §0.8, §12.1)."""
