@@ -1,18 +1,21 @@
 """Reading one contact or company under the user's ``contacts``/``companies`` view right.
 
-The schema holds only the base model: no custom field values, tags or contact-company links
-for these entities yet, so ``custom_fields_values`` is ``null`` and the ``_embedded`` arrays
-are empty. Nothing is ever unsorted here (``is_unsorted`` false).
+Custom field values and a contact's companies come from the complex lead add (spec §6); tags
+of contacts and companies are not stored, so ``_embedded.tags`` is empty. Nothing is ever
+unsorted here (``is_unsorted`` false).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 import msgspec
 
 from kommodore.auth.rights import Actor, Code, StoredRights, allows
 from kommodore.auth.service import MAX_ID, Principal
+from kommodore.custom_fields.values import read_value
 from kommodore.db.database import Connection
 from kommodore.http.hal import self_links
 from kommodore.parties import store, wire
@@ -51,12 +54,38 @@ async def _visible(
     return party if await can_view(conn, principal, kind, party) else None
 
 
+def _custom_fields(rows: Sequence[Any]) -> list[dict[str, Any]] | None:
+    """Kommo's read shapes (spec §10.2), one entry per field; ``None`` without values."""
+    entries: list[dict[str, Any]] = []
+    for r in rows:
+        if not entries or entries[-1]["field_id"] != r[0]:
+            entries.append(
+                {"field_id": r[0], "field_name": r[1], "field_code": r[2], "field_type": r[3],
+                 "values": []}
+            )  # fmt: skip
+        entries[-1]["values"].append(
+            read_value(
+                r[3],
+                enum_id=r[4],
+                enum_value=r[5],
+                enum_code=r[6],
+                value_text=r[7],
+                value_int=r[8],
+                value_json=r[9],
+            )
+        )
+    return entries or None
+
+
 async def read_contact(
     conn: Connection, principal: Principal, contact_id: int, origin: str
 ) -> bytes | None:
     party = await _visible(conn, principal, "contacts", contact_id)
     if party is None:
         return None
+    account_id = principal.account.id
+    values = await store.party_values(conn, "contacts", account_id, party.id)
+    companies = await store.contact_companies(conn, account_id, party.id)
     return wire.encoder.encode(
         wire.Contact(
             id=party.id,
@@ -72,10 +101,16 @@ async def read_contact(
             closest_task_at=party.closest_task_at,
             is_deleted=False,
             is_unsorted=False,
-            custom_fields_values=None,
-            account_id=principal.account.id,
+            custom_fields_values=_custom_fields(values),
+            account_id=account_id,
             links=self_links(f"{origin}/api/v4/contacts/{party.id}"),
-            embedded=wire.ContactEmbedded(tags=[], companies=[]),
+            embedded=wire.ContactEmbedded(
+                tags=[],
+                companies=[
+                    wire.CompanyRef(id=c, links=self_links(f"{origin}/api/v4/companies/{c}"))
+                    for c in companies
+                ],
+            ),
         )
     )
 
@@ -86,6 +121,7 @@ async def read_company(
     party = await _visible(conn, principal, "companies", company_id)
     if party is None:
         return None
+    values = await store.party_values(conn, "companies", principal.account.id, party.id)
     return wire.encoder.encode(
         wire.Company(
             id=party.id,
@@ -99,7 +135,7 @@ async def read_company(
             closest_task_at=party.closest_task_at,
             is_deleted=False,
             is_unsorted=False,
-            custom_fields_values=None,
+            custom_fields_values=_custom_fields(values),
             account_id=principal.account.id,
             links=self_links(f"{origin}/api/v4/companies/{party.id}"),
             embedded=wire.CompanyEmbedded(tags=[]),

@@ -3,6 +3,7 @@ of the user asking."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -65,3 +66,36 @@ async def user_rights(conn: Connection, account_id: int, user_id: int) -> str | 
     only)."""
     row = await conn.fetch_one(USER_RIGHTS, account_id, user_id)
     return None if row is None else str(row[0])
+
+
+def _values(table: str, owner: str) -> Query:
+    return sql(
+        "SELECT v.field_id, f.name, f.code, f.type, v.enum_id, e.value, e.code, v.value_text, "
+        f"v.value_int, v.value_json FROM {table} v "
+        "JOIN custom_fields f ON f.account_id = v.account_id AND f.id = v.field_id "
+        "LEFT JOIN custom_field_enums e ON e.account_id = v.account_id AND e.id = v.enum_id "
+        f"WHERE v.account_id = $1 AND v.{owner} = $2 ORDER BY f.sort, f.id, v.position"
+    )
+
+
+VALUES: dict[Kind, Query] = {
+    "contacts": _values("contact_custom_field_values", "contact_id"),
+    "companies": _values("company_custom_field_values", "company_id"),
+}
+CONTACT_COMPANIES = sql(
+    "SELECT cc.company_id FROM company_contacts cc "
+    "JOIN companies c ON c.account_id = cc.account_id AND c.id = cc.company_id "
+    "WHERE cc.account_id = $1 AND cc.contact_id = $2 AND NOT c.is_deleted ORDER BY cc.company_id"
+)
+
+
+async def party_values(
+    conn: Connection, kind: Kind, account_id: int, party_id: int
+) -> Sequence[Any]:
+    """(field_id, name, code, type, enum_id, enum value, enum code, text, int, json) rows,
+    fields by sort then id, values by position."""
+    return await conn.fetch_all(VALUES[kind], account_id, party_id)
+
+
+async def contact_companies(conn: Connection, account_id: int, contact_id: int) -> list[int]:
+    return [r[0] for r in await conn.fetch_all(CONTACT_COMPANIES, account_id, contact_id)]

@@ -1,0 +1,217 @@
+"""POST /api/v4/leads/complex (spec §6): the bare-array answer, new and existing contacts and
+companies (new ones linked to each other, with their custom field values), incoming leads from
+``_embedded.metadata``, and the limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from tests.factories import WON, Factory
+from tests.leads.writing import ORIGIN, As, as_admin, assert_problem, not_a_choice, validation_body
+
+FORM = {"category": "forms", "form_id": "contact-form", "form_name": "Contact us",
+        "form_page": "https://example.com/contact", "form_sent_at": 1_700_000_000,
+        "ip": "192.0.2.1", "referer": "https://example.com/"}  # fmt: skip
+
+
+def _get(api: As, path: str) -> dict[str, Any]:
+    response = api.client.get(path, headers=api.headers)
+    assert response.status_code == 200, (path, response.status_code)
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_new_contact_and_company(client: TestClient, factory: Factory):
+    api = as_admin(client, factory)
+    account = api.account
+    phone, enums = factory.field(account, "multitext", name="Phone", code="PHONE",
+                                 enums=[("WORK", "WORK"), ("MOB", "MOB")])  # fmt: skip
+    factory.execute(
+        "UPDATE custom_fields SET entity_type = 'contacts' WHERE account_id = :a AND id = :f",
+        a=account.id, f=phone,
+    )  # fmt: skip
+    response = api.post(
+        "/api/v4/leads/complex",
+        [
+            {
+                "name": "From the site", "price": 300, "request_id": "qweasd",
+                "_embedded": {
+                    "contacts": [{"first_name": "Ann", "last_name": "Lee",
+                                  "custom_fields_values": [
+                                      {"field_code": "PHONE",
+                                       "values": [{"value": "+31 6 1", "enum_code": "MOB"}]}]}],
+                    "companies": [{"name": "Acme"}],
+                },
+            },
+            {"name": "Plain"},
+        ],
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/hal+json"
+    body = response.json()
+    first, second = body
+    assert body == [
+        {"id": first["id"], "contact_id": first["contact_id"], "company_id": first["company_id"],
+         "request_id": ["qweasd"], "merged": False},
+        {"id": second["id"], "contact_id": None, "company_id": None, "request_id": ["1"],
+         "merged": False},
+    ]  # fmt: skip
+    assert list(first) == ["id", "contact_id", "company_id", "request_id", "merged"]
+    lead = api.lead(first["id"], "contacts")
+    assert lead is not None
+    assert (lead["name"], lead["price"]) == ("From the site", 300)
+    assert lead["_embedded"]["contacts"] == [
+        {"id": first["contact_id"], "is_main": True,
+         "_links": {"self": {"href": f"{ORIGIN}/api/v4/contacts/{first['contact_id']}"}}}
+    ]  # fmt: skip
+    assert [c["id"] for c in lead["_embedded"]["companies"]] == [first["company_id"]]
+    contact = _get(api, f"/api/v4/contacts/{first['contact_id']}")
+    assert (contact["name"], contact["first_name"], contact["last_name"]) == ("Ann Lee", "Ann",
+                                                                              "Lee")  # fmt: skip
+    assert (contact["responsible_user_id"], contact["created_by"]) == (api.user_id, api.user_id)
+    assert contact["custom_fields_values"] == [
+        {"field_id": phone, "field_name": "Phone", "field_code": "PHONE",
+         "field_type": "multitext",
+         "values": [{"value": "+31 6 1", "enum_id": enums[1], "enum_code": "MOB"}]}
+    ]  # fmt: skip
+    assert contact["_embedded"]["companies"] == [
+        {"id": first["company_id"],
+         "_links": {"self": {"href": f"{ORIGIN}/api/v4/companies/{first['company_id']}"}}}
+    ]  # fmt: skip
+    company = _get(api, f"/api/v4/companies/{first['company_id']}")
+    assert (company["name"], company["custom_fields_values"]) == ("Acme", None)
+
+
+def test_existing_contact_and_company(client: TestClient, factory: Factory):
+    api = as_admin(client, factory)
+    contact = factory.party(api.account, "contacts", api.user_id)
+    company = factory.party(api.account, "companies", api.user_id)
+    response = api.post(
+        "/api/v4/leads/complex",
+        [{"_embedded": {"contacts": [{"id": contact}], "companies": [{"id": company}]}}],
+    )
+    assert response.status_code == 200, response.text
+    (item,) = response.json()
+    assert (item["contact_id"], item["company_id"]) == (contact, company)
+    linked = _get(api, f"/api/v4/contacts/{contact}")["_embedded"]["companies"]
+    assert [c["id"] for c in linked] == [company]
+
+
+def test_metadata_makes_an_incoming_lead(client: TestClient, factory: Factory):
+    """Any other ``status_id`` is ignored: the lead lands in the pipeline's incoming stage."""
+    api = as_admin(client, factory)
+    account = api.account
+    response = api.post(
+        "/api/v4/leads/complex",
+        [{"status_id": WON, "_embedded": {"metadata": FORM}},
+         {"pipeline_id": account.other_pipeline,
+          "_embedded": {"metadata": {**FORM, "form_id": 17}}}],
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    first, second = (api.lead(item["id"]) for item in response.json())
+    assert first is not None and second is not None
+    assert (first["pipeline_id"], first["status_id"]) == account.stages["incoming"]
+    assert second["pipeline_id"] == account.other_pipeline
+    assert second["status_id"] != account.stages["other_first"][1]
+
+
+def test_refusals(client: TestClient, factory: Factory):
+    api = as_admin(client, factory)
+    contact = factory.party(api.account, "contacts", api.user_id)
+    before = api.lead_ids()
+    too_many = [{"field_id": 1, "values": [{"value": str(i)}]} for i in range(41)]
+    response = api.post(
+        "/api/v4/leads/complex",
+        [
+            {"_embedded": {"contacts": [{"id": contact}, {"first_name": "B"}]}},
+            {"_embedded": {"companies": [{"name": "A"}, {"name": "B"}]}},
+            {"_embedded": {"metadata": {"category": "email"}}},
+            {"_embedded": {"metadata": {"category": "sip", "uniq": "u"}}},
+            {"custom_fields_values": too_many},
+            {"_embedded": {"contacts": [{"first_name": 5, "responsible_user_id": 999_999_999}]}},
+        ],
+    )  # fmt: skip
+    limit = "At most 40 values per entity in a complex add."
+    assert_problem(
+        response,
+        400,
+        validation_body(
+            (
+                "0",
+                [
+                    (
+                        "InvalidValue",
+                        "_embedded.contacts",
+                        "A complex add takes one contact per lead.",
+                    )
+                ],
+            ),
+            (
+                "1",
+                [
+                    (
+                        "InvalidValue",
+                        "_embedded.companies",
+                        "A complex add takes one company per lead.",
+                    ),
+                    ("InvalidValue", "_embedded.companies", "A lead can have only one company."),
+                ],
+            ),
+            (
+                "2",
+                [
+                    (
+                        "NotSupportedChoice",
+                        "_embedded.metadata.category",
+                        "The value you selected is not a valid choice.",
+                    )
+                ],
+            ),
+            (
+                "3",
+                [
+                    ("FieldMissing", f"_embedded.metadata.{key}", "This field is missing.")
+                    for key in ("duration", "service_code", "phone", "called_at")
+                ],
+            ),
+            (
+                "4",
+                [("InvalidValue", "custom_fields_values", limit)]
+                + [
+                    (
+                        "NotSupportedChoice",
+                        f"custom_fields_values.{i}.field_id",
+                        "The value you selected is not a valid choice.",
+                    )
+                    for i in range(41)
+                ],
+            ),
+            (
+                "5",
+                [
+                    (
+                        "InvalidType",
+                        "_embedded.contacts.0.first_name",
+                        "This value should be of type string.",
+                    ),
+                    (
+                        "NotSupportedChoice",
+                        "_embedded.contacts.0.responsible_user_id",
+                        "The value you selected is not a valid choice.",
+                    ),
+                ],
+            ),
+        ),
+    )
+    assert api.lead_ids() == before
+    assert api.client.get(f"/api/v4/contacts/{contact + 1}", headers=api.headers).status_code == 204
+
+
+def test_a_foreign_contact(client: TestClient, factory: Factory):
+    api = as_admin(client, factory)
+    other = factory.account()
+    foreign = factory.party(other, "contacts", other.admin)
+    response = api.post("/api/v4/leads/complex", [{"_embedded": {"contacts": [{"id": foreign}]}}])
+    assert_problem(response, 400, not_a_choice("0", "_embedded.contacts.0.id"))
