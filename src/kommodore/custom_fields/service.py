@@ -86,6 +86,18 @@ async def list_fields(
     )
 
 
+async def models(
+    conn: Connection, account_id: int, field_ids: Sequence[int], origin: str
+) -> dict[int, wire.CustomField]:
+    """The fields as ``GET /{id}`` shows them, by id (write answers re-read what they wrote)."""
+    rows = await store.fields_by_ids(conn, account_id, field_ids)
+    enums = await store.enums(conn, account_id, list(rows))
+    return {
+        field_id: _model(row, enums.get(field_id, []), account_id, origin)
+        for field_id, row in rows.items()
+    }
+
+
 def _json(text: str | None) -> Any:
     return None if text is None else msgspec.json.decode(text)
 

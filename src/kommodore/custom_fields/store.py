@@ -110,3 +110,175 @@ async def enums(
     for r in await conn.fetch_all(ENUMS, account_id, int_array(conn.dialect, field_ids)):
         by_field[r[0]].append(EnumRow(r[1], r[2], r[3], r[4]))
     return by_field
+
+
+# -- writes (spec §10.3 "Writes") ----------------------------------------------------------
+
+FIELDS_BY_IDS = dual(
+    f"SELECT {FIELD_COLUMNS} FROM custom_fields "
+    "WHERE account_id = $1 AND entity_type = 'leads' AND id = ANY($2::bigint[])"
+)
+CODES = sql(
+    "SELECT id, code FROM custom_fields "
+    "WHERE account_id = $1 AND entity_type = 'leads' AND code IS NOT NULL"
+)
+STAGES = sql("SELECT pipeline_id, id FROM statuses WHERE account_id = $1")
+CATALOGS = sql("SELECT id FROM catalogs WHERE account_id = $1")
+CURRENCY = sql("SELECT currency FROM accounts WHERE id = $1")
+INSERT_FIELD = sql(
+    "INSERT INTO custom_fields (account_id, id, entity_type, name, code, sort, type, "
+    "is_computed, is_predefined, is_deletable, is_api_only, group_id, required_statuses, "
+    "hidden_statuses, remind, currency, chained_lists, tracking_callback, search_in, "
+    "created_at, updated_at) VALUES ($1, $2, 'leads', $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+    "$12, $13, $14, $15, $16, $17, $18, $19, $19)"
+)
+UPDATE_FIELD = sql(
+    "UPDATE custom_fields SET name = $3, code = $4, sort = $5, is_api_only = $6, "
+    "group_id = $7, required_statuses = $8, hidden_statuses = $9, remind = $10, "
+    "currency = $11, chained_lists = $12, tracking_callback = $13, search_in = $14, "
+    "updated_at = $15 WHERE account_id = $1 AND entity_type = 'leads' AND id = $2"
+)
+INSERT_ENUM = sql(
+    "INSERT INTO custom_field_enums (account_id, id, field_id, value, sort, code) "
+    "VALUES ($1, $2, $3, $4, $5, $6)"
+)
+UPDATE_ENUM = sql(
+    "UPDATE custom_field_enums SET value = $4, sort = $5, code = $6 "
+    "WHERE account_id = $1 AND field_id = $2 AND id = $3"
+)
+LEADS_OF_ENUMS = dual(
+    "SELECT DISTINCT lead_id FROM lead_custom_field_values "
+    "WHERE account_id = $1 AND enum_id = ANY($2::bigint[])"
+)
+DELETE_ENUM_VALUES = dual(
+    "DELETE FROM lead_custom_field_values WHERE account_id = $1 AND enum_id = ANY($2::bigint[])"
+)
+DELETE_ENUMS = dual(
+    "DELETE FROM custom_field_enums WHERE account_id = $1 AND id = ANY($2::bigint[])"
+)
+LEADS_OF_FIELD = sql(
+    "SELECT DISTINCT lead_id FROM lead_custom_field_values WHERE account_id = $1 AND field_id = $2"
+)
+DELETE_FIELD = sql(
+    "DELETE FROM custom_fields WHERE account_id = $1 AND entity_type = 'leads' AND id = $2"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldWriteRow:
+    """The writable columns of a field; JSON columns as their text."""
+
+    id: int
+    name: str
+    code: str | None
+    sort: int
+    type: str
+    is_api_only: bool
+    group_id: str | None
+    required_statuses: str | None
+    hidden_statuses: str
+    remind: str | None
+    currency: str | None
+    chained_lists: str | None
+    tracking_callback: str | None
+    search_in: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EnumWriteRow:
+    id: int
+    field_id: int
+    value: str
+    sort: int
+    code: str | None
+
+
+async def fields_by_ids(
+    conn: Connection, account_id: int, field_ids: Sequence[int]
+) -> dict[int, FieldRow]:
+    rows = await conn.fetch_all(FIELDS_BY_IDS, account_id, int_array(conn.dialect, field_ids))
+    return {r[0]: _field(r) for r in rows}
+
+
+async def codes(conn: Connection, account_id: int) -> dict[int, str]:
+    """field id -> code, for the account's lead fields that have one."""
+    return {r[0]: r[1] for r in await conn.fetch_all(CODES, account_id)}
+
+
+async def stages(conn: Connection, account_id: int) -> set[tuple[int, int]]:
+    """Every (pipeline id, status id) of the account."""
+    return {(r[0], r[1]) for r in await conn.fetch_all(STAGES, account_id)}
+
+
+async def catalogs(conn: Connection, account_id: int) -> set[int]:
+    return {r[0] for r in await conn.fetch_all(CATALOGS, account_id)}
+
+
+async def currency(conn: Connection, account_id: int) -> str:
+    row = await conn.fetch_one(CURRENCY, account_id)
+    return "USD" if row is None else str(row[0])
+
+
+async def insert_fields(
+    conn: Connection, account_id: int, rows: Sequence[FieldWriteRow], now: int
+) -> None:
+    await conn.execute_many(
+        INSERT_FIELD,
+        [
+            (account_id, f.id, f.name, f.code, f.sort, f.type, False, False, True,
+             f.is_api_only, f.group_id, f.required_statuses, f.hidden_statuses, f.remind,
+             f.currency, f.chained_lists, f.tracking_callback, f.search_in, now)
+            for f in rows
+        ],
+    )  # fmt: skip
+
+
+async def update_fields(
+    conn: Connection, account_id: int, rows: Sequence[FieldWriteRow], now: int
+) -> None:
+    await conn.execute_many(
+        UPDATE_FIELD,
+        [
+            (account_id, f.id, f.name, f.code, f.sort, f.is_api_only, f.group_id,
+             f.required_statuses, f.hidden_statuses, f.remind, f.currency, f.chained_lists,
+             f.tracking_callback, f.search_in, now)
+            for f in rows
+        ],
+    )  # fmt: skip
+
+
+async def insert_enums(conn: Connection, account_id: int, rows: Sequence[EnumWriteRow]) -> None:
+    await conn.execute_many(
+        INSERT_ENUM, [(account_id, e.id, e.field_id, e.value, e.sort, e.code) for e in rows]
+    )
+
+
+async def update_enums(conn: Connection, account_id: int, rows: Sequence[EnumWriteRow]) -> None:
+    await conn.execute_many(
+        UPDATE_ENUM, [(account_id, e.field_id, e.id, e.value, e.sort, e.code) for e in rows]
+    )
+
+
+async def leads_of_enums(conn: Connection, account_id: int, enum_ids: Sequence[int]) -> list[int]:
+    if not enum_ids:
+        return []
+    rows = await conn.fetch_all(LEADS_OF_ENUMS, account_id, int_array(conn.dialect, enum_ids))
+    return [r[0] for r in rows]
+
+
+async def delete_enums(conn: Connection, account_id: int, enum_ids: Sequence[int]) -> None:
+    """The enums and every lead value that chose one of them (the value's foreign key)."""
+    if not enum_ids:
+        return
+    ids = int_array(conn.dialect, enum_ids)
+    await conn.execute(DELETE_ENUM_VALUES, account_id, ids)
+    await conn.execute(DELETE_ENUMS, account_id, ids)
+
+
+async def leads_of_field(conn: Connection, account_id: int, field_id: int) -> list[int]:
+    return [r[0] for r in await conn.fetch_all(LEADS_OF_FIELD, account_id, field_id)]
+
+
+async def delete_field(conn: Connection, account_id: int, field_id: int) -> None:
+    """The field; its enums and every value of it go with it (foreign keys cascade)."""
+    await conn.execute(DELETE_FIELD, account_id, field_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from kommodore.http.hal import SelfLinks
 
@@ -38,6 +39,8 @@ class CustomField(msgspec.Struct, kw_only=True):
     tracking_callback: str | None
     search_in: str | None
     triggers: list[Any]
+    request_id: str | UnsetType = UNSET
+    """Only in write answers (spec §0.8); left out of reads."""
     links: SelfLinks = msgspec.field(name="_links")
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from msgspec import UNSET
+
 from kommodore.auth.service import MAX_ID, Principal
 from kommodore.db.database import Connection
 from kommodore.http.hal import Href, collection_body, self_links
@@ -15,7 +17,8 @@ from kommodore.sources import store, wire
 from kommodore.sources.store import SourceRow
 
 
-def _model(row: SourceRow, origin: str) -> wire.Source:
+def model(row: SourceRow, origin: str, request_id: str | None = None) -> wire.Source:
+    """The source as ``GET`` shows it; write answers add the item's ``request_id``."""
     try:
         services = json.loads(row.services)
     except ValueError:
@@ -28,6 +31,7 @@ def _model(row: SourceRow, origin: str) -> wire.Source:
         default=row.is_default,
         origin_code=row.origin_code,
         services=services if isinstance(services, list) else [],
+        request_id=UNSET if request_id is None else request_id,
         links=self_links(f"{origin}/api/v4/sources/{row.id}"),
     )
 
@@ -50,7 +54,7 @@ async def list_sources(
     if not rows:
         return None
     links = {"self": Href(f"{url}?{query}" if query else url)}
-    models = [_model(row, origin) for row in rows]
+    models = [model(row, origin) for row in rows]
     return collection_body("sources", models, links, total_items=len(models))
 
 
@@ -63,4 +67,4 @@ async def read_source(
     row = await store.get_source(
         conn, principal.account.id, principal.claims.integration_id, source_id
     )
-    return None if row is None else wire.encoder.encode(_model(row, origin))
+    return None if row is None else wire.encoder.encode(model(row, origin))

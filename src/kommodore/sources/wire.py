@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from kommodore.http.hal import SelfLinks
 
@@ -20,6 +21,8 @@ class Source(msgspec.Struct, kw_only=True):
     default: bool
     origin_code: str | None
     services: list[Any]
+    request_id: str | UnsetType = UNSET
+    """Only in write answers (spec §0.8); left out of reads."""
     links: SelfLinks = msgspec.field(name="_links")
 
 
