@@ -7,8 +7,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kommodore.http.auth import api_request
+from kommodore.http.body import batch_of
 from kommodore.http.hal import hal_response, no_content
 from kommodore.links import service
+
+MAX_ITEMS = 250
 
 
 async def lead_links(request: Request) -> Response:
@@ -37,7 +40,49 @@ async def many_links(request: Request) -> Response:
     return no_content() if body is None else hal_response(body)
 
 
+async def _link(request: Request, lead_id: int | None) -> Response:
+    async with api_request(request) as api:
+        items = batch_of(await api.json(), MAX_ITEMS)
+        async with api.transaction() as conn:
+            body = await service.link(conn, api.principal, items, lead_id, api.url, api.query)
+    return hal_response(body)
+
+
+async def _unlink(request: Request, lead_id: int | None) -> Response:
+    async with api_request(request) as api:
+        items = batch_of(await api.json(), MAX_ITEMS)
+        async with api.transaction() as conn:
+            await service.unlink(conn, api.principal, items, lead_id)
+    return no_content()
+
+
+async def link_lead(request: Request) -> Response:
+    """``POST /api/v4/leads/{id}/link`` (spec §12.4): 200 with the links as written."""
+    lead_id: int = request.path_params["lead_id"]
+    return await _link(request, lead_id)
+
+
+async def link_many(request: Request) -> Response:
+    """``POST /api/v4/leads/link``: each item names its lead in ``entity_id``."""
+    return await _link(request, None)
+
+
+async def unlink_lead(request: Request) -> Response:
+    """``POST /api/v4/leads/{id}/unlink``: 204."""
+    lead_id: int = request.path_params["lead_id"]
+    return await _unlink(request, lead_id)
+
+
+async def unlink_many(request: Request) -> Response:
+    """``POST /api/v4/leads/unlink``: 204; each item names its lead in ``entity_id``."""
+    return await _unlink(request, None)
+
+
 routes: list[BaseRoute] = [
     Route("/api/v4/leads/links", many_links, methods=["GET"]),
     Route("/api/v4/leads/{lead_id:int}/links", lead_links, methods=["GET"]),
+    Route("/api/v4/leads/link", link_many, methods=["POST"]),
+    Route("/api/v4/leads/unlink", unlink_many, methods=["POST"]),
+    Route("/api/v4/leads/{lead_id:int}/link", link_lead, methods=["POST"]),
+    Route("/api/v4/leads/{lead_id:int}/unlink", unlink_lead, methods=["POST"]),
 ]

@@ -1,26 +1,38 @@
-"""A lead's links to contacts, companies and catalog elements (spec §12.4), for leads the user
-may view. Deleted contacts, companies and elements are left out, as in a lead's ``_embedded``.
+"""A lead's links to contacts, companies and catalog elements (spec §12.4): read for leads the
+user may view, written for leads the user may edit. Deleted contacts, companies and elements
+are left out of reads, as in a lead's ``_embedded``, and cannot be linked or unlinked.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
-from kommodore.auth.rights import can_view_lead
+from kommodore.auth.rights import can_edit_lead, can_view_lead
 from kommodore.auth.service import MAX_ID, Principal
 from kommodore.db.database import Connection
 from kommodore.http.hal import Href, collection_body
 from kommodore.http.phpquery import as_list, get_path
 from kommodore.http.problems import Problem
+from kommodore.http.validation import BatchErrors, request_id_of
 from kommodore.leads import store as leads
 from kommodore.leads.filters import int_values
 from kommodore.links import store, wire
+from kommodore.links.input import (
+    COMPANIES,
+    CONTACTS,
+    DEFAULT_QUANTITY,
+    ELEMENTS,
+    TO_ENTITY_TYPES,
+    LinkInput,
+    read_link,
+)
 
-TO_ENTITY_TYPES = ("contacts", "companies", "catalog_elements")
+ONE_COMPANY = "A lead can have only one company"
 MAX_LEADS = 250
 """``filter[entity_id]`` takes at most this many lead ids, like a page of leads."""
 
@@ -150,3 +162,297 @@ async def many_links(
     if not visible:
         return None
     return _body(await _links(conn, account_id, visible, f, True), url, raw_query)
+
+
+# -- link writes ------------------------------------------------------------------------------
+#
+# A batch is judged as a whole before anything is written: its leads (locked for the length of
+# the transaction), the rights on them, its targets and users, and then each lead's links as the
+# items would leave them, in item order, which is where "only one company" is decided. Only then
+# are the differences between the links as they were and as they end written.
+
+
+@dataclass(slots=True)
+class LeadLinks:
+    """A lead's link rows as the batch sees them; deleted contacts and companies keep their
+    rows but count for nothing (a lead whose only company is deleted may take another)."""
+
+    contacts: dict[int, bool]
+    """contact id -> is_main, deleted contacts included"""
+    live_contacts: set[int]
+    company: int | None
+    company_live: bool
+    elements: dict[int, tuple[int, float, int | None]]
+    """element id -> (catalog id, quantity, price id)"""
+
+    def copy(self) -> LeadLinks:
+        return LeadLinks(
+            dict(self.contacts),
+            set(self.live_contacts),
+            self.company,
+            self.company_live,
+            dict(self.elements),
+        )
+
+    def has_main(self) -> bool:
+        return any(self.contacts[c] for c in self.live_contacts)
+
+    def make_main(self, contact_id: int) -> None:
+        for c in self.contacts:
+            self.contacts[c] = c == contact_id
+
+    def link_contact(self, contact_id: int, is_main: bool | None) -> None:
+        """The first contact becomes main; ``is_main: true`` takes it over. ``is_main:
+        false`` does not demote the main contact: a lead with contacts has one."""
+        self.contacts.setdefault(contact_id, False)
+        self.live_contacts.add(contact_id)
+        if is_main or not self.has_main():
+            self.make_main(contact_id)
+
+    def unlink_contact(self, contact_id: int) -> None:
+        if contact_id not in self.contacts:
+            return
+        del self.contacts[contact_id]
+        self.live_contacts.discard(contact_id)
+        if self.live_contacts and not self.has_main():
+            self.make_main(min(self.live_contacts))
+
+    def link_company(self, company_id: int) -> bool:
+        """False when the lead already has another (live) company."""
+        if self.company is None or not self.company_live:
+            self.company, self.company_live = company_id, True
+            return True
+        return self.company == company_id
+
+    def unlink_company(self, company_id: int) -> None:
+        if self.company == company_id:
+            self.company, self.company_live = None, False
+
+    def link_element(self, element_id: int, catalog_id: int, link: LinkInput) -> None:
+        """An upsert: what the item leaves out keeps its value on an existing link, and is
+        quantity 1 and no price on a new one."""
+        old = self.elements.get(element_id)
+        quantity = link.quantity
+        if quantity is None:
+            quantity = DEFAULT_QUANTITY if old is None else old[1]
+        price_id = link.price_id
+        if isinstance(price_id, UnsetType):
+            price_id = None if old is None else old[2]
+        self.elements[element_id] = (catalog_id, quantity, price_id)
+
+
+def _lead_links(rows: store.LinkRows, lead_ids: Sequence[int]) -> dict[int, LeadLinks]:
+    state = {i: LeadLinks({}, set(), None, False, {}) for i in lead_ids}
+    for lead_id, contact_id, is_main, deleted in rows.contacts:
+        state[lead_id].contacts[contact_id] = is_main
+        if not deleted:
+            state[lead_id].live_contacts.add(contact_id)
+    for lead_id, company_id, deleted in rows.companies:
+        state[lead_id].company, state[lead_id].company_live = company_id, not deleted
+    for lead_id, element_id, catalog_id, quantity, price_id in rows.elements:
+        state[lead_id].elements[element_id] = (catalog_id, quantity, price_id)
+    return state
+
+
+def _changes(
+    account_id: int, before: dict[int, LeadLinks], after: dict[int, LeadLinks]
+) -> tuple[store.LinkChanges, list[int]]:
+    """The rows to write, and the leads whose links changed."""
+    changes = store.LinkChanges([], [], [], [], [], [], [], [])
+    changed: list[int] = []
+    for lead_id, old in before.items():
+        new = after[lead_id]
+        a = account_id, lead_id
+        if (old.contacts, old.company, old.elements) == (new.contacts, new.company, new.elements):
+            continue
+        changed.append(lead_id)
+        for c, is_main in old.contacts.items():
+            if c not in new.contacts:
+                changes.delete_contacts.append((*a, c))
+            elif new.contacts[c] != is_main:
+                changes.update_contacts.append((*a, c, new.contacts[c]))
+        for c, is_main in new.contacts.items():
+            if c not in old.contacts:
+                changes.insert_contacts.append((*a, c, is_main))
+        if old.company != new.company:
+            if old.company is not None:
+                changes.delete_companies.append(a)
+            if new.company is not None:
+                changes.insert_companies.append((*a, new.company))
+        for e, values in old.elements.items():
+            if e not in new.elements:
+                changes.delete_elements.append((*a, e))
+            elif new.elements[e] != values:
+                changes.update_elements.append((*a, e, *new.elements[e]))
+        for e, values in new.elements.items():
+            if e not in old.elements:
+                changes.insert_elements.append((*a, e, *values))
+    return changes, changed
+
+
+async def _judge_leads(
+    conn: Connection,
+    principal: Principal,
+    links: list[LinkInput],
+    path_lead_id: int | None,
+) -> None:
+    """Lock the batch's leads and judge them. A lead the user cannot see (unknown, another
+    account's, deleted, hidden by rights) is one that does not exist: 404 in the path,
+    ``NotSupportedChoice`` at ``entity_id`` in a body. One the user sees but may not edit
+    refuses the whole batch with 403, before any validation error is answered."""
+    account_id = principal.account.id
+    actor = principal.actor
+    if path_lead_id is not None:
+        if not 1 <= path_lead_id <= MAX_ID:
+            raise Problem(404, "Not Found")
+        lead = (await store.lock_leads(conn, account_id, [path_lead_id])).get(path_lead_id)
+        if lead is None or lead.is_deleted or not can_view_lead(actor, lead):
+            raise Problem(404, "Not Found")
+        if not can_edit_lead(actor, lead):
+            raise Problem(403, "Access denied")
+        return
+    ids = sorted({link.lead_id for link in links if link.lead_id is not None})
+    leads = await store.lock_leads(conn, account_id, ids) if ids else {}
+    forbidden = False
+    for link in links:
+        if link.lead_id is None:
+            continue
+        lead = leads.get(link.lead_id)
+        if lead is None or lead.is_deleted or not can_view_lead(actor, lead):
+            link.errors.not_supported("entity_id")
+            link.lead_id = None
+        elif not can_edit_lead(actor, lead):
+            forbidden = True
+    if forbidden:
+        raise Problem(403, "Access denied")
+
+
+async def _judge_targets(conn: Connection, account_id: int, links: list[LinkInput]) -> None:
+    """Targets must be live entities of the account; an element must sit in the catalog the
+    item names; ``updated_by`` must be 0 or a user of the account."""
+    for kind in TO_ENTITY_TYPES:
+        ids = sorted({x.to_id for x in links if x.to_type == kind and x.to_id is not None})
+        live = await store.live_targets(conn, account_id, kind, ids)
+        for x in links:
+            if x.to_type != kind or x.to_id is None:
+                continue
+            if x.to_id not in live:
+                x.errors.not_supported("to_entity_id")
+            elif kind == ELEMENTS and x.catalog_id is not None and live[x.to_id] != x.catalog_id:
+                x.errors.not_supported("metadata.catalog_id")
+    user_ids = sorted({x.updated_by for x in links if x.updated_by})
+    users = await store.account_users(conn, account_id, user_ids)
+    for x in links:
+        if x.updated_by and x.updated_by not in users:
+            x.errors.not_supported("metadata.updated_by")
+
+
+async def write_links(
+    conn: Connection,
+    principal: Principal,
+    items: list[Any],
+    *,
+    path_lead_id: int | None,
+    unlink: bool,
+) -> tuple[list[LinkInput], dict[int, LeadLinks]]:
+    """Validate the whole batch, then write it: all or nothing. Answers the items and each
+    lead's links as the batch left them."""
+    account_id = principal.account.id
+    errors = BatchErrors()
+    links: list[LinkInput] = []
+    for index, item in enumerate(items):
+        link = read_link(
+            item, index, errors.item(request_id_of(item, index)), path_lead_id=path_lead_id
+        )
+        if link is not None:
+            links.append(link)
+    await _judge_leads(conn, principal, links, path_lead_id)
+    await _judge_targets(conn, account_id, links)
+
+    valid = [x for x in links if x.valid]
+    lead_ids = sorted({x.lead_id for x in valid if x.lead_id is not None})
+    before = _lead_links(await store.link_rows(conn, account_id, lead_ids), lead_ids)
+    after = {i: s.copy() for i, s in before.items()}
+    for x in valid:
+        assert x.lead_id is not None and x.to_id is not None
+        state = after[x.lead_id]
+        if x.to_type == CONTACTS and unlink:
+            state.unlink_contact(x.to_id)
+        elif x.to_type == CONTACTS:
+            state.link_contact(x.to_id, x.is_main)
+        elif x.to_type == COMPANIES:
+            if unlink:
+                state.unlink_company(x.to_id)
+            elif not state.link_company(x.to_id):
+                x.errors.invalid("to_entity_id", ONE_COMPANY)
+        elif unlink:
+            state.elements.pop(x.to_id, None)
+        else:
+            assert x.catalog_id is not None
+            state.link_element(x.to_id, x.catalog_id, x)
+    errors.raise_if_any()
+
+    changes, changed = _changes(account_id, before, after)
+    await store.write_changes(conn, changes)
+    # the last item naming a lead says who updated it
+    last_user: dict[int, int] = {}
+    for x in valid:
+        assert x.lead_id is not None
+        last_user[x.lead_id] = principal.actor.user_id if x.updated_by is None else x.updated_by
+    by_user: dict[int, list[int]] = {}
+    for lead_id in changed:
+        by_user.setdefault(last_user[lead_id], []).append(lead_id)
+    now = int(time.time())
+    for user_id, ids in by_user.items():
+        await leads.touch_leads(conn, account_id, ids, user_id, now)
+    return links, after
+
+
+def _metadata(state: LeadLinks, link: LinkInput) -> wire.Metadata:
+    """The read shapes of ``GET /leads/{id}/links``."""
+    assert link.to_id is not None
+    if link.to_type == CONTACTS:
+        return wire.ContactMetadata(main_contact=state.contacts[link.to_id])
+    if link.to_type == COMPANIES:
+        return None
+    catalog_id, quantity, price_id = state.elements[link.to_id]
+    metadata = wire.ElementMetadata(quantity=_quantity(quantity), catalog_id=catalog_id)
+    if price_id is not None:
+        metadata.price_id = price_id
+    return metadata
+
+
+async def link(
+    conn: Connection,
+    principal: Principal,
+    items: list[Any],
+    path_lead_id: int | None,
+    url: str,
+    raw_query: str,
+) -> bytes:
+    """``POST /leads/{id}/link`` and ``/leads/link``: one answer entry per item, in item order,
+    each showing the link as the whole batch left it."""
+    links, after = await write_links(
+        conn, principal, items, path_lead_id=path_lead_id, unlink=False
+    )
+    out = []
+    for x in links:
+        assert x.lead_id is not None and x.to_type is not None and x.to_id is not None
+        out.append(
+            wire.Link(
+                entity_id=x.lead_id,
+                entity_type="leads",
+                to_entity_id=x.to_id,
+                to_entity_type=x.to_type,
+                metadata=_metadata(after[x.lead_id], x),
+            )
+        )
+    links_ = {"self": Href(f"{url}?{raw_query}" if raw_query else url)}
+    return collection_body("links", out, links_, total_items=len(out))
+
+
+async def unlink(
+    conn: Connection, principal: Principal, items: list[Any], path_lead_id: int | None
+) -> None:
+    """``POST /leads/{id}/unlink`` and ``/leads/unlink``: links that do not exist are no-ops."""
+    await write_links(conn, principal, items, path_lead_id=path_lead_id, unlink=True)
