@@ -21,7 +21,7 @@ NAMING_CONVENTION = {
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 #: Tables that carry no ``account_id``: reference tables on Citus.
-REFERENCE_TABLES = frozenset({"accounts", "id_sequences"})
+REFERENCE_TABLES = frozenset({"accounts", "id_sequences", "integrations"})
 
 # Entities whose ids come from a global sequence, like Kommo's ids.
 SEQUENCED_ENTITIES = (
@@ -151,6 +151,7 @@ users = sa.Table(
         "status_rights}: the fields of GET /users that is_admin/group_id/role_id do not hold",
     ),
     *_timestamps(),
+    sa.Column("password_hash", sa.Text, nullable=True, comment="argon2id; NULL: cannot sign in"),
     _pk("id"),
     _fk(["group_id"], "user_groups", ["id"]),
     _fk(["role_id"], "roles", ["id"]),
@@ -512,4 +513,96 @@ api_tokens = sa.Table(
     _pk("jti"),
     _fk(["user_id"], "users", ["id"]),
     sa.Index(None, "jti"),
+)
+
+
+# -- OAuth 2.0 (spec §8) and rate limits (spec §9.1) ------------------------------------------
+
+integrations = sa.Table(
+    "integrations",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True, comment="the OAuth client_id (a UUID)"),
+    sa.Column("secret", sa.String(128), nullable=False, comment="client_secret; signs notices"),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("redirect_uri", sa.Text, nullable=False),
+    sa.Column("revocation_url", sa.Text, nullable=True, comment="where revocation notices go"),
+    sa.Column("scopes", sa.Text, nullable=False, comment="JSON array"),
+    sa.Column("is_private", sa.Boolean, nullable=False),
+    sa.Column(
+        "owner_account_id",
+        BigInt,
+        sa.ForeignKey("accounts.id"),
+        nullable=True,
+        comment="the one account a private integration belongs to",
+    ),
+    sa.Column("disabled_at", BigInt, nullable=True),
+    sa.Column("created_at", BigInt, nullable=False),
+    comment="OAuth clients; a reference table on Citus, like accounts.",
+)
+
+account_integrations = sa.Table(
+    "account_integrations",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("integration_id", sa.String(36), sa.ForeignKey("integrations.id"), nullable=False),
+    sa.Column("installed_by", BigInt, nullable=False),
+    sa.Column("installed_at", BigInt, nullable=False),
+    sa.Column("removed_at", BigInt, nullable=True, comment="set when the account removes it"),
+    _pk("integration_id"),
+)
+
+oauth_codes = sa.Table(
+    "oauth_codes",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("code_hash", sa.String(64), nullable=False, comment="SHA-256 hex of the code"),
+    sa.Column("integration_id", sa.String(36), nullable=False),
+    sa.Column("user_id", BigInt, nullable=False),
+    sa.Column("redirect_uri", sa.Text, nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False, comment="JSON array"),
+    sa.Column("created_at", BigInt, nullable=False),
+    sa.Column("expires_at", BigInt, nullable=False),
+    sa.Column("used_at", BigInt, nullable=True),
+    _pk("code_hash"),
+    _fk(["user_id"], "users", ["id"]),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, comment="SHA-256 hex of the token"),
+    sa.Column("integration_id", sa.String(36), nullable=False),
+    sa.Column("user_id", BigInt, nullable=False),
+    sa.Column("scopes", sa.Text, nullable=False, comment="JSON array"),
+    sa.Column("access_jti", sa.String(36), nullable=False, comment="access token issued with it"),
+    sa.Column("parent_hash", sa.String(64), nullable=True, comment="the token it replaced"),
+    sa.Column("issued_at", BigInt, nullable=False),
+    sa.Column("expires_at", BigInt, nullable=False),
+    sa.Column("used_at", BigInt, nullable=True, comment="first exchanged for a new pair"),
+    sa.Column("revoked_at", BigInt, nullable=True),
+    _pk("token_hash"),
+    _fk(["user_id"], "users", ["id"]),
+)
+
+rate_limit_windows = sa.Table(
+    "rate_limit_windows",
+    metadata,
+    sa.Column("account_id", BigInt, nullable=False),
+    sa.Column("integration_id", sa.String(36), nullable=False),
+    sa.Column("window_start", BigInt, nullable=False, comment="unix second the window opened"),
+    sa.Column("hits", sa.Integer, nullable=False),
+    _pk("integration_id", "window_start"),
+    comment="request counters when no Redis is configured (KOMMODORE_REDIS_URL)",
+)
+
+rate_limit_blocks = sa.Table(
+    "rate_limit_blocks",
+    metadata,
+    sa.Column("account_id", BigInt, nullable=False),
+    sa.Column("integration_id", sa.String(36), nullable=False),
+    sa.Column("strikes", sa.Integer, nullable=False, comment="429s in the current strike window"),
+    sa.Column("strike_window_start", BigInt, nullable=False),
+    sa.Column("blocked_until", BigInt, nullable=True),
+    _pk("integration_id"),
 )
