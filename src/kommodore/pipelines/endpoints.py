@@ -7,8 +7,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kommodore.http.auth import api_request
+from kommodore.http.body import batch_of, object_of
 from kommodore.http.hal import hal_response, no_content
-from kommodore.pipelines import service
+from kommodore.pipelines import service, writes
 
 
 async def list_pipelines(request: Request) -> Response:
@@ -49,13 +50,94 @@ async def get_status(request: Request) -> Response:
     return hal_response(body)
 
 
+async def add_pipelines(request: Request) -> Response:
+    """``POST /api/v4/leads/pipelines``: admins only; up to 50 pipelines, all or nothing."""
+    async with api_request(request) as api:
+        api.require_admin()
+        batch = writes.parse_new_pipelines(batch_of(await api.json(), writes.MAX_PIPELINE_BATCH))
+        async with api.transaction() as conn:
+            body = await writes.add_pipelines(
+                conn, api.account_id, batch, api.url, api.query, api.origin
+            )
+    return hal_response(body)
+
+
+async def update_pipeline(request: Request) -> Response:
+    """``PATCH /api/v4/leads/pipelines/{id}``: admins only; one object."""
+    pipeline_id: int = request.path_params["pipeline_id"]
+    async with api_request(request) as api:
+        api.require_admin()
+        change = writes.parse_pipeline_change(object_of(await api.json()))
+        async with api.transaction() as conn:
+            body = await writes.update_pipeline(
+                conn, api.account_id, pipeline_id, change, api.origin
+            )
+    return hal_response(body)
+
+
+async def delete_pipeline(request: Request) -> Response:
+    """``DELETE /api/v4/leads/pipelines/{id}``: admins only; 204. Any body is ignored."""
+    pipeline_id: int = request.path_params["pipeline_id"]
+    async with api_request(request) as api:
+        api.require_admin()
+        async with api.transaction() as conn:
+            await writes.delete_pipeline(conn, api.account_id, pipeline_id)
+    return no_content()
+
+
+async def add_statuses(request: Request) -> Response:
+    """``POST /api/v4/leads/pipelines/{pid}/statuses``: admins only; up to 100 statuses."""
+    pipeline_id: int = request.path_params["pipeline_id"]
+    async with api_request(request) as api:
+        api.require_admin()
+        batch = writes.parse_new_statuses(batch_of(await api.json(), writes.MAX_STATUS_BATCH))
+        async with api.transaction() as conn:
+            body = await writes.add_statuses(
+                conn, api.account_id, pipeline_id, batch, api.url, api.query, api.origin
+            )
+    return hal_response(body)
+
+
+async def update_status(request: Request) -> Response:
+    """``PATCH /api/v4/leads/pipelines/{pid}/statuses/{id}``: admins only; one object."""
+    pipeline_id: int = request.path_params["pipeline_id"]
+    status_id: int = request.path_params["status_id"]
+    async with api_request(request) as api:
+        api.require_admin()
+        change = writes.parse_status_change(object_of(await api.json()))
+        async with api.transaction() as conn:
+            body = await writes.update_status(
+                conn, api.account_id, pipeline_id, status_id, change, api.origin
+            )
+    return hal_response(body)
+
+
+async def delete_status(request: Request) -> Response:
+    """``DELETE /api/v4/leads/pipelines/{pid}/statuses/{id}``: admins only; 204, the status's
+    leads move to the pipeline's first regular status. Any body is ignored."""
+    pipeline_id: int = request.path_params["pipeline_id"]
+    status_id: int = request.path_params["status_id"]
+    async with api_request(request) as api:
+        api.require_admin()
+        async with api.transaction() as conn:
+            await writes.delete_status(
+                conn, api.account_id, pipeline_id, status_id, api.principal.actor.user_id
+            )
+    return no_content()
+
+
+PIPELINE = "/api/v4/leads/pipelines/{pipeline_id:int}"
+STATUS = "/api/v4/leads/pipelines/{pipeline_id:int}/statuses/{status_id:int}"
+
 routes: list[BaseRoute] = [
     Route("/api/v4/leads/pipelines", list_pipelines, methods=["GET"]),
-    Route("/api/v4/leads/pipelines/{pipeline_id:int}", get_pipeline, methods=["GET"]),
-    Route("/api/v4/leads/pipelines/{pipeline_id:int}/statuses", list_statuses, methods=["GET"]),
-    Route(
-        "/api/v4/leads/pipelines/{pipeline_id:int}/statuses/{status_id:int}",
-        get_status,
-        methods=["GET"],
-    ),
+    Route("/api/v4/leads/pipelines", add_pipelines, methods=["POST"]),
+    Route(PIPELINE, get_pipeline, methods=["GET"]),
+    Route(PIPELINE, update_pipeline, methods=["PATCH"]),
+    Route(PIPELINE, delete_pipeline, methods=["DELETE"]),
+    Route(f"{PIPELINE}/statuses", list_statuses, methods=["GET"]),
+    Route(f"{PIPELINE}/statuses", add_statuses, methods=["POST"]),
+    Route(STATUS, get_status, methods=["GET"]),
+    Route(STATUS, update_status, methods=["PATCH"]),
+    Route(STATUS, delete_status, methods=["DELETE"]),
 ]

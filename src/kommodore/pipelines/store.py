@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,3 +116,192 @@ async def descriptions(
         description = _description(row)
         grouped[description.status_id].append(description)
     return grouped
+
+
+# -- writes --------------------------------------------------------------------------------
+
+COUNT_PIPELINES = sql("SELECT count(*) FROM pipelines WHERE account_id = $1")
+COUNT_STATUSES = sql("SELECT count(*) FROM statuses WHERE account_id = $1 AND pipeline_id = $2")
+INSERT_PIPELINE = sql(
+    "INSERT INTO pipelines (account_id, id, name, sort, is_main, is_unsorted_on, is_archive, "
+    "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
+)
+INSERT_STATUS = sql(
+    "INSERT INTO statuses (account_id, pipeline_id, id, name, sort, is_editable, color, type) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+)
+INSERT_DESCRIPTION = sql(
+    "INSERT INTO status_descriptions (account_id, id, pipeline_id, status_id, level, "
+    "description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+)
+DEMOTE_OTHERS = sql(
+    "UPDATE pipelines SET is_main = $3, updated_at = $4 "
+    "WHERE account_id = $1 AND id <> $2 AND is_main = $5"
+)
+UPDATE_PIPELINE = sql(
+    "UPDATE pipelines SET name = coalesce($3, name), sort = coalesce($4, sort), "
+    "is_main = coalesce($5, is_main), is_unsorted_on = coalesce($6, is_unsorted_on), "
+    "is_archive = coalesce($7, is_archive), updated_at = $8 WHERE account_id = $1 AND id = $2"
+)
+PIPELINE_LEAD = sql("SELECT 1 FROM leads WHERE account_id = $1 AND pipeline_id = $2 LIMIT 1")
+PIPELINE_SOURCE = sql("SELECT 1 FROM sources WHERE account_id = $1 AND pipeline_id = $2 LIMIT 1")
+DELETE_PIPELINE_DESCRIPTIONS = sql(
+    "DELETE FROM status_descriptions WHERE account_id = $1 AND pipeline_id = $2"
+)
+DELETE_PIPELINE_STATUSES = sql("DELETE FROM statuses WHERE account_id = $1 AND pipeline_id = $2")
+DELETE_PIPELINE = sql("DELETE FROM pipelines WHERE account_id = $1 AND id = $2")
+UPDATE_STATUS = sql(
+    "UPDATE statuses SET name = coalesce($4, name), sort = coalesce($5, sort), "
+    "color = coalesce($6, color) WHERE account_id = $1 AND pipeline_id = $2 AND id = $3"
+)
+UPDATE_DESCRIPTION = sql(
+    "UPDATE status_descriptions SET level = $3, description = $4, updated_at = $5 "
+    "WHERE account_id = $1 AND id = $2"
+)
+DELETE_DESCRIPTION = sql("DELETE FROM status_descriptions WHERE account_id = $1 AND id = $2")
+MOVE_LEADS = sql(
+    "UPDATE leads SET status_id = $4, updated_at = $5, updated_by = $6 "
+    "WHERE account_id = $1 AND pipeline_id = $2 AND status_id = $3"
+)
+DELETE_STATUS_DESCRIPTIONS = sql(
+    "DELETE FROM status_descriptions WHERE account_id = $1 AND pipeline_id = $2 AND status_id = $3"
+)
+DELETE_STATUS = sql("DELETE FROM statuses WHERE account_id = $1 AND pipeline_id = $2 AND id = $3")
+
+
+async def count_pipelines(conn: Connection, account_id: int) -> int:
+    row = await conn.fetch_one(COUNT_PIPELINES, account_id)
+    return 0 if row is None else int(row[0])
+
+
+async def count_statuses(conn: Connection, account_id: int, pipeline_id: int) -> int:
+    """The pipeline's statuses, system ones included (spec §9.1 counts them)."""
+    row = await conn.fetch_one(COUNT_STATUSES, account_id, pipeline_id)
+    return 0 if row is None else int(row[0])
+
+
+async def insert_pipelines(
+    conn: Connection, account_id: int, pipelines: Sequence[PipelineRow], now: int
+) -> None:
+    await conn.execute_many(
+        INSERT_PIPELINE,
+        [
+            (account_id, p.id, p.name, p.sort, p.is_main, p.is_unsorted_on, p.is_archive, now)
+            for p in pipelines
+        ],
+    )
+
+
+async def insert_statuses(conn: Connection, account_id: int, statuses: Sequence[StatusRow]) -> None:
+    await conn.execute_many(
+        INSERT_STATUS,
+        [
+            (account_id, s.pipeline_id, s.id, s.name, s.sort, s.is_editable, s.color, s.type)
+            for s in statuses
+        ],
+    )
+
+
+async def insert_descriptions(
+    conn: Connection, account_id: int, descriptions: Sequence[DescriptionRow]
+) -> None:
+    await conn.execute_many(
+        INSERT_DESCRIPTION,
+        [
+            (
+                account_id,
+                d.id,
+                d.pipeline_id,
+                d.status_id,
+                d.level,
+                d.description,
+                d.created_at,
+                d.updated_at,
+            )
+            for d in descriptions
+        ],
+    )
+
+
+async def demote_others(conn: Connection, account_id: int, main_id: int, now: int) -> None:
+    """Every pipeline but ``main_id`` stops being the main one (spec §11.1: exactly one)."""
+    await conn.execute(DEMOTE_OTHERS, account_id, main_id, False, now, True)
+
+
+async def update_pipeline(
+    conn: Connection,
+    account_id: int,
+    pipeline_id: int,
+    *,
+    name: str | None,
+    sort: int | None,
+    is_main: bool | None,
+    is_unsorted_on: bool | None,
+    is_archive: bool | None,
+    now: int,
+) -> None:
+    """Set the given columns (None keeps the stored value) and ``updated_at``."""
+    await conn.execute(
+        UPDATE_PIPELINE,
+        account_id, pipeline_id, name, sort, is_main, is_unsorted_on, is_archive, now,
+    )  # fmt: skip
+
+
+async def pipeline_in_use(conn: Connection, account_id: int, pipeline_id: int) -> str | None:
+    """What still points at the pipeline: "leads" (deleted ones too), "sources", or None."""
+    if await conn.fetch_one(PIPELINE_LEAD, account_id, pipeline_id) is not None:
+        return "leads"
+    if await conn.fetch_one(PIPELINE_SOURCE, account_id, pipeline_id) is not None:
+        return "sources"
+    return None
+
+
+async def delete_pipeline(conn: Connection, account_id: int, pipeline_id: int) -> None:
+    """The pipeline with its statuses and their descriptions, children first (the cascades
+    are not relied upon)."""
+    await conn.execute(DELETE_PIPELINE_DESCRIPTIONS, account_id, pipeline_id)
+    await conn.execute(DELETE_PIPELINE_STATUSES, account_id, pipeline_id)
+    await conn.execute(DELETE_PIPELINE, account_id, pipeline_id)
+
+
+async def update_status(
+    conn: Connection,
+    account_id: int,
+    pipeline_id: int,
+    status_id: int,
+    *,
+    name: str | None,
+    sort: int | None,
+    color: str | None,
+) -> None:
+    """Set the given columns; None keeps the stored value (statuses keep no timestamps)."""
+    await conn.execute(UPDATE_STATUS, account_id, pipeline_id, status_id, name, sort, color)
+
+
+async def update_description(
+    conn: Connection, account_id: int, description_id: int, level: str, text: str, now: int
+) -> None:
+    await conn.execute(UPDATE_DESCRIPTION, account_id, description_id, level, text, now)
+
+
+async def delete_descriptions(
+    conn: Connection, account_id: int, description_ids: Sequence[int]
+) -> None:
+    await conn.execute_many(DELETE_DESCRIPTION, [(account_id, d) for d in description_ids])
+
+
+async def delete_status(
+    conn: Connection,
+    account_id: int,
+    pipeline_id: int,
+    status_id: int,
+    *,
+    target_id: int,
+    now: int,
+    user_id: int,
+) -> None:
+    """Move the status's leads (deleted ones too: they still reference it) to ``target_id``
+    as the acting user's change, now; then drop its descriptions and the status."""
+    await conn.execute(MOVE_LEADS, account_id, pipeline_id, status_id, target_id, now, user_id)
+    await conn.execute(DELETE_STATUS_DESCRIPTIONS, account_id, pipeline_id, status_id)
+    await conn.execute(DELETE_STATUS, account_id, pipeline_id, status_id)

@@ -36,6 +36,8 @@ class Status(msgspec.Struct, kw_only=True):
     color: str
     type: int
     account_id: int
+    request_id: str | UnsetType = UNSET
+    """Only in write answers (spec §0.8, §11.2), after the scalars as Kommo's examples put it."""
     descriptions: list[StatusDescription] | UnsetType = UNSET
     links: SelfLinks = msgspec.field(name="_links")
 
@@ -52,6 +54,8 @@ class Pipeline(msgspec.Struct, kw_only=True):
     is_unsorted_on: bool
     is_archive: bool
     account_id: int
+    request_id: str | UnsetType = UNSET
+    """Only in write answers, between ``account_id`` and ``_links`` as in Kommo's examples."""
     links: SelfLinks = msgspec.field(name="_links")
     embedded: PipelineEmbedded = msgspec.field(name="_embedded")
 
