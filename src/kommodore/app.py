@@ -29,12 +29,14 @@ from kommodore.http.middleware import EdgeMiddleware
 from kommodore.leads import endpoints as leads
 from kommodore.links import endpoints as links
 from kommodore.loss_reasons import endpoints as loss_reasons
+from kommodore.oauth import endpoints as oauth
 from kommodore.parties import endpoints as parties
 from kommodore.pipelines import endpoints as pipelines
 from kommodore.settings import Settings
 from kommodore.sources import endpoints as sources
 from kommodore.tags import endpoints as tags
 from kommodore.users import endpoints as users
+from kommodore.web import endpoints as web
 
 
 async def healthz(request: Request) -> Response:
@@ -111,6 +113,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         *catalogs.routes,
         *parties.routes,
         *links.routes,
+        *oauth.routes,
+        *web.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *_ceiling_route(settings),

@@ -10,6 +10,7 @@ import uuid
 import click
 
 from kommodore.settings import Settings
+from kommodore.web.commands import user
 
 LONG_LIVED_MIN_DAYS, LONG_LIVED_MAX_DAYS = 1, 5 * 365 + 1
 
@@ -22,6 +23,9 @@ def cli_integration_id(account_id: int) -> str:
 @click.group()
 def main() -> None:
     """kommodore: a self-hosted server for the Kommo API v4 (leads)."""
+
+
+main.add_command(user)
 
 
 @main.command()
