@@ -41,6 +41,8 @@ SEQUENCED_ENTITIES = (
     "custom_fields",
     "custom_field_enums",
     "leads",
+    "webhooks",
+    "webhook_deliveries",
 )
 
 BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -605,4 +607,69 @@ rate_limit_blocks = sa.Table(
     sa.Column("strike_window_start", BigInt, nullable=False),
     sa.Column("blocked_until", BigInt, nullable=True),
     _pk("integration_id"),
+)
+
+
+# -- webhooks and events (spec §13, §14) -------------------------------------------------------
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("id", BigInt, nullable=False),
+    sa.Column("destination", sa.String(2048), nullable=False),
+    sa.Column("settings", sa.Text, nullable=False, comment="JSON array of event names"),
+    sa.Column("sort", sa.Integer, nullable=False),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("created_by", BigInt, nullable=False),
+    *_timestamps(),
+    sa.Column(
+        "bad_answers",
+        sa.Text,
+        nullable=False,
+        server_default="[]",
+        comment="JSON array of recent bad-answer times (ms), for the 100-in-2-hours rule",
+    ),
+    _pk("id"),
+    sa.UniqueConstraint("account_id", "destination"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("id", BigInt, nullable=False),
+    sa.Column("webhook_id", BigInt, nullable=False),
+    sa.Column("destination", sa.String(2048), nullable=False),
+    sa.Column("body", sa.Text, nullable=False, comment="the form-encoded request body"),
+    sa.Column("created_at", BigInt, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, comment="pending, delivered, failed"),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_ms", BigInt, nullable=False),
+    sa.Column("locked_until_ms", BigInt, nullable=True, comment="a worker's claim"),
+    sa.Column("claimed_by", sa.String(64), nullable=True),
+    sa.Column("last_status", sa.Integer, nullable=True, comment="HTTP status; 0: no answer"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("delivered_at", BigInt, nullable=True),
+    _pk("id"),
+    sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_ms"),
+    comment="the outbox: written in the transaction of the change it reports",
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("id", sa.String(26), nullable=False, comment="time-ordered, Crockford base32"),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("entity_type", sa.String(32), nullable=False),
+    sa.Column("entity_id", BigInt, nullable=False),
+    sa.Column("created_by", BigInt, nullable=False),
+    sa.Column("created_at", BigInt, nullable=False),
+    sa.Column("value_after", sa.Text, nullable=False, comment="JSON array"),
+    sa.Column("value_before", sa.Text, nullable=False, comment="JSON array"),
+    _pk("id"),
+    sa.Index("ix_events_created_at", "account_id", "created_at", "id"),
+    sa.Index("ix_events_entity", "account_id", "entity_type", "entity_id"),
+    sa.Index("ix_events_type", "account_id", "type", "created_at"),
 )
