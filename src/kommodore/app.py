@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kommodore.accounts import endpoints as accounts
+from kommodore.admin import endpoints as admin
 from kommodore.auth.keys import load_signing_key
 from kommodore.auth.service import PaymentRequired, Unauthorized
 from kommodore.auth.tokens import TokenVerifier
@@ -22,6 +23,7 @@ from kommodore.context import AppContext
 from kommodore.custom_fields import endpoints as custom_fields
 from kommodore.db import open_database
 from kommodore.db.database import Database
+from kommodore.events import endpoints as events
 from kommodore.http import problems
 from kommodore.http.hal import HAL_JSON
 from kommodore.http.metrics import metrics
@@ -37,6 +39,7 @@ from kommodore.sources import endpoints as sources
 from kommodore.tags import endpoints as tags
 from kommodore.users import endpoints as users
 from kommodore.web import endpoints as web
+from kommodore.webhooks import endpoints as webhooks
 
 
 async def healthz(request: Request) -> Response:
@@ -115,6 +118,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         *links.routes,
         *oauth.routes,
         *web.routes,
+        *webhooks.routes,
+        *events.routes,
+        *admin.routes,
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *_ceiling_route(settings),

@@ -9,8 +9,10 @@ import uuid
 
 import click
 
+from kommodore.leads.commands import lead
 from kommodore.settings import Settings
 from kommodore.web.commands import user
+from kommodore.webhooks.commands import worker
 
 LONG_LIVED_MIN_DAYS, LONG_LIVED_MAX_DAYS = 1, 5 * 365 + 1
 
@@ -26,6 +28,8 @@ def main() -> None:
 
 
 main.add_command(user)
+main.add_command(lead)
+main.add_command(worker)
 
 
 @main.command()
