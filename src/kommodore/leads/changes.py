@@ -25,10 +25,11 @@ from kommodore.custom_fields.value_writes import (
 )
 from kommodore.db import ids
 from kommodore.db.database import Connection
+from kommodore.events.record import NewEvent, record
 from kommodore.http.hal import Href, self_links
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, request_id_of
-from kommodore.leads import wire, writes
+from kommodore.leads import events, wire, writes
 from kommodore.leads.input import LeadInput, PartyRef, TagRef, read_lead
 from kommodore.leads.stages import (
     LOST,
@@ -40,6 +41,7 @@ from kommodore.leads.stages import (
 )
 from kommodore.leads.store import LeadRow
 from kommodore.tags.resolve import lead_tags_by_id, resolve_lead_tags
+from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
 
 MAX_BATCH = 250
 MAX_COMPLEX = 50
@@ -484,6 +486,13 @@ async def add_leads(
         [(p.lead_id, c) for p in plans for c in p.companies],
     )
     await writes.reindex(conn, account_id, [p.lead_id for p in plans], fresh=True)
+    await record(
+        conn,
+        account_id,
+        [NewEvent("lead_added", p.lead_id, p.columns["updated_by"]) for p in plans],
+        now,
+    )
+    await enqueue_lead_changes(conn, account_id, [LeadChange(p.lead_id, "add") for p in plans], now)
     return plans
 
 
@@ -514,12 +523,134 @@ async def edit_leads(
     _check_rights(plans, principal.actor)
     _check_loss_reasons(plans)
     await _check_required(conn, account_id, plans, found)
+    tagged = [p.lead_id for p in plans if p.tags_replace is not None or p.tags_add or p.tags_delete]
+    tags_before = await writes.lead_tag_ids(conn, account_id, tagged)
+    values_before = await events.old_values(
+        conn, account_id, {(p.lead_id, w.field_id) for p in plans for w in p.field_writes}
+    )
     await writes.update_leads(conn, account_id, [(p.lead_id, p.columns) for p in plans])
     await _write_values(conn, account_id, plans)
     await _write_tags(conn, account_id, plans)
     reindexed = [p.lead_id for p in plans if p.field_writes or p.lead.name is not None]
     await writes.reindex(conn, account_id, reindexed)
+    tags_after = await writes.lead_tag_ids(conn, account_id, tagged)
+    await _report_edits(conn, account_id, plans, found, tags_before, tags_after, values_before, now)
     return [Written(p.lead_id, p.lead.request_id, p.columns["updated_at"]) for p in plans]
+
+
+async def _report_edits(
+    conn: Connection,
+    account_id: int,
+    plans: Sequence[Plan],
+    found: Lookups,
+    tags_before: dict[int, set[int]],
+    tags_after: dict[int, set[int]],
+    values_before: dict[tuple[int, int], list[tuple[events.ValueKey, str | None]]],
+    now: int,
+) -> None:
+    """The events of spec §14 for what each edit changed, and the webhook changes of §13."""
+    changed_tags = {
+        t for lead_id in tags_before.keys() | tags_after.keys()
+        for t in tags_before.get(lead_id, set()) ^ tags_after.get(lead_id, set())
+    }  # fmt: skip
+    names = {t: v[1] for t, v in (await lead_tags_by_id(conn, account_id, changed_tags)).items()}
+    new_events: list[NewEvent] = []
+    webhook_changes: list[LeadChange] = []
+    for plan in plans:
+        before, columns, lead_id = plan.before, plan.columns, plan.lead_id
+        assert before is not None
+        user = columns["updated_by"]
+        old_stage = (before.pipeline_id, before.status_id)
+        moved = plan.stage != old_stage
+        if moved:
+            new_events.append(
+                NewEvent(
+                    "lead_status_changed",
+                    lead_id,
+                    user,
+                    events.stage_value(*plan.stage),
+                    events.stage_value(*old_stage),
+                )
+            )
+        responsible = columns.get("responsible_user_id", before.responsible_user_id)
+        if responsible != before.responsible_user_id:
+            new_events.append(
+                NewEvent(
+                    "entity_responsible_changed",
+                    lead_id,
+                    user,
+                    [{"responsible_user": {"id": responsible}}],
+                    [{"responsible_user": {"id": before.responsible_user_id}}],
+                )
+            )
+        if columns.get("price", before.price) != before.price:
+            new_events.append(
+                NewEvent(
+                    "sale_field_changed",
+                    lead_id,
+                    user,
+                    [{"sale_field_value": {"sale": columns["price"]}}],
+                    [{"sale_field_value": {"sale": before.price}}],
+                )
+            )
+        if columns.get("name", before.name) != before.name:
+            new_events.append(
+                NewEvent(
+                    "name_field_changed",
+                    lead_id,
+                    user,
+                    [{"name_field_value": {"name": columns["name"]}}],
+                    [{"name_field_value": {"name": before.name}}],
+                )
+            )
+        if lead_id in tags_before or lead_id in tags_after:
+            new_events += events.tag_events(
+                lead_id, user, tags_before.get(lead_id, set()), tags_after.get(lead_id, set()),
+                names,
+            )  # fmt: skip
+        for write in plan.field_writes:
+            new_events += _value_events(plan, write, found, values_before, user)
+        webhook_changes.append(
+            LeadChange(
+                lead_id,
+                "update",
+                old_stage=old_stage if moved else None,
+                responsible_changed=responsible != before.responsible_user_id,
+            )
+        )
+    await record(conn, account_id, new_events, now)
+    await enqueue_lead_changes(conn, account_id, webhook_changes, now)
+
+
+def _value_events(
+    plan: Plan,
+    write: FieldWrite,
+    found: Lookups,
+    values_before: dict[tuple[int, int], list[tuple[events.ValueKey, str | None]]],
+    user: int,
+) -> list[NewEvent]:
+    """``custom_field_value_changed`` when a field's values differ from what it held."""
+    definition = found.fields.by_id.get(write.field_id)
+    if definition is None:
+        return []
+    old = values_before.get((plan.lead_id, write.field_id), [])
+    new = []
+    for v in write.values:
+        enum = definition.enums.get(v.enum_id) if v.enum_id is not None else None
+        new.append(
+            ((v.enum_id, v.value_text, v.value_int, v.value_json), enum.value if enum else None)
+        )
+    if [k for k, _ in old] == [k for k, _ in new]:
+        return []
+    return [
+        NewEvent(
+            "custom_field_value_changed",
+            plan.lead_id,
+            user,
+            [events.value_entry(write.field_id, definition.type, k, label) for k, label in new],
+            [events.value_entry(write.field_id, definition.type, k, label) for k, label in old],
+        )
+    ]
 
 
 # -- answers ---------------------------------------------------------------------------------

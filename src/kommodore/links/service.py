@@ -15,11 +15,13 @@ from msgspec import UNSET, UnsetType
 from kommodore.auth.rights import can_edit_lead, can_view_lead
 from kommodore.auth.service import MAX_ID, Principal
 from kommodore.db.database import Connection
+from kommodore.events.record import record
 from kommodore.http.hal import Href, collection_body
 from kommodore.http.phpquery import as_list, get_path
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, request_id_of
 from kommodore.leads import store as leads
+from kommodore.leads.events import link_events
 from kommodore.leads.filters import int_values
 from kommodore.links import store, wire
 from kommodore.links.input import (
@@ -31,6 +33,7 @@ from kommodore.links.input import (
     LinkInput,
     read_link,
 )
+from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
 
 ONE_COMPANY = "A lead can have only one company"
 MAX_LEADS = 250
@@ -405,7 +408,31 @@ async def write_links(
     now = int(time.time())
     for user_id, ids in by_user.items():
         await leads.touch_leads(conn, account_id, ids, user_id, now)
+    await record(
+        conn,
+        account_id,
+        [
+            event
+            for lead_id in changed
+            for event in link_events(
+                lead_id, last_user[lead_id], _linked(before[lead_id]), _linked(after[lead_id])
+            )
+        ],
+        now,
+    )
+    await enqueue_lead_changes(
+        conn, account_id, [LeadChange(lead_id, "update") for lead_id in changed], now
+    )
     return links, after
+
+
+def _linked(state: LeadLinks) -> list[tuple[str, int]]:
+    """What a lead is linked to, as events name it (deleted contacts and companies aside)."""
+    linked = [("contact", c) for c in sorted(state.live_contacts)]
+    if state.company is not None and state.company_live:
+        linked.append(("company", state.company))
+    linked += [("catalog_element", e) for e in sorted(state.elements)]
+    return linked
 
 
 def _metadata(state: LeadLinks, link: LinkInput) -> wire.Metadata:
