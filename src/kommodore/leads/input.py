@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kommodore.custom_fields.value_writes import referenced
-from kommodore.http.validation import ItemErrors, Reader, as_int
+from kommodore.http.validation import ItemErrors, Reader
 
 MAX_NAME = 255
 MAX_PRICE = 2**53
@@ -86,26 +86,42 @@ def read_lead(
         lead.id = r.id("id")
         if lead.id is None and not r.has("id"):
             errors.missing("id")
-    lead.name = r.text("name", max_length=MAX_NAME)
-    lead.price = _price(r)
-    lead.status_id = r.id("status_id")
-    lead.pipeline_id = r.id("pipeline_id")
-    lead.responsible_user_id = r.id("responsible_user_id")
-    lead.created_by = r.integer("created_by")
-    lead.updated_by = r.integer("updated_by")
-    lead.created_at = r.timestamp("created_at")
-    lead.updated_at = r.timestamp("updated_at")
-    lead.closed_at = r.timestamp("closed_at")
-    lead.loss_reason_id = r.id("loss_reason_id")
-    lead.clear_loss_reason = r.is_null("loss_reason_id")
+    # a batch edit item usually holds two or three keys: look only at those present, in a
+    # fixed order so that errors are listed the same way whatever the client's key order
+    sent = item.keys()
+    if "name" in sent:
+        lead.name = r.text("name", max_length=MAX_NAME)
+    if "price" in sent:
+        lead.price = _price(r)
+    if "status_id" in sent:
+        lead.status_id = r.id("status_id")
+    if "pipeline_id" in sent:
+        lead.pipeline_id = r.id("pipeline_id")
+    if "responsible_user_id" in sent:
+        lead.responsible_user_id = r.id("responsible_user_id")
+    if "created_by" in sent:
+        lead.created_by = r.integer("created_by")
+    if "updated_by" in sent:
+        lead.updated_by = r.integer("updated_by")
+    if "created_at" in sent:
+        lead.created_at = r.timestamp("created_at")
+    if "updated_at" in sent:
+        lead.updated_at = r.timestamp("updated_at")
+    if "closed_at" in sent:
+        lead.closed_at = r.timestamp("closed_at")
+    if "loss_reason_id" in sent:
+        lead.loss_reason_id = r.id("loss_reason_id")
+        lead.clear_loss_reason = r.is_null("loss_reason_id")
     if r.has("custom_fields_values"):
         lead.field_entries = r.nested_list("custom_fields_values")
-    lead.tags_to_add = _tags(r, "tags_to_add")
-    if update:
+    if "tags_to_add" in sent:
+        lead.tags_to_add = _tags(r, "tags_to_add")
+    if update and "tags_to_delete" in sent:
         lead.tags_to_delete = _tags(r, "tags_to_delete")
-    embedded = r.nested("_embedded")
-    if embedded is not None:
-        _embedded(lead, embedded, update=update, complex_=complex_)
+    if "_embedded" in sent:
+        embedded = r.nested("_embedded")
+        if embedded is not None:
+            _embedded(lead, embedded, update=update, complex_=complex_)
     return lead
 
 
@@ -179,7 +195,3 @@ def _parties(embedded: Reader, key: str, *, complex_: bool) -> list[PartyRef]:
         else:
             party.errors.missing(party.path("id"))
     return refs
-
-
-def numeric_id(value: Any) -> int | None:
-    return as_int(value)

@@ -10,7 +10,7 @@ from typing import Any
 
 from kommodore.db.database import Connection, Query, dual, int_array, sql, text_array
 from kommodore.leads import search
-from kommodore.leads.store import LEAD_SELECT, LeadRow, lead_row
+from kommodore.leads.store import LEAD_COLUMNS, LeadRow, lead_row
 
 # -- lookups ---------------------------------------------------------------------------------
 
@@ -27,11 +27,13 @@ _SOURCES = dual(
     "AND external_id = ANY($2::text[]) AND (integration_id IS NULL OR integration_id = $3) "
     "ORDER BY integration_id NULLS LAST"
 )
+_LEADS_SELECT = (
+    f"SELECT {LEAD_COLUMNS}, NULL, NULL, NULL, NULL, NULL FROM leads l "
+    "WHERE l.account_id = $1 AND l.id = ANY($2::bigint[])"
+)
 _LEADS = Query(
-    dual(
-        f"{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = ANY($2::bigint[]) FOR UPDATE OF l"
-    ).postgresql,
-    dual(f"{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = ANY($2::bigint[])").sqlite,
+    dual(f"{_LEADS_SELECT} FOR UPDATE").postgresql,
+    dual(_LEADS_SELECT).sqlite,
 )
 """The edited leads, locked on PostgreSQL until the batch commits (SQLite has one writer)."""
 _VALUED_FIELDS = dual(
