@@ -392,6 +392,9 @@ async def _check_required(
 
 
 async def _write_tags(conn: Connection, account_id: int, plans: Sequence[Plan]) -> None:
+    plans = [p for p in plans if p.tags_replace is not None or p.tags_add or p.tags_delete]
+    if not plans:
+        return
     names = {
         ref.name
         for plan in plans
