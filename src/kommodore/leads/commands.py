@@ -2,9 +2,75 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import click
+
+from kommodore.http.problems import Problem
+from kommodore.leads.lifecycle import Operation
 
 
 @click.group()
 def lead() -> None:
     """Delete and restore leads, with the webhooks and events Kommo would send."""
+
+
+def _run(subdomain: str, user_id: int | None, lead_ids: tuple[int, ...], op: Operation) -> None:
+    from kommodore.accounts import store as accounts
+    from kommodore.db import open_database
+    from kommodore.leads import lifecycle
+    from kommodore.settings import Settings
+
+    async def run() -> list[int]:
+        db = await open_database(Settings().resolved_database_url)
+        try:
+            async with db.transaction() as conn:
+                account = await accounts.find_by_subdomain(conn, subdomain)
+                if account is None:
+                    raise click.ClickException(f"no account with subdomain {subdomain!r}")
+                actor = await lifecycle.acting_user(conn, account.id, user_id)
+                if actor is None:
+                    if user_id is None:
+                        raise click.ClickException(f"account {subdomain!r} has no active admin")
+                    raise click.ClickException(f"no user {user_id} in {subdomain!r}")
+                return await lifecycle.change_deletion(
+                    conn, account.id, lead_ids, actor, op, int(time.time())
+                )
+        finally:
+            await db.close()
+
+    try:
+        changed = asyncio.run(run())
+    except Problem as problem:
+        ids = problem.extra.get("lead_ids", [])
+        raise click.ClickException(
+            f"{problem.detail}: {', '.join(str(i) for i in ids)}; nothing changed"
+        ) from None
+    verb = "deleted" if op == "delete" else "restored"
+    click.echo(f"{verb} {len(changed)} lead(s): {', '.join(str(i) for i in changed)}", err=True)
+
+
+_subdomain = click.option("--subdomain", required=True, help="The account.")
+_user = click.option(
+    "--user", "user_id", type=int, help="The acting user (default: the account's first admin)."
+)
+_ids = click.argument("lead_ids", nargs=-1, required=True, type=click.IntRange(min=1))
+
+
+@lead.command("delete")
+@_subdomain
+@_user
+@_ids
+def delete(subdomain: str, user_id: int | None, lead_ids: tuple[int, ...]) -> None:
+    """Delete leads (soft, as Kommo does): all of them or, on any error, none."""
+    _run(subdomain, user_id, lead_ids, "delete")
+
+
+@lead.command("restore")
+@_subdomain
+@_user
+@_ids
+def restore(subdomain: str, user_id: int | None, lead_ids: tuple[int, ...]) -> None:
+    """Restore deleted leads: all of them or, on any error, none."""
+    _run(subdomain, user_id, lead_ids, "restore")

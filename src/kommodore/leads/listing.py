@@ -80,7 +80,7 @@ def _range(column: str, bounds: Range) -> str:
     return " AND ".join(parts) if parts else f"{column} IS NOT NULL"
 
 
-def _visibility(v: Visibility) -> str | None:
+def visibility_sql(v: Visibility) -> str | None:
     """The rights of §7.3-7.4 as SQL; None when the actor sees every lead."""
     if v.everything:
         return None
@@ -227,7 +227,7 @@ async def list_lead_rows(
             w.append(_custom_field(q, f, field_types.get(f.field_id)))
     if query.search:
         w.append(_search(q, query.search))
-    rights = _visibility(visibility)
+    rights = visibility_sql(visibility)
     if rights:
         w.append(rights)
     direction = "DESC" if query.direction == "desc" else "ASC"

@@ -1,0 +1,199 @@
+"""SQL for the events API: one statement per page, filters and lead rights inside it.
+
+Rights join the event to its lead and reuse the leads list's visibility clause, so a user's
+pages are full and ``_links.next`` is exact. The values are JSON text; filters on them read
+them with each database's JSON functions (``json_each``/``json_extract`` on SQLite,
+``jsonb_array_elements``/``#>>`` on PostgreSQL). Integers are inlined only after ``int()``;
+every string is a parameter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kommodore.auth.rights import Visibility
+from kommodore.db.database import Connection, Dialect, Query, sql
+from kommodore.events.filters import EventQuery, Range, ValueFilter
+from kommodore.leads.listing import visibility_sql as lead_visibility_sql
+
+FALSE = "1 = 0"
+CUSTOM_FIELD_CHANGED = "custom_field_value_changed"
+
+
+@dataclass(slots=True)
+class EventRow:
+    id: str
+    type: str
+    entity_id: int
+    entity_type: str
+    created_by: int
+    created_at: int
+    value_after: str
+    value_before: str
+    lead_name: str | None
+
+
+class _Where:
+    """A WHERE clause and its parameters for one dialect."""
+
+    def __init__(self, dialect: Dialect, account_id: int) -> None:
+        self.dialect = dialect
+        self.args: list[Any] = [account_id]
+        self.clauses: list[str] = [f"e.account_id = {self.mark(1)}"]
+
+    def mark(self, n: int) -> str:
+        return f"${n}" if self.dialect == "postgresql" else f"?{n}"
+
+    def arg(self, value: Any) -> str:
+        self.args.append(value)
+        return self.mark(len(self.args))
+
+    def texts_in(self, expression: str, values: Sequence[str]) -> str:
+        if not values:
+            return FALSE
+        if self.dialect == "postgresql":
+            return f"{expression} = ANY({self.arg(list(values))}::text[])"
+        mark = self.arg(json.dumps(list(values)))
+        return f"{expression} IN (SELECT value FROM json_each({mark}))"
+
+    def ints_in(self, expression: str, values: Sequence[int]) -> str:
+        if not values:
+            return FALSE
+        return f"{expression} IN ({', '.join(str(int(v)) for v in values)})"
+
+    def json_text(self, document: str, *path: str | int) -> str:
+        """The scalar at ``path`` inside a JSON document, as text (NULL when absent)."""
+        if self.dialect == "postgresql":
+            steps = ",".join(str(p) for p in path)
+            return f"({document} #>> '{{{steps}}}')"
+        steps = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+        return f"CAST(json_extract({document}, '${steps}') AS TEXT)"
+
+    def any_element(self, column: str, condition: str) -> str:
+        """EXISTS an element ``j.value`` of the JSON array in ``column`` meeting ``condition``."""
+        if self.dialect == "postgresql":
+            elements = f"jsonb_array_elements({column}::jsonb) AS j(value)"
+        else:
+            elements = f"json_each({column}) AS j"
+        return f"EXISTS (SELECT 1 FROM {elements} WHERE {condition})"
+
+
+def _range(column: str, bounds: Range) -> str:
+    low, high = bounds
+    parts = [f"{column} >= {int(low)}"] if low is not None else []
+    if high is not None:
+        parts.append(f"{column} <= {int(high)}")
+    return " AND ".join(parts) if parts else "1 = 1"
+
+
+def _field_id(w: _Where) -> str:
+    """The field a ``custom_field_value_changed`` event is about (either side may be [])."""
+    after = w.json_text(_document(w, "e.value_after"), 0, "custom_field_value", "field_id")
+    before = w.json_text(_document(w, "e.value_before"), 0, "custom_field_value", "field_id")
+    return f"COALESCE({after}, {before})"
+
+
+def _document(w: _Where, column: str) -> str:
+    return f"{column}::jsonb" if w.dialect == "postgresql" else column
+
+
+def _types(w: _Where, query: EventQuery) -> str:
+    """Plain types, and ``custom_field_{ID}_value_changed`` as field value events of ID."""
+    parts = []
+    if query.types:
+        parts.append(w.texts_in("e.type", query.types))
+    if query.field_ids:
+        ids = [str(int(i)) for i in query.field_ids]
+        parts.append(f"(e.type = '{CUSTOM_FIELD_CHANGED}' AND {w.texts_in(_field_id(w), ids)})")
+    return "(" + " OR ".join(parts) + ")" if parts else FALSE
+
+
+def _values(w: _Where, column: str, f: ValueFilter) -> list[str]:
+    """``filter[value_after|value_before]``: each key one EXISTS over the value's items."""
+    if f.impossible:
+        return [FALSE]
+    out = []
+    if f.statuses is not None:
+        pairs = [
+            f"({w.json_text('j.value', 'lead_status', 'pipeline_id')} = '{int(p)}' AND "
+            f"{w.json_text('j.value', 'lead_status', 'id')} = '{int(s)}')"
+            for p, s in f.statuses
+        ]
+        out.append(w.any_element(column, " OR ".join(pairs)) if pairs else FALSE)
+    if f.responsible_user_ids is not None:
+        ids = [str(int(i)) for i in f.responsible_user_ids]
+        text = w.json_text("j.value", "responsible_user", "id")
+        out.append(w.any_element(column, w.texts_in(text, ids)))
+    if f.enum_ids is not None:
+        ids = [str(int(i)) for i in f.enum_ids]
+        text = w.json_text("j.value", "custom_field_value", "enum_id")
+        out.append(w.any_element(column, w.texts_in(text, ids)))
+    if f.values is not None:
+        choices = [
+            f"(e.type = 'sale_field_changed' AND "
+            f"{w.texts_in(w.json_text('j.value', 'sale_field_value', 'sale'), f.values)})",
+            f"(e.type = 'name_field_changed' AND "
+            f"{w.texts_in(w.json_text('j.value', 'name_field_value', 'name'), f.values)})",
+            f"(e.type = '{CUSTOM_FIELD_CHANGED}' AND "
+            f"{w.texts_in(w.json_text('j.value', 'custom_field_value', 'text'), f.values)})",
+        ]
+        out.append(w.any_element(column, " OR ".join(choices)) if f.values else FALSE)
+    return out
+
+
+_COLUMNS = (
+    "SELECT e.id, e.type, e.entity_id, e.entity_type, e.created_by, e.created_at, "
+    "e.value_after, e.value_before, l.name FROM events e "
+    "LEFT JOIN leads l ON l.account_id = e.account_id AND l.id = e.entity_id"
+)
+
+
+async def list_events(
+    conn: Connection,
+    account_id: int,
+    query: EventQuery,
+    visibility: Visibility,
+    offset: int,
+    limit: int,
+) -> list[EventRow]:
+    """Up to ``limit`` visible events matching ``query`` from ``offset``, newest first."""
+    w = _Where(conn.dialect, account_id)
+    c = w.clauses
+    c.append("e.entity_type = 'lead'")
+    if not query.lead_entity:
+        c.append(FALSE)
+    if query.ids is not None:
+        c.append(w.texts_in("e.id", query.ids))
+    if query.created_at is not None:
+        c.append(_range("e.created_at", query.created_at))
+    if query.created_by is not None:
+        c.append(w.ints_in("e.created_by", query.created_by))
+    if query.entity_ids is not None:
+        c.append(w.ints_in("e.entity_id", query.entity_ids))
+    if query.types is not None:
+        c.append(_types(w, query))
+    if query.value_after is not None:
+        c += _values(w, "e.value_after", query.value_after)
+    if query.value_before is not None:
+        c += _values(w, "e.value_before", query.value_before)
+    rights = lead_visibility_sql(visibility)
+    if rights:
+        c.append("l.id IS NOT NULL")
+        c.append(rights)
+    text = (
+        f"{_COLUMNS} WHERE {' AND '.join(c)} "
+        f"ORDER BY e.created_at DESC, e.id DESC LIMIT {int(limit)} OFFSET {int(offset)}"
+    )
+    rows = await conn.fetch_all(Query(text, text), *w.args)
+    return [EventRow(*r) for r in rows]
+
+
+_USER_LANG = sql("SELECT lang FROM users WHERE account_id = $1 AND id = $2")
+
+
+async def user_language(conn: Connection, account_id: int, user_id: int) -> str | None:
+    row = await conn.fetch_one(_USER_LANG, account_id, user_id)
+    return None if row is None else row[0]

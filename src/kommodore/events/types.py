@@ -1,0 +1,52 @@
+"""The event types kommodore knows (spec §14), for ``GET /api/v4/events/types``.
+
+Kommo's numeric ``type`` codes are not public: the numbers here are kommodore's own, stable
+once published. Labels exist in the languages Kommo users have (en, es, pt) and in Russian
+(amoCRM).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANGUAGES = ("en", "es", "pt", "ru")
+DEFAULT_LANGUAGE = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class TypeInfo:
+    key: str
+    code: int
+    labels: dict[str, str]
+
+
+def _t(key: str, code: int, en: str, es: str, pt: str, ru: str) -> TypeInfo:
+    return TypeInfo(key, code, {"en": en, "es": es, "pt": pt, "ru": ru})
+
+
+EVENT_TYPES: tuple[TypeInfo, ...] = (
+    _t("lead_added", 1, "Lead added", "Lead agregado", "Lead adicionado", "Новая сделка"),
+    _t("lead_deleted", 2, "Lead deleted", "Lead eliminado", "Lead excluído", "Сделка удалена"),
+    _t("lead_restored", 3, "Lead restored", "Lead restaurado", "Lead restaurado",
+       "Сделка восстановлена"),
+    _t("lead_status_changed", 4, "Lead stage changed", "Etapa del lead cambiada",
+       "Etapa do lead alterada", "Изменение этапа продажи"),
+    _t("lead_linked", 5, "Lead linked", "Lead vinculado", "Lead vinculado",
+       "Прикрепление сделки"),
+    _t("lead_unlinked", 6, "Lead unlinked", "Lead desvinculado", "Lead desvinculado",
+       "Открепление сделки"),
+    _t("entity_linked", 7, "Linked", "Vinculado", "Vinculado", "Прикрепление"),
+    _t("entity_unlinked", 8, "Unlinked", "Desvinculado", "Desvinculado", "Открепление"),
+    _t("entity_responsible_changed", 9, "Responsible user changed",
+       "Usuario responsable cambiado", "Usuário responsável alterado", "Смена ответственного"),
+    _t("entity_tag_added", 10, "Tag added", "Etiqueta agregada", "Tag adicionada",
+       "Теги добавлены"),
+    _t("entity_tag_deleted", 11, "Tag removed", "Etiqueta eliminada", "Tag removida",
+       "Теги убраны"),
+    _t("custom_field_value_changed", 12, "Field value changed", "Valor del campo cambiado",
+       "Valor do campo alterado", "Изменение поля"),
+    _t("sale_field_changed", 13, "Sale value changed", "Valor de venta cambiado",
+       "Valor da venda alterado", "Изменение поля «Бюджет»"),
+    _t("name_field_changed", 14, "Name changed", "Nombre cambiado", "Nome alterado",
+       "Изменение поля «Название»"),
+)  # fmt: skip

@@ -1,0 +1,81 @@
+"""Deleting and restoring leads (spec §15.6). Kommo offers no public v4 endpoint for either;
+kommodore does it from its admin endpoint and its command line, with what Kommo sends for it:
+a ``lead_deleted``/``lead_restored`` event and a ``delete_lead``/``restore_lead`` webhook, both
+written in the transaction of the change.
+
+A delete is soft: the lead keeps every row and only ``is_deleted`` flips, so a restore brings it
+back whole (tags, values, links).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from kommodore.db.database import Connection, sql
+from kommodore.events.record import NewEvent, record
+from kommodore.http.problems import Problem
+from kommodore.http.validation import MAX_ID
+from kommodore.leads import writes
+from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
+
+Operation = Literal["delete", "restore"]
+
+MAX_BATCH = 250
+"""As for lead writes (spec §9.1)."""
+
+_EVENT = {"delete": "lead_deleted", "restore": "lead_restored"}
+
+# -- store (the two statements this service needs) ------------------------------------------
+
+_SET_DELETED = sql(
+    "UPDATE leads SET is_deleted = $3, updated_at = $4, updated_by = $5 "
+    "WHERE account_id = $1 AND id = $2"
+)
+_FIRST_ADMIN = sql(
+    "SELECT id FROM users WHERE account_id = $1 AND is_admin AND is_active ORDER BY id LIMIT 1"
+)
+_USER = sql("SELECT id FROM users WHERE account_id = $1 AND id = $2")
+
+
+async def acting_user(conn: Connection, account_id: int, user_id: int | None) -> int | None:
+    """``user_id`` if it is a user of the account, or the account's first active admin when
+    no user is named; None when there is no such user."""
+    if user_id is None:
+        row = await conn.fetch_one(_FIRST_ADMIN, account_id)
+    elif 1 <= user_id <= MAX_ID:
+        row = await conn.fetch_one(_USER, account_id, user_id)
+    else:
+        row = None
+    return None if row is None else int(row[0])
+
+
+# -- the service ------------------------------------------------------------------------------
+
+
+async def change_deletion(
+    conn: Connection,
+    account_id: int,
+    lead_ids: Sequence[int],
+    actor_id: int,
+    operation: Operation,
+    now: int,
+) -> list[int]:
+    """Delete (or restore) every lead named, or none: a lead that is unknown (another
+    account's is unknown too) is a 404, one already in the wanted state a 400. Repeated ids
+    count once. Returns the leads changed, in the order given."""
+    ids = list(dict.fromkeys(lead_ids))
+    in_range = [i for i in ids if 1 <= i <= MAX_ID]
+    leads = await writes.leads_for_update(conn, account_id, in_range)  # locked on PostgreSQL
+    missing = [i for i in ids if i not in leads]
+    if missing:
+        raise Problem(404, "Lead not found", lead_ids=missing)
+    deleting = operation == "delete"
+    unchanged = [i for i in ids if leads[i].is_deleted == deleting]
+    if unchanged:
+        detail = "Lead is already deleted" if deleting else "Lead is not deleted"
+        raise Problem(400, detail, lead_ids=unchanged)
+    await conn.execute_many(_SET_DELETED, [(account_id, i, deleting, now, actor_id) for i in ids])
+    await record(conn, account_id, [NewEvent(_EVENT[operation], i, actor_id) for i in ids], now)
+    await enqueue_lead_changes(conn, account_id, [LeadChange(i, operation) for i in ids], now)
+    return ids
