@@ -34,6 +34,7 @@ from kommodore.loss_reasons import endpoints as loss_reasons
 from kommodore.oauth import endpoints as oauth
 from kommodore.parties import endpoints as parties
 from kommodore.pipelines import endpoints as pipelines
+from kommodore.ratelimit.service import build_limiter
 from kommodore.settings import Settings
 from kommodore.sources import endpoints as sources
 from kommodore.tags import endpoints as tags
@@ -94,13 +95,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = database or await open_database(settings.resolved_database_url)
         key = load_signing_key(settings.jwt_private_key, settings.data_dir)
-        app.state.ctx = AppContext(settings, db, key, TokenVerifier(key))
+        limiter = await build_limiter(settings, db)
+        app.state.ctx = AppContext(settings, db, key, TokenVerifier(key), limiter)
         # Everything loaded so far lives as long as the process: keep it out of the cyclic
         # collector's full passes, which otherwise stall a request now and then.
         gc.freeze()
         try:
             yield
         finally:
+            if limiter is not None:
+                await limiter.close()
             if database is None:
                 await db.close()
 

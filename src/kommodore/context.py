@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kommodore.auth.keys import SigningKey
 from kommodore.auth.tokens import TokenVerifier
 from kommodore.db.database import Database
 from kommodore.settings import Settings
+
+if TYPE_CHECKING:
+    from kommodore.ratelimit.service import RateLimiter
 
 
 @dataclass(slots=True)
@@ -16,3 +20,5 @@ class AppContext:
     db: Database
     signing_key: SigningKey
     verifier: TokenVerifier
+    limiter: RateLimiter | None = None
+    """Spec §9.1's request limit; None when ``KOMMODORE_RATE_LIMIT_ENABLED=false``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +38,27 @@ class Settings(BaseSettings):
 
     access_log: bool = False
     """One log line per request; off by default since it costs a few percent of throughput."""
+
+    redis_url: str | None = None
+    """``redis://host:6379/0``: rate-limit counters in Redis. Unset: in the database."""
+
+    rate_limit_enabled: bool = True
+    """Spec §9.1's request limit; ``false`` turns it off (local development, tests)."""
+
+    rate_limit_per_second: int = Field(default=7, ge=1)
+    """Requests a second per integration and account (fixed one-second windows); more: 429."""
+
+    rate_limit_block_after: int = Field(default=100, ge=0)
+    """429s within ``rate_limit_strike_window_seconds`` that block the integration in the
+    account (every request 403 for ``rate_limit_block_seconds``); 0 never blocks."""
+
+    rate_limit_strike_window_seconds: int = Field(default=60, ge=1)
+
+    rate_limit_block_seconds: int = Field(default=300, ge=1)
+    """How long a block lasts (spec §9.1's 429 example carries ``retry_after: 300``)."""
+
+    rate_limit_redis_prefix: str = "kommodore:rl:"
+    """Key prefix in Redis, so several installations can share one Redis server."""
 
     bench_ceiling: bool = False
     """Serve ``/__bench/ceiling`` (pre-encoded bytes, no lookup) for the benchmark's reference."""

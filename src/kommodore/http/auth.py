@@ -18,6 +18,7 @@ from kommodore.http.origin import request_host, request_origin, subdomain_of
 from kommodore.http.phpquery import parse_query
 from kommodore.http.problems import Problem
 from kommodore.http.query import with_values_of
+from kommodore.ratelimit.service import enforce
 
 
 async def principal_of(request: Request, conn: Connection, ctx: AppContext) -> Principal:
@@ -106,4 +107,6 @@ async def api_request(request: Request) -> AsyncIterator[ApiRequest]:
     origin = request_origin(request, ctx.settings.trust_forwarded_headers)
     async with ctx.db.connection() as conn:
         principal = await principal_of(request, conn, ctx)
+        if ctx.limiter is not None:
+            await enforce(ctx.limiter, principal)
         yield ApiRequest(request, ctx, conn, principal, origin)

@@ -17,11 +17,19 @@ PROBLEM_JSON = "application/problem+json"
 class Problem(Exception):
     """Raise anywhere below the endpoints to answer with a problem body."""
 
+    headers: dict[str, str] | None = None
+    """Response headers, e.g. the 429's ``Retry-After`` (wire rules); see :meth:`with_headers`."""
+
     def __init__(self, status: int, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.extra = extra
+
+    def with_headers(self, headers: dict[str, str]) -> Problem:
+        """The same problem, answered with these headers too."""
+        self.headers = headers
+        return self
 
 
 LEADING_EXTRAS = ("validation-errors", "errors")
@@ -50,7 +58,7 @@ def problem_response(
 
 
 def from_problem(problem: Problem) -> Response:
-    return problem_response(problem.status, problem.detail, **problem.extra)
+    return problem_response(problem.status, problem.detail, problem.headers, **problem.extra)
 
 
 UNAUTHORIZED_BODY = problem_body(401, "Invalid user name or password")
