@@ -1,0 +1,63 @@
+"""SQL of the sign-in pages: the user rows a person signs in with, and setting a password.
+
+A person is an email address across accounts, so the sign-in lookup is the one statement of
+the project that does not start from an account id: it names the accounts it finds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kommodore.db.database import Connection, dual, sql
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """An active user row that can sign in, with the account it belongs to."""
+
+    account_id: int
+    user_id: int
+    password_hash: str
+    subdomain: str
+    account_name: str
+
+
+LOGINS_BY_EMAIL = dual(
+    "SELECT u.account_id, u.id, u.password_hash, a.subdomain, a.name "
+    "FROM users u JOIN accounts a ON a.id = u.account_id "
+    "WHERE lower(u.email) = lower($1) AND u.is_active AND u.password_hash IS NOT NULL "
+    "ORDER BY a.subdomain, u.account_id, u.id"
+)
+USERS_BY_EMAIL = dual(
+    "SELECT id FROM users WHERE account_id = $1 AND lower(email) = lower($2) ORDER BY id"
+)
+SET_PASSWORD = sql("UPDATE users SET password_hash = $3 WHERE account_id = $1 AND id = $2")
+REPLACE_HASH = sql(
+    "UPDATE users SET password_hash = $4 WHERE account_id = $1 AND id = $2 AND password_hash = $3"
+)
+
+
+async def logins_by_email(conn: Connection, email: str) -> list[Login]:
+    """Every active user row with this email (any letter case) that has a password."""
+    rows: Any = await conn.fetch_all(LOGINS_BY_EMAIL, email)
+    return [Login(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
+
+
+async def users_by_email(conn: Connection, account_id: int, email: str) -> list[int]:
+    """Ids of the account's users with this email (any letter case), oldest first."""
+    rows: Any = await conn.fetch_all(USERS_BY_EMAIL, account_id, email)
+    return [int(r[0]) for r in rows]
+
+
+async def set_password_hash(
+    conn: Connection, account_id: int, user_id: int, password_hash: str
+) -> None:
+    await conn.execute(SET_PASSWORD, account_id, user_id, password_hash)
+
+
+async def replace_password_hash(
+    conn: Connection, account_id: int, user_id: int, old_hash: str, new_hash: str
+) -> None:
+    """Swap a hash for a stronger one of the same password, unless it was changed meanwhile."""
+    await conn.execute(REPLACE_HASH, account_id, user_id, old_hash, new_hash)
