@@ -87,6 +87,8 @@ async def authenticate(
 
     if record is None or record.revoked_at is not None or record.user_id != claims.user_id:
         raise Unauthorized("token unknown or revoked")
+    if not record.integration_live:
+        raise Unauthorized("integration disabled or removed from the account")
 
     acting = record.user
     if context_user_id is not None and record.user.is_admin:

@@ -26,14 +26,23 @@ class TokenRecord:
     user_id: int
     revoked_at: int | None
     user: UserRecord
+    integration_live: bool = True
+    """False when the token's integration is disabled, or not (or no longer) installed in the
+    account. Tokens of integrations without a row (the CLI's built-in one) are always live."""
 
 
 _USER_COLUMNS = "u.id, u.group_id, u.is_admin, u.is_active, u.is_free, u.rights"
 
+# One statement per request: the account, the token, its integration's state there, and the
+# user. Every join is on a primary key.
 _ACCOUNT_TOKEN = (
-    f"SELECT a.id, a.subdomain, a.paid_till, t.user_id, t.revoked_at, {_USER_COLUMNS} "
+    "SELECT a.id, a.subdomain, a.paid_till, t.user_id, t.revoked_at, "
+    f"i.id, i.disabled_at, ai.installed_at, ai.removed_at, {_USER_COLUMNS} "
     "FROM accounts a "
     "LEFT JOIN api_tokens t ON t.account_id = a.id AND t.jti = $2 "
+    "LEFT JOIN integrations i ON i.id = t.integration_id "
+    "LEFT JOIN account_integrations ai "
+    "ON ai.account_id = t.account_id AND ai.integration_id = t.integration_id "
     "LEFT JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id "
 )
 ACCOUNT_TOKEN_BY_SUBDOMAIN = sql(_ACCOUNT_TOKEN + "WHERE a.subdomain = $1")
@@ -71,9 +80,13 @@ async def find_account_token(
     if row is None:
         return None, None
     ref = AccountRef(row[0], row[1], row[2])
-    if row[3] is None or row[5] is None:
+    if row[3] is None or row[9] is None:
         return ref, None
-    return ref, TokenRecord(user_id=row[3], revoked_at=row[4], user=_user(row, 5))
+    # no integrations row: the CLI's built-in integration, always live
+    live = row[5] is None or (row[6] is None and row[7] is not None and row[8] is None)
+    return ref, TokenRecord(
+        user_id=row[3], revoked_at=row[4], user=_user(row, 9), integration_live=live
+    )
 
 
 async def find_user(conn: Connection, account_id: int, user_id: int) -> UserRecord | None:

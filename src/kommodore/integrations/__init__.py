@@ -1,0 +1,1 @@
+"""OAuth clients (spec §8): integrations, their installs per account, revocation notices."""

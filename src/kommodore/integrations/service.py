@@ -1,0 +1,275 @@
+"""Integrations (OAuth clients, spec §8): create, list, disable, install, remove; revocation.
+
+Disabling an integration, or an account removing it, revokes its tokens in the same
+transaction (and authentication also checks both states on every request, so nothing issued
+concurrently survives); the revocation notice of §8.4 is sent after the commit, and a notice
+that fails is logged, never an error of the command that caused it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+import structlog
+
+from kommodore.auth.tokens import DEFAULT_SCOPES
+from kommodore.db.database import Connection, Database
+from kommodore.integrations import store
+from kommodore.integrations.store import Installation, Integration
+
+log = structlog.get_logger("kommodore.integrations")
+
+NOTICE_USER_AGENT = "amoService-oAuth-Code-Sender/1.0"
+NOTICE_TIMEOUT_SECONDS = 5.0
+MAX_NAME = 255
+MAX_URL = 2048
+KNOWN_SCOPES = DEFAULT_SCOPES
+
+
+class IntegrationError(ValueError):
+    """Invalid input to create an integration; the message says which value and why."""
+
+
+class IntegrationUnavailable(ValueError):
+    """Unknown, disabled, or private to another account: it cannot be installed or used."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationView:
+    """What the consent page shows and checks: everything but the secret."""
+
+    id: str
+    name: str
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    is_private: bool
+    owner_account_id: int | None
+    disabled: bool
+
+
+def view_of(integration: Integration) -> IntegrationView:
+    return IntegrationView(
+        id=integration.id,
+        name=integration.name,
+        redirect_uri=integration.redirect_uri,
+        scopes=integration.scopes,
+        is_private=integration.is_private,
+        owner_account_id=integration.owner_account_id,
+        disabled=integration.disabled_at is not None,
+    )
+
+
+def _url(value: str, what: str) -> str:
+    """An absolute http(s) URL without a fragment (RFC 6749 §3.1.2 for redirect URIs)."""
+    parts = urlsplit(value)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.fragment
+        or len(value) > MAX_URL
+        or any(c.isspace() or ord(c) < 32 for c in value)
+    ):
+        raise IntegrationError(f"{what} must be an absolute http(s) URL without a fragment")
+    return value
+
+
+def validate_scopes(scopes: Sequence[str]) -> tuple[str, ...]:
+    unknown = [s for s in scopes if s not in KNOWN_SCOPES]
+    if unknown or not scopes:
+        raise IntegrationError(f"scopes must be a non-empty subset of {', '.join(KNOWN_SCOPES)}")
+    return tuple(dict.fromkeys(scopes))
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(48)
+
+
+async def create(
+    conn: Connection,
+    *,
+    name: str,
+    redirect_uri: str,
+    scopes: Sequence[str] = DEFAULT_SCOPES,
+    owner_account_id: int | None = None,
+    revocation_url: str | None = None,
+    now: int,
+) -> Integration:
+    """A new client with a random UUID and secret. With ``owner_account_id`` it is private to
+    that account and installed there at once (installed by 0: the command line)."""
+    name = name.strip()
+    if not name or len(name) > MAX_NAME:
+        raise IntegrationError(f"name must be 1 to {MAX_NAME} characters")
+    integration = Integration(
+        id=str(uuid.uuid4()),
+        secret=new_secret(),
+        name=name,
+        redirect_uri=_url(redirect_uri, "redirect_uri"),
+        revocation_url=None if revocation_url is None else _url(revocation_url, "revocation_url"),
+        scopes=validate_scopes(scopes),
+        is_private=owner_account_id is not None,
+        owner_account_id=owner_account_id,
+        disabled_at=None,
+        created_at=now,
+    )
+    await store.insert(conn, integration)
+    if owner_account_id is not None:
+        await store.install(conn, owner_account_id, integration.id, 0, now)
+    return integration
+
+
+async def find(conn: Connection, integration_id: str) -> Integration | None:
+    if not is_client_id(integration_id):
+        return None
+    return await store.find(conn, integration_id)
+
+
+async def list_all(conn: Connection) -> list[Integration]:
+    return await store.all_integrations(conn)
+
+
+def is_client_id(value: str) -> bool:
+    """A canonical UUID: anything else is unknown without asking the database."""
+    try:
+        return str(uuid.UUID(value)) == value
+    except (ValueError, TypeError, AttributeError):
+        return False
+
+
+async def usable(conn: Connection, integration_id: str, account_id: int) -> Integration:
+    """The integration if ``account_id`` may install or use it; else IntegrationUnavailable."""
+    integration = await find(conn, integration_id)
+    if integration is None or integration.disabled_at is not None:
+        raise IntegrationUnavailable("no active integration with that id")
+    if integration.is_private and integration.owner_account_id != account_id:
+        raise IntegrationUnavailable("the integration is private to another account")
+    return integration
+
+
+async def install(
+    conn: Connection, *, account_id: int, integration_id: str, user_id: int, now: int
+) -> None:
+    """Install for the account (the consent page's "Allow"). Idempotent: a live install is
+    kept as it is; one removed earlier is installed again. Raises IntegrationUnavailable for
+    an unknown or disabled integration, or another account's private one."""
+    await usable(conn, integration_id, account_id)
+    await store.install(conn, account_id, integration_id, user_id, now)
+
+
+async def installation(
+    conn: Connection, account_id: int, integration_id: str
+) -> Installation | None:
+    return await store.installation(conn, account_id, integration_id)
+
+
+async def remove(conn: Connection, *, account_id: int, integration_id: str, now: int) -> bool:
+    """The account removes the integration: its tokens there are revoked. False when it was
+    not installed (nothing changes)."""
+    if not is_client_id(integration_id) or not await store.remove(
+        conn, account_id, integration_id, now
+    ):
+        return False
+    await store.revoke_all_tokens(conn, account_id, integration_id, now)
+    return True
+
+
+async def disable(conn: Connection, integration_id: str, now: int) -> list[int] | None:
+    """Disable everywhere; returns the accounts that had it installed (for notices), or None
+    when no active integration has that id."""
+    if not is_client_id(integration_id) or not await store.disable(conn, integration_id, now):
+        return None
+    accounts = await store.live_installs(conn, integration_id)
+    for account_id in accounts:
+        await store.revoke_all_tokens(conn, account_id, integration_id, now)
+    return accounts
+
+
+# -- revocation notices (spec §8.4) ------------------------------------------------------------
+
+
+def notice_signature(client_id: str, client_secret: str, account_id: int) -> str:
+    """``HMAC-SHA256(client_id + "|" + account_id)`` keyed with the secret, in hex."""
+    message = f"{client_id}|{account_id}".encode()
+    return hmac.new(client_secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+async def send_revocation_notices(
+    integration: Integration,
+    account_ids: Sequence[int],
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> int:
+    """GET the integration's revocation URL once per account; returns how many got a 2xx.
+    Never raises: the revocation already happened, the notice is a courtesy."""
+    if not integration.revocation_url or not account_ids:
+        return 0
+    delivered = 0
+    async with httpx.AsyncClient(
+        timeout=NOTICE_TIMEOUT_SECONDS,
+        headers={"User-Agent": NOTICE_USER_AGENT},
+        follow_redirects=False,
+        transport=transport,
+    ) as client:
+        for account_id in account_ids:
+            params = {
+                "client_uuid": integration.id,
+                "account_id": str(account_id),
+                "signature": notice_signature(integration.id, integration.secret, account_id),
+            }
+            try:
+                response = await client.get(integration.revocation_url, params=params)
+            except httpx.HTTPError as exc:
+                log.warning(
+                    "revocation notice failed",
+                    integration_id=integration.id,
+                    account_id=account_id,
+                    error=repr(exc),
+                )
+                continue
+            if response.is_success:
+                delivered += 1
+            else:
+                log.warning(
+                    "revocation notice refused",
+                    integration_id=integration.id,
+                    account_id=account_id,
+                    status=response.status_code,
+                )
+    return delivered
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    integration: Integration
+    account_ids: list[int]
+    notices_delivered: int
+
+
+async def disable_and_notify(db: Database, integration_id: str, now: int) -> Revocation | None:
+    """Disable in one transaction, then notify every account that had it installed."""
+    async with db.transaction() as conn:
+        accounts = await disable(conn, integration_id, now)
+        integration = None if accounts is None else await store.find(conn, integration_id)
+    if accounts is None or integration is None:
+        return None
+    delivered = await send_revocation_notices(integration, accounts)
+    return Revocation(integration, accounts, delivered)
+
+
+async def remove_and_notify(
+    db: Database, account_id: int, integration_id: str, now: int
+) -> Revocation | None:
+    """Remove from one account in one transaction, then notify the integration."""
+    async with db.transaction() as conn:
+        removed = await remove(conn, account_id=account_id, integration_id=integration_id, now=now)
+        integration = await store.find(conn, integration_id) if removed else None
+    if integration is None:
+        return None
+    delivered = await send_revocation_notices(integration, [account_id])
+    return Revocation(integration, [account_id], delivered)

@@ -1,0 +1,373 @@
+"""The token endpoint's rules (spec §8.1, RFC 6749): code exchange and refresh-token rotation.
+
+Errors follow league/oauth2-server, the library behind Kommo's ``OAuthProblemJson`` (its
+``hint`` strings are what clients match on). Every grant runs in one transaction; the rows it
+changes are locked first, ancestors before descendants, so concurrent grants on one chain
+serialize without deadlocks.
+
+Rotation (Kommo's rule): refreshing with T returns a new pair N (T.used_at is set, N's parent
+is T). T keeps working until N is first used; then T is revoked. Refreshing T again while N is
+still unused revokes N and returns a fresh N'. Rotation revokes refresh tokens only: an access
+token lives its 24 hours unless the integration is removed or disabled, or the code it came
+from is replayed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from kommodore.accounts import store as accounts
+from kommodore.auth import store as auth_store
+from kommodore.auth.keys import SigningKey
+from kommodore.auth.tokens import issue_token
+from kommodore.db.database import Connection, Database
+from kommodore.integrations import service as integrations
+from kommodore.integrations import store as integration_store
+from kommodore.integrations.store import Integration
+from kommodore.oauth import store
+from kommodore.oauth.store import CodeRow, RefreshRow
+from kommodore.oauth.tokens import (
+    ACCESS_LIFETIME,
+    REFRESH_LIFETIME,
+    account_of,
+    hash_of,
+    new_opaque,
+)
+
+PROBLEM_TYPE = "https://developers.amocrm.ru/v3/errors/OAuthProblemJson"
+
+INVALID_REQUEST = (
+    "The request is missing a required parameter, includes an invalid parameter value, "
+    "includes a parameter more than once, or is otherwise malformed."
+)
+UNSUPPORTED_GRANT = "The authorization grant type is not supported by the authorization server."
+INVALID_CLIENT = "Client authentication failed"
+INVALID_REFRESH = "The refresh token is invalid."
+
+# hints (the strings clients compare)
+CLIENT_FAILED = "Client authentication failed"
+CODE_UNREADABLE = "Cannot decrypt the authorization code"
+CODE_EXPIRED = "Authorization code has expired"
+CODE_REVOKED = "Authorization code has been revoked"
+CODE_OTHER_CLIENT = "Authorization code was not issued to this client"
+BAD_REDIRECT = "Invalid redirect URI"
+TOKEN_UNREADABLE = "Cannot decrypt the refresh token"  # noqa: S105 (a hint, not a secret)
+TOKEN_OTHER_CLIENT = "Token is not linked to client"  # noqa: S105 (a hint, not a secret)
+TOKEN_REVOKED = "Token has been revoked"  # noqa: S105 (a hint, not a secret)
+TOKEN_EXPIRED = "Token has expired"  # noqa: S105 (a hint, not a secret)
+
+GRANTS = ("authorization_code", "refresh_token")
+_SUBDOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?")
+
+
+class OAuthError(Exception):
+    """Answered as ``{"hint", "title", "type", "status", "detail"}`` in application/json."""
+
+    def __init__(self, status: int, hint: str, detail: str) -> None:
+        super().__init__(hint)
+        self.status = status
+        self.hint = hint
+        self.detail = detail
+
+    def body(self) -> dict[str, object]:
+        return {
+            "hint": self.hint,
+            "title": HTTPStatus(self.status).phrase,
+            "type": PROBLEM_TYPE,
+            "status": self.status,
+            "detail": self.detail,
+        }
+
+
+def missing(parameter: str) -> OAuthError:
+    return OAuthError(400, f"Check the `{parameter}` parameter", INVALID_REQUEST)
+
+
+def _code_error(hint: str) -> OAuthError:
+    return OAuthError(400, hint, INVALID_REQUEST)
+
+
+def _token_error(hint: str) -> OAuthError:
+    return OAuthError(401, hint, INVALID_REFRESH)
+
+
+@dataclass(frozen=True, slots=True)
+class Issuer:
+    """What signing a token needs: the server's key and the domains it puts in claims."""
+
+    key: SigningKey
+    api_domain: str
+    base_domain: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    server_time: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCredentials:
+    client_id: str | None
+    client_secret: str | None
+
+
+def _text(params: Mapping[str, object], name: str) -> str | None:
+    """A parameter as a non-empty string; a non-string value is as bad as a missing one."""
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise missing(name)
+    return value
+
+
+async def token_grant(
+    db: Database,
+    issuer: Issuer,
+    params: Mapping[str, object],
+    basic: ClientCredentials,
+    *,
+    host_subdomain: str | None,
+    now: int,
+) -> TokenPair:
+    """``POST /oauth2/access_token``: check grant type and client, then run the grant."""
+    grant_type = _text(params, "grant_type")
+    if grant_type is None:
+        raise missing("grant_type")
+    if grant_type not in GRANTS:
+        raise OAuthError(400, "Check the `grant_type` parameter", UNSUPPORTED_GRANT)
+    # league/oauth2-server: body credentials first, HTTP Basic as the fallback
+    client_id = _text(params, "client_id") or basic.client_id
+    client_secret = _text(params, "client_secret") or basic.client_secret
+    if client_id is None:
+        raise missing("client_id")
+    redirect_uri = _text(params, "redirect_uri")
+    if grant_type == "authorization_code":
+        code = _text(params, "code")
+        async with db.transaction() as conn:
+            client = await _client(conn, client_id, client_secret)
+            if code is None:
+                raise missing("code")
+            if redirect_uri is None:
+                raise missing("redirect_uri")
+            outcome = await _exchange_code(
+                conn, issuer, client, code, redirect_uri, host_subdomain, now
+            )
+    else:
+        refresh_token = _text(params, "refresh_token")
+        async with db.transaction() as conn:
+            client = await _client(conn, client_id, client_secret)
+            if refresh_token is None:
+                raise missing("refresh_token")
+            outcome = await _refresh(
+                conn, issuer, client, refresh_token, redirect_uri, host_subdomain, now
+            )
+    # an error that had to write (a replayed code revokes what it issued) is raised only
+    # after its transaction committed
+    if isinstance(outcome, OAuthError):
+        raise outcome
+    return outcome
+
+
+async def _client(conn: Connection, client_id: str, client_secret: str | None) -> Integration:
+    """The integration, if the secret matches and it is not disabled: else 401."""
+    integration = await integrations.find(conn, client_id)
+    if (
+        integration is None
+        or client_secret is None
+        or not hmac.compare_digest(integration.secret.encode(), client_secret.encode())
+        or integration.disabled_at is not None
+    ):
+        raise OAuthError(401, CLIENT_FAILED, INVALID_CLIENT)
+    return integration
+
+
+async def _account_matches(conn: Connection, account_id: int, host_subdomain: str | None) -> bool:
+    """A Host naming an account must name the token's; any other Host is fine."""
+    if host_subdomain is None:
+        return True
+    if not _SUBDOMAIN.fullmatch(host_subdomain):
+        return False
+    account = await accounts.find_by_subdomain(conn, host_subdomain)
+    return account is not None and account.id == account_id
+
+
+async def _installed(conn: Connection, account_id: int, integration_id: str) -> bool:
+    install = await integration_store.installation(conn, account_id, integration_id)
+    return install is not None and install.live
+
+
+async def _exchange_code(
+    conn: Connection,
+    issuer: Issuer,
+    client: Integration,
+    code: str,
+    redirect_uri: str,
+    host_subdomain: str | None,
+    now: int,
+) -> TokenPair | OAuthError:
+    account_id = account_of(code)
+    if account_id is None or not await _account_matches(conn, account_id, host_subdomain):
+        return _code_error(CODE_UNREADABLE)
+    code_hash = hash_of(code)
+    row: CodeRow | None = await store.lock_code(conn, account_id, code_hash)
+    if row is None:
+        return _code_error(CODE_UNREADABLE)
+    if row.integration_id != client.id:
+        return _code_error(CODE_OTHER_CLIENT)
+    if row.used_at is not None:
+        # RFC 6749 §4.1.2: a code used twice is refused, and what it issued is revoked
+        chain = await store.descendants(conn, account_id, code_hash)
+        await store.revoke_refresh(conn, account_id, [h for h, _ in chain], now)
+        await store.revoke_access(conn, account_id, [jti for _, jti in chain], now)
+        return _code_error(CODE_REVOKED)
+    if row.expires_at <= now:
+        return _code_error(CODE_EXPIRED)
+    if row.redirect_uri != redirect_uri:
+        return _code_error(BAD_REDIRECT)
+    if not await _installed(conn, account_id, client.id):
+        return _code_error(CODE_REVOKED)
+    await store.use_code(conn, account_id, code_hash, now)
+    return await _issue_pair(
+        conn, issuer, account_id, row.user_id, client.id, row.scopes, code_hash, now
+    )
+
+
+async def _refresh(
+    conn: Connection,
+    issuer: Issuer,
+    client: Integration,
+    refresh_token: str,
+    redirect_uri: str | None,
+    host_subdomain: str | None,
+    now: int,
+) -> TokenPair | OAuthError:
+    account_id = account_of(refresh_token)
+    if account_id is None or not await _account_matches(conn, account_id, host_subdomain):
+        return _token_error(TOKEN_UNREADABLE)
+    token_hash = hash_of(refresh_token)
+    # lock the parent before the token itself: every grant locks ancestors first
+    peek = await store.find_refresh(conn, account_id, token_hash)
+    if peek is None:
+        return _token_error(TOKEN_UNREADABLE)
+    if peek.parent_hash is not None:
+        await store.lock_refresh(conn, account_id, peek.parent_hash)
+    row: RefreshRow | None = await store.lock_refresh(conn, account_id, token_hash)
+    if row is None:
+        return _token_error(TOKEN_UNREADABLE)
+    if row.integration_id != client.id:
+        return _token_error(TOKEN_OTHER_CLIENT)
+    if row.revoked_at is not None:
+        return _token_error(TOKEN_REVOKED)
+    if row.expires_at <= now:
+        return _token_error(TOKEN_EXPIRED)
+    if not await _installed(conn, account_id, client.id):
+        return _token_error(TOKEN_REVOKED)
+    # documented as required; tolerated when absent (spec §8.1), refused when wrong
+    if redirect_uri is not None and redirect_uri != client.redirect_uri:
+        return _code_error(BAD_REDIRECT)
+    if row.used_at is None:
+        await store.mark_refresh_used(conn, account_id, token_hash, now)
+        if row.parent_hash is not None:
+            # the new token's first use ends the grace of the one it replaced
+            await store.revoke_refresh(conn, account_id, [row.parent_hash], now)
+    else:
+        # used before, and the pair it returned never used (else it would be revoked):
+        # the earlier answer was lost, so that pair's refresh token is replaced
+        unused = await store.unused_children(conn, account_id, token_hash)
+        await store.revoke_refresh(conn, account_id, unused, now)
+    return await _issue_pair(
+        conn, issuer, account_id, row.user_id, client.id, row.scopes, token_hash, now
+    )
+
+
+async def _issue_pair(
+    conn: Connection,
+    issuer: Issuer,
+    account_id: int,
+    user_id: int,
+    integration_id: str,
+    scopes: tuple[str, ...],
+    parent_hash: str,
+    now: int,
+) -> TokenPair:
+    """An access JWT (recorded in api_tokens) and a refresh token whose parent is the code or
+    refresh token it was exchanged for."""
+    issued = issue_token(
+        issuer.key,
+        account_id=account_id,
+        user_id=user_id,
+        integration_id=integration_id,
+        api_domain=issuer.api_domain,
+        base_domain=issuer.base_domain,
+        lifetime_seconds=ACCESS_LIFETIME,
+        scopes=scopes,
+        now=now,
+    )
+    await auth_store.insert_token(conn, issued.claims, "access", now)
+    refresh_token = new_opaque(account_id)
+    await store.insert_refresh(
+        conn,
+        account_id=account_id,
+        token_hash=hash_of(refresh_token),
+        integration_id=integration_id,
+        user_id=user_id,
+        scopes=scopes,
+        access_jti=issued.claims.jti,
+        parent_hash=parent_hash,
+        issued_at=now,
+        expires_at=now + REFRESH_LIFETIME,
+    )
+    return TokenPair(issued.token, refresh_token, ACCESS_LIFETIME, now)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDomain:
+    id: int
+    subdomain: str
+    domain: str
+    top_level_domain: str
+
+
+async def current_subdomain(
+    conn: Connection,
+    refresh_token: str | None,
+    *,
+    base_domain: str,
+    host_subdomain: str | None,
+    now: int,
+) -> AccountDomain:
+    """``GET /oauth2/account/current/subdomain`` (spec §8.4): the account of a live refresh
+    token. ``domain`` is the base domain accounts live under, ``top_level_domain`` its last
+    label (Kommo: ``kommo.com`` and ``com``)."""
+    if not refresh_token:
+        raise OAuthError(400, "Check the `X-Refresh-Token` header", INVALID_REQUEST)
+    account_id = account_of(refresh_token)
+    if account_id is None or not await _account_matches(conn, account_id, host_subdomain):
+        raise _token_error(TOKEN_UNREADABLE)
+    row = await store.find_refresh(conn, account_id, hash_of(refresh_token))
+    if row is None:
+        raise _token_error(TOKEN_UNREADABLE)
+    if row.revoked_at is not None:
+        raise _token_error(TOKEN_REVOKED)
+    if row.expires_at <= now:
+        raise _token_error(TOKEN_EXPIRED)
+    integration = await integration_store.find(conn, row.integration_id)
+    if (
+        integration is None
+        or integration.disabled_at is not None
+        or not await _installed(conn, account_id, row.integration_id)
+    ):
+        raise _token_error(TOKEN_REVOKED)
+    subdomain = await store.account_subdomain(conn, account_id)
+    if subdomain is None:
+        raise _token_error(TOKEN_UNREADABLE)
+    domain = base_domain.lower().rstrip(".")
+    return AccountDomain(account_id, subdomain, domain, domain.rsplit(".", 1)[-1])

@@ -1,0 +1,76 @@
+"""GET /oauth2/account/current/subdomain with X-Refresh-Token (spec §8.4)."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.testclient import TestClient
+
+from tests.factories import Factory
+from tests.oauth.helpers import (
+    code_for,
+    exchange,
+    make_integration,
+    oauth_error,
+    refresh,
+    revoked_token,
+)
+
+
+def _pair(client: TestClient, factory: Factory):  # type: ignore[no-untyped-def]
+    account = factory.account()
+    integration = make_integration(client)
+    pair = exchange(client, integration, code_for(client, account, integration)).json()
+    return account, integration, pair
+
+
+def _ask(client: TestClient, token: str | None, host: str | None = None):  # type: ignore[no-untyped-def]
+    headers = {} if token is None else {"X-Refresh-Token": token}
+    if host:
+        headers["Host"] = host
+    return client.get("/oauth2/account/current/subdomain", headers=headers)
+
+
+def test_answers_the_account_of_the_refresh_token(client: TestClient, factory: Factory):
+    account, _, pair = _pair(client, factory)
+    response = _ask(client, pair["refresh_token"])
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert list(body) == ["id", "subdomain", "domain", "top_level_domain"]
+    assert body == {"id": account.id, "subdomain": account.subdomain, "domain": "kommo.test",
+                    "top_level_domain": "test"}  # fmt: skip
+    # on the api_domain host as well as on the account's own
+    assert _ask(client, pair["refresh_token"], "kommo.test").json() == body
+    assert _ask(client, pair["refresh_token"], f"{account.subdomain}.kommo.test").json() == body
+
+
+def test_refused_tokens(client: TestClient, factory: Factory):
+    account, integration, pair = _pair(client, factory)
+    other = factory.account()
+    missing = _ask(client, None)
+    assert missing.status_code == 400
+    assert missing.json() == oauth_error(400, "Check the `X-Refresh-Token` header")
+    for value in ("junk", pair["access_token"], f"{account.id}." + "Z" * 64):
+        response = _ask(client, value)
+        assert response.status_code == 401
+        assert response.json() == revoked_token("Cannot decrypt the refresh token")
+    elsewhere = _ask(client, pair["refresh_token"], f"{other.subdomain}.kommo.test")
+    assert elsewhere.json() == revoked_token("Cannot decrypt the refresh token")
+
+    # revoked: its successor was used
+    n = refresh(client, integration, pair["refresh_token"]).json()
+    assert _ask(client, pair["refresh_token"]).status_code == 200  # still in its grace
+    assert refresh(client, integration, n["refresh_token"]).status_code == 200
+    revoked = _ask(client, pair["refresh_token"])
+    assert revoked.status_code == 401
+    assert revoked.json() == revoked_token("Token has been revoked")
+
+    factory.execute(
+        "UPDATE refresh_tokens SET expires_at = :t WHERE account_id = :a",
+        t=int(time.time()) - 1,
+        a=account.id,
+    )
+    expired = _ask(client, n["refresh_token"])
+    assert expired.status_code == 401
+    assert expired.json() == revoked_token("Token has expired")
