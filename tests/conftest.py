@@ -23,6 +23,10 @@ from kommodore.db.migrate import upgrade
 from kommodore.settings import Settings
 from tests.factories import Factory
 
+# The session's app must not run a webhook worker: webhook tests run their own, with their own
+# schedule and clock, and it would claim their deliveries (set before any app is built).
+os.environ.setdefault("KOMMODORE_WEBHOOK_WORKER_IN_PROCESS", "false")
+
 POSTGRES_URL = os.environ.get(
     "KOMMODORE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )

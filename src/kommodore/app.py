@@ -41,6 +41,7 @@ from kommodore.tags import endpoints as tags
 from kommodore.users import endpoints as users
 from kommodore.web import endpoints as web
 from kommodore.webhooks import endpoints as webhooks
+from kommodore.webhooks import worker as webhook_worker
 
 
 async def healthz(request: Request) -> Response:
@@ -101,7 +102,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # collector's full passes, which otherwise stall a request now and then.
         gc.freeze()
         try:
-            yield
+            # the outbox's delivery worker, unless KOMMODORE_WEBHOOK_WORKER_IN_PROCESS=false
+            # (then `kommodore worker` processes deliver)
+            async with webhook_worker.in_app(db):
+                yield
         finally:
             if limiter is not None:
                 await limiter.close()

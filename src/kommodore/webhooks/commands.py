@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+
 import click
 
 
 @click.command()
-def worker() -> None:
+@click.option(
+    "--until-idle",
+    is_flag=True,
+    help="Exit once nothing is due (scripts, tests) instead of waiting for more.",
+)
+def worker(until_idle: bool) -> None:
     """Deliver queued webhooks (several workers may run at once)."""
-    raise click.ClickException("not built yet")
+    from kommodore.db import open_database
+    from kommodore.logging import configure_logging
+    from kommodore.settings import Settings
+    from kommodore.webhooks.settings import WebhookSettings
+    from kommodore.webhooks.worker import run_worker
+
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        db = await open_database(settings.resolved_database_url)
+        try:
+            await run_worker(db, WebhookSettings(), stop, until_idle=until_idle)
+        finally:
+            await db.close()
+
+    asyncio.run(run())

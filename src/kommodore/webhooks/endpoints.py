@@ -2,6 +2,47 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
-routes: list[BaseRoute] = []
+from kommodore.http.auth import api_request
+from kommodore.http.hal import hal_response, no_content
+from kommodore.webhooks import service
+
+
+async def list_webhooks(request: Request) -> Response:
+    """``GET /api/v4/webhooks`` (spec §13.1): admins only; 204 when there is none."""
+    async with api_request(request) as api:
+        api.require_admin()
+        body = await service.list_webhooks(api.conn, api.account_id, api.params)
+    return no_content() if body is None else hal_response(body)
+
+
+async def add_webhook(request: Request) -> Response:
+    """``POST /api/v4/webhooks``: admins only; 201 with the webhook, created or updated."""
+    async with api_request(request) as api:
+        api.require_admin()
+        hook = service.parse_webhook(await api.json())
+        async with api.transaction() as conn:
+            body = await service.save_webhook(
+                conn, api.account_id, api.principal.actor.user_id, hook
+            )
+    return hal_response(body, status_code=201)
+
+
+async def delete_webhook(request: Request) -> Response:
+    """``DELETE /api/v4/webhooks`` with ``{"destination"}``: admins only; 204, 404 unknown."""
+    async with api_request(request) as api:
+        api.require_admin()
+        destination = service.parse_destination(await api.json())
+        async with api.transaction() as conn:
+            await service.delete_webhook(conn, api.account_id, destination)
+    return no_content()
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v4/webhooks", list_webhooks, methods=["GET"]),
+    Route("/api/v4/webhooks", add_webhook, methods=["POST"]),
+    Route("/api/v4/webhooks", delete_webhook, methods=["DELETE"]),
+]

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from kommodore.db.database import Connection
+from kommodore.db.ids import allocate
+from kommodore.leads.store import lead_parts
+from kommodore.webhooks import payload, store
+from kommodore.webhooks.payload import EVENT_OF_ACTION, Pair
 
 Action = Literal["add", "update", "delete", "restore"]
 
@@ -28,8 +33,92 @@ class LeadChange:
     responsible_changed: bool = False
 
 
+def actions_of(change: LeadChange) -> tuple[str, ...]:
+    """The body actions (spec §13.2) one change appears under."""
+    if change.action != "update":
+        return (change.action,)
+    actions = ["update"]
+    if change.old_stage is not None:
+        actions.append("status")
+    if change.responsible_changed:
+        actions.append("responsible")
+    return tuple(actions)
+
+
+@lru_cache(maxsize=1)
+def base_domain() -> str:
+    """``KOMMODORE_BASE_DOMAIN``, for the account block's ``_links.self``; read once."""
+    from kommodore.settings import Settings
+
+    return Settings().base_domain
+
+
 async def enqueue_lead_changes(
     conn: Connection, account_id: int, changes: Sequence[LeadChange], now: int
 ) -> None:
-    """Queue deliveries for the account's enabled webhooks subscribed to these changes."""
-    return None
+    """Queue deliveries for the account's enabled webhooks subscribed to these changes.
+
+    Without a subscribed webhook this costs one indexed query. Otherwise the leads are read
+    as the transaction leaves them (after its writes), each body is built once per webhook
+    and stored due now."""
+    if not changes:
+        return
+    enabled = await store.enabled_webhooks(conn, account_id)
+    if not enabled:
+        return
+    present = {a for change in changes for a in actions_of(change)}
+    hooks = [
+        (hook_id, destination, actions)
+        for hook_id, destination, settings in enabled
+        if (
+            actions := [
+                a for a in payload.ACTIONS if a in present and EVENT_OF_ACTION[a] in settings
+            ]
+        )
+    ]
+    if not hooks:
+        return
+    lead_ids = sorted({change.lead_id for change in changes})
+    leads = await store.leads_by_id(conn, account_id, lead_ids)
+    parts = await lead_parts(conn, account_id, lead_ids, contacts=False, elements=False)
+    account = payload.account_block(
+        account_id, await store.subdomain(conn, account_id), base_domain()
+    )
+
+    items: dict[str, list[Sequence[Pair]]] = {a: [] for a in payload.ACTIONS}
+    plain: dict[int, list[Pair]] = {}
+    for change in changes:
+        lead = leads.get(change.lead_id)
+        for action in actions_of(change):
+            if action == "delete":
+                items[action].append(payload.deleted_pairs(change.lead_id, lead))
+                continue
+            if lead is None:
+                continue  # not in this account: nothing to report
+            if action == "status":
+                items[action].append(
+                    payload.lead_pairs(
+                        lead, account_id, parts.tags.get(lead.id, []),
+                        parts.values.get(lead.id, []), change.old_stage,
+                    )
+                )  # fmt: skip
+                continue
+            if lead.id not in plain:
+                plain[lead.id] = payload.lead_pairs(
+                    lead, account_id, parts.tags.get(lead.id, []), parts.values.get(lead.id, [])
+                )
+            items[action].append(plain[lead.id])
+
+    bodies = {}
+    rows = []
+    for hook_id, destination, actions in hooks:
+        chosen = tuple(a for a in actions if items[a])
+        if not chosen:
+            continue
+        if chosen not in bodies:
+            bodies[chosen] = payload.body(account, [(a, items[a]) for a in chosen])
+        rows.append([account_id, 0, hook_id, destination, bodies[chosen], now, now * 1000])
+    ids = await allocate(conn, "webhook_deliveries", len(rows))
+    for row, delivery_id in zip(rows, ids, strict=True):
+        row[1] = delivery_id
+    await store.insert_deliveries(conn, rows)

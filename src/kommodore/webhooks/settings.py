@@ -1,0 +1,38 @@
+"""The delivery worker's knobs (``KOMMODORE_WEBHOOK_*``), apart from the server's settings."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebhookSettings(BaseSettings):
+    """How webhooks are delivered; the defaults are Kommo's rules (spec §13.2)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KOMMODORE_WEBHOOK_", env_file=".env", extra="ignore"
+    )
+
+    retry_scale: float = Field(default=1.0, ge=0)
+    """Multiplies the retry delays of §13.2 (5 min, 15 min, 15 min, 1 h): 0.001 turns them into
+    0.3 s, 0.9 s, 0.9 s, 3.6 s for tests and local development."""
+
+    timeout_seconds: float = Field(default=2.0, gt=0)
+    """A receiver's whole answer must arrive within this (connect, send, read: one deadline)."""
+
+    worker_in_process: bool = True
+    """``kommodore serve`` runs a delivery worker inside each server process; ``false`` leaves
+    delivery to ``kommodore worker`` processes."""
+
+    poll_interval_seconds: float = Field(default=0.5, gt=0)
+    """How often an idle worker looks for due deliveries."""
+
+    batch_size: int = Field(default=50, ge=1, le=1000)
+    """Deliveries one worker claims at once and sends concurrently."""
+
+    lease_seconds: float = Field(default=30.0, gt=0)
+    """How long a claim keeps other workers off a delivery. A worker that dies holding one
+    lets it go after this; it must exceed the time a batch takes (about ``timeout_seconds``)."""
+
+    retention_days: float = Field(default=7.0, ge=0)
+    """Delivered and failed deliveries older than this are purged; 0 keeps them forever."""

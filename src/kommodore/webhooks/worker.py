@@ -1,0 +1,254 @@
+"""The delivery worker: claims due deliveries from the outbox, posts them, records the answers.
+
+Claims are atomic (see :func:`kommodore.webhooks.store.claim`), so any number of workers, in
+server processes or ``kommodore worker`` processes, share the outbox without sending a
+delivery twice. A worker that dies after posting but before recording lets its claim lapse
+(``lease_seconds``) and the delivery is sent again: delivery is at least once, and exactly
+once whenever the worker that posted also records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import socket
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
+import structlog
+
+from kommodore.db.database import Connection, Database
+from kommodore.webhooks import store
+from kommodore.webhooks.client import FormPoster
+from kommodore.webhooks.settings import WebhookSettings
+from kommodore.webhooks.store import Claimed
+
+log = structlog.get_logger("kommodore.webhooks")
+
+RETRY_DELAYS = (300, 900, 900, 3600)
+"""Seconds before attempts 2, 3, 4 and 5 (spec §13.2)."""
+BAD_WINDOW_MS = 2 * 3600 * 1000
+BAD_LIMIT = 100
+"""More bad answers than this within ``BAD_WINDOW_MS``, the latest bad: the hook is disabled."""
+PURGE_EVERY_SECONDS = 60.0
+PURGE_LIMIT = 1000
+USER_AGENT = "kommodore-webhooks/1.0"
+
+
+def is_good(status: int) -> bool:
+    """100-299 is an answer Kommo accepts; anything else, no answer (0) included, is bad."""
+    return 100 <= status <= 299
+
+
+def retry_delay(attempts: int, status: int) -> int | None:
+    """Seconds until the next attempt after ``attempts`` attempts, the last answered
+    ``status``; None when there is none. Attempts 2 and 3 follow any bad answer (0-99 or
+    >= 300); 4 and 5 only a 499 or a 5xx."""
+    if is_good(status) or attempts > len(RETRY_DELAYS):
+        return None
+    if attempts <= 2 or status == 499 or 500 <= status <= 599:
+        return RETRY_DELAYS[attempts - 1]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    delivery: Claimed
+    status: int
+    """The HTTP status; 0 when there was no answer (refused, reset, timed out)."""
+    error: str | None
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class Worker:
+    """One delivery worker; :meth:`run` until its stop event is set."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: WebhookSettings | None = None,
+        *,
+        name: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.settings = settings or WebhookSettings()
+        self.name = name or worker_name()
+        self.clock = clock
+        self.poster = FormPoster(USER_AGENT, max_idle_per_host=self.settings.batch_size)
+        self._last_purge = 0.0
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    async def aclose(self) -> None:
+        await self.poster.aclose()
+
+    async def run(self, stop: asyncio.Event, *, until_idle: bool = False) -> None:
+        """Deliver until ``stop`` is set (a batch in flight is finished and recorded first);
+        ``until_idle`` also stops when nothing is due."""
+        while not stop.is_set():
+            try:
+                count = await self.run_once()
+                await self._maybe_purge()
+            except Exception:
+                log.exception("webhook worker error", worker=self.name)
+                count = 0
+            if until_idle and count == 0:
+                return
+            if count < self.settings.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.poll_interval_seconds)
+
+    async def run_once(self) -> int:
+        """Claim one batch, post it, record the answers; the number claimed."""
+        now_ms = self.now_ms()
+        lease_ms = int(self.settings.lease_seconds * 1000)
+        async with self.db.transaction() as conn:
+            claimed = await store.claim(
+                conn, now_ms, now_ms + lease_ms, self.name, self.settings.batch_size
+            )
+            live = await self._live(conn, claimed, now_ms)
+        if live:
+            outcomes = await asyncio.gather(*(self._post(d) for d in live))
+            await self.record(outcomes)
+        return len(claimed)
+
+    async def _live(
+        self, conn: Connection, claimed: Sequence[Claimed], now_ms: int
+    ) -> list[Claimed]:
+        """The claimed deliveries whose webhook is still there and enabled; the others fail
+        now, unsent."""
+        states: dict[tuple[int, int], str | None] = {}
+        for key in sorted({(d.account_id, d.webhook_id) for d in claimed}):
+            state = await store.webhook_state(conn, *key)
+            states[key] = "webhook deleted" if state is None else (
+                "webhook disabled" if state[0] else None
+            )  # fmt: skip
+        dead = [
+            (d.account_id, d.id, self.name, "failed", d.attempts, now_ms, None, reason, None)
+            for d in claimed
+            if (reason := states[(d.account_id, d.webhook_id)]) is not None
+        ]
+        await store.finish(conn, dead)
+        return [d for d in claimed if states[(d.account_id, d.webhook_id)] is None]
+
+    async def _post(self, delivery: Claimed) -> Outcome:
+        """POST the body; the whole exchange must end within ``timeout_seconds``."""
+        timeout = self.settings.timeout_seconds
+        try:
+            async with asyncio.timeout(timeout):
+                status = await self.poster.post(delivery.destination, delivery.body.encode())
+        except TimeoutError:
+            return Outcome(delivery, 0, f"no answer within {timeout:g} s")
+        except Exception as exc:  # refused, reset, not HTTP, bad URL...: no answer
+            return Outcome(delivery, 0, f"{type(exc).__name__}: {exc}"[:500])
+        return Outcome(delivery, status, None if is_good(status) else f"HTTP {status}")
+
+    async def record(self, outcomes: Sequence[Outcome]) -> None:
+        """Mark each delivery delivered, due again (§13.2's schedule) or failed, and count the
+        bad answers of each webhook, disabling it past the limit."""
+        now_ms = self.now_ms()
+        scale = self.settings.retry_scale
+        rows: list[tuple[object, ...]] = []
+        for o in outcomes:
+            d, attempts = o.delivery, o.delivery.attempts + 1
+            if is_good(o.status):
+                rows.append(
+                    (d.account_id, d.id, self.name, "delivered", attempts, now_ms, o.status, None,
+                     now_ms // 1000)
+                )  # fmt: skip
+                continue
+            delay = retry_delay(attempts, o.status)
+            status, due = (
+                ("failed", now_ms)
+                if delay is None
+                else ("pending", now_ms + int(delay * scale * 1000))
+            )
+            rows.append(
+                (d.account_id, d.id, self.name, status, attempts, due, o.status, o.error, None)
+            )
+        by_hook: dict[tuple[int, int], list[bool]] = {}
+        for o in outcomes:
+            by_hook.setdefault((o.delivery.account_id, o.delivery.webhook_id), []).append(
+                is_good(o.status)
+            )
+        async with self.db.transaction() as conn:
+            await store.finish(conn, rows)
+            for key in sorted(by_hook):
+                answers = by_hook[key]
+                if all(answers):
+                    continue
+                await self._count_bad(conn, key, answers, now_ms)
+
+    async def _count_bad(
+        self, conn: Connection, key: tuple[int, int], answers: list[bool], now_ms: int
+    ) -> None:
+        state = await store.webhook_state(conn, *key)
+        if state is None:
+            return
+        disabled, times = state
+        times = [t for t in times if t > now_ms - BAD_WINDOW_MS]
+        times += [now_ms] * answers.count(False)
+        times = times[-(BAD_LIMIT + 1) :]
+        if not disabled and len(times) > BAD_LIMIT and not answers[-1]:
+            disabled = True
+            log.warning(
+                "webhook disabled", account_id=key[0], webhook_id=key[1], bad_answers=len(times)
+            )
+        await store.set_webhook_state(conn, key[0], key[1], disabled, times)
+
+    async def _maybe_purge(self) -> None:
+        days = self.settings.retention_days
+        now = self.clock()
+        if days <= 0 or now - self._last_purge < PURGE_EVERY_SECONDS:
+            return
+        self._last_purge = now
+        async with self.db.transaction() as conn:
+            await store.purge(conn, int((now - days * 86400) * 1000), PURGE_LIMIT)
+
+
+@contextlib.asynccontextmanager
+async def _in_app(db: Database, settings: WebhookSettings | None) -> AsyncIterator[None]:
+    settings = settings or WebhookSettings()
+    if not settings.worker_in_process:
+        yield
+        return
+    worker = Worker(db, settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop), name="webhook-worker")
+    try:
+        yield
+    finally:
+        stop.set()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            # a batch in flight ends within the receivers' timeout; then it is recorded
+            await asyncio.wait_for(task, settings.timeout_seconds + 10)
+        await worker.aclose()
+
+
+def in_app(
+    db: Database, settings: WebhookSettings | None = None
+) -> AbstractAsyncContextManager[None]:
+    """The worker as a background task of the server process, for the app's lifespan; does
+    nothing when ``KOMMODORE_WEBHOOK_WORKER_IN_PROCESS=false``."""
+    return _in_app(db, settings)
+
+
+async def run_worker(
+    db: Database, settings: WebhookSettings, stop: asyncio.Event, *, until_idle: bool = False
+) -> None:
+    """The ``kommodore worker`` loop."""
+    worker = Worker(db, settings)
+    log.info("webhook worker started", worker=worker.name)
+    try:
+        await worker.run(stop, until_idle=until_idle)
+    finally:
+        await worker.aclose()
