@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kommodore.custom_fields import types
-from kommodore.http.validation import ItemErrors, Reader
+from kommodore.http.validation import BLANK, ItemErrors, Reader
 
 MAX_NAME = 255
 MAX_CODE = 64
@@ -28,7 +28,6 @@ MAX_SORT = 2**31 - 1
 """``sort`` is a 32-bit integer column on PostgreSQL."""
 REMINDS = ("never", "day", "week", "month")
 CURRENCY = re.compile(r"[A-Za-z]{3}")
-BLANK = "This value should not be blank."
 
 NULLABLE = (
     "code", "group_id", "required_statuses", "remind", "currency", "chained_lists",
@@ -143,19 +142,9 @@ def _type(f: FieldInput, r: Reader, *, update: bool) -> None:
 
 
 def _name(f: FieldInput, r: Reader, *, required: bool) -> None:
-    if "name" not in r.data:
-        if required:
-            f.errors.missing("name")
-        return
-    if not _not_null(r, "name", "string"):
-        return
-    name = r.text("name", max_length=MAX_NAME)
-    if name is None:
-        return
-    if not name.strip():
-        f.errors.invalid("name", BLANK)
-        return
-    f.columns["name"] = name
+    name = r.name(required=required, max_length=MAX_NAME)
+    if name is not None:
+        f.columns["name"] = name
 
 
 def _nullable_text(f: FieldInput, r: Reader, key: str, max_length: int) -> None:

@@ -24,6 +24,7 @@ FIELD_MISSING = "FieldMissing"
 INVALID_VALUE = "InvalidValue"
 
 NOT_A_CHOICE = "The value you selected is not a valid choice."
+BLANK = "This value should not be blank."
 
 
 @dataclass(slots=True)
@@ -181,6 +182,23 @@ class Reader:
             return None
         if not storable_text(value):
             self.errors.invalid(self.path(key), "This value contains characters not allowed.")
+            return None
+        return value
+
+    def name(self, key: str = "name", *, required: bool, max_length: int = 255) -> str | None:
+        """A name-like text of 1..``max_length`` characters, kept as sent: absent is
+        ``FieldMissing`` when required, null a wrong type, blank (whitespace only) refused,
+        because no list could show it."""
+        if key not in self.data:
+            if required:
+                self.errors.missing(self.path(key))
+            return None
+        if self.data[key] is None:
+            self.errors.invalid_type(self.path(key), "string")
+            return None
+        value = self.text(key, max_length=max_length)
+        if value is not None and not value.strip():
+            self.errors.invalid(self.path(key), BLANK)
             return None
         return value
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kommodore.custom_fields.value_writes import referenced
-from kommodore.http.validation import ItemErrors, Reader
+from kommodore.http.validation import BLANK, ItemErrors, Reader
 
 MAX_NAME = 255
 MAX_PRICE = 2**53
@@ -157,7 +157,7 @@ def _tag(tag: Reader) -> list[TagRef]:
         if name is None:
             return []
         if not name.strip():
-            tag.errors.invalid(tag.path("name"), "This value should not be blank.")
+            tag.errors.invalid(tag.path("name"), BLANK)
             return []
         return [TagRef(None, name, tag.path("name"))]
     tag.errors.missing(tag.path("name"))

@@ -28,7 +28,6 @@ MAX_SORT = 2**31 - 1
 SORT_STEP = 10
 """A reason added without ``sort`` goes this far after the largest one (the first at 10)."""
 NOT_FOUND = "Loss reason not found"
-BLANK = "This value should not be blank."
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,23 +87,6 @@ async def _existing(conn: Connection, account_id: int, reason_id: int) -> LossRe
 # -- validation ----------------------------------------------------------------------------
 
 
-def _name(r: Reader, errors: ItemErrors, *, required: bool) -> str | None:
-    """A name of 1..255 characters, kept as sent; blank (empty or whitespace only) is refused
-    because no list could show it."""
-    if "name" not in r.data:
-        if required:
-            errors.missing("name")
-        return None
-    if r.is_null("name"):
-        errors.invalid_type("name", "string")
-        return None
-    name = r.text("name", max_length=255)
-    if name is not None and not name.strip():
-        errors.invalid("name", BLANK)
-        return None
-    return name
-
-
 def _sort(r: Reader, errors: ItemErrors, *, nullable: bool) -> int | None:
     if r.is_null("sort") and not nullable:
         errors.invalid_type("sort", "int")
@@ -124,7 +106,7 @@ def parse_new_reasons(items: list[Any]) -> list[NewReason]:
             item_errors.invalid_type("", "object")
             continue
         r = Reader(item, item_errors)
-        name = _name(r, item_errors, required=True)
+        name = r.name(required=True)
         sort = _sort(r, item_errors, nullable=True)
         if name is not None:
             parsed.append(NewReason(request_id, name, sort))
@@ -138,9 +120,7 @@ def parse_change(body: dict[str, Any]) -> ReasonChange:
     errors = BatchErrors()
     item_errors = errors.item(request_id_of(body, 0))
     r = Reader(body, item_errors)
-    change = ReasonChange(
-        name=_name(r, item_errors, required=False), sort=_sort(r, item_errors, nullable=False)
-    )
+    change = ReasonChange(name=r.name(required=False), sort=_sort(r, item_errors, nullable=False))
     errors.raise_if_any()
     return change
 

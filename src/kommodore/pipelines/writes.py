@@ -53,7 +53,6 @@ SYSTEM_WON = ("Closed - won", 10000, "#CCFF66")
 SYSTEM_LOST = ("Closed - lost", 11000, "#D5D8DB")
 """(name, sort, colour) of the system statuses every new pipeline gets (spec §11.1)."""
 
-BLANK = "This value should not be blank."
 ONE_MAIN = "Only one pipeline can be the main one."
 KEEP_MAIN = "There must be one main pipeline: make another pipeline the main one instead."
 MAIN_ARCHIVED = "The main pipeline cannot be archived."
@@ -143,22 +142,6 @@ class Batch(Generic[T]):
 
 
 # -- field readers ---------------------------------------------------------------------------
-
-
-def _name(r: Reader, *, required: bool) -> str | None:
-    """A name of 1..255 characters, kept as sent; null is a wrong type, blank is refused."""
-    if "name" not in r.data:
-        if required:
-            r.errors.missing(r.path("name"))
-        return None
-    if r.is_null("name"):
-        r.errors.invalid_type(r.path("name"), "string")
-        return None
-    name = r.text("name", max_length=255)
-    if name is not None and not name.strip():
-        r.errors.invalid(r.path("name"), BLANK)
-        return None
-    return name
 
 
 def _sort(r: Reader, *, required: bool) -> int | None:
@@ -288,9 +271,9 @@ def _embedded_statuses(
             elif status_id is not None and status_id not in (WON, LOST):
                 entry.errors.not_supported(entry.path("id"))
             elif status_id is not None:
-                names[status_id] = _name(entry, required=False)
+                names[status_id] = entry.name(required=False)
             continue
-        name, sort, color = _name(entry, required=True), _sort(entry, required=True), _color(entry)
+        name, sort, color = entry.name(required=True), _sort(entry, required=True), _color(entry)
         if name is not None and sort is not None:
             statuses.append(NewStatus(request_id, r.errors, name, sort, color or DEFAULT_COLOR))
     if 3 + len(statuses) > MAX_STATUSES:
@@ -313,7 +296,7 @@ def parse_new_pipelines(items: list[Any]) -> Batch[NewPipeline]:
         r = _object(item, errors)
         if r is None:
             continue
-        name, sort = _name(r, required=True), _sort(r, required=True)
+        name, sort = r.name(required=True), _sort(r, required=True)
         is_main = _flag(r, "is_main", required=True)
         is_unsorted_on = _flag(r, "is_unsorted_on", required=True)
         is_archive = _flag(r, "is_archive", required=False)
@@ -423,7 +406,7 @@ def parse_pipeline_change(body: dict[str, Any]) -> PipelineChange:
         request_id,
         errors,
         item,
-        name=_name(r, required=False),
+        name=r.name(required=False),
         sort=_sort(r, required=False),
         is_main=_flag(r, "is_main", required=False),
         is_unsorted_on=_flag(r, "is_unsorted_on", required=False),
@@ -511,7 +494,7 @@ def parse_new_statuses(items: list[Any]) -> Batch[NewStatus]:
         r = _object(item, errors)
         if r is None:
             continue
-        name, sort, color = _name(r, required=True), _sort(r, required=True), _color(r)
+        name, sort, color = r.name(required=True), _sort(r, required=True), _color(r)
         descriptions = _descriptions(r, edit=False)
         if name is None or sort is None or errors.errors:
             continue
@@ -598,7 +581,7 @@ def parse_status_change(body: dict[str, Any]) -> StatusChange:
         request_id,
         errors,
         item,
-        name=_name(r, required=False),
+        name=r.name(required=False),
         sort=_sort(r, required=False),
         color=None if r.is_null("color") else _color(r),
         descriptions=_descriptions(r, edit=True),

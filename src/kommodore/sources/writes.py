@@ -33,7 +33,6 @@ MAX_NAME = 255
 MAX_EXTERNAL_ID = 36
 MAX_ORIGIN_CODE = 64
 NOT_FOUND = "Source not found"
-BLANK = "This value should not be blank."
 USED = "This value is already used."
 ONE_DEFAULT = "Only one source can be the default."
 EXTERNAL_ID = "This value should be 1 to 36 printable ASCII characters."
@@ -65,12 +64,9 @@ def read_source(
         s.id = r.id("id")
         if s.id is None and not r.has("id"):
             errors.missing("id")
-    name = _required_text(r, "name", MAX_NAME, required=not update)
+    name = r.name(required=not update, max_length=MAX_NAME)
     if name is not None:
-        if name.strip():
-            s.columns["name"] = name
-        else:
-            errors.invalid("name", BLANK)
+        s.columns["name"] = name
     external_id = _required_text(r, "external_id", MAX_EXTERNAL_ID, required=not update)
     if external_id is not None:
         if external_id and all(" " <= c <= "~" for c in external_id):

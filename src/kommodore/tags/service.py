@@ -29,7 +29,6 @@ LEAD_TAG_COLORS = frozenset(
     }
 )  # fmt: skip
 """Spec §12.1: the only colours a lead tag may have (the PHP SDK throws on any other)."""
-BLANK = "This value should not be blank."
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,22 +69,6 @@ async def list_tags(
     return collection_body("tags", items, links, page=page.number)
 
 
-def _name(r: Reader, errors: ItemErrors) -> str | None:
-    """Required, 1..255 characters, kept exactly as sent (names match case- and
-    space-sensitively); blank (empty or whitespace only) is refused."""
-    if "name" not in r.data:
-        errors.missing("name")
-        return None
-    if r.is_null("name"):
-        errors.invalid_type("name", "string")
-        return None
-    name = r.text("name", max_length=255)
-    if name is not None and not name.strip():
-        errors.invalid("name", BLANK)
-        return None
-    return name
-
-
 def _color(r: Reader, errors: ItemErrors) -> str | None:
     """Optional (null is none); one of §12.1's colours in any case, stored upper-case."""
     value = r.data.get("color")
@@ -112,7 +95,7 @@ def parse_new_tags(items: list[Any]) -> list[NewTag]:
             item_errors.invalid_type("", "object")
             continue
         r = Reader(item, item_errors)
-        name = _name(r, item_errors)
+        name = r.name(required=True)
         color = _color(r, item_errors)
         if name is not None:
             parsed.append(NewTag(request_id, name, color))
