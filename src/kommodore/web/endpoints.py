@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from kommodore.context import AppContext
+from kommodore.http.body import PUBLIC_BODY_BYTES, read_form
 from kommodore.web import pages, service, session
 from kommodore.web.service import PageError, SignedOut
 
@@ -53,7 +54,8 @@ def _page_error(exc: PageError) -> Response:
 
 
 async def _form(request: Request) -> FormData:
-    return await request.form(max_files=0, max_fields=20)
+    """The sign-in pages' forms: a few short fields, bounded like every body read before login."""
+    return await read_form(request, PUBLIC_BODY_BYTES)
 
 
 def _text(form: FormData, name: str) -> str:
