@@ -73,6 +73,8 @@ def serve(host: str, port: int, workers: int, server: str) -> None:
     upgrade(settings.resolved_database_url)
     load_signing_key(settings.jwt_private_key, settings.data_dir)  # once, before any worker
     target = "kommodore.app:create_app_from_env"
+    from kommodore.serving import granian_options, uvicorn_options
+
     if server == "granian":
         from granian import Granian
         from granian.constants import Interfaces
@@ -84,6 +86,7 @@ def serve(host: str, port: int, workers: int, server: str) -> None:
             interface=Interfaces.ASGI,
             workers=workers,
             factory=True,
+            **granian_options(settings),
         ).serve()
         return
     import uvicorn
@@ -99,6 +102,7 @@ def serve(host: str, port: int, workers: int, server: str) -> None:
         date_header=False,  # our middleware sets Date on every response
         server_header=False,
         proxy_headers=False,
+        **uvicorn_options(settings),
     )
 
 

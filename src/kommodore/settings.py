@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     rate_limit_redis_prefix: str = "kommodore:rl:"
     """Key prefix in Redis, so several installations can share one Redis server."""
 
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    """A request's line and headers must arrive within this; slower connections are closed."""
+
+    max_connections: int = Field(default=1000, ge=1)
+    """Open connections per worker (uvicorn; Granian: requests in flight); more are refused.
+    Keep it under the process's file descriptor limit (``ulimit -n``)."""
+
+    keep_alive_seconds: float = Field(default=5.0, gt=0)
+    """An idle keep-alive connection is closed after this long."""
+
     bench_ceiling: bool = False
     """Serve ``/__bench/ceiling`` (pre-encoded bytes, no lookup) for the benchmark's reference."""
 
