@@ -16,7 +16,8 @@ def auth(factory: Factory) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("path", "location"),
-    [("/api/v4/leads/", "/api/v4/leads"), ("/api/v4/leads/?limit=2&page=1", "/api/v4/leads?limit=2&page=1"),
+    [("/api/v4/leads/", "/api/v4/leads"),
+     ("/api/v4/leads/?limit=2&page=1", "/api/v4/leads?limit=2&page=1"),
      ("/healthz/", "/healthz"), ("/api/v4/account/", "/api/v4/account")],
 )  # fmt: skip
 def test_redirect_is_a_relative_path_whatever_the_host(client: TestClient, path, location):
