@@ -173,6 +173,23 @@ def test_integration_create_rejects(env: Backend, args: list[str], code: int):
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--redirect-uri", "http://evil.example;sandbox;script-src/cb"],
+         "redirect_uri: bad host 'evil.example;sandbox;script-src'"),
+        (["--redirect-uri", "https://x.example/cb\r\nX: y"],
+         "redirect_uri: bad character '\\n\\r ' (percent-encode it)"),
+        (["--redirect-uri", "https://x.example/", "--revocation-url", "https://a.example;x/r"],
+         "revocation_url: bad host 'a.example;x'"),
+    ],
+)  # fmt: skip
+def test_integration_create_rejects_hostile_uris(env: Backend, args: list[str], message: str):
+    result = CliRunner().invoke(cli, ["integration", "create", "--name", "X", *args])
+    assert (result.exit_code, result.stdout) == (1, ""), result.output
+    assert result.stderr == f"Error: {message}\n"
+
+
 def test_long_lived_token_of_a_private_integration(
     env: Backend, factory: Factory, client: TestClient
 ):

@@ -122,7 +122,7 @@ def test_install_refuses_unusable_integrations(client: TestClient, factory: Fact
         # characters that can end a header or an attribute
         ({"redirect_uri": "https://x.test/cb\r\nSet-Cookie: a=b"}, "redirect_uri: bad character"),
         ({"redirect_uri": "https://x.test/a b"}, "redirect_uri: bad character"),
-        ({"redirect_uri": "https://x.test/a\"b"}, "redirect_uri: bad character"),
+        ({"redirect_uri": 'https://x.test/a"b'}, "redirect_uri: bad character"),
         ({"redirect_uri": "https://x.test/<script>"}, "redirect_uri: bad character"),
         ({"redirect_uri": "https://x.test/{a}|b^c`d\\e"}, "redirect_uri: bad character"),
         ({"redirect_uri": "https://x.test/caf\u00e9"}, "redirect_uri: bad character"),

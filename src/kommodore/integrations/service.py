@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import re
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -66,17 +68,53 @@ def view_of(integration: Integration) -> IntegrationView:
     )
 
 
+_URI_CHARACTERS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%"
+)
+"""RFC 3986's unreserved and reserved characters and ``%``: nothing that ends a header line,
+a quoted attribute or a CSP source (no space, CR, LF, quotes, ``<>``, non-ASCII)."""
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+def is_host(host: str) -> bool:
+    """A DNS name of letter-digit-hyphen labels or an IP literal: what a CSP host source and a
+    ``Host`` header can carry as it is (``;``, ``,``, ``_`` and the rest are refused)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".") if len(host) <= 253 else []
+    return bool(labels) and all(_LABEL.fullmatch(label) for label in labels)
+
+
 def _url(value: str, what: str) -> str:
-    """An absolute http(s) URL without a fragment (RFC 6749 §3.1.2 for redirect URIs)."""
-    parts = urlsplit(value)
+    """An absolute http(s) URL without a fragment or credentials (RFC 6749's rules for redirect
+    URIs), of URI characters only and with a plain host: it goes into ``Location`` headers
+    and, as an origin, into the consent page's CSP, so no value may start a header or a
+    directive."""
+    if len(value) > MAX_URL:
+        raise IntegrationError(f"{what} must be at most {MAX_URL} characters")
+    bad = sorted({c for c in value if c not in _URI_CHARACTERS})
+    if bad:
+        raise IntegrationError(f"{what}: bad character {''.join(bad)!r} (percent-encode it)")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        parts = None
     if (
-        parts.scheme not in ("http", "https")
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
         or not parts.hostname
         or parts.fragment
-        or len(value) > MAX_URL
-        or any(c.isspace() or ord(c) < 32 for c in value)
+        or "#" in value
     ):
         raise IntegrationError(f"{what} must be an absolute http(s) URL without a fragment")
+    if parts.username is not None or parts.password is not None:
+        raise IntegrationError(f"{what}: no user or password in the URL")
+    if not is_host(parts.hostname):
+        raise IntegrationError(f"{what}: bad host {parts.hostname!r}")
     return value
 
 
