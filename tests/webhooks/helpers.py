@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from kommodore.db import open_database
+from kommodore.outbound import OutboundPolicy
 from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
 from kommodore.webhooks.settings import WebhookSettings
 from kommodore.webhooks.worker import Worker
@@ -172,12 +173,24 @@ def settings(**values: Any) -> WebhookSettings:
     return WebhookSettings(**base)
 
 
-def run_once(url: str, webhook_settings: WebhookSettings, clock: Clock | None = None) -> int:
+LOOPBACK = OutboundPolicy(allow_loopback=True)
+"""The receivers of these tests listen on 127.0.0.1: allowed explicitly, on both databases."""
+
+
+def run_once(
+    url: str,
+    webhook_settings: WebhookSettings,
+    clock: Clock | None = None,
+    *,
+    outbound: OutboundPolicy = LOOPBACK,
+) -> int:
     """One claim-post-record round of a fresh worker."""
 
     async def run() -> int:
         db = await open_database(url)
-        worker = Worker(db, webhook_settings, **({"clock": clock} if clock else {}))
+        worker = Worker(
+            db, webhook_settings, outbound=outbound, **({"clock": clock} if clock else {})
+        )
         try:
             return await worker.run_once()
         finally:
@@ -190,7 +203,7 @@ def run_once(url: str, webhook_settings: WebhookSettings, clock: Clock | None = 
 def run_until_idle(url: str, webhook_settings: WebhookSettings) -> None:
     async def run() -> None:
         db = await open_database(url)
-        worker = Worker(db, webhook_settings)
+        worker = Worker(db, webhook_settings, outbound=LOOPBACK)
         try:
             await worker.run(asyncio.Event(), until_idle=True)
         finally:
