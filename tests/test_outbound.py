@@ -35,7 +35,7 @@ from kommodore.settings import Settings
         ("169.254.0.1", "link-local"),
         ("fe80::1", "link-local"),
         ("::ffff:169.254.169.254", "link-local"),
-        ("0.0.0.0", "unspecified"),
+        ("0.0.0.0", "unspecified"),  # noqa: S104
         ("::", "unspecified"),
         ("::ffff:0.0.0.0", "unspecified"),
         ("224.0.0.1", "multicast"),
@@ -67,8 +67,8 @@ def test_what_each_setting_allows(loopback: bool, private: bool, allowed: set[st
     policy = OutboundPolicy(allow_loopback=loopback, allow_private=private)
     samples = {
         "public": "8.8.8.8", "loopback": "127.0.0.1", "private": "10.0.0.1",
-        "link-local": "169.254.169.254", "unspecified": "0.0.0.0", "multicast": "224.0.0.1",
-        "reserved": "240.0.0.1",
+        "link-local": "169.254.169.254", "unspecified": "0.0.0.0",  # noqa: S104
+        "multicast": "224.0.0.1", "reserved": "240.0.0.1",
     }  # fmt: skip
     for kind, address in samples.items():
         refusal = policy.refusal(ipaddress.ip_address(address))
@@ -141,8 +141,10 @@ NAMES = {
 @pytest.mark.parametrize(
     ("host", "loopback", "private", "answer"),
     [
-        ("private.example", False, False, "private.example resolves to 10.0.0.7, a private address"),
-        ("private.example", True, False, "private.example resolves to 10.0.0.7, a private address"),
+        ("private.example", False, False,
+         "private.example resolves to 10.0.0.7, a private address"),
+        ("private.example", True, False,
+         "private.example resolves to 10.0.0.7, a private address"),
         ("private.example", False, True, ["10.0.0.7"]),
         ("loop.example", False, False, "loop.example resolves to 127.0.0.1, a loopback address"),
         ("loop.example", True, False, ["127.0.0.1"]),

@@ -73,9 +73,7 @@ REFUSED = [
 @pytest.fixture(scope="module")
 def refusing(backend: Backend) -> Iterator[TestClient]:
     """An app that refuses loopback and private destinations (PostgreSQL's default)."""
-    app = create_app(
-        backend.settings(outbound_allow_loopback=False, outbound_allow_private=False)
-    )
+    app = create_app(backend.settings(outbound_allow_loopback=False, outbound_allow_private=False))
     with TestClient(app) as test_client:
         yield test_client
 
@@ -90,9 +88,7 @@ def test_subscribing_a_refused_address_is_a_validation_error(
         PATH, headers=headers, json={"destination": destination, "settings": ["add_lead"]}
     )
     assert response.status_code == 400
-    assert response.json() == _refused(
-        destination, f"This destination is not allowed: {reason}."
-    )
+    assert response.json() == _refused(destination, f"This destination is not allowed: {reason}.")
     assert refusing.get(PATH, headers=headers).status_code == 204  # nothing was saved
     # unsubscribing is never refused: a destination saved before the policy can be removed
     add_webhook(factory, account, destination)

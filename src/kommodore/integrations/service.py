@@ -25,6 +25,7 @@ from kommodore.auth.tokens import DEFAULT_SCOPES
 from kommodore.db.database import Connection, Database
 from kommodore.integrations import store
 from kommodore.integrations.store import Installation, Integration
+from kommodore.outbound import DestinationRefused, OutboundPolicy
 
 log = structlog.get_logger("kommodore.integrations")
 
@@ -138,10 +139,19 @@ async def create(
     owner_account_id: int | None = None,
     revocation_url: str | None = None,
     now: int,
+    outbound: OutboundPolicy | None = None,
 ) -> Integration:
     """A new client with a random UUID and secret. With ``owner_account_id`` it is private to
-    that account and installed there at once (installed by 0: the command line)."""
+    that account and installed there at once (installed by 0: the command line). With
+    ``outbound``, a revocation URL whose host is a refused address is refused now rather
+    than at its first notice."""
     name = name.strip()
+    if revocation_url is not None and outbound is not None:
+        refusal = outbound.host_refusal(
+            urlsplit(_url(revocation_url, "revocation_url")).hostname or ""
+        )
+        if refusal is not None:
+            raise IntegrationError(f"revocation_url is not allowed: {refusal}")
     if not name or len(name) > MAX_NAME:
         raise IntegrationError(f"name must be 1 to {MAX_NAME} characters")
     integration = Integration(
@@ -241,12 +251,33 @@ async def send_revocation_notices(
     integration: Integration,
     account_ids: Sequence[int],
     *,
+    outbound: OutboundPolicy | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> int:
     """GET the integration's revocation URL once per account; returns how many got a 2xx.
-    Never raises: the revocation already happened, the notice is a courtesy."""
-    if not integration.revocation_url or not account_ids:
+    Never raises: the revocation already happened, the notice is a courtesy.
+
+    The URL's host is resolved once and checked against ``outbound`` (public addresses only
+    without it); the notices go to that checked address, with the URL's name as ``Host`` and
+    TLS server name."""
+    url = integration.revocation_url
+    if not url or not account_ids:
         return 0
+    target = httpx.URL(url)
+    try:
+        addresses = await (outbound or OutboundPolicy()).addresses(
+            target.host, target.port or (443 if target.scheme == "https" else 80)
+        )
+    except (DestinationRefused, OSError) as exc:
+        log.warning(
+            "revocation notice refused" if isinstance(exc, DestinationRefused)
+            else "revocation notice failed",
+            integration_id=integration.id, account_ids=list(account_ids), error=str(exc),
+        )  # fmt: skip
+        return 0
+    pinned = target.copy_with(host=addresses[0])
+    headers = {"Host": target.netloc.decode("ascii")}
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     delivered = 0
     async with httpx.AsyncClient(
         timeout=NOTICE_TIMEOUT_SECONDS,
@@ -261,7 +292,9 @@ async def send_revocation_notices(
                 "signature": notice_signature(integration.id, integration.secret, account_id),
             }
             try:
-                response = await client.get(integration.revocation_url, params=params)
+                response = await client.get(
+                    pinned, params=params, headers=headers, extensions=extensions
+                )
             except httpx.HTTPError as exc:
                 log.warning(
                     "revocation notice failed",
@@ -289,19 +322,27 @@ class Revocation:
     notices_delivered: int
 
 
-async def disable_and_notify(db: Database, integration_id: str, now: int) -> Revocation | None:
-    """Disable in one transaction, then notify every account that had it installed."""
+async def disable_and_notify(
+    db: Database, integration_id: str, now: int, *, outbound: OutboundPolicy | None = None
+) -> Revocation | None:
+    """Disable in one transaction, then notify every account that had it installed
+    (``outbound``: where notices may go, from the settings)."""
     async with db.transaction() as conn:
         accounts = await disable(conn, integration_id, now)
         integration = None if accounts is None else await store.find(conn, integration_id)
     if accounts is None or integration is None:
         return None
-    delivered = await send_revocation_notices(integration, accounts)
+    delivered = await send_revocation_notices(integration, accounts, outbound=outbound)
     return Revocation(integration, accounts, delivered)
 
 
 async def remove_and_notify(
-    db: Database, account_id: int, integration_id: str, now: int
+    db: Database,
+    account_id: int,
+    integration_id: str,
+    now: int,
+    *,
+    outbound: OutboundPolicy | None = None,
 ) -> Revocation | None:
     """Remove from one account in one transaction, then notify the integration."""
     async with db.transaction() as conn:
@@ -309,5 +350,5 @@ async def remove_and_notify(
         integration = await store.find(conn, integration_id) if removed else None
     if integration is None:
         return None
-    delivered = await send_revocation_notices(integration, [account_id])
+    delivered = await send_revocation_notices(integration, [account_id], outbound=outbound)
     return Revocation(integration, [account_id], delivered)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import structlog
 
 from kommodore.db.database import Connection, Database
+from kommodore.outbound import DestinationRefused, OutboundPolicy
 from kommodore.webhooks import store
 from kommodore.webhooks.client import FormPoster
 from kommodore.webhooks.settings import WebhookSettings
@@ -77,12 +78,17 @@ class Worker:
         *,
         name: str | None = None,
         clock: Callable[[], float] = time.time,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
         self.db = db
         self.settings = settings or WebhookSettings()
         self.name = name or worker_name()
         self.clock = clock
-        self.poster = FormPoster(USER_AGENT, max_idle_per_host=self.settings.batch_size)
+        self.poster = FormPoster(
+            USER_AGENT,
+            max_idle_per_host=self.settings.batch_size,
+            outbound=outbound or OutboundPolicy(),
+        )
         self._last_purge = 0.0
 
     def now_ms(self) -> int:
@@ -148,6 +154,12 @@ class Worker:
                 status = await self.poster.post(delivery.destination, delivery.body.encode())
         except TimeoutError:
             return Outcome(delivery, 0, f"no answer within {timeout:g} s")
+        except DestinationRefused as exc:
+            log.warning(
+                "webhook destination refused", account_id=delivery.account_id,
+                webhook_id=delivery.webhook_id, delivery_id=delivery.id, reason=exc.reason,
+            )  # fmt: skip
+            return Outcome(delivery, 0, str(exc)[:500])
         except Exception as exc:  # refused, reset, not HTTP, bad URL...: no answer
             return Outcome(delivery, 0, f"{type(exc).__name__}: {exc}"[:500])
         return Outcome(delivery, status, None if is_good(status) else f"HTTP {status}")
@@ -216,12 +228,14 @@ class Worker:
 
 
 @contextlib.asynccontextmanager
-async def _in_app(db: Database, settings: WebhookSettings | None) -> AsyncIterator[None]:
+async def _in_app(
+    db: Database, settings: WebhookSettings | None, outbound: OutboundPolicy | None
+) -> AsyncIterator[None]:
     settings = settings or WebhookSettings()
     if not settings.worker_in_process:
         yield
         return
-    worker = Worker(db, settings)
+    worker = Worker(db, settings, outbound=outbound)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop), name="webhook-worker")
     try:
@@ -235,18 +249,27 @@ async def _in_app(db: Database, settings: WebhookSettings | None) -> AsyncIterat
 
 
 def in_app(
-    db: Database, settings: WebhookSettings | None = None
+    db: Database,
+    settings: WebhookSettings | None = None,
+    *,
+    outbound: OutboundPolicy | None = None,
 ) -> AbstractAsyncContextManager[None]:
     """The worker as a background task of the server process, for the app's lifespan; does
-    nothing when ``KOMMODORE_WEBHOOK_WORKER_IN_PROCESS=false``."""
-    return _in_app(db, settings)
+    nothing when ``KOMMODORE_WEBHOOK_WORKER_IN_PROCESS=false``. ``outbound`` comes from the
+    app's settings; without it only public destinations are reached."""
+    return _in_app(db, settings, outbound)
 
 
 async def run_worker(
-    db: Database, settings: WebhookSettings, stop: asyncio.Event, *, until_idle: bool = False
+    db: Database,
+    settings: WebhookSettings,
+    stop: asyncio.Event,
+    *,
+    until_idle: bool = False,
+    outbound: OutboundPolicy | None = None,
 ) -> None:
     """The ``kommodore worker`` loop."""
-    worker = Worker(db, settings)
+    worker = Worker(db, settings, outbound=outbound)
     log.info("webhook worker started", worker=worker.name)
     try:
         await worker.run(stop, until_idle=until_idle)
