@@ -302,6 +302,21 @@ _DELETE_ORPHAN = sql(
 )
 
 
+_SWEEP_ORPHANS = sql(
+    "DELETE FROM webhook_bodies WHERE (account_id, id) IN ("
+    "SELECT b.account_id, b.id FROM webhook_bodies b WHERE NOT EXISTS ("
+    "SELECT 1 FROM webhook_deliveries d WHERE d.account_id = b.account_id AND d.body_id = b.id) "
+    "LIMIT $1)"
+)
+
+
+async def sweep_orphans(conn: Connection, limit: int) -> None:
+    """Delete up to ``limit`` bodies without a delivery that :func:`_drop_orphans` missed (two
+    purges on PostgreSQL each deleting one of a body's last two deliveries see the other's
+    still there)."""
+    await conn.execute(_SWEEP_ORPHANS, limit)
+
+
 async def _drop_orphans(conn: Connection, bodies: set[tuple[int, int]]) -> None:
     """Delete the bodies no delivery refers to any more (their last one was just purged)."""
     for account_id, body_id in sorted(bodies):

@@ -273,6 +273,8 @@ class Worker:
             undelivered += pending
             if freed == 0:
                 break
+        async with self.db.transaction() as conn:
+            await store.sweep_orphans(conn, PURGE_LIMIT)
         if undelivered:
             log.warning(
                 "webhook outbox over budget", undelivered=undelivered,
