@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
@@ -16,7 +17,15 @@ from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
 from kommodore.webhooks.worker import Worker
 from tests.conftest import Backend
 from tests.factories import Account, Factory
-from tests.webhooks.helpers import LOOPBACK, add_webhook, deliveries, enqueue, settings
+from tests.webhooks.helpers import (
+    LOOPBACK,
+    Clock,
+    add_webhook,
+    deliveries,
+    enqueue,
+    run_once,
+    settings,
+)
 
 ALL = ("add_lead", "update_lead", "status_lead", "responsible_lead", "delete_lead", "restore_lead")
 HOOKS = 22
@@ -185,3 +194,22 @@ def test_old_finished_rows_are_purged_by_age(backend: Backend, factory: Factory)
     )  # fmt: skip
     _purge(backend.url, retention_days=1)
     assert [r["id"] for r in deliveries(factory, account)] == ids[1:]
+
+
+def test_a_delivery_whose_body_was_purged_fails_unsent(backend: Backend, factory: Factory):
+    """Defensive: the foreign key keeps a delivery's body while the delivery exists, so only
+    SQLite without foreign keys (the tests' own connections) can make this state; a delivery
+    without its body fails, never posts an empty body."""
+    if backend.name != "sqlite":
+        pytest.skip("PostgreSQL's foreign key refuses the state this test needs")
+    account = factory.account()
+    add_webhook(factory, account, "https://hooks.example.com/a", ["add_lead"])
+    enqueue(backend.url, account.id, [LeadChange(factory.lead(account), "add")])
+    (row,) = deliveries(factory, account)
+    factory.execute(
+        "UPDATE webhook_deliveries SET body_id = 1 WHERE account_id = :a AND id = :i",
+        a=account.id, i=row["id"],
+    )  # fmt: skip
+    assert run_once(backend.url, settings(), Clock(time.time())) == 1
+    (row,) = deliveries(factory, account)
+    assert (row["status"], row["attempts"], row["last_error"]) == ("failed", 0, "body purged")
