@@ -33,6 +33,7 @@ from kommodore.leads import endpoints as leads
 from kommodore.links import endpoints as links
 from kommodore.loss_reasons import endpoints as loss_reasons
 from kommodore.oauth import endpoints as oauth
+from kommodore.outbound import OutboundPolicy
 from kommodore.parties import endpoints as parties
 from kommodore.pipelines import endpoints as pipelines
 from kommodore.ratelimit.service import build_limiter
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         try:
             # the outbox's delivery worker, unless KOMMODORE_WEBHOOK_WORKER_IN_PROCESS=false
             # (then `kommodore worker` processes deliver)
-            async with webhook_worker.in_app(db):
+            async with webhook_worker.in_app(db, outbound=OutboundPolicy.from_settings(settings)):
                 yield
         finally:
             if limiter is not None:

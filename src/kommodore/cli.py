@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from kommodore.leads.commands import lead
+from kommodore.outbound import OutboundPolicy
 from kommodore.settings import Settings
 from kommodore.web.commands import user
 from kommodore.webhooks.commands import worker
@@ -344,6 +345,7 @@ def integration_create(
                     owner_account_id=owner,
                     revocation_url=revocation_url,
                     now=int(time.time()),
+                    outbound=OutboundPolicy.from_settings(Settings()),
                 )
             except integrations.IntegrationError as exc:
                 raise click.ClickException(str(exc)) from exc
@@ -403,7 +405,9 @@ def integration_disable(integration_id: str) -> None:
     from kommodore.integrations import service as integrations
 
     async def work(db: Database) -> Revocation | None:
-        return await integrations.disable_and_notify(db, integration_id, int(time.time()))
+        return await integrations.disable_and_notify(
+            db, integration_id, int(time.time()), outbound=OutboundPolicy.from_settings(Settings())
+        )
 
     revocation = _run_db(work)
     if revocation is None:
@@ -450,8 +454,9 @@ def integration_remove(integration_id: str, subdomain: str) -> None:
         async with db.connection() as conn:
             account_id = await _account_id(conn, subdomain)
         return await integrations.remove_and_notify(
-            db, account_id, integration_id, int(time.time())
-        )
+            db, account_id, integration_id, int(time.time()),
+            outbound=OutboundPolicy.from_settings(Settings()),
+        )  # fmt: skip
 
     revocation = _run_db(work)
     if revocation is None:

@@ -73,6 +73,25 @@ class Settings(BaseSettings):
     bench_ceiling: bool = False
     """Serve ``/__bench/ceiling`` (pre-encoded bytes, no lookup) for the benchmark's reference."""
 
+    outbound_allow_loopback: bool | None = None
+    """Webhook and revocation-notice destinations on loopback (127.0.0.0/8, ::1, localhost).
+    Unset: allowed on SQLite, the local stand-in whose developer runs the receiver on the same
+    machine; refused on PostgreSQL, a shared server where they would reach its own services."""
+
+    outbound_allow_private: bool = False
+    """Destinations on private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7).
+    Link-local (169.254/16 with cloud metadata, fe80::/10), multicast, reserved and unspecified
+    addresses are refused whatever this says."""
+
+    @property
+    def resolved_outbound_allow_loopback(self) -> bool:
+        """The one place the loopback default is decided: true exactly on SQLite."""
+        if self.outbound_allow_loopback is not None:
+            return self.outbound_allow_loopback
+        from kommodore.db import is_postgres_url
+
+        return not is_postgres_url(self.resolved_database_url)
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
