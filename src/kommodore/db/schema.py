@@ -21,7 +21,7 @@ NAMING_CONVENTION = {
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 #: Tables that carry no ``account_id``: reference tables on Citus.
-REFERENCE_TABLES = frozenset({"accounts", "id_sequences", "integrations"})
+REFERENCE_TABLES = frozenset({"accounts", "id_sequences", "integrations", "sign_in_throttle"})
 
 # Entities whose ids come from a global sequence, like Kommo's ids.
 SEQUENCED_ENTITIES = (
@@ -607,6 +607,17 @@ rate_limit_blocks = sa.Table(
     sa.Column("strike_window_start", BigInt, nullable=False),
     sa.Column("blocked_until", BigInt, nullable=True),
     _pk("integration_id"),
+)
+
+
+sign_in_throttle = sa.Table(
+    "sign_in_throttle",
+    metadata,
+    sa.Column("key", sa.String(400), primary_key=True, comment="kind:value, e.g. email:ann@x"),
+    sa.Column("failures", sa.Integer, nullable=False, comment="failed sign-ins in the window"),
+    sa.Column("window_start", BigInt, nullable=False, comment="unix second the window opened"),
+    sa.Column("blocked_until", BigInt, nullable=False, comment="unix second; 0 when not blocked"),
+    comment="failed sign-ins per e-mail, client address and both (a person spans accounts)",
 )
 
 
