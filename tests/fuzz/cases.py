@@ -80,7 +80,7 @@ def concrete(data: bytes, world: World, other: World) -> bytes:
 
 
 def save(case: Case, world: World, other: World) -> Path:
-    """Write the case (placeholders in) under a name that is its content's hash."""
+    """Write the case (placeholders in) under a name that is its request's hash."""
 
     def generic(text: str) -> str:
         return abstract(text.encode("utf-8", "surrogateescape"), world, other).decode(
@@ -97,8 +97,10 @@ def save(case: Case, world: World, other: World) -> Path:
         case.complete,
     )
     text = json.dumps(general.dump(), indent=1).encode()
+    what = general.dump() | {"note": ""}  # one file for one request, whichever run found it
+    name = hashlib.sha256(json.dumps(what).encode()).hexdigest()[:16]
     CASES.mkdir(exist_ok=True)
-    target = CASES / f"{hashlib.sha256(text).hexdigest()[:16]}.json"
+    target = CASES / f"{name}.json"
     target.write_bytes(text + b"\n")
     return target
 

@@ -24,6 +24,8 @@ class Reply:
 
 def _framed(data: bytes, head_request: bool = False) -> tuple[int | None, bool, bytes]:
     head, sep, body = data.partition(b"\r\n\r\n")
+    while sep and head.startswith(b"HTTP/1.1 1"):  # an interim 100 Continue: the answer follows
+        head, sep, body = body.partition(b"\r\n\r\n")
     if not sep or not head.startswith(b"HTTP/1."):
         return None, False, head[:200]
     lines = head.split(b"\r\n")
@@ -41,7 +43,7 @@ def _framed(data: bytes, head_request: bool = False) -> tuple[int | None, bool, 
         return status, len(body) >= int(fields[b"content-length"]), head
     if fields.get(b"transfer-encoding", b"").lower() == b"chunked":
         return status, body.endswith(b"0\r\n\r\n"), head
-    return status, status in (204, 304) or status < 200, head
+    return status, status in (204, 304), head
 
 
 def exchange(port: int, raw: bytes, *, complete: bool = True) -> Reply:
