@@ -66,23 +66,17 @@ def valid_body(method: str, path: str, ids: dict[str, int]) -> Any:
                         {
                             "first_name": "Ann",
                             "last_name": "Lee",
-                            "custom_fields_values": [
-                                {
-                                    "field_code": "PHONE",
-                                    "values": [{"value": "+15550100", "enum_code": "WORK"}],
-                                }
-                            ],
+                            "custom_fields_values": [],
                         }
                     ],
                     "companies": [{"name": "Acme", "custom_fields_values": []}],
                     "tags": [{"name": "complex"}],
-                    "metadata": {"category": "forms", "form_id": 1},
                 },
             }
         ],
         ("POST", "/api/v4/leads/link"): [{"entity_id": i["lead"], **link}],
         ("POST", "/api/v4/leads/unlink"): [
-            {"entity_id": i["lead"], "to_entity_id": i["tag"], "to_entity_type": "tags"}
+            {"entity_id": i["lead"], "to_entity_id": i["contact"], "to_entity_type": "contacts"}
         ],
         ("POST", "/api/v4/leads/{lead_id:int}/link"): [
             {"to_entity_id": i["company"], "to_entity_type": "companies"},

@@ -103,7 +103,8 @@ QUERIES = [
     "with=" + "x," * 500, "filter" + "[x]" * 400 + "=1", "limit=" + "9" * 400,
     "filter[updated_at][from]=%E2%80%AE", "filter[id][]=" + "&filter[id][]=".join(["1"] * 300),
     "client_id=x&state=s&mode=post_message", "next=%2F%2Fevil.example", "next=javascript:1",
-    "filter[tags][]=%F0%9F%98%80", "filter[id][]={other_lead}", "filter[loss_reason_id]=x",
+    "filter[tags][]=%F0%9F%98%80", "filter[entity_id][]={lead}", "filter[id][]={other_lead}",
+    "filter[loss_reason_id]=x",
 ]  # fmt: skip
 
 

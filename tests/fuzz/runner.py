@@ -41,7 +41,8 @@ async def send(
     if status is None:
         return Outcome(None, f"no response{error}", "no response"), after
     if status >= 500:
-        return Outcome(status, f"{status}{error or answer.body[:120]!r}", str(status)), after
+        said = error.strip() or repr(answer.body[:120])
+        return Outcome(status, f"{status} {said}", str(status)), after
     if status >= 400 and (tables := changed(before, after)):
         return Outcome(status, f"{status} but wrote to {', '.join(tables)}", "wrote"), after
     return Outcome(status, None), after

@@ -14,14 +14,15 @@ import random
 from collections import Counter
 
 from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
 
 from kommodore.app import create_app
 from tests.conftest import Backend
 from tests.factories import Factory
-from tests.fuzz.asgi import running
+from tests.fuzz.asgi import InProcess, running
 from tests.fuzz.cases import Case, save
 from tests.fuzz.generate import cause, endpoints, generate
-from tests.fuzz.runner import send
+from tests.fuzz.runner import Outcome, send
 from tests.fuzz.world import Fingerprint, World, changed, seed
 
 SEED = int(os.environ.get("KOMMODORE_FUZZ_SEED", "20261206"))
@@ -51,6 +52,29 @@ def test_the_fingerprint_sees_one_changed_row(
         l=world.ids["lead"],
     )
     assert changed(first, prints.take()) == ["leads"]
+
+
+def test_a_refusal_that_writes_is_caught(
+    backend: Backend, factory: Factory, prints: Fingerprint
+) -> None:
+    """The whole check, on an app that writes and then answers 400."""
+    world = seed(factory)
+    prints.account_ids = [world.account_id]
+
+    async def writes_then_refuses(scope: Scope, receive: Receive, send_: Send) -> None:
+        factory.execute(
+            "UPDATE loss_reasons SET sort = sort + 1 WHERE account_id = :a", a=world.account_id
+        )
+        await send_({"type": "http.response.start", "status": 400, "headers": []})
+        await send_({"type": "http.response.body", "body": b""})
+
+    async def check() -> Outcome:
+        client = InProcess(writes_then_refuses)  # type: ignore[arg-type]
+        outcome, _ = await send(client, prints, prints.take(), "POST", "/", [], b"{}")
+        return outcome
+
+    outcome = asyncio.run(check())
+    assert (outcome.kind, outcome.problem) == ("wrote", "400 but wrote to loss_reasons")
 
 
 def test_generated_requests_never_fail(
