@@ -101,7 +101,8 @@ def save(case: Case, world: World, other: World) -> Path:
     name = hashlib.sha256(json.dumps(what).encode()).hexdigest()[:16]
     CASES.mkdir(exist_ok=True)
     target = CASES / f"{name}.json"
-    target.write_bytes(text + b"\n")
+    if not target.exists():  # a known case keeps the note of the run that found it
+        target.write_bytes(text + b"\n")
     return target
 
 

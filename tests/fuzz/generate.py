@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import random
 import re
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ from starlette.routing import Route
 from tests.fuzz.bodies import FORM_ROUTES, refresh_grant, valid_body
 from tests.fuzz.world import World
 
+SEED = int(os.environ.get("KOMMODORE_FUZZ_SEED", "20261206"))
+COUNT = int(os.environ.get("KOMMODORE_FUZZ_COUNT", "10000"))
+"""Requests per database in process; the raw-socket list is fixed, its choices seeded."""
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 
 

@@ -9,7 +9,6 @@ replay test; the seed is in the failure message.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 from collections import Counter
 
@@ -21,12 +20,10 @@ from tests.conftest import Backend
 from tests.factories import Factory
 from tests.fuzz.asgi import InProcess, running
 from tests.fuzz.cases import Case, save
-from tests.fuzz.generate import cause, endpoints, generate
+from tests.fuzz.generate import COUNT, SEED, Endpoint, cause, endpoints, generate
 from tests.fuzz.runner import Outcome, send
 from tests.fuzz.world import Fingerprint, World, changed, seed
 
-SEED = int(os.environ.get("KOMMODORE_FUZZ_SEED", "20261206"))
-COUNT = int(os.environ.get("KOMMODORE_FUZZ_COUNT", "10000"))
 ROTATE = 400
 MAX_SAVED = 20
 
@@ -81,12 +78,13 @@ def test_generated_requests_never_fail(
     backend: Backend, factory: Factory, other_world: World, prints: Fingerprint
 ) -> None:
     app = create_app(backend.settings())
-    statuses, failures, saved = asyncio.run(_fuzz(app, backend, factory, other_world, prints))
+    statuses, failures, saved, seen = asyncio.run(_fuzz(app, backend, factory, other_world, prints))
     print(f"{backend.name}: {COUNT} requests, statuses {sorted(statuses.items())}")
     assert not failures, (
         f"KOMMODORE_FUZZ_SEED={SEED} KOMMODORE_FUZZ_COUNT={COUNT}: {len(failures)} distinct "
         f"failures ({saved} saved under tests/fuzz/cases/):\n" + "\n".join(failures.values())
     )
+    assert seen == set(endpoints(app)), "every route is requested"
     # the bodies got past the parser to the rules, and some on to the writes
     assert statuses[200] + statuses[201] + statuses[204] > COUNT // 20, statuses
     assert statuses[400] > COUNT // 10, statuses
@@ -94,12 +92,13 @@ def test_generated_requests_never_fail(
 
 async def _fuzz(
     app: Starlette, backend: Backend, factory: Factory, other_world: World, prints: Fingerprint
-) -> tuple[Counter[int], dict[tuple[str, ...], str], int]:
+) -> tuple[Counter[int], dict[tuple[str, ...], str], int, set[Endpoint]]:
     rng = random.Random(SEED)
     routes = endpoints(app)
     statuses: Counter[int] = Counter()
     failures: dict[tuple[str, ...], str] = {}
     saved = 0
+    seen: set[Endpoint] = set()
     world = other_world
     before: dict[str, str] = {}
     async with running(app) as client:
@@ -109,6 +108,7 @@ async def _fuzz(
                 prints.account_ids = [world.account_id, other_world.account_id]
                 before = prints.take()
             request = generate(rng, routes, world, other_world)
+            seen.add(request.endpoint)
             outcome, before = await send(
                 client, prints, before, request.method, request.path, request.headers,
                 request.body,
@@ -137,4 +137,4 @@ async def _fuzz(
                     other_world,
                 )
                 saved += 1
-    return statuses, failures, saved
+    return statuses, failures, saved, seen

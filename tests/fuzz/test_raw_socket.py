@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import Backend
 from tests.fuzz.cases import Case, save
 from tests.fuzz.conftest import Served
-from tests.fuzz.generate import FRAGMENTS, cause
+from tests.fuzz.generate import FRAGMENTS, SEED, cause
 from tests.fuzz.wire import exchange
 from tests.fuzz.world import Fingerprint, World, changed
 
@@ -172,7 +172,7 @@ def raws(world: World, rng: random.Random) -> list[Raw]:
 
 
 def test_raw_requests_against_a_real_server(served: Served, backend: Backend) -> None:
-    rng = random.Random(6)
+    rng = random.Random(SEED)
     failures: list[str] = []
     signatures: set[tuple[str, str]] = set()
     prints = Fingerprint(backend, [served.world.account_id, served.other.account_id])
