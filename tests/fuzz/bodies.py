@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-OAUTH_CLIENT = "00000000-0000-4000-8000-000000000000"
+from tests.fuzz.world import CLIENT_SECRET, PASSWORD, REDIRECT, World
 
 
-def valid_body(method: str, path: str, ids: dict[str, int]) -> Any:
-    """The JSON (or, for the sign-in pages, form fields as a dict) of a write that could
-    succeed on the seeded account; ``None`` when the route takes no body."""
-    i = ids
+def valid_body(method: str, path: str, world: World) -> Any:
+    """The JSON (or, for the sign-in pages, form fields as a dict, ``csrf_token`` left for
+    the session to fill) of a write that could succeed on the seeded account; ``None`` when
+    the route takes no body."""
+    i = world.ids
     lead_add = {
         "name": "Fuzz lead",
         "price": 100,
@@ -135,27 +136,42 @@ def valid_body(method: str, path: str, ids: dict[str, int]) -> Any:
         ("POST", "/admin/leads/delete"): [{"id": i["lead2"]}],
         ("POST", "/admin/leads/restore"): [{"id": i["lead2"]}],
         ("POST", "/oauth2/access_token"): {
-            "client_id": OAUTH_CLIENT,
-            "client_secret": "secret",
+            "client_id": world.client_id,
+            "client_secret": CLIENT_SECRET,
             "grant_type": "authorization_code",
             "code": "def50200abc",
-            "redirect_uri": "https://example.com/callback",
+            "redirect_uri": REDIRECT,
         },
-        ("POST", "/oauth/login"): {"email": "a@example.com", "password": "pw", "csrf": "x"},
-        ("POST", "/oauth/logout"): {"csrf": "x"},
-        ("POST", "/oauth/decision"): {"csrf": "x", "decision": "allow", "account_id": "1"},
+        ("POST", "/oauth/login"): {
+            "csrf_token": "",
+            "next": "",
+            "email": world.email,
+            "password": PASSWORD,
+        },
+        ("POST", "/oauth/logout"): {
+            "csrf_token": "",
+            "next": f"/oauth?client_id={world.client_id}",
+        },
+        ("POST", "/oauth/decision"): {
+            "csrf_token": "",
+            "client_id": world.client_id,
+            "state": "st",
+            "mode": "popup",
+            "decision": "allow",
+            "account_id": str(world.account_id),
+        },
     }
     return bodies.get((method, path))
 
 
-def refresh_grant(ids: dict[str, int]) -> dict[str, Any]:
+def refresh_grant(world: World) -> dict[str, Any]:
     """The other grant of the token endpoint, so both branches are reached."""
     return {
-        "client_id": OAUTH_CLIENT,
-        "client_secret": "secret",
+        "client_id": world.client_id,
+        "client_secret": CLIENT_SECRET,
         "grant_type": "refresh_token",
-        "refresh_token": "def50200" + str(ids["lead"]),
-        "redirect_uri": "https://example.com/callback",
+        "refresh_token": "def50200" + str(world.ids["lead"]),
+        "redirect_uri": REDIRECT,
     }
 
 

@@ -55,7 +55,10 @@ def _swaps(world: World, other: World) -> list[tuple[bytes, bytes]]:
         (other.token, "other_token"),
         (world.subdomain, "subdomain"),
         (other.subdomain, "other_subdomain"),
+        (world.client_id, "client_id"),
+        (world.email, "email"),
     ]
+    pairs = [(v, n) for v, n in pairs if v]
     pairs += [(str(v), n) for n, v in world.ids.items() if v > 1_000_000]
     pairs += [(str(v), f"other.{n}") for n, v in other.ids.items() if v > 1_000_000]
     pairs.sort(key=lambda p: -len(p[0]))

@@ -107,6 +107,8 @@ QUERIES = [
     "with=" + "x," * 500, "filter" + "[x]" * 400 + "=1", "limit=" + "9" * 400,
     "filter[updated_at][from]=%E2%80%AE", "filter[id][]=" + "&filter[id][]=".join(["1"] * 300),
     "client_id=x&state=s&mode=post_message", "next=%2F%2Fevil.example", "next=javascript:1",
+    "client_id={client_id}&state=s&mode=popup", "client_id={client_id}&mode=post_message",
+    "client_id={client_id}&state=" + "s" * 5000, "client_id={client_id}&mode=x",
     "filter[tags][]=%F0%9F%98%80", "filter[entity_id][]={lead}", "filter[id][]={other_lead}",
     "filter[loss_reason_id]=x",
 ]  # fmt: skip
@@ -117,6 +119,7 @@ def query(rng: random.Random, world: World, other: World) -> str:
     text = "&".join(parts)
     for name, value in world.ids.items():
         text = text.replace("{" + name + "}", str(value))
+    text = text.replace("{client_id}", world.client_id)
     return text.replace("{other_lead}", str(other.ids["lead"]))
 
 
@@ -359,12 +362,28 @@ def generate(rng: random.Random, routes: list[Endpoint], world: World, other: Wo
         headers.append(("host", f"{other.subdomain}.kommo.test"))
         mutations.append("other-host")
     body = b""
-    start = valid_body(endpoint.method, endpoint.path, world.ids)
+    start = valid_body(endpoint.method, endpoint.path, world)
     if endpoint.path == "/oauth2/access_token" and rng.random() < 0.4:
-        start = refresh_grant(world.ids)
+        start = refresh_grant(world)
+    csrf = ""
+    if endpoint.path.startswith("/oauth/") or endpoint.path == "/oauth":
+        r = rng.random()
+        name = "signed_in" if r < 0.5 else "anonymous" if r < 0.8 else ""
+        if name in world.sessions:
+            cookie, csrf = world.sessions[name]
+            headers.append(("cookie", cookie))
+            mutations.append(f"session={name}")
     if endpoint.path in FORM_ROUTES:
         headers.append(("content-type", "application/x-www-form-urlencoded"))
-        body = form_body(rng, start or {})
+        fields = dict(start or {})
+        # a sign-in that passes the CSRF check runs argon2 (0.1 s here): a few per run
+        good = 0.15 if endpoint.path == "/oauth/login" else 0.9
+        fields["csrf_token"] = csrf if rng.random() < good else rng.choice(["", "x", csrf[:-2]])
+        if "password" in fields and rng.random() < 0.5:
+            fields["password"] = "wrong password"
+        if "decision" in fields and rng.random() < 0.3:
+            fields["decision"] = "deny"
+        body = form_body(rng, fields)
     elif method in WRITE_METHODS or rng.random() < 0.03:
         r = rng.random()
         mutator = Mutator(rng, world, other)

@@ -21,7 +21,7 @@ from tests.factories import Factory
 from tests.fuzz.asgi import InProcess, running
 from tests.fuzz.cases import Case, save
 from tests.fuzz.generate import COUNT, SEED, Endpoint, cause, endpoints, generate
-from tests.fuzz.runner import Outcome, send
+from tests.fuzz.runner import Outcome, open_sessions, send
 from tests.fuzz.world import Fingerprint, World, changed, seed
 
 ROTATE = 400
@@ -105,6 +105,7 @@ async def _fuzz(
         for index in range(COUNT):
             if index % ROTATE == 0:
                 world = seed(factory)
+                await open_sessions(client, world)
                 prints.account_ids = [world.account_id, other_world.account_id]
                 before = prints.take()
             request = generate(rng, routes, world, other_world)

@@ -9,12 +9,17 @@ of both accounts' rows in every table.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
+import time
+import uuid
 from dataclasses import dataclass, field
+from functools import cache
 
 import psycopg
 
 from kommodore.db import schema
+from kommodore.web.passwords import hash_password
 from tests.conftest import Backend
 from tests.factories import Factory
 
@@ -49,14 +54,30 @@ SCOPED_TABLES, WHOLE_TABLES = _tables()
 whole, except ``accounts``, read by id."""
 
 
+PASSWORD = "correct horse battery"
+CLIENT_SECRET = "s" * 64
+REDIRECT = "https://integration.example/callback"
+
+
+@cache
+def _password_hash() -> str:
+    """One argon2 hash for every seeded person: hashing costs tens of milliseconds."""
+    return hash_password(PASSWORD)
+
+
 @dataclass
 class World:
-    """One seeded account: its token, subdomain, and an id of every addressable kind."""
+    """One seeded account: its token, subdomain, an id of every addressable kind, an
+    integration and a person who can sign in to the consent pages."""
 
     account_id: int
     subdomain: str
     token: str
     ids: dict[str, int] = field(default_factory=dict)
+    client_id: str = ""
+    email: str = ""
+    sessions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """``anonymous`` and ``signed_in``: (Cookie header value, its CSRF token), once opened."""
 
 
 def seed(factory: Factory) -> World:
@@ -97,7 +118,20 @@ def seed(factory: Factory) -> World:
         "status_other": account.stages["other_first"][1],
         "group": account.groups["one"],
     }
-    return World(account.id, account.subdomain, token, ids)
+    email = f"p{uuid.uuid4().hex[:10]}@example.com"
+    factory.execute(
+        "UPDATE users SET email = :e, password_hash = :h WHERE account_id = :a AND id = :u",
+        e=email, h=_password_hash(), a=account.id, u=account.admin,
+    )  # fmt: skip
+    client_id = str(uuid.uuid4())
+    factory.execute(
+        "INSERT INTO integrations (id, secret, name, redirect_uri, revocation_url, scopes, "
+        "is_private, owner_account_id, disabled_at, created_at) "
+        "VALUES (:id, :secret, 'Fuzz', :uri, NULL, :scopes, false, NULL, NULL, :now)",
+        id=client_id, secret=CLIENT_SECRET, uri=REDIRECT,
+        scopes=json.dumps(["crm", "notifications"]), now=int(time.time()),
+    )  # fmt: skip
+    return World(account.id, account.subdomain, token, ids, client_id, email)
 
 
 class Fingerprint:
