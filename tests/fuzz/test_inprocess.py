@@ -84,10 +84,11 @@ def test_generated_requests_never_fail(
         f"KOMMODORE_FUZZ_SEED={SEED} KOMMODORE_FUZZ_COUNT={COUNT}: {len(failures)} distinct "
         f"failures ({saved} saved under tests/fuzz/cases/):\n" + "\n".join(failures.values())
     )
-    assert seen == set(endpoints(app)), "every route is requested"
-    # the bodies got past the parser to the rules, and some on to the writes
-    assert statuses[200] + statuses[201] + statuses[204] > COUNT // 20, statuses
-    assert statuses[400] > COUNT // 10, statuses
+    if COUNT >= 5000:  # a short run (KOMMODORE_FUZZ_COUNT) may miss a route by chance
+        assert seen == set(endpoints(app)), "every route is requested"
+        # the bodies got past the parser to the rules, and some on to the writes
+        assert statuses[200] + statuses[201] + statuses[204] > COUNT // 20, statuses
+        assert statuses[400] > COUNT // 10, statuses
 
 
 async def _fuzz(
