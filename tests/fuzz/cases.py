@@ -2,8 +2,10 @@
 
 A case keeps the request as sent, with the seeded accounts' tokens, subdomains and ids
 written as ``{name}`` placeholders, so it replays on a freshly seeded account of either
-database. Ids are at least 1,000,001 (the sequences' first value), so replacing their digits
-never touches a small number of the body.
+database. Each entity has its own id sequence, so two kinds' ids may be equal: a path id
+takes the placeholder of its route parameter's kind, a body id the first that matches.
+Ids are at least 1,000,001 (the sequences' first value), so replacing their digits never
+touches a small number of the body.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.fuzz.generate import KINDS, PARAM
 from tests.fuzz.world import World
 
 CASES = Path(__file__).parent / "cases"
@@ -82,7 +85,26 @@ def concrete(data: bytes, world: World, other: World) -> bytes:
     return data
 
 
-def save(case: Case, world: World, other: World) -> Path:
+def _path_ids(path: str, template: str, world: World, other: World) -> str:
+    """Path ids as the placeholder of their own kind: ids of different kinds come from
+    different sequences and may be equal, so a bare number would be ambiguous."""
+    route, mark, query = path.partition("?")
+    segments, slots = route.split("/"), template.split("/")
+    if len(segments) != len(slots):
+        return path
+    for index, (segment, slot) in enumerate(zip(segments, slots, strict=True)):
+        param = PARAM.fullmatch(slot)
+        if not param or not segment.isdigit():
+            continue
+        for name in KINDS.get(param.group(1), []):
+            if world.ids.get(name) == int(segment):
+                segments[index] = "{" + name + "}"
+            elif other.ids.get(name) == int(segment):
+                segments[index] = "{other." + name + "}"
+    return "/".join(segments) + mark + query
+
+
+def save(case: Case, world: World, other: World, template: str = "") -> Path:
     """Write the case (placeholders in) under a name that is its request's hash."""
 
     def generic(text: str) -> str:
@@ -93,7 +115,7 @@ def save(case: Case, world: World, other: World) -> Path:
     general = Case(
         case.kind,
         case.method,
-        generic(case.path),
+        generic(_path_ids(case.path, template, world, other) if template else case.path),
         [(k, generic(v)) for k, v in case.headers],
         abstract(case.body, world, other),
         case.note,

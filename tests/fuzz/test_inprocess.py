@@ -137,6 +137,7 @@ async def _fuzz(
                     Case("http", request.method, request.path, request.headers, request.body, note),
                     world,
                     other_world,
+                    request.endpoint.path,
                 )
                 saved += 1
     return statuses, failures, saved, seen
