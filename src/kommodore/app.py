@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         try:
             # the outbox's delivery worker, unless KOMMODORE_WEBHOOK_WORKER_IN_PROCESS=false
             # (then `kommodore worker` processes deliver)
-            async with webhook_worker.in_app(db):
+            async with webhook_worker.in_app(db, settings.webhooks):
                 yield
         finally:
             if limiter is not None:
@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(EdgeMiddleware, access_log=settings.access_log)],
+        middleware=[Middleware(EdgeMiddleware, access_log=settings.resolved_access_log)],
         exception_handlers={
             Unauthorized: _unauthorized,
             PaymentRequired: _payment_required,
@@ -151,5 +151,5 @@ def create_app_from_env() -> Starlette:
     from kommodore.logging import configure_logging
 
     settings = Settings()
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.resolved_log_format, settings.log_level)
     return create_app(settings)

@@ -69,7 +69,7 @@ def serve(host: str, port: int, workers: int, server: str) -> None:
     from kommodore.logging import configure_logging
 
     settings = Settings()
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.resolved_log_format, settings.log_level)
     upgrade(settings.resolved_database_url)
     load_signing_key(settings.jwt_private_key, settings.data_dir)  # once, before any worker
     target = "kommodore.app:create_app_from_env"

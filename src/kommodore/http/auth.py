@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from kommodore.auth.service import Principal, authenticate
 from kommodore.context import AppContext
+from kommodore.context import enter as enter_settings
 from kommodore.db.database import Connection
 from kommodore.http.body import parse_json, read_body
 from kommodore.http.origin import request_host, request_origin, subdomain_of
@@ -104,6 +105,7 @@ def _clean(value: Any) -> Any:
 @asynccontextmanager
 async def api_request(request: Request) -> AsyncIterator[ApiRequest]:
     ctx: AppContext = request.app.state.ctx
+    enter_settings(ctx.settings)  # for code below that has no ctx at hand (the outbox)
     origin = request_origin(request, ctx.settings.trust_forwarded_headers)
     async with ctx.db.connection() as conn:
         principal = await principal_of(request, conn, ctx)

@@ -145,6 +145,9 @@ async def build_limiter(settings: Settings, db: Database) -> RateLimiter | None:
     policy = Policy.from_settings(settings)
     counters: Counters
     if settings.redis_url:
+        from kommodore.errors import require
+
+        require("redis", "redis", "KOMMODORE_REDIS_URL")
         from kommodore.ratelimit.redis import RedisCounters
 
         counters = RedisCounters(settings.redis_url, policy, settings.rate_limit_redis_prefix)

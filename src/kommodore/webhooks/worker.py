@@ -73,13 +73,13 @@ class Worker:
     def __init__(
         self,
         db: Database,
-        settings: WebhookSettings | None = None,
+        settings: WebhookSettings,
         *,
         name: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
-        self.settings = settings or WebhookSettings()
+        self.settings = settings
         self.name = name or worker_name()
         self.clock = clock
         self.poster = FormPoster(USER_AGENT, max_idle_per_host=self.settings.batch_size)
@@ -216,8 +216,7 @@ class Worker:
 
 
 @contextlib.asynccontextmanager
-async def _in_app(db: Database, settings: WebhookSettings | None) -> AsyncIterator[None]:
-    settings = settings or WebhookSettings()
+async def _in_app(db: Database, settings: WebhookSettings) -> AsyncIterator[None]:
     if not settings.worker_in_process:
         yield
         return
@@ -234,9 +233,7 @@ async def _in_app(db: Database, settings: WebhookSettings | None) -> AsyncIterat
         await worker.aclose()
 
 
-def in_app(
-    db: Database, settings: WebhookSettings | None = None
-) -> AbstractAsyncContextManager[None]:
+def in_app(db: Database, settings: WebhookSettings) -> AbstractAsyncContextManager[None]:
     """The worker as a background task of the server process, for the app's lifespan; does
     nothing when ``KOMMODORE_WEBHOOK_WORKER_IN_PROCESS=false``."""
     return _in_app(db, settings)
