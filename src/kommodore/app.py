@@ -6,6 +6,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -43,6 +44,8 @@ from kommodore.web import endpoints as web
 from kommodore.webhooks import endpoints as webhooks
 from kommodore.webhooks import worker as webhook_worker
 
+log = structlog.get_logger("kommodore.http")
+
 
 async def healthz(request: Request) -> Response:
     """Liveness and readiness: answers only when the database answers."""
@@ -55,6 +58,8 @@ async def healthz(request: Request) -> Response:
 
 
 async def _unauthorized(request: Request, exc: Exception) -> Response:
+    # the client learns nothing of which check failed; the operator does (never the token)
+    log.info("401 unauthorized", reason=str(exc), path=request.url.path)
     return problems.unauthorized()
 
 

@@ -134,6 +134,12 @@ async def enforce(limiter: RateLimiter, principal: Principal) -> None:
     """Raise the 429 or 403 problem (with ``Retry-After``) when the caller is over the limit."""
     verdict = await limiter.hit(principal.account.id, principal.claims.integration_id)
     if verdict is not ALLOWED:
+        log.info(
+            "429 over the rate limit" if verdict.status == 429 else "403 blocked by the rate limit",
+            account_id=principal.account.id,
+            integration_id=principal.claims.integration_id,
+            retry_after=verdict.retry_after,
+        )
         raise verdict.problem()
 
 

@@ -167,6 +167,12 @@ class Worker:
                 )  # fmt: skip
                 continue
             delay = retry_delay(attempts, o.status)
+            log.info(
+                "webhook delivery failed",
+                account_id=d.account_id, webhook_id=d.webhook_id, delivery_id=d.id,
+                attempt=attempts, status=o.status, error=o.error,
+                retry_in_seconds=None if delay is None else delay * scale,
+            )  # fmt: skip
             status, due = (
                 ("failed", now_ms)
                 if delay is None
