@@ -100,7 +100,7 @@ class _Commands(click.Group):
 
 
 @click.group(cls=_Commands)
-@click.version_option(package_name="kommodore", message="%(prog)s %(version)s")
+@click.version_option(package_name="kommodore", message="kommodore %(version)s")
 def main() -> None:
     """kommodore: a self-hosted server for the Kommo API v4 (leads)."""
 
@@ -396,10 +396,9 @@ def _create_token(
     from kommodore.db.database import sql
     from kommodore.db.guard import open_existing
 
-    key = _signing_key(settings)
-
     async def run() -> str:
         db = await open_existing(settings.resolved_database_url)
+        key = _signing_key(settings)  # after the schema check: a wrong dir gets no new key
         try:
             async with db.transaction() as conn:
                 account = await accounts.find_by_subdomain(conn, subdomain)
