@@ -1,7 +1,7 @@
 """End to end: ``SIGKILL`` the real server while lead batches are being written, restart it on
 the same database, and check that every batch is all there or not there at all.
 
-A ``POST /api/v4/leads`` batch is one transaction (spec §4: all or nothing), and a 200 is sent
+A ``POST /api/v4/leads`` batch is one transaction (all or nothing), and a 200 is sent
 only after it committed; a crash may lose the batches in flight, never part of one, and never
 one that was acknowledged.
 """

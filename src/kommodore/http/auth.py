@@ -70,7 +70,7 @@ class ApiRequest:
         return with_values_of(self.query)
 
     async def json(self) -> Any:
-        """The request body as JSON (spec §9.3's 400s for an empty or malformed one); read
+        """The request body as JSON (Kommo's 400s for an empty or malformed one); read
         only after authentication, so a stranger learns nothing from a body's errors."""
         return parse_json(await read_body(self.request))
 
@@ -79,7 +79,7 @@ class ApiRequest:
         return self.ctx.db.transaction(self.conn)
 
     def require_admin(self) -> None:
-        """Admin-only endpoints answer 403 to everyone else (spec §7.2, §9.5)."""
+        """Admin-only endpoints answer 403 to everyone else."""
         if not self.principal.actor.is_admin:
             raise Problem(403, "Access denied")
 

@@ -1,4 +1,4 @@
-"""Spec §9.1's request limit: per integration and account, 7 a second by default.
+"""Kommo's request limit: per integration and account, 7 a second by default.
 
 Every API request asks :meth:`RateLimiter.hit` right after authentication. The hits that arrive
 in one turn of the event loop travel to the shared counters together, grouped by (account,
