@@ -84,6 +84,7 @@ def account(backend: Backend, tmp_path: Path) -> Iterator[Account]:
     """A demo account in a fresh data dir; every server started on it is stopped at the end."""
     env = _env(backend, tmp_path / "data")
     env["KOMMODORE_RATE_LIMIT_ENABLED"] = "false"  # it pages through every lead at full speed
+    env["KOMMODORE_ACCESS_LOG"] = "false"  # its output goes to a pipe nobody reads
     demo = subprocess.run(
         [*KOMMODORE, "demo", "--subdomain", f"crash{uuid.uuid4().hex[:8]}",
          "--leads", str(DEMO_LEADS)],
