@@ -177,11 +177,42 @@ def test_integration_create_rejects(env: Backend, args: list[str], code: int):
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--redirect-uri", "http://evil.example;sandbox;script-src/cb"],
+         "redirect_uri: bad host 'evil.example;sandbox;script-src'"),
+        (["--redirect-uri", "https://x.example/cb\r\nX: y"],
+         "redirect_uri: bad character '\\n\\r ' (percent-encode it)"),
+        (["--redirect-uri", "https://x.example/", "--revocation-url", "https://a.example;x/r"],
+         "revocation_url: bad host 'a.example;x'"),
+    ],
+)  # fmt: skip
+def test_integration_create_rejects_hostile_uris(env: Backend, args: list[str], message: str):
+    result = CliRunner().invoke(cli, ["integration", "create", "--name", "X", *args])
+    assert (result.exit_code, result.stdout) == (1, ""), result.output
+    assert result.stderr == f"Error: {message}\n"
+
+
+def test_integration_create_refuses_a_loopback_revocation_url_on_postgresql(
+    env: Backend, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("KOMMODORE_OUTBOUND_ALLOW_LOOPBACK", "false")
+    result = CliRunner().invoke(cli, ["integration", "create", "--name", "X", "--redirect-uri",
+                                      "http://127.0.0.1:8080/cb", "--revocation-url",
+                                      "http://127.0.0.1:8080/revoked"])  # fmt: skip
+    assert (result.exit_code, result.stdout) == (1, ""), result.output
+    assert result.stderr == (
+        "Error: revocation_url is not allowed: 127.0.0.1 is a loopback address\n"
+    )
+
+
 def test_long_lived_token_of_a_private_integration(
-    env: Backend, factory: Factory, client: TestClient
+    env: Backend, factory: Factory, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ):
     from tests.oauth.helpers import get_lead, receiver
 
+    monkeypatch.setenv("KOMMODORE_OUTBOUND_ALLOW_LOOPBACK", "true")  # the notices' receiver
     account = factory.account()
     lead_id = factory.lead(account)
     member = factory.user(account, view="A")

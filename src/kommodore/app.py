@@ -29,10 +29,12 @@ from kommodore.http import problems
 from kommodore.http.hal import HAL_JSON
 from kommodore.http.metrics import metrics
 from kommodore.http.middleware import EdgeMiddleware
+from kommodore.http.slashes import slash_redirect
 from kommodore.leads import endpoints as leads
 from kommodore.links import endpoints as links
 from kommodore.loss_reasons import endpoints as loss_reasons
 from kommodore.oauth import endpoints as oauth
+from kommodore.outbound import OutboundPolicy
 from kommodore.parties import endpoints as parties
 from kommodore.pipelines import endpoints as pipelines
 from kommodore.ratelimit.service import build_limiter
@@ -75,7 +77,7 @@ async def _problem(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return problems.not_found()
+        return slash_redirect(request) or problems.not_found()
     if exc.status_code == 405:
         return problems.method_not_allowed()
     return problems.problem_response(exc.status_code, exc.detail)
@@ -109,7 +111,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         try:
             # the outbox's delivery worker, unless KOMMODORE_WEBHOOK_WORKER_IN_PROCESS=false
             # (then `kommodore worker` processes deliver)
-            async with webhook_worker.in_app(db, settings.webhooks):
+            async with webhook_worker.in_app(
+                db, settings.webhooks, outbound=OutboundPolicy.from_settings(settings)
+            ):
                 yield
         finally:
             if limiter is not None:
@@ -138,7 +142,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         Route("/metrics", metrics, methods=["GET"]),
         *_ceiling_route(settings),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[Middleware(EdgeMiddleware, access_log=settings.resolved_access_log)],
         exception_handlers={
@@ -149,6 +153,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         },
         lifespan=lifespan,
     )
+    app.state.settings = settings  # for the server's protocol (kommodore.serving)
+    app.router.redirect_slashes = False  # http.slashes redirects without trusting the Host
+    return app
 
 
 def create_app_from_env() -> Starlette:

@@ -21,6 +21,7 @@ import pydantic
 
 from kommodore.errors import UserError, require
 from kommodore.leads.commands import lead
+from kommodore.outbound import OutboundPolicy
 from kommodore.settings import Settings
 from kommodore.web.commands import user
 from kommodore.webhooks.commands import worker
@@ -158,9 +159,9 @@ def serve(host: str, port: int, workers: int, server: str, rate_limit: bool | No
     _announce(settings, host, port, workers, server)
     try:
         if server == "granian":
-            _serve_granian(host, port, workers)
+            _serve_granian(settings, host, port, workers)
         else:
-            _serve_uvicorn(host, port, workers)
+            _serve_uvicorn(settings, host, port, workers)
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -169,8 +170,10 @@ def serve(host: str, port: int, workers: int, server: str, rate_limit: bool | No
 APP_FACTORY = "kommodore.app:create_app_from_env"
 
 
-def _serve_uvicorn(host: str, port: int, workers: int) -> None:
+def _serve_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
+
+    from kommodore.serving import uvicorn_options
 
     uvicorn.run(
         APP_FACTORY,
@@ -184,12 +187,15 @@ def _serve_uvicorn(host: str, port: int, workers: int) -> None:
         server_header=False,
         proxy_headers=False,
         timeout_graceful_shutdown=SERVER_STOP_SECONDS,
+        **uvicorn_options(settings),
     )
 
 
-def _serve_granian(host: str, port: int, workers: int) -> None:
+def _serve_granian(settings: Settings, host: str, port: int, workers: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
+
+    from kommodore.serving import granian_options
 
     Granian(
         APP_FACTORY,
@@ -200,6 +206,7 @@ def _serve_granian(host: str, port: int, workers: int) -> None:
         factory=True,
         # a worker sent SIGTERM while still starting up never stops on its own (granian 2.8)
         workers_kill_timeout=SERVER_STOP_SECONDS,
+        **granian_options(settings),
     ).serve()
 
 
@@ -537,6 +544,7 @@ def integration_create(
                     owner_account_id=owner,
                     revocation_url=revocation_url,
                     now=int(time.time()),
+                    outbound=OutboundPolicy.from_settings(Settings()),
                 )
             except integrations.IntegrationError as exc:
                 raise click.ClickException(str(exc)) from exc
@@ -596,7 +604,9 @@ def integration_disable(integration_id: str) -> None:
     from kommodore.integrations import service as integrations
 
     async def work(db: Database) -> Revocation | None:
-        return await integrations.disable_and_notify(db, integration_id, int(time.time()))
+        return await integrations.disable_and_notify(
+            db, integration_id, int(time.time()), outbound=OutboundPolicy.from_settings(Settings())
+        )
 
     revocation = _run_db(work)
     if revocation is None:
@@ -643,8 +653,9 @@ def integration_remove(integration_id: str, subdomain: str) -> None:
         async with db.connection() as conn:
             account_id = await _account_id(conn, subdomain)
         return await integrations.remove_and_notify(
-            db, account_id, integration_id, int(time.time())
-        )
+            db, account_id, integration_id, int(time.time()),
+            outbound=OutboundPolicy.from_settings(Settings()),
+        )  # fmt: skip
 
     revocation = _run_db(work)
     if revocation is None:

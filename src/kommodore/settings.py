@@ -66,8 +66,37 @@ class Settings(BaseSettings):
     rate_limit_redis_prefix: str = "kommodore:rl:"
     """Key prefix in Redis, so several installations can share one Redis server."""
 
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    """A request's line and headers must arrive within this; slower connections are closed."""
+
+    max_connections: int = Field(default=1000, ge=1)
+    """Open connections per worker (uvicorn; Granian: requests in flight); more are refused.
+    Keep it under the process's file descriptor limit (``ulimit -n``)."""
+
+    keep_alive_seconds: float = Field(default=5.0, gt=0)
+    """An idle keep-alive connection is closed after this long."""
+
     bench_ceiling: bool = False
     """Serve ``/__bench/ceiling`` (pre-encoded bytes, no lookup) for the benchmark's reference."""
+
+    outbound_allow_loopback: bool | None = None
+    """Webhook and revocation-notice destinations on loopback (127.0.0.0/8, ::1, localhost).
+    Unset: allowed on SQLite, the local stand-in whose developer runs the receiver on the same
+    machine; refused on PostgreSQL, a shared server where they would reach its own services."""
+
+    outbound_allow_private: bool = False
+    """Destinations on private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7).
+    Link-local (169.254/16 with cloud metadata, fe80::/10), multicast, reserved and unspecified
+    addresses are refused whatever this says."""
+
+    @property
+    def resolved_outbound_allow_loopback(self) -> bool:
+        """The one place the loopback default is decided: true exactly on SQLite."""
+        if self.outbound_allow_loopback is not None:
+            return self.outbound_allow_loopback
+        from kommodore.db import is_postgres_url
+
+        return not is_postgres_url(self.resolved_database_url)
 
     env: Literal["development", "production"] = "development"
     """``production`` changes two defaults: JSON logs and no access log."""

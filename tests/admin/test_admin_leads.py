@@ -9,11 +9,11 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from tests.events.helpers import ORIGIN, auth, event_body
 from tests.factories import Account, Factory
+from tests.webhooks.helpers import deliveries
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -220,12 +220,7 @@ def _subscribe(factory: Factory, account: Account, settings: list[str]) -> None:
 
 
 def _deliveries(factory: Factory, account: Account) -> list[dict[str, str]]:
-    with factory.engine.connect() as conn:
-        rows = conn.execute(
-            sa.text("SELECT body FROM webhook_deliveries WHERE account_id = :a ORDER BY id"),
-            {"a": account.id},
-        )
-        return [dict(parse_qsl(r[0])) for r in rows]
+    return [dict(parse_qsl(r["body"])) for r in deliveries(factory, account)]
 
 
 def test_delete_and_restore_queue_webhooks(client, factory: Factory):

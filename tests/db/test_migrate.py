@@ -47,3 +47,52 @@ def test_up_down_up_on_postgresql(postgres_database: str):
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_queued_webhook_bodies_survive_0007_up_and_down(tmp_path):
+    """A delivery queued before bodies were shared keeps its bytes, and a shared body is put
+    back together into each delivery on the way down."""
+    from kommodore.webhooks.payload import assemble
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    engine = sa.create_engine(sqlalchemy_url(url))
+    columns = (
+        "account_id, id, webhook_id, destination, created_at, status, attempts, next_attempt_ms"
+    )
+    try:
+        upgrade(url, "0006")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                f"INSERT INTO webhook_deliveries ({columns}, body) "
+                "VALUES (1, 10, 5, 'https://h.example/', 1, 'pending', 0, 1, "
+                "'account%5Bid%5D=1&x=y')"
+            ))  # fmt: skip
+        upgrade(url)
+        with engine.begin() as conn:
+            assert conn.execute(sa.text(
+                "SELECT d.body_id, d.actions, b.head, b.size FROM webhook_deliveries d "
+                "JOIN webhook_bodies b ON b.account_id = d.account_id AND b.id = d.body_id"
+            )).all() == [(10, "", "account%5Bid%5D=1&x=y", 21)]  # fmt: skip
+            conn.execute(sa.text(
+                "INSERT INTO webhook_bodies (account_id, id, created_at, size, head, add_items, "
+                "update_items, status_items) VALUES (1, 20, 1, 9, 'h=1', 'a=1', 'u=1', 's=1')"
+            ))  # fmt: skip
+            for delivery_id, actions in ((21, "add,status"), (22, "update")):
+                conn.execute(sa.text(
+                    f"INSERT INTO webhook_deliveries ({columns}, body_id, actions) "
+                    f"VALUES (1, {delivery_id}, 5, 'https://h.example/', 1, 'pending', 0, 1, 20, "
+                    f"'{actions}')"
+                ))  # fmt: skip
+        downgrade(url, "0006")
+        with engine.begin() as conn:
+            bodies = conn.execute(
+                sa.text("SELECT id, body FROM webhook_deliveries ORDER BY id")
+            ).all()
+        assert bodies == [
+            (10, "account%5Bid%5D=1&x=y"),
+            (21, assemble("h=1", ["a=1", "s=1"])),
+            (22, assemble("h=1", ["u=1"])),
+        ]
+        assert bodies[1][1] == "h=1&a=1&s=1"
+    finally:
+        engine.dispose()

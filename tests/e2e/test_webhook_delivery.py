@@ -65,6 +65,8 @@ def site(backend: Backend, tmp_path: Path) -> Iterator[Site]:
         KOMMODORE_WEBHOOK_POLL_INTERVAL_SECONDS="0.1",
         KOMMODORE_WEBHOOK_RETRY_SCALE="0.001",
         KOMMODORE_RATE_LIMIT_ENABLED="false",
+        # the receiver is on 127.0.0.1; PostgreSQL refuses loopback unless told
+        KOMMODORE_OUTBOUND_ALLOW_LOOPBACK="true",
     )
     demo = subprocess.run(
         [*KOMMODORE, "demo", "--subdomain", f"hook{uuid.uuid4().hex[:8]}", "--leads", "5"],

@@ -3,6 +3,7 @@ revocation notice of spec §8.4 to the integration's URL."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
@@ -12,6 +13,7 @@ from starlette.testclient import TestClient
 from kommodore.db.database import Database
 from kommodore.integrations import service as integrations
 from kommodore.integrations.service import Revocation
+from kommodore.outbound import OutboundPolicy
 from tests.factories import Account, Factory
 from tests.oauth.helpers import (
     CLIENT_FAILED,
@@ -27,10 +29,15 @@ from tests.oauth.helpers import (
     run,
 )
 
+LOOPBACK = OutboundPolicy(allow_loopback=True)
+"""The notices' receiver listens on 127.0.0.1: allowed explicitly, on both databases."""
+
 
 def _disable(client: TestClient, integration_id: str) -> Revocation | None:
     async def work(db: Database) -> Revocation | None:
-        return await integrations.disable_and_notify(db, integration_id, int(time.time()))
+        return await integrations.disable_and_notify(
+            db, integration_id, int(time.time()), outbound=LOOPBACK
+        )
 
     return run(client, work)
 
@@ -38,7 +45,7 @@ def _disable(client: TestClient, integration_id: str) -> Revocation | None:
 def _remove(client: TestClient, account: Account, integration_id: str) -> Revocation | None:
     async def work(db: Database) -> Revocation | None:
         return await integrations.remove_and_notify(
-            db, account.id, integration_id, int(time.time())
+            db, account.id, integration_id, int(time.time()), outbound=LOOPBACK
         )
 
     return run(client, work)
@@ -182,3 +189,44 @@ def test_refresh_after_disable_and_code_of_disabled(client: TestClient, factory:
     assert response.json() == oauth_error(
         401, "Client authentication failed", "Client authentication failed"
     )
+
+
+def _resolving(table: dict[str, list[str]], **allow: bool) -> OutboundPolicy:
+    async def resolve(host: str, port: int) -> list[str]:
+        return table[host]
+
+    return OutboundPolicy(resolver=resolve, **allow)
+
+
+def test_notices_to_refused_addresses_are_not_sent(client: TestClient, factory: Factory):
+    """Checked when sent, after resolving: loopback by default (the policy without settings),
+    a name resolving to a private address, the metadata address whatever is allowed."""
+    account = factory.account()
+    with receiver() as notices:
+        port = notices.url.split(":")[2].split("/")[0]
+        cases = [
+            (notices.url, OutboundPolicy()),
+            (f"http://hooks.example.test:{port}/amo/revoked",
+             _resolving({"hooks.example.test": ["10.0.0.8", "127.0.0.1"]}, allow_private=False)),
+            (f"http://meta.example.test:{port}/amo/revoked",
+             _resolving({"meta.example.test": ["169.254.169.254"]}, allow_loopback=True,
+                        allow_private=True)),
+        ]  # fmt: skip
+        for url, policy in cases:
+            integration = make_integration(client, revocation_url=url)
+            sent = asyncio.run(
+                integrations.send_revocation_notices(integration, [account.id], outbound=policy)
+            )
+            assert sent == 0
+        assert notices.requests == []
+
+        # a name resolving to an allowed address: the notice goes to the checked address
+        integration = make_integration(
+            client, revocation_url=f"http://hooks.example.test:{port}/amo/revoked"
+        )
+        policy = _resolving({"hooks.example.test": ["127.0.0.1"]}, allow_loopback=True)
+        sent = asyncio.run(
+            integrations.send_revocation_notices(integration, [account.id], outbound=policy)
+        )
+        assert sent == 1
+        assert [r["path"] for r in notices.requests] == ["/amo/revoked"]

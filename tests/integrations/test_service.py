@@ -109,6 +109,25 @@ def test_install_refuses_unusable_integrations(client: TestClient, factory: Fact
         ({"redirect_uri": "ftp://x.test/"}, "redirect_uri must be an absolute http(s) URL"),
         ({"redirect_uri": "https://x.test/#frag"}, "redirect_uri must be an absolute http(s) URL"),
         ({"revocation_url": "javascript:alert(1)"}, "revocation_url must be an absolute"),
+        # a host that would carry CSP directives into the consent page's header
+        ({"redirect_uri": "http://evil.example;sandbox;script-src/cb"}, "redirect_uri: bad host"),
+        ({"redirect_uri": "https://x.test,evil.test/cb"}, "redirect_uri: bad host"),
+        ({"redirect_uri": "https://x_y.test/cb"}, "redirect_uri: bad host"),
+        ({"redirect_uri": "https://-x.test/cb"}, "redirect_uri: bad host"),
+        ({"redirect_uri": "https://x..test/cb"}, "redirect_uri: bad host"),
+        ({"redirect_uri": "https://\u00fcber.test/cb"}, "redirect_uri: bad character"),
+        ({"redirect_uri": "https://[::1/cb"}, "redirect_uri must be an absolute http(s) URL"),
+        ({"redirect_uri": "https://x.test:99999/cb"}, "redirect_uri must be an absolute"),
+        ({"redirect_uri": "https://user:pw@x.test/cb"}, "redirect_uri: no user or password"),
+        # characters that can end a header or an attribute
+        ({"redirect_uri": "https://x.test/cb\r\nSet-Cookie: a=b"}, "redirect_uri: bad character"),
+        ({"redirect_uri": "https://x.test/a b"}, "redirect_uri: bad character"),
+        ({"redirect_uri": 'https://x.test/a"b'}, "redirect_uri: bad character"),
+        ({"redirect_uri": "https://x.test/<script>"}, "redirect_uri: bad character"),
+        ({"redirect_uri": "https://x.test/{a}|b^c`d\\e"}, "redirect_uri: bad character"),
+        ({"redirect_uri": "https://x.test/caf\u00e9"}, "redirect_uri: bad character"),
+        ({"revocation_url": "https://x.test;report-uri/r"}, "revocation_url: bad host"),
+        ({"revocation_url": "https://x.test/r\n"}, "revocation_url: bad character"),
         ({"scopes": []}, "scopes must be a non-empty subset of crm, files"),
         ({"scopes": ["crm", "admin"]}, "scopes must be a non-empty subset of crm, files"),
     ],
@@ -123,6 +142,21 @@ def test_create_validates(client: TestClient, values: dict[str, Any], message: s
     with pytest.raises(integrations.IntegrationError, match=message.replace("(", r"\(")
                        .replace(")", r"\)")):  # fmt: skip
         run(client, work)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://x.test/cb",
+        "http://127.0.0.1:8080/cb?a=1&b=%20x;y",
+        "https://[2001:db8::1]:8443/oauth/cb",
+        "https://sub-1.Example.COM/a/b/c.php?x=[1]",
+        "http://localhost/cb",
+    ],
+)
+def test_create_accepts_ordinary_uris(client: TestClient, uri: str):
+    integration = make_integration(client, redirect_uri=uri, revocation_url=uri)
+    assert (integration.redirect_uri, integration.revocation_url) == (uri, uri)
 
 
 def test_notice_signature_is_hmac_sha256_hex():

@@ -215,3 +215,30 @@ def test_a_foreign_contact(client: TestClient, factory: Factory):
     foreign = factory.party(other, "contacts", other.admin)
     response = api.post("/api/v4/leads/complex", [{"_embedded": {"contacts": [{"id": foreign}]}}])
     assert_problem(response, 400, not_a_choice("0", "_embedded.contacts.0.id"))
+
+
+def test_values_of_a_new_contact_or_company_that_are_not_an_array(
+    client: TestClient, factory: Factory
+):
+    """Found by fuzzing: a number or a boolean here answered 500."""
+    api = as_admin(client, factory)
+    before = api.lead_ids()
+    response = api.post(
+        "/api/v4/leads/complex",
+        [
+            {"_embedded": {"contacts": [{"first_name": "A", "custom_fields_values": 5}]}},
+            {"_embedded": {"companies": [{"name": "B", "custom_fields_values": True}]}},
+            {"_embedded": {"contacts": [{"first_name": "C", "custom_fields_values": "x"}]}},
+        ],
+    )  # fmt: skip
+    should_be_array = "This value should be of type array."
+    assert_problem(
+        response,
+        400,
+        validation_body(
+            ("0", [("InvalidType", "_embedded.contacts.0.custom_fields_values", should_be_array)]),
+            ("1", [("InvalidType", "_embedded.companies.0.custom_fields_values", should_be_array)]),
+            ("2", [("InvalidType", "_embedded.contacts.0.custom_fields_values", should_be_array)]),
+        ),
+    )
+    assert api.lead_ids() == before

@@ -22,6 +22,13 @@ PASSWORD = "correct horse battery"
 REDIRECT = "https://integration.example/callback"
 
 
+@pytest.fixture(autouse=True)
+def no_sign_in_throttle(factory: Factory) -> None:
+    """Every test's requests come from one client address ("testclient"): start each test
+    with no failures counted, as a fresh visitor would (tests/web/test_throttle.py counts)."""
+    factory.execute("DELETE FROM sign_in_throttle")
+
+
 @pytest.fixture
 def browser(client: TestClient) -> Iterator[TestClient]:
     """The session's client with an empty cookie jar (the client is shared between tests)."""

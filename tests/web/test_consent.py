@@ -346,3 +346,16 @@ def test_wrong_methods(browser: TestClient):
     assert browser.post("/oauth").status_code == 405
     assert browser.get("/oauth/decision").status_code == 405
     assert browser.get("/oauth/logout").status_code == 405
+
+
+def test_a_stored_hostile_redirect_uri_adds_no_csp_directive(browser: TestClient, factory: Factory):
+    # a row written before redirect URIs were validated
+    client_id = integration(factory, redirect_uri="http://evil.example;sandbox;script-src/cb")
+    assert sign_in(browser, person(factory).email).status_code == 303
+    response = browser.get(f"/oauth?client_id={client_id}&mode=popup")
+    csp = response.headers["content-security-policy"]
+    directives = [d.split()[0] for d in csp.split(";")]
+    assert directives == [
+        "default-src", "style-src", "script-src", "form-action", "frame-ancestors", "base-uri",
+    ]  # fmt: skip
+    assert "evil" not in csp and "sandbox" not in csp

@@ -14,8 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from kommodore.db import open_database
+from kommodore.outbound import OutboundPolicy
 from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
+from kommodore.webhooks.payload import assemble
 from kommodore.webhooks.settings import WebhookSettings
+from kommodore.webhooks.store import SECTIONS
 from kommodore.webhooks.worker import Worker
 from tests.factories import Account, Factory
 
@@ -129,16 +132,27 @@ def enqueue(
 
 
 def deliveries(factory: Factory, account: Account) -> list[dict[str, Any]]:
+    """The account's deliveries by id, each with ``body``: the bytes it is sent as."""
+    sections = ", ".join(f"b.{a}_items" for a in SECTIONS)
     with factory.engine.begin() as conn:
         rows = conn.execute(
             sa.text(
-                "SELECT id, webhook_id, destination, body, status, attempts, next_attempt_ms, "
-                "locked_until_ms, claimed_by, last_status, last_error, delivered_at "
-                "FROM webhook_deliveries WHERE account_id = :a ORDER BY id"
+                "SELECT d.id, d.webhook_id, d.destination, d.body_id, d.actions, d.status, "
+                "d.attempts, d.next_attempt_ms, d.locked_until_ms, d.claimed_by, d.last_status, "
+                f"d.last_error, d.delivered_at, d.created_at, b.head, {sections} "
+                "FROM webhook_deliveries d LEFT JOIN webhook_bodies b "
+                "ON b.account_id = d.account_id AND b.id = d.body_id "
+                "WHERE d.account_id = :a ORDER BY d.id"
             ),
             {"a": account.id},
         ).mappings()
-        return [dict(r) for r in rows]
+        found = []
+        for r in rows:
+            row = {k: v for k, v in r.items() if k != "head" and not k.endswith("_items")}
+            chosen = [r[f"{a}_items"] for a in r["actions"].split(",") if a]
+            row["body"] = None if r["head"] is None else assemble(r["head"], chosen)
+            found.append(row)
+        return found
 
 
 def webhook_row(factory: Factory, account: Account, hook_id: int) -> dict[str, Any]:
@@ -172,12 +186,24 @@ def settings(**values: Any) -> WebhookSettings:
     return WebhookSettings(**base)
 
 
-def run_once(url: str, webhook_settings: WebhookSettings, clock: Clock | None = None) -> int:
+LOOPBACK = OutboundPolicy(allow_loopback=True)
+"""The receivers of these tests listen on 127.0.0.1: allowed explicitly, on both databases."""
+
+
+def run_once(
+    url: str,
+    webhook_settings: WebhookSettings,
+    clock: Clock | None = None,
+    *,
+    outbound: OutboundPolicy = LOOPBACK,
+) -> int:
     """One claim-post-record round of a fresh worker."""
 
     async def run() -> int:
         db = await open_database(url)
-        worker = Worker(db, webhook_settings, **({"clock": clock} if clock else {}))
+        worker = Worker(
+            db, webhook_settings, outbound=outbound, **({"clock": clock} if clock else {})
+        )
         try:
             return await worker.run_once()
         finally:
@@ -190,7 +216,7 @@ def run_once(url: str, webhook_settings: WebhookSettings, clock: Clock | None = 
 def run_until_idle(url: str, webhook_settings: WebhookSettings) -> None:
     async def run() -> None:
         db = await open_database(url)
-        worker = Worker(db, webhook_settings)
+        worker = Worker(db, webhook_settings, outbound=LOOPBACK)
         try:
             await worker.run(asyncio.Event(), until_idle=True)
         finally:

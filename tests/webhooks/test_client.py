@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from kommodore.outbound import OutboundPolicy
 from kommodore.webhooks.client import FormPoster, ProtocolError, parse_target
 
 Answer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -51,7 +52,7 @@ def _run(answers: list[bytes], posts: int) -> tuple[list[int | str], list[bytes]
     async def main() -> list[int | str]:
         server = await asyncio.start_server(_serve(answers, requests, connections), "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        poster = FormPoster("test-agent")
+        poster = FormPoster("test-agent", outbound=OutboundPolicy(allow_loopback=True))
         results: list[int | str] = []
         try:
             for _ in range(posts):

@@ -18,6 +18,7 @@ from kommodore.webhooks.worker import Worker, retry_delay
 from tests.conftest import Backend
 from tests.factories import Account, Factory
 from tests.webhooks.helpers import (
+    LOOPBACK,
     Clock,
     Receiver,
     add_webhook,
@@ -164,7 +165,7 @@ def test_a_500_is_retried_on_the_shortened_schedule(
 
     async def run() -> None:
         db = await open_database(backend.url)
-        worker = Worker(db, webhook_settings)
+        worker = Worker(db, webhook_settings, outbound=LOOPBACK)
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))
         deadline = time.monotonic() + 30
@@ -287,7 +288,7 @@ def test_in_app_worker_delivers_and_stops_cleanly(
     async def run() -> None:
         db = await open_database(backend.url)
         try:
-            async with in_app(db, settings()):
+            async with in_app(db, settings(), outbound=LOOPBACK):
                 await asyncio.to_thread(receiver.wait_for, 1)
             async with in_app(db, settings(worker_in_process=False)):
                 pass

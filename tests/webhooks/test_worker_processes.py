@@ -29,6 +29,7 @@ def test_two_worker_processes_deliver_each_message_once(backend: Backend, factor
             KOMMODORE_DATABASE_URL=backend.url,
             KOMMODORE_DATA_DIR=str(backend.data_dir),
             KOMMODORE_LOG_LEVEL="warning",
+            KOMMODORE_OUTBOUND_ALLOW_LOOPBACK="true",  # the receiver is on 127.0.0.1
             KOMMODORE_WEBHOOK_BATCH_SIZE="5",
             KOMMODORE_WEBHOOK_POLL_INTERVAL_SECONDS="0.05",
         )

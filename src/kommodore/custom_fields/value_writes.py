@@ -160,10 +160,15 @@ async def required_fields(conn: Connection, account_id: int, entity_type: str) -
     return [FieldDef(r[0], r[1], r[2], r[3], _required(r[4])) for r in rows]
 
 
-def referenced(entries: Iterable[Any]) -> tuple[set[int], set[str]]:
-    """The field ids and codes a ``custom_fields_values`` array names (for one lookup)."""
+def referenced(entries: Any) -> tuple[set[int], set[str]]:
+    """The field ids and codes a ``custom_fields_values`` array names (for one lookup).
+
+    Takes the body as sent, before it is validated: anything but a list names nothing (its
+    type error is the validation's to report)."""
     ids: set[int] = set()
     codes: set[str] = set()
+    if not isinstance(entries, list):
+        return ids, codes
     for entry in entries:
         if not isinstance(entry, dict):
             continue

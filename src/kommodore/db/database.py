@@ -61,7 +61,13 @@ class Database(Protocol):
     dialect: Dialect
     url: str
 
-    def connection(self) -> AbstractAsyncContextManager[Connection]: ...
+    def connection(self, *, bulk: bool = False) -> AbstractAsyncContextManager[Connection]:
+        """Lend a connection. ``bulk`` work (a list page, a batch write) queues in a lane of
+        its own, so however much of it arrives, a quick request (one entity by id, the health
+        check) never waits behind it: on SQLite one bulk request runs at a time and the event
+        loop serves quick ones between them; on PostgreSQL bulk work never holds the last
+        connections of the pool."""
+        ...
 
     def transaction(
         self, conn: Connection | None = None

@@ -7,6 +7,7 @@ once. Acquiring per request rather than per query keeps pool overhead off every 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -51,23 +52,32 @@ class PostgresConnection:
             await self._conn.executemany(query.postgresql, rows)
 
 
+QUICK_RESERVE = 4
+"""Pool connections bulk work may never take: quick requests always find one free."""
+
+
 class PostgresDatabase:
     dialect: Dialect = "postgresql"
 
-    def __init__(self, url: str, pool: asyncpg.Pool) -> None:
+    def __init__(self, url: str, pool: asyncpg.Pool, max_size: int = 20) -> None:
         self.url = url
         self._pool = pool
+        self._bulk_lane = asyncio.Semaphore(max(1, max_size - QUICK_RESERVE))
 
     @classmethod
     async def connect(cls, url: str, *, min_size: int = 2, max_size: int = 20) -> PostgresDatabase:
         pool = await asyncpg.create_pool(
             asyncpg_dsn(url), min_size=min_size, max_size=max_size, reset=_keep_session
         )
-        return cls(url, pool)
+        return cls(url, pool, max_size)
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[PostgresConnection]:
-        async with self._pool.acquire() as conn:
+    async def connection(self, *, bulk: bool = False) -> AsyncIterator[PostgresConnection]:
+        if not bulk:
+            async with self._pool.acquire() as conn:
+                yield PostgresConnection(conn)
+            return
+        async with self._bulk_lane, self._pool.acquire() as conn:
             yield PostgresConnection(conn)
 
     @asynccontextmanager

@@ -21,7 +21,7 @@ NAMING_CONVENTION = {
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 #: Tables that carry no ``account_id``: reference tables on Citus.
-REFERENCE_TABLES = frozenset({"accounts", "id_sequences", "integrations"})
+REFERENCE_TABLES = frozenset({"accounts", "id_sequences", "integrations", "sign_in_throttle"})
 
 # Entities whose ids come from a global sequence, like Kommo's ids.
 SEQUENCED_ENTITIES = (
@@ -610,6 +610,17 @@ rate_limit_blocks = sa.Table(
 )
 
 
+sign_in_throttle = sa.Table(
+    "sign_in_throttle",
+    metadata,
+    sa.Column("key", sa.String(400), primary_key=True, comment="kind:value, e.g. email:ann@x"),
+    sa.Column("failures", sa.Integer, nullable=False, comment="failed sign-ins in the window"),
+    sa.Column("window_start", BigInt, nullable=False, comment="unix second the window opened"),
+    sa.Column("blocked_until", BigInt, nullable=False, comment="unix second; 0 when not blocked"),
+    comment="failed sign-ins per e-mail, client address and both (a person spans accounts)",
+)
+
+
 # -- webhooks and events -------------------------------------------------------
 
 webhooks = sa.Table(
@@ -634,6 +645,22 @@ webhooks = sa.Table(
     sa.UniqueConstraint("account_id", "destination"),
 )
 
+webhook_bodies = sa.Table(
+    "webhook_bodies",
+    metadata,
+    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("id", BigInt, nullable=False, comment="from the webhook_deliveries sequence"),
+    sa.Column("created_at", BigInt, nullable=False),
+    sa.Column("size", BigInt, nullable=False, comment="characters stored, for the byte budget"),
+    sa.Column("head", sa.Text, nullable=False, comment="the encoded account block"),
+    *(
+        sa.Column(f"{action}_items", sa.Text, nullable=True, comment=f"encoded leads[{action}]")
+        for action in ("add", "update", "status", "responsible", "delete", "restore")
+    ),
+    _pk("id"),
+    comment="a change batch's body, once for every webhook it goes to",
+)
+
 webhook_deliveries = sa.Table(
     "webhook_deliveries",
     metadata,
@@ -641,7 +668,13 @@ webhook_deliveries = sa.Table(
     sa.Column("id", BigInt, nullable=False),
     sa.Column("webhook_id", BigInt, nullable=False),
     sa.Column("destination", sa.String(2048), nullable=False),
-    sa.Column("body", sa.Text, nullable=False, comment="the form-encoded request body"),
+    sa.Column("body_id", BigInt, nullable=False),
+    sa.Column(
+        "actions",
+        sa.String(64),
+        nullable=False,
+        comment="comma-separated: the body's sections this webhook gets, in order",
+    ),
     sa.Column("created_at", BigInt, nullable=False),
     sa.Column("status", sa.String(16), nullable=False, comment="pending, delivered, failed"),
     sa.Column("attempts", sa.Integer, nullable=False),
@@ -652,7 +685,9 @@ webhook_deliveries = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("delivered_at", BigInt, nullable=True),
     _pk("id"),
+    _fk(["body_id"], "webhook_bodies", ["id"]),
     sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_ms"),
+    sa.Index("ix_webhook_deliveries_body", "account_id", "body_id"),
     comment="the outbox: written in the transaction of the change it reports",
 )
 

@@ -4,6 +4,12 @@ Reads run directly on one connection in the event loop's thread: a point lookup 
 microseconds, far less than a hop to a thread pool would (design.md: 134k lookups/s direct vs
 22-28k through aiosqlite). Writes go through a single writer connection behind a lock, which is
 how SQLite wants to be written to.
+
+Running in the loop's thread means a request's statements hold the loop until they finish. A
+list page takes milliseconds; sixty of them queued in one turn of the loop once kept a health
+check waiting for seconds. So bulk requests pass one at a time through a gate, each entering on
+a turn of the loop of its own: between two of them the loop accepts connections and answers
+every quick request that has arrived.
 """
 
 from __future__ import annotations
@@ -87,10 +93,18 @@ class SqliteDatabase:
         self._writer_conn = open_sqlite(path)
         self._writer = SqliteConnection(self._writer_conn)
         self._write_lock = asyncio.Lock()
+        self._bulk_gate = asyncio.Lock()
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[SqliteConnection]:
-        yield self._reader
+    async def connection(self, *, bulk: bool = False) -> AsyncIterator[SqliteConnection]:
+        if not bulk:
+            yield self._reader
+            return
+        async with self._bulk_gate:
+            # Requests that arrived together would otherwise each run to the end in one turn
+            # of the loop, the gate never closed; yielding once here makes them queue at it.
+            await asyncio.sleep(0)
+            yield self._reader
 
     @asynccontextmanager
     async def transaction(self, conn: object = None) -> AsyncIterator[SqliteConnection]:

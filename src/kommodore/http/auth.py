@@ -102,12 +102,18 @@ def _clean(value: Any) -> Any:
     return {_text(k): _clean(v) for k, v in value.items()}
 
 
+def is_bulk(request: Request) -> bool:
+    """Collections and writes are bulk work; a GET that names its entity in the path (a lead by
+    id, a lead's links) is quick and never queues behind them."""
+    return request.method != "GET" or not request.path_params
+
+
 @asynccontextmanager
 async def api_request(request: Request) -> AsyncIterator[ApiRequest]:
     ctx: AppContext = request.app.state.ctx
     enter_settings(ctx.settings)  # for code below that has no ctx at hand (the outbox)
     origin = request_origin(request, ctx.settings.trust_forwarded_headers)
-    async with ctx.db.connection() as conn:
+    async with ctx.db.connection(bulk=is_bulk(request)) as conn:
         principal = await principal_of(request, conn, ctx)
         if ctx.limiter is not None:
             await enforce(ctx.limiter, principal)

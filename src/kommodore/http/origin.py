@@ -39,3 +39,11 @@ def subdomain_of(host: str, base_domain: str) -> str | None:
     if name.endswith(suffix) and len(name) > len(suffix):
         return name[: -len(suffix)]
     return None
+
+
+def client_address(request: Request, trust_forwarded: bool) -> str | None:
+    """The client's IP address (the first of ``X-Forwarded-For`` when the proxy is trusted)."""
+    if trust_forwarded and (forwarded := request.headers.get("x-forwarded-for")):
+        return _first(forwarded)
+    client = request.scope.get("client")
+    return str(client[0]) if client else None

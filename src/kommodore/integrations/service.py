@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+import re
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -23,6 +25,7 @@ from kommodore.auth.tokens import DEFAULT_SCOPES
 from kommodore.db.database import Connection, Database
 from kommodore.integrations import store
 from kommodore.integrations.store import Installation, Integration
+from kommodore.outbound import DestinationRefused, OutboundPolicy
 
 log = structlog.get_logger("kommodore.integrations")
 
@@ -66,17 +69,53 @@ def view_of(integration: Integration) -> IntegrationView:
     )
 
 
+_URI_CHARACTERS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%"
+)
+"""RFC 3986's unreserved and reserved characters and ``%``: nothing that ends a header line,
+a quoted attribute or a CSP source (no space, CR, LF, quotes, ``<>``, non-ASCII)."""
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+def is_host(host: str) -> bool:
+    """A DNS name of letter-digit-hyphen labels or an IP literal: what a CSP host source and a
+    ``Host`` header can carry as it is (``;``, ``,``, ``_`` and the rest are refused)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".") if len(host) <= 253 else []
+    return bool(labels) and all(_LABEL.fullmatch(label) for label in labels)
+
+
 def _url(value: str, what: str) -> str:
-    """An absolute http(s) URL without a fragment (RFC 6749 §3.1.2 for redirect URIs)."""
-    parts = urlsplit(value)
+    """An absolute http(s) URL without a fragment or credentials (RFC 6749's rules for redirect
+    URIs), of URI characters only and with a plain host: it goes into ``Location`` headers
+    and, as an origin, into the consent page's CSP, so no value may start a header or a
+    directive."""
+    if len(value) > MAX_URL:
+        raise IntegrationError(f"{what} must be at most {MAX_URL} characters")
+    bad = sorted({c for c in value if c not in _URI_CHARACTERS})
+    if bad:
+        raise IntegrationError(f"{what}: bad character {''.join(bad)!r} (percent-encode it)")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        parts = None
     if (
-        parts.scheme not in ("http", "https")
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
         or not parts.hostname
         or parts.fragment
-        or len(value) > MAX_URL
-        or any(c.isspace() or ord(c) < 32 for c in value)
+        or "#" in value
     ):
         raise IntegrationError(f"{what} must be an absolute http(s) URL without a fragment")
+    if parts.username is not None or parts.password is not None:
+        raise IntegrationError(f"{what}: no user or password in the URL")
+    if not is_host(parts.hostname):
+        raise IntegrationError(f"{what}: bad host {parts.hostname!r}")
     return value
 
 
@@ -100,10 +139,19 @@ async def create(
     owner_account_id: int | None = None,
     revocation_url: str | None = None,
     now: int,
+    outbound: OutboundPolicy | None = None,
 ) -> Integration:
     """A new client with a random UUID and secret. With ``owner_account_id`` it is private to
-    that account and installed there at once (installed by 0: the command line)."""
+    that account and installed there at once (installed by 0: the command line). With
+    ``outbound``, a revocation URL whose host is a refused address is refused now rather
+    than at its first notice."""
     name = name.strip()
+    if revocation_url is not None and outbound is not None:
+        refusal = outbound.host_refusal(
+            urlsplit(_url(revocation_url, "revocation_url")).hostname or ""
+        )
+        if refusal is not None:
+            raise IntegrationError(f"revocation_url is not allowed: {refusal}")
     if not name or len(name) > MAX_NAME:
         raise IntegrationError(f"name must be 1 to {MAX_NAME} characters")
     integration = Integration(
@@ -203,12 +251,33 @@ async def send_revocation_notices(
     integration: Integration,
     account_ids: Sequence[int],
     *,
+    outbound: OutboundPolicy | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> int:
     """GET the integration's revocation URL once per account; returns how many got a 2xx.
-    Never raises: the revocation already happened, the notice is a courtesy."""
-    if not integration.revocation_url or not account_ids:
+    Never raises: the revocation already happened, the notice is a courtesy.
+
+    The URL's host is resolved once and checked against ``outbound`` (public addresses only
+    without it); the notices go to that checked address, with the URL's name as ``Host`` and
+    TLS server name."""
+    url = integration.revocation_url
+    if not url or not account_ids:
         return 0
+    target = httpx.URL(url)
+    try:
+        addresses = await (outbound or OutboundPolicy()).addresses(
+            target.host, target.port or (443 if target.scheme == "https" else 80)
+        )
+    except (DestinationRefused, OSError) as exc:
+        log.warning(
+            "revocation notice refused" if isinstance(exc, DestinationRefused)
+            else "revocation notice failed",
+            integration_id=integration.id, account_ids=list(account_ids), error=str(exc),
+        )  # fmt: skip
+        return 0
+    pinned = target.copy_with(host=addresses[0])
+    headers = {"Host": target.netloc.decode("ascii")}
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     delivered = 0
     async with httpx.AsyncClient(
         timeout=NOTICE_TIMEOUT_SECONDS,
@@ -223,7 +292,9 @@ async def send_revocation_notices(
                 "signature": notice_signature(integration.id, integration.secret, account_id),
             }
             try:
-                response = await client.get(integration.revocation_url, params=params)
+                response = await client.get(
+                    pinned, params=params, headers=headers, extensions=extensions
+                )
             except httpx.HTTPError as exc:
                 log.warning(
                     "revocation notice failed",
@@ -251,19 +322,27 @@ class Revocation:
     notices_delivered: int
 
 
-async def disable_and_notify(db: Database, integration_id: str, now: int) -> Revocation | None:
-    """Disable in one transaction, then notify every account that had it installed."""
+async def disable_and_notify(
+    db: Database, integration_id: str, now: int, *, outbound: OutboundPolicy | None = None
+) -> Revocation | None:
+    """Disable in one transaction, then notify every account that had it installed
+    (``outbound``: where notices may go, from the settings)."""
     async with db.transaction() as conn:
         accounts = await disable(conn, integration_id, now)
         integration = None if accounts is None else await store.find(conn, integration_id)
     if accounts is None or integration is None:
         return None
-    delivered = await send_revocation_notices(integration, accounts)
+    delivered = await send_revocation_notices(integration, accounts, outbound=outbound)
     return Revocation(integration, accounts, delivered)
 
 
 async def remove_and_notify(
-    db: Database, account_id: int, integration_id: str, now: int
+    db: Database,
+    account_id: int,
+    integration_id: str,
+    now: int,
+    *,
+    outbound: OutboundPolicy | None = None,
 ) -> Revocation | None:
     """Remove from one account in one transaction, then notify the integration."""
     async with db.transaction() as conn:
@@ -271,5 +350,5 @@ async def remove_and_notify(
         integration = await store.find(conn, integration_id) if removed else None
     if integration is None:
         return None
-    delivered = await send_revocation_notices(integration, [account_id])
+    delivered = await send_revocation_notices(integration, [account_id], outbound=outbound)
     return Revocation(integration, [account_id], delivered)

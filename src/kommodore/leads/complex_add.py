@@ -9,7 +9,7 @@ such setting, so ``merged`` is always false.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kommodore.auth.service import Principal
@@ -44,6 +44,8 @@ class NewParty:
     kind: str
     model: Reader
     responsible: int | None = None
+    field_entries: list[Reader] = field(default_factory=list)
+    """``custom_fields_values`` as read once (each type error reported once)."""
     field_writes: list[FieldWrite] | None = None
     id: int | None = None
 
@@ -111,7 +113,7 @@ def _read_party(party: NewParty) -> None:
     model.integer("updated_by")
     model.timestamp("created_at")
     model.timestamp("updated_at")
-    entries = model.nested_list("custom_fields_values") or []
+    entries = party.field_entries = model.nested_list("custom_fields_values") or []
     if _count_values(entries) > changes.MAX_VALUES_COMPLEX:
         model.errors.invalid(
             model.path("custom_fields_values"),
@@ -146,7 +148,7 @@ async def _prepare_parties(
         field_ids: set[int] = set()
         codes: set[str] = set()
         for party in of_kind:
-            more_ids, more_codes = referenced(party.model.data.get("custom_fields_values") or [])
+            more_ids, more_codes = referenced([e.data for e in party.field_entries])
             field_ids |= more_ids
             codes |= more_codes
         catalog = await load_catalog(conn, account_id, kind, field_ids, codes)
@@ -158,9 +160,7 @@ async def _prepare_parties(
                 value = model.data.get(key)
                 if isinstance(value, int) and value > 0 and value not in users:
                     model.errors.not_supported(model.path(key))
-            party.field_writes = read_field_writes(
-                model.nested_list("custom_fields_values") or [], catalog
-            )
+            party.field_writes = read_field_writes(party.field_entries, catalog)
     if any(p.model.errors.errors for p in parties):
         return
     for kind in ("contacts", "companies"):

@@ -70,7 +70,7 @@ class LeadInput:
     metadata: Reader | None = None
 
     def field_refs(self) -> tuple[set[int], set[str]]:
-        return referenced(e.data for e in self.field_entries or ())
+        return referenced([e.data for e in self.field_entries or ()])
 
 
 def read_lead(

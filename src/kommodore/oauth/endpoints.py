@@ -19,8 +19,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kommodore.context import AppContext
-from kommodore.http.body import read_body
+from kommodore.http.body import (
+    MAX_FIELDS,
+    PUBLIC_BODY_BYTES,
+    decode_json,
+    read_body,
+    read_form,
+)
 from kommodore.http.origin import request_host, subdomain_of
+from kommodore.http.problems import Problem
 from kommodore.oauth import service
 from kommodore.oauth.service import ClientCredentials, Issuer, OAuthError
 
@@ -67,28 +74,26 @@ def basic_credentials(authorization: str | None) -> ClientCredentials:
 
 async def token_parameters(request: Request) -> dict[str, object]:
     """The body as JSON when it is a JSON object (whatever the Content-Type says), else as a
-    form (urlencoded or multipart). Unreadable bodies give no parameters, and so the 400 of
-    the first one checked."""
+    form (urlencoded or multipart). Read before login, so bounded to a few kilobytes.
+    Unreadable bodies give no parameters, and so the 400 of the first one checked."""
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("multipart/form-data"):
-        try:
-            form = await request.form()
-        except Exception:  # malformed multipart: python-multipart raises several kinds
-            return {}
+        form = await read_form(request, PUBLIC_BODY_BYTES)
         return {k: v for k, v in form.items() if isinstance(v, str)}
-    raw = (await read_body(request)).strip()
+    raw = (await read_body(request, PUBLIC_BODY_BYTES)).strip()
     if raw.startswith(b"{"):
         try:
-            data = msgspec.json.decode(raw)
-        except msgspec.DecodeError:
+            data = decode_json(raw)
+        except Problem:
             return {}
         return data if isinstance(data, dict) else {}
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError:
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except (UnicodeDecodeError, ValueError):
         return {}
     params: dict[str, object] = {}
-    for key, value in parse_qsl(text, keep_blank_values=True):
+    for key, value in pairs:
         params.setdefault(key, value)  # a repeated parameter: the first one counts
     return params
 

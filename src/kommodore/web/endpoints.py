@@ -10,16 +10,21 @@ from __future__ import annotations
 import time
 from urllib.parse import urlencode
 
+import structlog
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from kommodore.context import AppContext
-from kommodore.web import pages, service, session
+from kommodore.http.body import PUBLIC_BODY_BYTES, read_form
+from kommodore.http.origin import client_address
+from kommodore.web import pages, service, session, throttle
 from kommodore.web.service import PageError, SignedOut
 
 WRONG_CREDENTIALS = "Wrong email or password"
+
+log = structlog.get_logger("kommodore.web")
 
 
 def _ctx(request: Request) -> AppContext:
@@ -53,7 +58,8 @@ def _page_error(exc: PageError) -> Response:
 
 
 async def _form(request: Request) -> FormData:
-    return await request.form(max_files=0, max_fields=20)
+    """The sign-in pages' forms: a few short fields, bounded like every body read before login."""
+    return await read_form(request, PUBLIC_BODY_BYTES)
 
 
 def _text(form: FormData, name: str) -> str:
@@ -118,19 +124,36 @@ async def login_page(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     """``POST /oauth/login``: email and password; a new session on success (303 to ``next``),
-    the form again with a generic message otherwise."""
+    the form again with a generic message otherwise, and a 429 while the e-mail or the client
+    is throttled (web.throttle)."""
     form = await _form(request)
     current = session.read(request)
     if current is None or not session.csrf_matches(current, form.get(session.CSRF_FIELD)):
         return pages.csrf_failed()
     next_url = service.safe_next(form.get("next"))
     email = _text(form, "email").strip()
-    logins = await service.sign_in(_ctx(request).db, email, _text(form, "password"))
+    ctx = _ctx(request)
+    attempt = throttle.Attempt(
+        email,
+        throttle.address_key(client_address(request, ctx.settings.trust_forwarded_headers)),
+    )
+    now = int(time.time())
+    wait = await throttle.blocked_for(ctx.db, attempt, now)
+    if wait:
+        log.info("sign-in throttled", retry_after=wait)
+        response = pages.login_page(
+            current.csrf, next_url, email=email, error=throttle.refusal(wait), status_code=429
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    logins = await service.sign_in(ctx.db, email, _text(form, "password"))
     if not logins:
+        await throttle.failed(ctx.db, attempt, now)
         return pages.login_page(current.csrf, next_url, email=email, error=WRONG_CREDENTIALS)
-    response = _redirect(next_url or "/oauth/login", 303)
-    session.store(request, response, session.signed_in(email, logins))
-    return response
+    await throttle.succeeded(ctx.db, attempt)
+    signed_in = _redirect(next_url or "/oauth/login", 303)
+    session.store(request, signed_in, session.signed_in(email, logins))
+    return signed_in
 
 
 async def logout(request: Request) -> Response:

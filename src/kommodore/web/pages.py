@@ -7,6 +7,7 @@ style (and the one inline script of the ``post_message`` result), and may not be
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,6 +51,14 @@ def _attr(value: object) -> str:
     return escape(str(value), quote=True)
 
 
+_ORIGIN = re.compile(
+    r"https?://[a-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?", re.I
+)
+"""A CSP source may only be a plain origin: scheme, host of letters, digits, dots and hyphens
+(or a bracketed IPv6 literal), port. Anything else, such as a redirect URI stored before they
+were validated, is left out, so no stored value can end the directive or add one."""
+
+
 def _response(
     title: str,
     body: str,
@@ -69,7 +78,7 @@ def _response(
     )
     # Chromium applies form-action to the redirect a form submission answers with too, so the
     # consent page lists the integration's origin beside its own.
-    form_action = " ".join(["'self'", *form_targets])
+    form_action = " ".join(["'self'", *(t for t in form_targets if _ORIGIN.fullmatch(t))])
     csp = (
         f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"

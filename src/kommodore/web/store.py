@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kommodore.db.database import Connection, dual, sql
+from kommodore.db.database import Connection, dual, sql, text_array
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +61,51 @@ async def replace_password_hash(
 ) -> None:
     """Swap a hash for a stronger one of the same password, unless it was changed meanwhile."""
     await conn.execute(REPLACE_HASH, account_id, user_id, old_hash, new_hash)
+
+
+# -- the sign-in throttle (web.throttle) ------------------------------------------------------
+
+BLOCKED_UNTIL = dual("SELECT max(blocked_until) FROM sign_in_throttle WHERE key = ANY($1::text[])")
+COUNT_FAILURE = sql(
+    "INSERT INTO sign_in_throttle (key, failures, window_start, blocked_until) "
+    "VALUES ($1, 1, $2, 0) "
+    "ON CONFLICT (key) DO UPDATE SET "
+    "failures = CASE WHEN sign_in_throttle.window_start <= $3 THEN 1 "
+    "ELSE sign_in_throttle.failures + 1 END, "
+    "window_start = CASE WHEN sign_in_throttle.window_start <= $3 THEN $2 "
+    "ELSE sign_in_throttle.window_start END "
+    "RETURNING failures"
+)
+BLOCK = sql(
+    "UPDATE sign_in_throttle SET failures = 0, window_start = $2, blocked_until = $3 WHERE key = $1"
+)
+FORGET = sql("DELETE FROM sign_in_throttle WHERE key = $1")
+PURGE_THROTTLE = sql(
+    "DELETE FROM sign_in_throttle WHERE window_start <= $1 AND blocked_until <= $2"
+)
+
+
+async def blocked_until(conn: Connection, keys: list[str]) -> int:
+    """The latest end of a block on any of ``keys`` (0: none)."""
+    row = await conn.fetch_one(BLOCKED_UNTIL, text_array(conn, keys))
+    return int(row[0] or 0) if row is not None else 0
+
+
+async def count_failure(conn: Connection, key: str, now: int, window_opened_after: int) -> int:
+    """Add one failure to ``key`` (a window older than ``window_opened_after`` starts anew);
+    answers the failures in the window."""
+    row = await conn.fetch_one(COUNT_FAILURE, key, now, window_opened_after)
+    return int(row[0]) if row is not None else 1
+
+
+async def block(conn: Connection, key: str, now: int, until: int) -> None:
+    await conn.execute(BLOCK, key, now, until)
+
+
+async def forget(conn: Connection, key: str) -> None:
+    await conn.execute(FORGET, key)
+
+
+async def purge_throttle(conn: Connection, window_opened_before: int, now: int) -> None:
+    """Drop rows whose window and block are both over, so the table holds only live keys."""
+    await conn.execute(PURGE_THROTTLE, window_opened_before, now)

@@ -15,6 +15,8 @@ import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from kommodore.outbound import OutboundPolicy
+
 MAX_HEADERS = 100
 DRAIN_CHUNK = 65536
 STREAM_LIMIT = 65536
@@ -67,6 +69,8 @@ class FormPoster:
 
     user_agent: str
     max_idle_per_host: int = 64
+    outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
+    """Checks each new connection's destination (see :mod:`kommodore.outbound`)."""
     _idle: dict[tuple[bool, str, int], list[_Connection]] = field(default_factory=dict)
     _tls: ssl.SSLContext | None = None
 
@@ -101,10 +105,18 @@ class FormPoster:
             if self._tls is None:
                 self._tls = ssl.create_default_context()
             tls = self._tls
-        reader, writer = await asyncio.open_connection(
-            target.host, target.port, ssl=tls,
-            server_hostname=target.host if tls else None, limit=STREAM_LIMIT,
-        )  # fmt: skip
+        # connect to an address of the checked resolution; the name stays the TLS server name
+        addresses = await self.outbound.addresses(target.host, target.port)
+        for index, address in enumerate(addresses):
+            try:
+                reader, writer = await asyncio.open_connection(
+                    address, target.port, ssl=tls,
+                    server_hostname=target.host if tls else None, limit=STREAM_LIMIT,
+                )  # fmt: skip
+                break
+            except OSError:
+                if index == len(addresses) - 1:
+                    raise
         return _Connection(reader, writer)
 
     async def _exchange(

@@ -18,6 +18,7 @@ def worker(until_idle: bool) -> None:
     """Deliver queued webhooks (several workers may run at once)."""
     from kommodore.db.guard import open_existing
     from kommodore.logging import configure_logging
+    from kommodore.outbound import OutboundPolicy
     from kommodore.settings import Settings
     from kommodore.webhooks.worker import run_worker
 
@@ -31,7 +32,10 @@ def worker(until_idle: bool) -> None:
             loop.add_signal_handler(sig, stop.set)
         db = await open_existing(settings.resolved_database_url)
         try:
-            await run_worker(db, settings.webhooks, stop, until_idle=until_idle)
+            await run_worker(
+                db, settings.webhooks, stop, until_idle=until_idle,
+                outbound=OutboundPolicy.from_settings(settings),
+            )  # fmt: skip
         finally:
             await db.close()
 

@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from kommodore.http.auth import api_request
 from kommodore.http.hal import hal_response, no_content
+from kommodore.outbound import OutboundPolicy
 from kommodore.webhooks import service
 
 
@@ -23,7 +24,8 @@ async def add_webhook(request: Request) -> Response:
     """``POST /api/v4/webhooks``: admins only; 201 with the webhook, created or updated."""
     async with api_request(request) as api:
         api.require_admin()
-        hook = service.parse_webhook(await api.json())
+        outbound = OutboundPolicy.from_settings(api.ctx.settings)
+        hook = service.parse_webhook(await api.json(), outbound)
         async with api.transaction() as conn:
             body = await service.save_webhook(
                 conn, api.account_id, api.principal.actor.user_id, hook

@@ -3,6 +3,10 @@
 :func:`enqueue_lead_changes` runs inside the writing transaction and turns the changes into
 one delivery per subscribed webhook (spec §13.2: one request per change batch), so a crash can
 neither lose a delivery of a committed change nor invent one for a rolled-back change.
+
+The batch's body is stored once, however many webhooks it goes to: its account block and one
+encoded section per action. Webhooks differ only in which actions they subscribe to, so each
+delivery names its sections and the worker joins them into the very bytes one body would be.
 """
 
 from __future__ import annotations
@@ -57,8 +61,8 @@ async def enqueue_lead_changes(
     """Queue deliveries for the account's enabled webhooks subscribed to these changes.
 
     Without a subscribed webhook this costs one indexed query. Otherwise the leads are read
-    as the transaction leaves them (after its writes), each body is built once per webhook
-    and stored due now."""
+    as the transaction leaves them (after its writes), the body is stored once, and each
+    webhook's delivery, due now, names the body's sections it gets."""
     if not changes:
         return
     enabled = await store.enabled_webhooks(conn, account_id)
@@ -107,16 +111,21 @@ async def enqueue_lead_changes(
                 )
             items[action].append(plain[lead.id])
 
-    bodies = {}
+    sections = {a: payload.section(a, items[a]) for a in payload.ACTIONS if items[a]}
     rows = []
     for hook_id, destination, actions in hooks:
-        chosen = tuple(a for a in actions if items[a])
-        if not chosen:
-            continue
-        if chosen not in bodies:
-            bodies[chosen] = payload.body(account, [(a, items[a]) for a in chosen])
-        rows.append([account_id, 0, hook_id, destination, bodies[chosen], now, now * 1000])
-    ids = await allocate(conn, "webhook_deliveries", len(rows))
-    for row, delivery_id in zip(rows, ids, strict=True):
-        row[1] = delivery_id
+        chosen = ",".join(a for a in actions if a in sections)
+        if chosen:
+            rows.append([account_id, 0, hook_id, destination, 0, chosen, now, now * 1000])
+    if not rows:
+        return
+    used = {a for row in rows for a in str(row[5]).split(",")}
+    ids = await allocate(conn, "webhook_deliveries", len(rows) + 1)
+    body_id = ids[0]
+    await store.insert_body(
+        conn, account_id, body_id, now, payload.encode(account),
+        {a: text for a, text in sections.items() if a in used},
+    )  # fmt: skip
+    for row, delivery_id in zip(rows, ids[1:], strict=True):
+        row[1], row[4] = delivery_id, body_id
     await store.insert_deliveries(conn, rows)

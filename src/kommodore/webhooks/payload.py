@@ -181,12 +181,20 @@ def deleted_pairs(lead_id: int, lead: LeadRow | None) -> list[Pair]:
     return pairs
 
 
+def section(action: str, items: Sequence[Sequence[Pair]]) -> str:
+    """Every item's pairs under ``leads[action][i]``, encoded: the part of a body one action
+    adds, the same for every webhook that gets the action."""
+    return "&".join(
+        _encode_items(f"leads[{action}][{index}]", item) for index, item in enumerate(items) if item
+    )
+
+
+def assemble(head: str, sections: Sequence[str | None]) -> str:
+    """A body from its encoded account block and the sections of its actions, in order."""
+    return "&".join(part for part in (head, *sections) if part)
+
+
 def body(account: Sequence[Pair], items: Iterable[tuple[str, Sequence[Sequence[Pair]]]]) -> str:
     """The encoded body: the account block, then for each (action, items) every item's pairs
     under ``leads[action][i]``."""
-    parts = [encode(account)]
-    for action, action_items in items:
-        for index, item in enumerate(action_items):
-            if item:
-                parts.append(_encode_items(f"leads[{action}][{index}]", item))
-    return "&".join(part for part in parts if part)
+    return assemble(encode(account), [section(action, found) for action, found in items])

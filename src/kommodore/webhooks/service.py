@@ -16,6 +16,7 @@ from kommodore.db.ids import allocate
 from kommodore.http.body import EMPTY
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
+from kommodore.outbound import OutboundPolicy
 from kommodore.webhooks import store, wire
 from kommodore.webhooks.payload import LEAD_EVENTS
 from kommodore.webhooks.store import WebhookRow
@@ -65,7 +66,12 @@ def is_url(value: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
-def _destination(r: Reader, errors: ItemErrors) -> str | None:
+def _destination(
+    r: Reader, errors: ItemErrors, outbound: OutboundPolicy | None = None
+) -> str | None:
+    """The destination URL; with ``outbound``, one whose host is a refused address (an IP
+    literal or ``localhost``) is refused too. Names are checked again, resolved, when each
+    delivery is sent."""
     if not r.has("destination"):
         if r.is_null("destination"):
             errors.invalid_type("destination", "string")
@@ -76,6 +82,11 @@ def _destination(r: Reader, errors: ItemErrors) -> str | None:
     if destination is not None and not is_url(destination):
         errors.invalid("destination", NOT_A_URL)
         return None
+    if destination is not None and outbound is not None:
+        refusal = outbound.host_refusal(urlsplit(destination).hostname or "")
+        if refusal is not None:
+            errors.invalid("destination", f"This destination is not allowed: {refusal}.")
+            return None
     return destination
 
 
@@ -117,15 +128,16 @@ def _object(body: Any, errors: BatchErrors) -> tuple[Reader, ItemErrors] | None:
     return Reader(body, item_errors), item_errors
 
 
-def parse_webhook(body: Any) -> WebhookInput:
-    """``{"destination", "settings": [events], "sort"?}``; every mistake answers at once."""
+def parse_webhook(body: Any, outbound: OutboundPolicy) -> WebhookInput:
+    """``{"destination", "settings": [events], "sort"?}``; every mistake answers at once. A
+    destination the outbound policy refuses is one of them."""
     errors = BatchErrors()
     read = _object(body, errors)
     if read is None:
         errors.raise_if_any()
         raise AssertionError("unreachable")
     r, item_errors = read
-    destination = _destination(r, item_errors)
+    destination = _destination(r, item_errors, outbound)
     settings = _settings(r, item_errors)
     sort = r.integer("sort", maximum=MAX_SORT)
     errors.raise_if_any()

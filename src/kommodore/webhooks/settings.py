@@ -36,3 +36,12 @@ class WebhookSettings(BaseSettings):
 
     retention_days: float = Field(default=7.0, ge=0)
     """Delivered and failed deliveries older than this are purged; 0 keeps them forever."""
+
+    outbox_max_deliveries: int = Field(default=100_000, ge=1)
+    """The outbox's row budget across the installation: past it the worker purges the oldest
+    delivered and failed deliveries, then, with a warning, the oldest pending ones."""
+
+    outbox_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    """The outbox's budget of stored body bytes (each batch's body once, however many
+    webhooks it goes to): past it the oldest bodies go, with their deliveries; a warning
+    counts the undelivered ones."""

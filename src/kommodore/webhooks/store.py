@@ -15,6 +15,7 @@ import msgspec
 
 from kommodore.db.database import Connection, Query, dual, int_array, sql
 from kommodore.leads.store import LEAD_SELECT, LeadRow, lead_row
+from kommodore.webhooks import payload
 
 # -- webhooks -------------------------------------------------------------------------------
 
@@ -135,14 +136,40 @@ async def leads_by_id(
 
 # -- the outbox -----------------------------------------------------------------------------
 
+SECTIONS = ("add", "update", "status", "responsible", "delete", "restore")
+"""The body's sections (one per lead action), each a column ``<action>_items``."""
+_SECTION_COLUMNS = ", ".join(f"{a}_items" for a in SECTIONS)
+
+_INSERT_BODY = sql(
+    f"INSERT INTO webhook_bodies (account_id, id, created_at, size, head, {_SECTION_COLUMNS}) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+)
 _INSERT_DELIVERY = sql(
-    "INSERT INTO webhook_deliveries (account_id, id, webhook_id, destination, body, created_at, "
-    "status, attempts, next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7)"
+    "INSERT INTO webhook_deliveries (account_id, id, webhook_id, destination, body_id, actions, "
+    "created_at, status, attempts, next_attempt_ms) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8)"
 )
 
 
+async def insert_body(
+    conn: Connection,
+    account_id: int,
+    body_id: int,
+    created_at: int,
+    head: str,
+    sections: dict[str, str],
+) -> None:
+    """A batch's body, once: its encoded account block and the sections of its actions."""
+    size = len(head) + sum(len(text) for text in sections.values())
+    await conn.execute(
+        _INSERT_BODY, account_id, body_id, created_at, size, head,
+        *(sections.get(a) for a in SECTIONS),
+    )  # fmt: skip
+
+
 async def insert_deliveries(conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
-    """Rows of (account_id, id, webhook_id, destination, body, created_at, next_attempt_ms)."""
+    """Rows of (account_id, id, webhook_id, destination, body_id, actions, created_at,
+    next_attempt_ms); ``actions`` names the body's sections the webhook gets, comma-separated."""
     await conn.execute_many(_INSERT_DELIVERY, rows)
 
 
@@ -152,7 +179,8 @@ class Claimed:
     id: int
     webhook_id: int
     destination: str
-    body: str
+    body: str | None
+    """None when the body was purged (over the outbox's budget) before the delivery was sent."""
     attempts: int
 
 
@@ -164,7 +192,7 @@ _DUE = (
 _CLAIM_SET = (
     "UPDATE webhook_deliveries SET locked_until_ms = $2, claimed_by = $3 "
     "WHERE (account_id, id) IN ({due}) "
-    "RETURNING account_id, id, webhook_id, destination, body, attempts"
+    "RETURNING account_id, id, webhook_id, destination, body_id, actions, attempts"
 )
 _CLAIM = Query(
     _CLAIM_SET.format(due=_DUE + " FOR UPDATE SKIP LOCKED"),
@@ -172,15 +200,36 @@ _CLAIM = Query(
 )
 """PostgreSQL skips rows another claimer holds; SQLite's ``BEGIN IMMEDIATE`` already lets one
 claimer in at a time, across processes."""
+_BODIES = dual(
+    f"SELECT id, head, {_SECTION_COLUMNS} FROM webhook_bodies "
+    "WHERE account_id = $1 AND id = ANY($2::bigint[])"
+)
 
 
 async def claim(
     conn: Connection, now_ms: int, locked_until_ms: int, worker: str, limit: int
 ) -> list[Claimed]:
-    """Take up to ``limit`` due deliveries for ``worker`` until ``locked_until_ms``; run in a
-    transaction of its own, so the claim is visible to others once it returns."""
+    """Take up to ``limit`` due deliveries for ``worker`` until ``locked_until_ms``, each with
+    its body put together; run in a transaction of its own, so the claim is visible to others
+    once it returns."""
     rows = await conn.fetch_all(_CLAIM, now_ms, locked_until_ms, worker, limit)
-    return [Claimed(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    wanted: dict[int, set[int]] = {}
+    for r in rows:
+        wanted.setdefault(r[0], set()).add(r[4])
+    bodies: dict[tuple[int, int], tuple[str, dict[str, str | None]]] = {}
+    for account_id in sorted(wanted):
+        ids = int_array(conn.dialect, sorted(wanted[account_id]))
+        for b in await conn.fetch_all(_BODIES, account_id, ids):
+            bodies[(account_id, b[0])] = (b[1], dict(zip(SECTIONS, b[2:], strict=True)))
+    claimed = []
+    for r in rows:
+        found = bodies.get((r[0], r[4]))
+        text = None
+        if found is not None:
+            head, sections = found
+            text = payload.assemble(head, [sections[a] for a in r[5].split(",") if a])
+        claimed.append(Claimed(r[0], r[1], r[2], r[3], text, r[6]))
+    return claimed
 
 
 _HOOK_STATE = sql(
@@ -227,15 +276,95 @@ async def finish(conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
     await conn.execute_many(_FINISH, rows)
 
 
-_PURGE = sql(
+_PURGE_OLD = sql(
     "DELETE FROM webhook_deliveries WHERE (account_id, id) IN ("
     "SELECT account_id, id FROM webhook_deliveries WHERE status = $1 AND next_attempt_ms < $2 "
-    "LIMIT $3)"
+    "LIMIT $3) RETURNING account_id, body_id"
+)
+_COUNT_DELIVERIES = sql("SELECT count(*) FROM webhook_deliveries")
+_PURGE_OLDEST = {
+    finished: sql(
+        "DELETE FROM webhook_deliveries WHERE (account_id, id) IN ("
+        f"SELECT account_id, id FROM webhook_deliveries WHERE status {op} 'pending' "
+        "ORDER BY id LIMIT $1) RETURNING account_id, body_id"
+    )
+    for finished, op in ((True, "<>"), (False, "="))
+}
+_BODY_BYTES = sql("SELECT COALESCE(SUM(size), 0) FROM webhook_bodies")
+_OLDEST_BODIES = sql("SELECT account_id, id, size FROM webhook_bodies ORDER BY id LIMIT $1")
+_DELETE_BODY_DELIVERIES = sql(
+    "DELETE FROM webhook_deliveries WHERE account_id = $1 AND body_id = $2 RETURNING status"
+)
+_DELETE_BODY = sql("DELETE FROM webhook_bodies WHERE account_id = $1 AND id = $2")
+_DELETE_ORPHAN = sql(
+    "DELETE FROM webhook_bodies WHERE account_id = $1 AND id = $2 AND NOT EXISTS ("
+    "SELECT 1 FROM webhook_deliveries WHERE account_id = $1 AND body_id = $2)"
 )
 
 
-async def purge(conn: Connection, before_ms: int, limit: int) -> None:
-    """Forget delivered and failed deliveries last tried before ``before_ms`` (their
-    ``next_attempt_ms`` holds the time of the last attempt), through the due index."""
+_SWEEP_ORPHANS = sql(
+    "DELETE FROM webhook_bodies WHERE (account_id, id) IN ("
+    "SELECT b.account_id, b.id FROM webhook_bodies b WHERE NOT EXISTS ("
+    "SELECT 1 FROM webhook_deliveries d WHERE d.account_id = b.account_id AND d.body_id = b.id) "
+    "LIMIT $1)"
+)
+
+
+async def sweep_orphans(conn: Connection, limit: int) -> None:
+    """Delete up to ``limit`` bodies without a delivery that :func:`_drop_orphans` missed (two
+    purges on PostgreSQL each deleting one of a body's last two deliveries see the other's
+    still there)."""
+    await conn.execute(_SWEEP_ORPHANS, limit)
+
+
+async def _drop_orphans(conn: Connection, bodies: set[tuple[int, int]]) -> None:
+    """Delete the bodies no delivery refers to any more (their last one was just purged)."""
+    for account_id, body_id in sorted(bodies):
+        await conn.execute(_DELETE_ORPHAN, account_id, body_id)
+
+
+async def purge_old(conn: Connection, before_ms: int, limit: int) -> int:
+    """Forget up to ``limit`` delivered and failed deliveries last tried before ``before_ms``
+    (their ``next_attempt_ms`` holds the time of the last attempt), through the due index,
+    and the bodies left without a delivery; how many deliveries went."""
+    gone = 0
     for status in ("delivered", "failed"):
-        await conn.execute(_PURGE, status, before_ms, limit)
+        rows = await conn.fetch_all(_PURGE_OLD, status, before_ms, limit - gone)
+        await _drop_orphans(conn, {(r[0], r[1]) for r in rows})
+        gone += len(rows)
+        if gone >= limit:
+            break
+    return gone
+
+
+async def count_deliveries(conn: Connection) -> int:
+    row = await conn.fetch_one(_COUNT_DELIVERIES)
+    return int(row[0]) if row is not None else 0
+
+
+async def purge_oldest(conn: Connection, count: int, *, finished: bool) -> int:
+    """Forget the ``count`` oldest deliveries, finished ones (delivered, failed) or pending
+    ones, and the bodies left without a delivery; how many went."""
+    rows = await conn.fetch_all(_PURGE_OLDEST[finished], count)
+    await _drop_orphans(conn, {(r[0], r[1]) for r in rows})
+    return len(rows)
+
+
+async def body_bytes(conn: Connection) -> int:
+    """What the stored bodies hold, in characters (bytes: the encoding is ASCII)."""
+    row = await conn.fetch_one(_BODY_BYTES)
+    return int(row[0]) if row is not None else 0
+
+
+async def purge_oldest_bodies(conn: Connection, at_least: int, limit: int) -> tuple[int, int]:
+    """Forget the oldest bodies, at most ``limit``, until ``at_least`` characters are freed,
+    with every delivery of theirs; (characters freed, pending deliveries dropped)."""
+    freed = pending = 0
+    for account_id, body_id, size in await conn.fetch_all(_OLDEST_BODIES, limit):
+        if freed >= at_least:
+            break
+        statuses = await conn.fetch_all(_DELETE_BODY_DELIVERIES, account_id, body_id)
+        pending += sum(1 for (status,) in statuses if status == "pending")
+        await conn.execute(_DELETE_BODY, account_id, body_id)
+        freed += int(size)
+    return freed, pending

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import structlog
 
 from kommodore.db.database import Connection, Database
+from kommodore.outbound import DestinationRefused, OutboundPolicy
 from kommodore.webhooks import store
 from kommodore.webhooks.client import FormPoster
 from kommodore.webhooks.settings import WebhookSettings
@@ -36,6 +37,9 @@ BAD_LIMIT = 100
 """More bad answers than this within ``BAD_WINDOW_MS``, the latest bad: the hook is disabled."""
 PURGE_EVERY_SECONDS = 60.0
 PURGE_LIMIT = 1000
+"""Rows one purge transaction deletes at most: purging never holds the outbox for long."""
+PURGE_ROUNDS = 100
+"""Transactions one purge runs at most, so a worker far over budget still delivers between."""
 USER_AGENT = "kommodore-webhooks/1.0"
 
 
@@ -77,12 +81,17 @@ class Worker:
         *,
         name: str | None = None,
         clock: Callable[[], float] = time.time,
+        outbound: OutboundPolicy | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.name = name or worker_name()
         self.clock = clock
-        self.poster = FormPoster(USER_AGENT, max_idle_per_host=self.settings.batch_size)
+        self.poster = FormPoster(
+            USER_AGENT,
+            max_idle_per_host=self.settings.batch_size,
+            outbound=outbound or OutboundPolicy(),
+        )
         self._last_purge = 0.0
 
     def now_ms(self) -> int:
@@ -132,22 +141,35 @@ class Worker:
             states[key] = "webhook deleted" if state is None else (
                 "webhook disabled" if state[0] else None
             )  # fmt: skip
+
+        def reason(d: Claimed) -> str | None:
+            return states[(d.account_id, d.webhook_id)] or (
+                "body purged" if d.body is None else None
+            )
+
         dead = [
-            (d.account_id, d.id, self.name, "failed", d.attempts, now_ms, None, reason, None)
+            (d.account_id, d.id, self.name, "failed", d.attempts, now_ms, None, why, None)
             for d in claimed
-            if (reason := states[(d.account_id, d.webhook_id)]) is not None
+            if (why := reason(d)) is not None
         ]
         await store.finish(conn, dead)
-        return [d for d in claimed if states[(d.account_id, d.webhook_id)] is None]
+        return [d for d in claimed if reason(d) is None]
 
     async def _post(self, delivery: Claimed) -> Outcome:
         """POST the body; the whole exchange must end within ``timeout_seconds``."""
         timeout = self.settings.timeout_seconds
         try:
             async with asyncio.timeout(timeout):
-                status = await self.poster.post(delivery.destination, delivery.body.encode())
+                body = delivery.body or ""
+                status = await self.poster.post(delivery.destination, body.encode())
         except TimeoutError:
             return Outcome(delivery, 0, f"no answer within {timeout:g} s")
+        except DestinationRefused as exc:
+            log.warning(
+                "webhook destination refused", account_id=delivery.account_id,
+                webhook_id=delivery.webhook_id, delivery_id=delivery.id, reason=exc.reason,
+            )  # fmt: skip
+            return Outcome(delivery, 0, str(exc)[:500])
         except Exception as exc:  # refused, reset, not HTTP, bad URL...: no answer
             return Outcome(delivery, 0, f"{type(exc).__name__}: {exc}"[:500])
         return Outcome(delivery, status, None if is_good(status) else f"HTTP {status}")
@@ -212,21 +234,68 @@ class Worker:
         await store.set_webhook_state(conn, key[0], key[1], disabled, times)
 
     async def _maybe_purge(self) -> None:
-        days = self.settings.retention_days
         now = self.clock()
-        if days <= 0 or now - self._last_purge < PURGE_EVERY_SECONDS:
+        if now - self._last_purge < PURGE_EVERY_SECONDS:
             return
         self._last_purge = now
+        await self.purge()
+
+    async def purge(self) -> None:
+        """Keep the outbox within its budget, in transactions of at most ``PURGE_LIMIT`` rows:
+        finished deliveries older than ``retention_days``; then, past ``outbox_max_deliveries``,
+        the oldest finished ones and, if that is not enough, the oldest pending ones; then,
+        past ``outbox_max_bytes``, the oldest bodies with their deliveries. Bodies go with
+        their last delivery. Dropping undelivered deliveries is logged as a warning."""
+        s = self.settings
+        rounds = PURGE_ROUNDS
+        if s.retention_days > 0:
+            before_ms = int((self.clock() - s.retention_days * 86400) * 1000)
+            while rounds > 0:
+                rounds -= 1
+                async with self.db.transaction() as conn:
+                    if await store.purge_old(conn, before_ms, PURGE_LIMIT) < PURGE_LIMIT:
+                        break
+        async with self.db.connection() as conn:
+            excess = await store.count_deliveries(conn) - s.outbox_max_deliveries
+        undelivered = 0
+        for finished in (True, False):
+            while excess > 0 and rounds > 0:
+                rounds -= 1
+                async with self.db.transaction() as conn:
+                    gone = await store.purge_oldest(
+                        conn, min(excess, PURGE_LIMIT), finished=finished
+                    )
+                excess -= gone
+                undelivered += 0 if finished else gone
+                if gone == 0:
+                    break
+        async with self.db.connection() as conn:
+            excess = await store.body_bytes(conn) - s.outbox_max_bytes
+        while excess > 0 and rounds > 0:
+            rounds -= 1
+            async with self.db.transaction() as conn:
+                freed, pending = await store.purge_oldest_bodies(conn, excess, PURGE_LIMIT)
+            excess -= freed
+            undelivered += pending
+            if freed == 0:
+                break
         async with self.db.transaction() as conn:
-            await store.purge(conn, int((now - days * 86400) * 1000), PURGE_LIMIT)
+            await store.sweep_orphans(conn, PURGE_LIMIT)
+        if undelivered:
+            log.warning(
+                "webhook outbox over budget", undelivered=undelivered,
+                max_deliveries=s.outbox_max_deliveries, max_bytes=s.outbox_max_bytes,
+            )  # fmt: skip
 
 
 @contextlib.asynccontextmanager
-async def _in_app(db: Database, settings: WebhookSettings) -> AsyncIterator[None]:
+async def _in_app(
+    db: Database, settings: WebhookSettings, outbound: OutboundPolicy | None
+) -> AsyncIterator[None]:
     if not settings.worker_in_process:
         yield
         return
-    worker = Worker(db, settings)
+    worker = Worker(db, settings, outbound=outbound)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop), name="webhook-worker")
     try:
@@ -239,17 +308,28 @@ async def _in_app(db: Database, settings: WebhookSettings) -> AsyncIterator[None
         await worker.aclose()
 
 
-def in_app(db: Database, settings: WebhookSettings) -> AbstractAsyncContextManager[None]:
+def in_app(
+    db: Database,
+    settings: WebhookSettings,
+    *,
+    outbound: OutboundPolicy | None = None,
+) -> AbstractAsyncContextManager[None]:
     """The worker as a background task of the server process, for the app's lifespan; does
-    nothing when ``KOMMODORE_WEBHOOK_WORKER_IN_PROCESS=false``."""
-    return _in_app(db, settings)
+    nothing when ``KOMMODORE_WEBHOOK_WORKER_IN_PROCESS=false``. ``outbound`` comes from the
+    app's settings; without it only public destinations are reached."""
+    return _in_app(db, settings, outbound)
 
 
 async def run_worker(
-    db: Database, settings: WebhookSettings, stop: asyncio.Event, *, until_idle: bool = False
+    db: Database,
+    settings: WebhookSettings,
+    stop: asyncio.Event,
+    *,
+    until_idle: bool = False,
+    outbound: OutboundPolicy | None = None,
 ) -> None:
     """The ``kommodore worker`` loop."""
-    worker = Worker(db, settings)
+    worker = Worker(db, settings, outbound=outbound)
     log.info("webhook worker started", worker=worker.name)
     try:
         await worker.run(stop, until_idle=until_idle)
