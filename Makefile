@@ -4,6 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8000
+# extras for `make run`, e.g. EXTRAS=postgres (with KOMMODORE_DATABASE_URL) or EXTRAS=postgres,redis
+EXTRAS ?=
+comma  := ,
+RUN_STAMP := $(VENV)/.run-stamp-$(subst $(comma),-,$(or $(EXTRAS),core))
 
 .PHONY: install run test lint typecheck unit bench clean
 
@@ -15,10 +19,17 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# what serving the demo needs, nothing more: the core package (SQLite, uvicorn) and $(EXTRAS)
+$(RUN_STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.$(if $(EXTRAS),[$(EXTRAS)])'
+	touch $(RUN_STAMP)
+
 ## Set up, create the demo account (once), print a token and a curl line, and serve on :$(PORT).
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/kommodore demo --port $(PORT)
-	@echo "serving on http://127.0.0.1:$(PORT) (Ctrl-C stops)"
+	@echo "Ctrl-C stops the server"
 	$(BIN)/kommodore serve --port $(PORT)
 
 ## Set up and pass every check: lint, types, and the tests on SQLite and PostgreSQL.

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -57,6 +58,26 @@ def _admin_url(database: str) -> str:
     return f"{base}/{database}"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    """A service fixture's skip (PostgreSQL or Redis unreachable) is reported at the fixture,
+    on one line: ``pytest -ra`` then prints one line per skipped group, not one per test."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if call.when != "setup" or not report.skipped or call.excinfo is None:
+        return
+    if not isinstance(report.longrepr, tuple):
+        return
+    for entry in reversed(call.excinfo.traceback):
+        if entry.path.name == "conftest.py":
+            reason = str(report.longrepr[2]).splitlines()[0]
+            where = Path(entry.path).relative_to(item.config.rootpath)
+            report.longrepr = (str(where), entry.lineno + 1, reason)
+            return
+
+
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A fresh, migrated database on the PostgreSQL server, dropped at the end."""
@@ -65,7 +86,10 @@ def postgres_database() -> Iterator[str]:
     except psycopg.OperationalError as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required under CI=true and is unreachable: {exc}")
-        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL} ({exc}); set CI=true to require it")
+        first = str(exc).strip().splitlines()[0]
+        pytest.skip(
+            f"PostgreSQL unreachable at {POSTGRES_URL} ({first}); set CI=true to require it"
+        )
     name = f"kommodore_test_{uuid.uuid4().hex[:12]}"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')

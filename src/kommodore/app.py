@@ -6,6 +6,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -45,6 +46,8 @@ from kommodore.web import endpoints as web
 from kommodore.webhooks import endpoints as webhooks
 from kommodore.webhooks import worker as webhook_worker
 
+log = structlog.get_logger("kommodore.http")
+
 
 async def healthz(request: Request) -> Response:
     """Liveness and readiness: answers only when the database answers."""
@@ -57,6 +60,8 @@ async def healthz(request: Request) -> Response:
 
 
 async def _unauthorized(request: Request, exc: Exception) -> Response:
+    # the client learns nothing of which check failed; the operator does (never the token)
+    log.info("401 unauthorized", reason=str(exc), path=request.url.path)
     return problems.unauthorized()
 
 
@@ -106,7 +111,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         try:
             # the outbox's delivery worker, unless KOMMODORE_WEBHOOK_WORKER_IN_PROCESS=false
             # (then `kommodore worker` processes deliver)
-            async with webhook_worker.in_app(db, outbound=OutboundPolicy.from_settings(settings)):
+            async with webhook_worker.in_app(
+                db, settings.webhooks, outbound=OutboundPolicy.from_settings(settings)
+            ):
                 yield
         finally:
             if limiter is not None:
@@ -137,7 +144,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(EdgeMiddleware, access_log=settings.access_log)],
+        middleware=[Middleware(EdgeMiddleware, access_log=settings.resolved_access_log)],
         exception_handlers={
             Unauthorized: _unauthorized,
             PaymentRequired: _payment_required,
@@ -156,5 +163,5 @@ def create_app_from_env() -> Starlette:
     from kommodore.logging import configure_logging
 
     settings = Settings()
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.resolved_log_format, settings.log_level)
     return create_app(settings)

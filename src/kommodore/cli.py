@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
+import socket
+import sqlite3
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+import pydantic
 
+from kommodore.errors import UserError, require
 from kommodore.leads.commands import lead
 from kommodore.outbound import OutboundPolicy
 from kommodore.settings import Settings
@@ -19,6 +27,7 @@ from kommodore.web.commands import user
 from kommodore.webhooks.commands import worker
 
 if TYPE_CHECKING:
+    from kommodore.auth.keys import SigningKey
     from kommodore.db.database import Connection, Database
     from kommodore.integrations.service import Revocation
 
@@ -32,7 +41,67 @@ def cli_integration_id(account_id: int) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kommodore:cli-integration:{account_id}"))
 
 
-@click.group()
+SERVER_STOP_SECONDS = 5
+"""A worker still busy this long after SIGTERM (open connections, a webhook batch, a start-up
+in progress) is stopped hard, so the server exits within seconds of being asked to."""
+
+
+def _foreseeable(exc: BaseException) -> UserError | None:
+    """The one-line error a user can act on, for the mistakes a user can make: bad settings,
+    a database that is down or unreadable, files that cannot be read or written."""
+    if isinstance(exc, UserError):
+        return exc
+    if isinstance(exc, pydantic.ValidationError):
+        error = exc.errors()[0]
+        name = "KOMMODORE_" + "_".join(str(p) for p in error["loc"]).upper()
+        return UserError(f"{name}: {error['msg']}; fix the variable (or .env) and retry")
+    from sqlalchemy.exc import OperationalError as SqlAlchemyOperationalError
+
+    from kommodore.db.guard import unreachable
+
+    if isinstance(exc, SqlAlchemyOperationalError | sqlite3.OperationalError):
+        return unreachable(_database_url_or_unknown(), exc)
+    try:
+        from asyncpg import PostgresError
+    except ImportError:
+        pass
+    else:
+        if isinstance(exc, PostgresError):
+            return unreachable(_database_url_or_unknown(), exc)
+    if isinstance(exc, ConnectionError | socket.gaierror | TimeoutError):
+        return unreachable(_database_url_or_unknown(), exc)
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return UserError(f"{exc.strerror or exc}:{where}; check the path and its permissions")
+    return None
+
+
+def _database_url_or_unknown() -> str:
+    from kommodore.db.guard import redacted
+
+    try:
+        return redacted(Settings().resolved_database_url)
+    except pydantic.ValidationError:
+        return "(settings invalid)"
+
+
+class _Commands(click.Group):
+    """Turns a foreseeable mistake into one line on stderr and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            error = _foreseeable(exc)
+            if error is None:
+                raise
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_Commands)
+@click.version_option(package_name="kommodore", message="kommodore %(version)s")
 def main() -> None:
     """kommodore: a self-hosted server for the Kommo API v4 (leads)."""
 
@@ -45,66 +114,196 @@ main.add_command(worker)
 @main.command()
 def migrate() -> None:
     """Apply database migrations (SQLite in the data directory, or KOMMODORE_DATABASE_URL)."""
+    from kommodore.db.guard import redacted
     from kommodore.db.migrate import upgrade
 
     settings = Settings()
     upgrade(settings.resolved_database_url)
-    click.echo(f"migrated {_redacted(settings.resolved_database_url)}", err=True)
+    click.echo(f"migrated {redacted(settings.resolved_database_url)}", err=True)
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=int, envvar="PORT")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option(
     "--server",
     type=click.Choice(["uvicorn", "granian"]),
     default="uvicorn",
     show_default=True,
-    help="The ASGI server; uvicorn measured faster here (docs/performance.md).",
+    help="The ASGI server; granian comes with the [granian] extra.",
 )
-def serve(host: str, port: int, workers: int, server: str) -> None:
-    """Apply migrations, then serve the API."""
-    from kommodore.auth.keys import load_signing_key
+@click.option(
+    "--rate-limit/--no-rate-limit",
+    default=None,
+    help="Kommo's request limit (7 a second, then a 403 block) is on unless "
+    "KOMMODORE_RATE_LIMIT_ENABLED=false; --no-rate-limit turns it off for this run.",
+)
+def serve(host: str, port: int, workers: int, server: str, rate_limit: bool | None) -> None:
+    """Apply migrations, then serve the API (PORT in the environment sets --port)."""
     from kommodore.db.migrate import upgrade
     from kommodore.logging import configure_logging
 
+    if rate_limit is not None:
+        # the workers build their settings from the environment they inherit
+        os.environ["KOMMODORE_RATE_LIMIT_ENABLED"] = "true" if rate_limit else "false"
     settings = Settings()
-    configure_logging(settings.log_format, settings.log_level)
-    upgrade(settings.resolved_database_url)
-    load_signing_key(settings.jwt_private_key, settings.data_dir)  # once, before any worker
-    target = "kommodore.app:create_app_from_env"
-    from kommodore.serving import granian_options, uvicorn_options
-
+    configure_logging(settings.resolved_log_format, settings.log_level)
     if server == "granian":
-        from granian import Granian
-        from granian.constants import Interfaces
+        require("granian", "granian", "--server granian")
+    _check_extras(settings)
+    _check_port(host, port)
+    upgrade(settings.resolved_database_url)
+    _signing_key(settings)  # once, before any worker: they share the generated file
+    metrics_dir = _metrics_dir(workers)
+    _announce(settings, host, port, workers, server)
+    try:
+        if server == "granian":
+            _serve_granian(settings, host, port, workers)
+        else:
+            _serve_uvicorn(settings, host, port, workers)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
-        Granian(
-            target,
-            address=host,
-            port=port,
-            interface=Interfaces.ASGI,
-            workers=workers,
-            factory=True,
-            **granian_options(settings),
-        ).serve()
-        return
+
+APP_FACTORY = "kommodore.app:create_app_from_env"
+
+
+def _serve_uvicorn(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from kommodore.serving import uvicorn_options
+
     uvicorn.run(
-        target,
+        APP_FACTORY,
         factory=True,
         host=host,
         port=port,
         workers=workers,
         log_level="warning",
-        access_log=False,
+        access_log=False,  # ours, from the app's middleware (KOMMODORE_ACCESS_LOG)
         date_header=False,  # our middleware sets Date on every response
         server_header=False,
         proxy_headers=False,
+        timeout_graceful_shutdown=SERVER_STOP_SECONDS,
         **uvicorn_options(settings),
     )
+
+
+def _serve_granian(settings: Settings, host: str, port: int, workers: int) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    from kommodore.serving import granian_options
+
+    Granian(
+        APP_FACTORY,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+        # a worker sent SIGTERM while still starting up never stops on its own (granian 2.8)
+        workers_kill_timeout=SERVER_STOP_SECONDS,
+        **granian_options(settings),
+    ).serve()
+
+
+def _check_extras(settings: Settings) -> None:
+    from kommodore.db import check_database_url, is_postgres_url
+
+    check_database_url(settings.resolved_database_url)
+    if is_postgres_url(settings.resolved_database_url):
+        require("asyncpg", "postgres", "PostgreSQL")
+        require("psycopg", "postgres", "PostgreSQL migrations")
+    if settings.rate_limit_enabled and settings.redis_url:
+        require("redis", "redis", "KOMMODORE_REDIS_URL")
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port another process holds, before migrating and spawning workers."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UserError(
+            f"cannot resolve --host {host!r} ({exc.strerror}): use an address"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UserError(
+                f"cannot listen on {host}:{port} ({exc.strerror}): stop what holds it, "
+                "or pick another --port (or PORT=)"
+            ) from None
+
+
+def _metrics_dir(workers: int) -> Path | None:
+    """With several workers, each counts in files of a directory /metrics sums up
+    (prometheus-client's multiprocess mode): a fresh one per run, removed at exit. An
+    operator's own PROMETHEUS_MULTIPROC_DIR is used as it is (and must be emptied between runs)."""
+    if workers == 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    path = Path(tempfile.mkdtemp(prefix="kommodore-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    return path
+
+
+def _announce(settings: Settings, host: str, port: int, workers: int, server: str) -> None:
+    """The one start-up line an operator reads to know what is running, and how."""
+    import structlog
+
+    from kommodore.db.guard import redacted
+
+    if settings.rate_limit_enabled:
+        limit = (
+            f"on: {settings.rate_limit_per_second}/s per integration and account, as Kommo "
+            "(--no-rate-limit or KOMMODORE_RATE_LIMIT_ENABLED=false turns it off)"
+        )
+    else:
+        limit = "off"
+    structlog.get_logger("kommodore").info(
+        f"kommodore {_version()} listening on http://{host}:{port}",
+        database=redacted(settings.resolved_database_url),
+        data_dir=str(settings.data_dir.resolve()),
+        workers=workers,
+        server=server,
+        rate_limit=limit,
+        base_domain=settings.base_domain,
+        env=settings.env,
+        access_log=settings.resolved_access_log,
+    )
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kommodore")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _signing_key(settings: Settings) -> SigningKey:
+    """The signing key, or one line saying why it cannot be read."""
+    from kommodore.auth.keys import KEY_FILE, load_signing_key
+
+    where = (
+        "KOMMODORE_JWT_PRIVATE_KEY"
+        if settings.jwt_private_key
+        else str(settings.data_dir / KEY_FILE)
+    )
+    try:
+        return load_signing_key(settings.jwt_private_key, settings.data_dir)
+    except (OSError, ValueError, TypeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise UserError(
+            f"cannot load the JWT signing key from {where} ({reason}): fix its permissions "
+            "or content, or remove the file to have a new key generated"
+        ) from None
 
 
 @main.command()
@@ -158,7 +357,7 @@ def token() -> None:
 @click.option(
     "--integration",
     "integration_id",
-    help="A private integration of the account (spec §8.2); the user must be an admin.",
+    help="A private integration of the account; the user must be an admin.",
 )
 def token_create(
     subdomain: str, user_id: int | None, admin: bool, days: int, integration_id: str | None
@@ -174,10 +373,10 @@ def token_create(
 def token_revoke(jti: str) -> None:
     """Revoke a token by its ``jti`` claim; it answers 401 from the next request on."""
     from kommodore.auth import store
-    from kommodore.db import open_database
+    from kommodore.db.guard import open_existing
 
     async def run() -> bool:
-        db = await open_database(Settings().resolved_database_url)
+        db = await open_existing(Settings().resolved_database_url)
         try:
             async with db.transaction() as conn:
                 return await store.revoke_token(conn, jti, int(time.time()))
@@ -200,15 +399,13 @@ def _create_token(
 ) -> str:
     from kommodore.accounts import store as accounts
     from kommodore.auth import store
-    from kommodore.auth.keys import load_signing_key
     from kommodore.auth.tokens import DEFAULT_SCOPES, issue_token
-    from kommodore.db import open_database
     from kommodore.db.database import sql
-
-    key = load_signing_key(settings.jwt_private_key, settings.data_dir)
+    from kommodore.db.guard import open_existing
 
     async def run() -> str:
-        db = await open_database(settings.resolved_database_url)
+        db = await open_existing(settings.resolved_database_url)
+        key = _signing_key(settings)  # after the schema check: a wrong dir gets no new key
         try:
             async with db.transaction() as conn:
                 account = await accounts.find_by_subdomain(conn, subdomain)
@@ -281,14 +478,14 @@ async def _private_integration_scopes(
 
 @main.group()
 def integration() -> None:
-    """Integrations: the OAuth clients of spec §8."""
+    """Integrations: the OAuth 2.0 clients that users install in their accounts."""
 
 
 def _run_db(work: Callable[[Database], Awaitable[T]]) -> T:
-    from kommodore.db import open_database
+    from kommodore.db.guard import open_existing
 
     async def run() -> T:
-        db = await open_database(Settings().resolved_database_url)
+        db = await open_existing(Settings().resolved_database_url)
         try:
             return await work(db)
         finally:
@@ -317,7 +514,9 @@ async def _account_id(conn: Connection, subdomain: str) -> int:
 )
 @click.option("--private", "private", is_flag=True, help="Only for the --subdomain account.")
 @click.option("--subdomain", help="The account a private integration belongs to.")
-@click.option("--revocation-url", help="Receives the revocation notice (spec §8.4).")
+@click.option(
+    "--revocation-url", help="Receives the notice when the integration is removed or disabled."
+)
 def integration_create(
     name: str,
     redirect_uri: str,
@@ -463,15 +662,6 @@ def integration_remove(integration_id: str, subdomain: str) -> None:
         click.echo(f"integration {integration_id} is not installed in {subdomain}", err=True)
         sys.exit(1)
     click.echo(f"removed {integration_id} from {subdomain}: {_report(revocation)}", err=True)
-
-
-def _redacted(url: str) -> str:
-    """A database URL without its password, for logs."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kommodore.webhooks.settings import WebhookSettings
+
 
 class Settings(BaseSettings):
     """Every knob the server reads; a ``.env`` file is honoured for development only."""
@@ -33,17 +35,21 @@ class Settings(BaseSettings):
     trust_forwarded_headers: bool = False
     """Build ``_links`` from ``X-Forwarded-Proto``/``X-Forwarded-Host`` (behind a proxy)."""
 
-    log_format: Literal["console", "json"] = "console"
+    log_format: Literal["console", "json"] | None = None
+    """Unset: ``json`` in production mode, ``console`` otherwise."""
+
     log_level: str = "info"
 
-    access_log: bool = False
-    """One log line per request; off by default since it costs a few percent of throughput."""
+    access_log: bool | None = None
+    """One log line per request. Unset: on in development, off in production mode (it costs
+    a few percent of throughput)."""
 
     redis_url: str | None = None
     """``redis://host:6379/0``: rate-limit counters in Redis. Unset: in the database."""
 
     rate_limit_enabled: bool = True
-    """Spec §9.1's request limit; ``false`` turns it off (local development, tests)."""
+    """Kommo's request limit, on by default so an integration that Kommo would block is
+    blocked here too; ``false`` (or ``serve --no-rate-limit``) turns it off."""
 
     rate_limit_per_second: int = Field(default=7, ge=1)
     """Requests a second per integration and account (fixed one-second windows); more: 429."""
@@ -55,7 +61,7 @@ class Settings(BaseSettings):
     rate_limit_strike_window_seconds: int = Field(default=60, ge=1)
 
     rate_limit_block_seconds: int = Field(default=300, ge=1)
-    """How long a block lasts (spec §9.1's 429 example carries ``retry_after: 300``)."""
+    """How long a block lasts (Kommo's 429 example carries ``retry_after: 300``)."""
 
     rate_limit_redis_prefix: str = "kommodore:rl:"
     """Key prefix in Redis, so several installations can share one Redis server."""
@@ -91,6 +97,26 @@ class Settings(BaseSettings):
         from kommodore.db import is_postgres_url
 
         return not is_postgres_url(self.resolved_database_url)
+
+    env: Literal["development", "production"] = "development"
+    """``production`` changes two defaults: JSON logs and no access log."""
+
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    """The delivery worker's knobs (``KOMMODORE_WEBHOOK_*``), read with the rest."""
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def resolved_log_format(self) -> Literal["console", "json"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.production else "console"
+
+    @property
+    def resolved_access_log(self) -> bool:
+        return (not self.production) if self.access_log is None else self.access_log
 
     @property
     def resolved_database_url(self) -> str:

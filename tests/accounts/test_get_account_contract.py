@@ -1,4 +1,4 @@
-"""GET /api/v4/account: whole answers compared with the spec's shape (§7.1).
+"""GET /api/v4/account: whole answers compared with the spec's shape.
 
 Each case builds the exact body from the rows the test wrote, key for key and in Kommo's key
 order, for every ``with`` value: once with nothing in ``accounts.settings`` (the defaults) and
@@ -229,7 +229,7 @@ def test_partial_datetime_settings_keep_every_key(client: TestClient, factory: F
 
 
 def test_non_admin_may_read_and_is_the_current_user(client: TestClient, defaults: Setup):
-    """Spec §7.1: available to all users; ``current_user_id`` is the token's user."""
+    """Kommo's API: available to all users; ``current_user_id`` is the token's user."""
     response = _get(client, defaults.user_token, "users_groups")
     _check(response, expected(defaults, frozenset({"users_groups"}), defaults.user))
 

@@ -1,5 +1,5 @@
 """POST /admin/leads/{id}/delete|restore and the batch forms: Kommo's UI-only delete and
-restore (spec §15.6), with the events and webhooks Kommo sends for them."""
+restore, with the events and webhooks Kommo sends for them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who sees which lead (spec §7.3-7.4): A, G, M and D, refined by stage rights, and admins.
+"""Who sees which lead: A, G, M and D, refined by stage rights, and admins.
 
 Every cell is stated here explicitly rather than computed by the code under test.
 """

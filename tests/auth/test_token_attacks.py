@@ -1,4 +1,4 @@
-"""Every way a bearer token can be wrong gets Kommo's 401 body and nothing else (spec §8.5)."""
+"""Every way a bearer token can be wrong gets Kommo's 401 body and nothing else."""
 
 from __future__ import annotations
 

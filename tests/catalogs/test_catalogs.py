@@ -1,4 +1,4 @@
-"""GET /api/v4/catalogs and /catalogs/{id}/elements (spec §12.5): whole answers, filters,
+"""GET /api/v4/catalogs and /catalogs/{id}/elements: whole answers, filters,
 search, paging, 204s and the 404 of an unknown catalog."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""POST/PATCH/DELETE /api/v4/leads/custom_fields (spec §10.3 "Writes"): whole answers, every
+"""POST/PATCH/DELETE /api/v4/leads/custom_fields (Kommo's API "Writes"): whole answers, every
 write read back through GET, every bad input answered exactly with nothing changed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""GET /api/v4/leads/custom_fields and /{id} (spec §10.3): whole answers, filters, order,
+"""GET /api/v4/leads/custom_fields and /{id}: whole answers, filters, order,
 paging and 204s, compared key for key with bodies built from the rows the test wrote."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Custom field values read back in Kommo's shapes (spec §10.2) for every type of §10.3."""
+"""Custom field values read back in Kommo's shapes for every type of Kommo's API."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The OAuth flow of spec §8.1 in a real browser against the real server process.
+"""The OAuth flow of Kommo's API in a real browser against the real server process.
 
 Headless Chromium (Debian's ``chromium`` package, driven by Playwright for Python; no browser is
 downloaded) signs in, picks the account, allows or denies; a tiny local HTTP server plays the

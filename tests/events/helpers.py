@@ -79,7 +79,7 @@ def event_body(
     before: list[Any],
     name: str | None = None,
 ) -> dict[str, Any]:
-    """An event as spec §14 shows it, in its key order."""
+    """An event as Kommo's API shows it, in its key order."""
     entity: dict[str, Any] = {"id": lead_id}
     if name is not None:
         entity["name"] = name

@@ -1,4 +1,4 @@
-"""GET /api/v4/events, /events/{id} and /events/types (spec §14): every lead event type and
+"""GET /api/v4/events, /events/{id} and /events/types: every lead event type and
 every filter, paging, rights, on both backends. Events are seeded through ``events.record``,
 the writer the lead write paths use."""
 

@@ -1,5 +1,5 @@
-"""POST /api/v4/leads (spec §4): the answer, the defaults, every writable field read back
-through GET, and the tolerance of wire-rules for what clients send along."""
+"""POST /api/v4/leads: the answer, the defaults, every writable field read back
+through GET, and the tolerance for what clients send along."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_request_ids_echo_as_strings(client: TestClient, factory: Factory):
 
 
 def test_every_writable_field(client: TestClient, factory: Factory):
-    """Each field of §4.1 given, each read back as sent (contacts: the one flagged main)."""
+    """Each field of Kommo's API given, each read back as sent (contacts: the one flagged main)."""
     api = as_admin(client, factory)
     account = api.account
     owner = factory.user(account, group="two")
@@ -171,7 +171,7 @@ def test_a_source_without_a_pipeline_puts_the_lead_in_the_sources_pipeline(
 
 
 def test_read_only_fields_and_nulls_are_ignored(client: TestClient, factory: Factory):
-    """wire-rules: a client sends back what it read; nothing of it is an error."""
+    """a client sends back what it read; nothing of it is an error."""
     api = as_admin(client, factory)
     (lead_id,) = api.add(
         {
@@ -193,7 +193,7 @@ def test_read_only_fields_and_nulls_are_ignored(client: TestClient, factory: Fac
 
 
 def test_bodies_are_json_whatever_the_content_type(client: TestClient, factory: Factory):
-    """wire-rules: JSON with no Content-Type, as form-encoded, or chunked."""
+    """JSON with no Content-Type, as form-encoded, or chunked."""
     api = as_admin(client, factory)
     body = b'[{"name": "typed"}]'
     for headers in (

@@ -1,4 +1,4 @@
-"""POST /api/v4/leads/complex (spec §6): the bare-array answer, new and existing contacts and
+"""POST /api/v4/leads/complex: the bare-array answer, new and existing contacts and
 companies (new ones linked to each other, with their custom field values), incoming leads from
 ``_embedded.metadata``, and the limits."""
 

@@ -1,4 +1,4 @@
-"""PATCH /api/v4/leads and /api/v4/leads/{id} (spec §5): the answers, only sent fields change,
+"""PATCH /api/v4/leads and /api/v4/leads/{id}: the answers, only sent fields change,
 tags (replacement and increments), custom field values, and ``updated_at``/``updated_by``."""
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def test_only_sent_fields_change_and_every_write_is_stamped(client: TestClient, 
 def test_a_client_patching_the_whole_lead_back_changes_nothing_else(
     client: TestClient, factory: Factory
 ):
-    """wire-rules: a popular client PATCHes the lead as it read it, read-only keys and nulls
+    """a popular client PATCHes the lead as it read it, read-only keys and nulls
     included; the answer is 200 and the lead keeps its tags, values and stage."""
     api = as_admin(client, factory)
     field, _ = factory.field(api.account, "text")

@@ -1,4 +1,4 @@
-"""GET /api/v4/leads/{id}: whole answers compared with the spec's shapes (§1, §2).
+"""GET /api/v4/leads/{id}: whole answers compared with the spec's shapes.
 
 Each case builds the exact body Kommo would send, key for key and in Kommo's key order, and
 compares it with what the server sent, for every ``with`` value and their combinations.

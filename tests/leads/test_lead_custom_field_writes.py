@@ -1,4 +1,4 @@
-"""Custom field values on lead writes (spec §10.1), read back in Kommo's read shapes (§10.2):
+"""Custom field values on lead writes, read back in Kommo's read shapes:
 a round trip for every type, each way of naming a field and an enum, and each refusal."""
 
 from __future__ import annotations

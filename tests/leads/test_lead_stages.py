@@ -1,5 +1,5 @@
-"""The status rules of spec §11.3 on writes: implied pipelines, defaults, 142/143 and
-``closed_at``, loss reasons (with §9.4's keyed error), and fields a stage requires."""
+"""The status rules of Kommo's API on writes: implied pipelines, defaults, 142/143 and
+``closed_at``, loss reasons (with Kommo's keyed error), and fields a stage requires."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_a_closed_at_sent_is_kept(client: TestClient, factory: Factory):
 
 
 def test_a_lead_may_be_created_lost_with_its_reason(client: TestClient, factory: Factory):
-    """spec §11.3 [DECISION]: allowed, the documented fields permit it."""
+    """our choice: allowed, the documented fields permit it."""
     api = as_admin(client, factory)
     reason = factory.loss_reason(api.account)
     (lead_id,) = api.add({"status_id": LOST, "loss_reason_id": reason})
@@ -123,7 +123,7 @@ def test_a_lead_may_be_created_lost_with_its_reason(client: TestClient, factory:
 
 
 def test_loss_reason_only_for_lost_leads(client: TestClient, factory: Factory):
-    """spec §9.4: the keyed form, by lead id on edits and by request_id on adds."""
+    """Kommo's API: the keyed form, by lead id on edits and by request_id on adds."""
     api = as_admin(client, factory)
     reason = factory.loss_reason(api.account)
     (lead_id,) = api.add({})

@@ -1,4 +1,4 @@
-"""Bad input to the lead writes (spec §9.3, issue 4): every kind gets Kommo's error body and
+"""Bad input to the lead writes (issue 4): every kind gets Kommo's error body and
 changes nothing; a batch with one bad item is refused whole; never a 500."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The events each lead write leaves (spec §14), read back through GET /api/v4/events: one per
+"""The events each lead write leaves, read back through GET /api/v4/events: one per
 change, with Kommo's value shapes, and none for a refused batch."""
 
 from __future__ import annotations

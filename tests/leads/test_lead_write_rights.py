@@ -1,4 +1,4 @@
-"""Rights on lead writes (spec §7.3, §7.4): ``add`` (A/D, per stage too), ``edit`` (A/G/M/D,
+"""Rights on lead writes: ``add`` (A/D, per stage too), ``edit`` (A/G/M/D,
 never beyond ``view``, judged before the change and in the stage a lead moves to). A lead the
 user cannot see is answered as an absent one; one it sees but may not edit is a 403."""
 

@@ -1,4 +1,4 @@
-"""The webhook deliveries each lead write queues (spec §13.2), read from the outbox: an add is
+"""The webhook deliveries each lead write queues, read from the outbox: an add is
 ``add``; an edit is ``update`` plus ``status`` when the stage moved and ``responsible`` when the
 responsible user changed; a link write is ``update``; a refused batch queues nothing."""
 

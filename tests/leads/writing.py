@@ -1,5 +1,5 @@
 """What the lead write tests share: a client bound to one user's token, and the shapes of
-Kommo's answers (spec §4.2, §5, §9.3) built from the ids a write returned."""
+Kommo's answers built from the ids a write returned."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def as_admin(client: TestClient, factory: Factory, account: Account | None = Non
 
 
 def validation_body(*entries: tuple[str, list[tuple[str, str, str]]]) -> dict[str, Any]:
-    """Spec §9.3's body for ``(request_id, [(code, path, detail), ...])`` entries."""
+    """Kommo's body for ``(request_id, [(code, path, detail), ...])`` entries."""
     return {
         "validation-errors": [
             {

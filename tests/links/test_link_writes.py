@@ -1,4 +1,4 @@
-"""POST /api/v4/leads/{id}/link, /leads/link, /leads/{id}/unlink, /leads/unlink (spec §12.4):
+"""POST /api/v4/leads/{id}/link, /leads/link, /leads/{id}/unlink, /leads/unlink:
 whole answers, every write read back through GET /leads/{id}/links and GET /leads/{id}, the
 main-contact and one-company rules, rights, and every bad input refused with nothing changed."""
 

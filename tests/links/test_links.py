@@ -1,4 +1,4 @@
-"""GET /api/v4/leads/{id}/links and /api/v4/leads/links (spec §12.4): whole answers, every
+"""GET /api/v4/leads/{id}/links and /api/v4/leads/links: whole answers, every
 filter, rights, deleted entities left out, and the 204s and the 400."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""POST / PATCH / DELETE /api/v4/leads/loss_reasons (spec §12.2): admins only, whole answers,
+"""POST / PATCH / DELETE /api/v4/leads/loss_reasons: admins only, whole answers,
 read back through the GETs; every bad input answers its exact problem and changes nothing.
 A deleted reason leaves the leads that carried it (deleted ones too) without a reason."""
 
@@ -74,7 +74,7 @@ def _problem(status: int, detail: str, **extra: Any) -> dict[str, Any]:
 
 
 def _invalid(*items: tuple[str, list[tuple[str, str, str]]]) -> dict[str, Any]:
-    """The §9.3 body for ``(request_id, [(code, path, detail), ...])`` entries."""
+    """The body for ``(request_id, [(code, path, detail), ...])`` entries."""
     entries = [
         {"request_id": rid, "errors": [{"code": c, "path": p, "detail": d} for c, p, d in errs]}
         for rid, errs in items

@@ -1,4 +1,4 @@
-"""GET /api/v4/leads/loss_reasons[/{id}]: whole answers compared with the spec's shape (§12.2),
+"""GET /api/v4/leads/loss_reasons[/{id}]: whole answers compared with the spec's shape,
 ordered by ``sort``; 204 for an account without reasons, 404 "Loss reason not found"."""
 
 from __future__ import annotations

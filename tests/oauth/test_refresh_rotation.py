@@ -1,4 +1,4 @@
-"""The refresh_token grant and Kommo's rotation rule (spec §8.1).
+"""The refresh_token grant and Kommo's rotation rule.
 
 Refreshing with T returns a new pair N; T keeps working until N is first used, then T is
 revoked ("Token has been revoked", 401 as observed). Refreshing T again while N is unused

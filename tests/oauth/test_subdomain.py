@@ -1,4 +1,4 @@
-"""GET /oauth2/account/current/subdomain with X-Refresh-Token (spec §8.4)."""
+"""GET /oauth2/account/current/subdomain with X-Refresh-Token."""
 
 from __future__ import annotations
 

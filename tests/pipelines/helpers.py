@@ -113,7 +113,7 @@ def problem(status: int, detail: str, **extra: Any) -> dict[str, Any]:
 
 
 def invalid(*items: tuple[str, list[tuple[str, str, str]]]) -> dict[str, Any]:
-    """The §9.3 body for ``(request_id, [(code, path, detail), ...])`` entries."""
+    """The body for ``(request_id, [(code, path, detail), ...])`` entries."""
     entries = [
         {"request_id": rid, "errors": [{"code": c, "path": p, "detail": d} for c, p, d in errs]}
         for rid, errs in items

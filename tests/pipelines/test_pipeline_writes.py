@@ -1,5 +1,5 @@
-"""POST /api/v4/leads/pipelines, PATCH and DELETE /api/v4/leads/pipelines/{id} (spec §11.1,
-§11.2, §9.1): admins only, whole answers read back through the GETs; every bad input answers
+"""POST /api/v4/leads/pipelines, PATCH and DELETE /api/v4/leads/pipelines/{id} (Kommo's API,
+): admins only, whole answers read back through the GETs; every bad input answers
 its exact problem and changes nothing; a batch is all or nothing; exactly one main pipeline."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """GET /api/v4/leads/pipelines[/{id}] and their statuses: whole answers compared with the
-spec's shapes (§11.2, §0.3), including key order, ``with=descriptions`` and the 404 rules."""
+spec's shapes, including key order, ``with=descriptions`` and the 404 rules."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""POST /api/v4/leads/pipelines/{pid}/statuses, PATCH and DELETE .../statuses/{id} (spec §11.1,
-§11.2, §9.1): admins only, whole answers read back through the GETs, bad input changes
+"""POST /api/v4/leads/pipelines/{pid}/statuses, PATCH and DELETE .../statuses/{id} (Kommo's API,
+): admins only, whole answers read back through the GETs, bad input changes
 nothing, system statuses are untouchable, a deleted status's leads move to the first stage."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Spec §9.1 over HTTP: the 429 problem with ``Retry-After``, the 403 block, the off switch.
+"""The rate limit over HTTP: the 429 problem with ``Retry-After``, the 403 block, the off switch.
 
 Each test builds its own app with the limiter on, once with database counters and once with
 Redis, on SQLite and on PostgreSQL; a fake clock keeps every request in the second it means.

@@ -1,4 +1,4 @@
-"""POST/PATCH/DELETE /api/v4/sources (spec §12.3): whole answers, every write read back
+"""POST/PATCH/DELETE /api/v4/sources: whole answers, every write read back
 through GET, every bad input answered exactly with nothing changed.
 
 Each test has an account with an account-owned default source (integration NULL, editable by

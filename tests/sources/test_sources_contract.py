@@ -1,4 +1,4 @@
-"""GET /api/v4/sources[/{id}]: whole answers compared with the spec's shape (§12.3).
+"""GET /api/v4/sources[/{id}]: whole answers compared with the spec's shape.
 
 Admin only; a token sees its own integration's sources and the account-owned ones
 (``integration_id`` NULL), never another integration's; ``filter[external_id]`` narrows the

@@ -1,4 +1,4 @@
-"""GET /api/v4/leads/tags (spec §12.1): whole answers for every filter and its spellings,
+"""GET /api/v4/leads/tags: whole answers for every filter and its spellings,
 search, paging and 204s."""
 
 from __future__ import annotations

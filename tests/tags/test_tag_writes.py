@@ -1,4 +1,4 @@
-"""POST /api/v4/leads/tags (spec §12.1): whole answers read back through GET /leads/tags; an
+"""POST /api/v4/leads/tags: whole answers read back through GET /leads/tags; an
 existing name answers the existing tag unchanged; every bad input answers its exact problem
 and creates nothing."""
 

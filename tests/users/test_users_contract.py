@@ -1,4 +1,4 @@
-"""GET /api/v4/users and /users/{id}: whole answers compared with the spec's shapes (§7.2).
+"""GET /api/v4/users and /users/{id}: whole answers compared with the spec's shapes.
 
 Admin only (403 otherwise), paged by at most 250 with ``_total_items``, ``_page``,
 ``_page_count`` and ``_links`` self/next/first/prev/last; an unknown id is 204.

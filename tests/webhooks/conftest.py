@@ -8,7 +8,18 @@ from collections.abc import Iterator
 
 import pytest
 
+from kommodore.context import using
+from kommodore.settings import Settings
+from tests.conftest import BASE_DOMAIN
 from tests.factories import Factory
+
+
+@pytest.fixture(autouse=True)
+def app_settings() -> Iterator[Settings]:
+    """Tests that enqueue outside an app stand in for one: the outbox reads the running
+    app's settings (its base domain), never the environment."""
+    with using(Settings(base_domain=BASE_DOMAIN)) as settings:
+        yield settings
 
 
 def _fail_leftovers(factory: Factory) -> None:

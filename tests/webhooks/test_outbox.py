@@ -11,9 +11,9 @@ import pytest
 
 from kommodore.db import open_database
 from kommodore.db.database import Connection, Query
-from kommodore.webhooks.outbox import LeadChange, base_domain, enqueue_lead_changes
+from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
 from kommodore.webhooks.payload import body, encode, php_quote
-from tests.conftest import Backend
+from tests.conftest import BASE_DOMAIN, Backend
 from tests.factories import NOW, Account, Factory
 from tests.webhooks.helpers import add_webhook, deliveries, enqueue
 
@@ -139,7 +139,7 @@ def test_golden_body_of_a_stage_and_responsible_change(backend: Backend, factory
     expected = [
         ("account[subdomain]", account.subdomain),
         ("account[id]", str(account.id)),
-        ("account[_links][self]", f"https://{account.subdomain}.{base_domain()}"),
+        ("account[_links][self]", f"https://{account.subdomain}.{BASE_DOMAIN}"),
         *item("update"),
         *item("status", old=True),
         *item("responsible"),

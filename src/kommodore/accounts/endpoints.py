@@ -12,7 +12,7 @@ from kommodore.http.hal import hal_response
 
 
 async def get_account(request: Request) -> Response:
-    """``GET /api/v4/account`` (spec §7.1): open to every user of the account."""
+    """``GET /api/v4/account``: open to every user of the account."""
     async with api_request(request) as api:
         body = await service.read_account(api.conn, api.principal, api.with_, api.origin)
     return hal_response(body)

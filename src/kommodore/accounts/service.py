@@ -17,7 +17,7 @@ from kommodore.auth.service import Principal
 from kommodore.db.database import Connection
 from kommodore.http.hal import self_links
 
-#: The ``with`` values GET /account understands (spec §7.1); others are ignored.
+#: The ``with`` values GET /account understands; others are ignored.
 ACCOUNT_WITH = frozenset(
     {
         "amojo_id",

@@ -85,6 +85,6 @@ async def user_groups(conn: Connection, account_id: int) -> list[tuple[int, str,
 
 
 async def invoices_catalog_id(conn: Connection, account_id: int) -> int | None:
-    """The account's invoices catalog (at most one per account, spec §12.5), if any."""
+    """The account's invoices catalog (at most one per account, Kommo's API), if any."""
     row: Any = await conn.fetch_one(INVOICES_CATALOG, account_id)
     return None if row is None else int(row[0])

@@ -1,4 +1,4 @@
-"""The account as Kommo puts it on the wire (spec §7.1), in Kommo's key order.
+"""The account as Kommo puts it on the wire, in Kommo's key order.
 
 The base fields are always present (the PHP SDK reads them without ``isset``); each ``with``
 value adds its key, and ``UNSET`` keeps the others out of the JSON. The extras kept in

@@ -1,5 +1,5 @@
 """Admin endpoints outside ``/api/v4``: what Kommo does only in its UI but a stand-in must
-offer to tests (spec §15.6). Authenticated like the API (a Bearer token), admins only."""
+offer to tests. Authenticated like the API (a Bearer token), admins only."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from kommodore.leads.lifecycle import Operation
 
 
 def _ids_of(items: list[Any]) -> list[int]:
-    """``[{"id": 1}, ...]``: every item an object with an integer ``id``, else §9.3's 400."""
+    """``[{"id": 1}, ...]``: every item an object with an integer ``id``, else Kommo's 400."""
     errors = BatchErrors()
     ids = []
     for index, item in enumerate(items):

@@ -1,4 +1,4 @@
-"""Kommo's user rights (spec §7.2-7.4): A, G, M, D per action, refined per pipeline stage.
+"""Kommo's user rights: A, G, M, D per action, refined per pipeline stage.
 
 A lead is judged by its responsible user and that user's group (stored on the lead as
 ``group_id``) and by the stage it sits in: a ``status_rights`` entry for the lead's
@@ -112,13 +112,13 @@ def _weaker(a: Code, b: Code) -> Code:
 
 
 def can_add_lead(actor: Actor, pipeline_id: int, status_id: int) -> bool:
-    """``add`` takes only A or D (spec §7.3); a stage entry may deny it for its stage."""
+    """``add`` takes only A or D; a stage entry may deny it for its stage."""
     return lead_code(actor, "add", pipeline_id, status_id) != DENY
 
 
 def can_edit_lead(actor: Actor, lead: Any, to_stage: tuple[int, int] | None = None) -> bool:
-    """Edit rights on the lead as it is, and, when it moves, in the stage it moves to (spec
-    §7.4). ``edit`` never exceeds ``view`` (spec §7.3 dependencies)."""
+    """Edit rights on the lead as it is, and, when it moves, in the stage it moves to.
+    ``edit`` never exceeds ``view`` (Kommo's dependencies between rights)."""
 
     def allowed(pipeline_id: int, status_id: int) -> bool:
         code = _weaker(

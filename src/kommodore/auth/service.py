@@ -1,6 +1,6 @@
 """Authentication: from a bearer token and a Host to an account and the user acting in it.
 
-Every failure is the same 401 (spec §8.5): a caller learns nothing about which check failed.
+Every failure is the same 401: a caller learns nothing about which check failed.
 """
 
 from __future__ import annotations

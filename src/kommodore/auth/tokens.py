@@ -133,8 +133,21 @@ class TokenVerifier:
                 },
             )
         except jwt.PyJWTError as exc:
-            raise InvalidToken(str(exc)) from exc
+            raise InvalidToken(_reason(exc)) from exc
         return _claims(payload)
+
+
+def _reason(exc: jwt.PyJWTError) -> str:
+    """Which check failed, in words fit for a log: never the token or a part of it."""
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return "bad signature"
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"missing claim {exc.claim}"
+    if isinstance(exc, jwt.InvalidAlgorithmError):
+        return "algorithm not allowed"
+    if isinstance(exc, jwt.DecodeError):
+        return "malformed token"
+    return f"invalid token ({type(exc).__name__})"
 
 
 def _claims(payload: dict[str, Any]) -> Claims:

@@ -1,1 +1,1 @@
-"""Catalogs and their elements, as linked to leads (spec §12.5)."""
+"""Catalogs and their elements, as linked to leads."""

@@ -13,7 +13,7 @@ from kommodore.http.paging import page_of
 
 
 async def list_catalogs(request: Request) -> Response:
-    """``GET /api/v4/catalogs`` (spec §12.5)."""
+    """``GET /api/v4/catalogs``."""
     async with api_request(request) as api:
         body = await service.list_catalogs(
             api.conn,
@@ -27,7 +27,7 @@ async def list_catalogs(request: Request) -> Response:
 
 
 async def list_elements(request: Request) -> Response:
-    """``GET /api/v4/catalogs/{id}/elements`` (spec §12.5): ``query``, ``filter[id]``, paging."""
+    """``GET /api/v4/catalogs/{id}/elements``: ``query``, ``filter[id]``, paging."""
     catalog_id: int = request.path_params["catalog_id"]
     async with api_request(request) as api:
         body = await service.list_elements(

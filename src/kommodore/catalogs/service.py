@@ -1,4 +1,4 @@
-"""Listing catalogs and their elements (spec §12.5); every user of the account may read them.
+"""Listing catalogs and their elements; every user of the account may read them.
 
 Catalog custom field values are not stored yet, so an element's ``custom_fields_values`` is
 always ``null`` (what Kommo sends for an element without values).

@@ -1,4 +1,4 @@
-"""Catalog and catalog element queries (spec §12.5)."""
+"""Catalog and catalog element queries."""
 
 from __future__ import annotations
 

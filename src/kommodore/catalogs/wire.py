@@ -1,4 +1,4 @@
-"""Catalogs and their elements in the key order of spec §12.5."""
+"""Catalogs and their elements in the key order of Kommo's API."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from kommodore.http.paging import page_of
 
 
 async def list_fields(request: Request) -> Response:
-    """``GET /api/v4/leads/custom_fields`` (spec §10.3): every user, 50 per page at most."""
+    """``GET /api/v4/leads/custom_fields``: every user, 50 per page at most."""
     async with api_request(request) as api:
         body = await service.list_fields(
             api.conn,
@@ -43,7 +43,7 @@ def _self_href(api: ApiRequest) -> str:
 
 async def add_fields(request: Request) -> Response:
     """``POST /api/v4/leads/custom_fields``: admins only; up to 50 fields, all or nothing;
-    201 (spec §9.5)."""
+    201."""
     async with api_request(request) as api:
         api.require_admin()
         items = batch_of(await api.json(), writes.MAX_BATCH)

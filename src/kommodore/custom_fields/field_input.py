@@ -1,4 +1,4 @@
-"""A custom field write item taken apart (spec §10.3 "Writes"): every writable key
+"""A custom field write item taken apart (Kommo's API "Writes"): every writable key
 type-checked, read-only keys a client sends back (``account_id``, ``entity_type``,
 ``is_predefined``, ``is_deletable``, ``is_computed``, ``triggers``, ``_links``...) ignored.
 Lookups (stages, catalogs, codes, the fields being edited) come after, in

@@ -1,4 +1,4 @@
-"""Reading the account's lead custom fields (spec §10.3); every user may read them."""
+"""Reading the account's lead custom fields; every user may read them."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from kommodore.http.phpquery import as_list, get_path
 from kommodore.http.problems import Problem
 
 MAX_LIMIT = 50
-"""Kommo returns at most 50 fields per page (spec §0.6, §10.3)."""
+"""Kommo returns at most 50 fields per page."""
 DEFAULT_ORDER = (("sort", "asc"), ("id", "asc"))
 
 

@@ -1,4 +1,4 @@
-"""Lead custom field queries (spec §10.3): one statement per page, one for the page's enums."""
+"""Lead custom field queries: one statement per page, one for the page's enums."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ async def enums(
     return by_field
 
 
-# -- writes (spec §10.3 "Writes") ----------------------------------------------------------
+# -- writes (Kommo's API "Writes") ----------------------------------------------------------
 
 FIELDS_BY_IDS = dual(
     f"SELECT {FIELD_COLUMNS} FROM custom_fields "

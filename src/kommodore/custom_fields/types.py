@@ -1,4 +1,4 @@
-"""Every custom field type of spec §10.3, grouped by how its values are stored and read."""
+"""Every custom field type of Kommo's API, grouped by how its values are stored and read."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Custom field values on write (spec §10.1): each entry found by ``field_id`` or
+"""Custom field values on write: each entry found by ``field_id`` or
 ``field_code``, each value checked against its field's type and enums, and turned into the
-rows the read side (``values.py``) turns back into Kommo's read shapes (§10.2).
+rows the read side (``values.py``) turns back into Kommo's read shapes.
 
 The checks only record errors; nothing is written until the whole batch has passed.
 """

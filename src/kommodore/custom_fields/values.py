@@ -1,4 +1,4 @@
-"""Custom field values in Kommo's read shapes (spec §10.2), from their stored columns."""
+"""Custom field values in Kommo's read shapes, from their stored columns."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The custom field model of spec §10.3 in the order of its field table."""
+"""The custom field model of Kommo's API in the order of its field table."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class CustomField(msgspec.Struct, kw_only=True):
     search_in: str | None
     triggers: list[Any]
     request_id: str | UnsetType = UNSET
-    """Only in write answers (spec §0.8); left out of reads."""
+    """Only in write answers; left out of reads."""
     links: SelfLinks = msgspec.field(name="_links")
 
 

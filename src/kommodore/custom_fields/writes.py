@@ -1,9 +1,9 @@
-"""Lead custom field writes (spec §10.3 "Writes"): admins add, edit and delete the account's
+"""Lead custom field writes (Kommo's API "Writes"): admins add, edit and delete the account's
 lead fields.
 
 Every item of a batch is checked (types first, then against the account's stages, catalogs,
 field codes and the fields being edited) and the batch is refused as a whole, before anything
-is written, when any item has an error (spec §15.12). Answers re-read what was written, so
+is written, when any item has an error. Answers re-read what was written, so
 they are exactly what ``GET /api/v4/leads/custom_fields/{id}`` shows.
 """
 
@@ -29,7 +29,7 @@ from kommodore.http.validation import BatchErrors, request_id_of
 from kommodore.leads.search import reindex
 
 MAX_BATCH = 50
-"""Kommo pages fields by 50 (spec §10.3); a write takes as many."""
+"""Kommo pages fields by 50; a write takes as many."""
 DEFAULT_SORT = 500
 NOT_DELETABLE = "This custom field can not be deleted"
 USED = "This value is already used."

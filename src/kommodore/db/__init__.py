@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kommodore.db.database import Database
+from kommodore.errors import UserError, require
 
 
 def is_postgres_url(url: str) -> bool:
@@ -11,7 +12,9 @@ def is_postgres_url(url: str) -> bool:
 
 async def open_database(url: str) -> Database:
     """The back-end a URL names: ``sqlite:///file`` or ``postgresql://...``."""
+    check_database_url(url)
     if is_postgres_url(url):
+        require("asyncpg", "postgres", "PostgreSQL")
         from kommodore.db.postgres import PostgresDatabase
 
         return await PostgresDatabase.connect(url)
@@ -20,9 +23,21 @@ async def open_database(url: str) -> Database:
     return SqliteDatabase(url)
 
 
+def check_database_url(url: str) -> None:
+    """Refuse a URL neither back-end can open, before anything tries to."""
+    if not (url.startswith("sqlite:///") or is_postgres_url(url)):
+        scheme = url.split("://", 1)[0] if "://" in url else url[:20]
+        raise UserError(
+            f"KOMMODORE_DATABASE_URL names an unsupported database ({scheme!r}): "
+            "use postgresql://user@host:5432/db, or unset it for SQLite in the data dir"
+        )
+
+
 def sqlalchemy_url(url: str) -> str:
     """The URL for SQLAlchemy (Alembic, the demo loader): psycopg for PostgreSQL."""
+    check_database_url(url)
     if is_postgres_url(url):
+        require("psycopg", "postgres", "PostgreSQL migrations")
         rest = url.split("://", 1)[1]
         return f"postgresql+psycopg://{rest}"
     return url

@@ -518,7 +518,7 @@ api_tokens = sa.Table(
 )
 
 
-# -- OAuth 2.0 (spec §8) and rate limits (spec §9.1) ------------------------------------------
+# -- OAuth 2.0 and rate limits ------------------------------------------
 
 integrations = sa.Table(
     "integrations",
@@ -621,7 +621,7 @@ sign_in_throttle = sa.Table(
 )
 
 
-# -- webhooks and events (spec §13, §14) -------------------------------------------------------
+# -- webhooks and events -------------------------------------------------------
 
 webhooks = sa.Table(
     "webhooks",

@@ -1,1 +1,1 @@
-"""The events log (spec §14): what happened to leads, written with the change itself."""
+"""The events log: what happened to leads, written with the change itself."""

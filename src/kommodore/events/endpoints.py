@@ -1,4 +1,4 @@
-"""HTTP endpoints of the events API (spec §14); ``routes`` is mounted by ``kommodore.app``."""
+"""HTTP endpoints of the events API; ``routes`` is mounted by ``kommodore.app``."""
 
 from __future__ import annotations
 

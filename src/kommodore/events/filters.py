@@ -1,4 +1,4 @@
-"""The query of ``GET /api/v4/events`` (spec §14): filters parsed the way Kommo's clients send
+"""The query of ``GET /api/v4/events``: filters parsed the way Kommo's clients send
 them (the PHP SDK joins lists with commas; arrays and repeated keys work too).
 
 As for leads, a value that cannot match (``filter[created_by]=abc``, an unknown ``value_after``

@@ -48,7 +48,7 @@ def new_event_id(now_ms: int | None = None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:
-    """One event of spec §14's table; values are the JSON arrays of ``value_after`` and
+    """One event of Kommo's table; values are the JSON arrays of ``value_after`` and
     ``value_before``."""
 
     type: str

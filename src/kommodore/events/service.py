@@ -1,4 +1,4 @@
-"""The events API's rules (spec §14): who sees which events, and their shapes."""
+"""The events API's rules: who sees which events, and their shapes."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from kommodore.http.hal import collection_body, self_links
 from kommodore.http.paging import Page, page_links
 
 MAX_LIMIT = 100
-"""Spec §0.6: events pages hold at most 100."""
+"""Kommo's API: events pages hold at most 100."""
 
 EVENT_WITH = frozenset({"lead_name"})
-"""``with`` values that change an event; the others of spec §14 name entities kommodore
+"""``with`` values that change an event; the others of Kommo's API name entities kommodore
 does not keep and are ignored."""
 
 _ID_CHARS = frozenset("0123456789abcdefghjkmnpqrstvwxyz")

@@ -1,4 +1,4 @@
-"""The event types kommodore knows (spec §14), for ``GET /api/v4/events/types``.
+"""The event types kommodore knows, for ``GET /api/v4/events/types``.
 
 Kommo's numeric ``type`` codes are not public: the numbers here are kommodore's own, stable
 once published. Labels exist in the languages Kommo users have (en, es, pt) and in Russian

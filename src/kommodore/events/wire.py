@@ -1,4 +1,4 @@
-"""Events as Kommo puts them on the wire (spec §14), in Kommo's key order."""
+"""Events as Kommo puts them on the wire, in Kommo's key order."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from kommodore.auth.service import Principal, authenticate
 from kommodore.context import AppContext
+from kommodore.context import enter as enter_settings
 from kommodore.db.database import Connection
 from kommodore.http.body import parse_json, read_body
 from kommodore.http.origin import request_host, request_origin, subdomain_of
@@ -69,7 +70,7 @@ class ApiRequest:
         return with_values_of(self.query)
 
     async def json(self) -> Any:
-        """The request body as JSON (spec §9.3's 400s for an empty or malformed one); read
+        """The request body as JSON (Kommo's 400s for an empty or malformed one); read
         only after authentication, so a stranger learns nothing from a body's errors."""
         return parse_json(await read_body(self.request))
 
@@ -78,7 +79,7 @@ class ApiRequest:
         return self.ctx.db.transaction(self.conn)
 
     def require_admin(self) -> None:
-        """Admin-only endpoints answer 403 to everyone else (spec §7.2, §9.5)."""
+        """Admin-only endpoints answer 403 to everyone else."""
         if not self.principal.actor.is_admin:
             raise Problem(403, "Access denied")
 
@@ -110,6 +111,7 @@ def is_bulk(request: Request) -> bool:
 @asynccontextmanager
 async def api_request(request: Request) -> AsyncIterator[ApiRequest]:
     ctx: AppContext = request.app.state.ctx
+    enter_settings(ctx.settings)  # for code below that has no ctx at hand (the outbox)
     origin = request_origin(request, ctx.settings.trust_forwarded_headers)
     async with ctx.db.connection(bulk=is_bulk(request)) as conn:
         principal = await principal_of(request, conn, ctx)

@@ -1,10 +1,23 @@
-"""Prometheus metrics at ``/metrics``: requests by method and status, and their latency."""
+"""Prometheus metrics at ``/metrics``: requests by method and status, and their latency.
+
+With several workers (``PROMETHEUS_MULTIPROC_DIR`` set, as ``kommodore serve --workers N``
+does) each worker counts in files of that directory and every scrape sums them all, so a
+counter never goes backwards whichever worker answers.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -28,5 +41,13 @@ def observe(method: str, status: int, seconds: float) -> None:
     LATENCY.observe(seconds)
 
 
+def _scrape() -> bytes:
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return generate_latest()
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
 async def metrics(request: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(_scrape(), media_type=CONTENT_TYPE_LATEST)

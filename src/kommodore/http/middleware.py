@@ -56,6 +56,8 @@ class EdgeMiddleware:
                 "latin-1"
             )
         request_id = os.urandom(8).hex().encode()
+        # every log line of this request carries its id (structlog's merge_contextvars)
+        structlog.contextvars.bind_contextvars(request_id=request_id.decode())
         started = False
         status = 0
         began = time.perf_counter()

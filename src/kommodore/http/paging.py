@@ -1,5 +1,5 @@
-"""Kommo's paging: ``page`` (1-based) and ``limit`` in, ``_page`` and HAL links out (spec §0.4,
-§0.6). ``next`` is present exactly when another page exists; ``first`` and ``prev`` from page 2.
+"""Kommo's paging: ``page`` (1-based) and ``limit`` in, ``_page`` and HAL links out (Kommo's API,
+). ``next`` is present exactly when another page exists; ``first`` and ``prev`` from page 2.
 """
 
 from __future__ import annotations

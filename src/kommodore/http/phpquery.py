@@ -2,7 +2,7 @@
 
 ``filter[id][]=1&filter[id][]=2``, ``filter[id][0]=1``, ``filter%5Bid%5D=1`` and
 ``filter[price][from]=1`` all mean what ``parse_str`` makes of them (checked against PHP itself:
-tests/http/php_parse_str_cases.json). Two departures, both from wire-rules.md:
+tests/http/php_parse_str_cases.json). Two departures, both from Kommo's wire format.md:
 
 * a scalar key given twice with different values becomes a list (PHP keeps the last):
   ``a=1&a=2`` is ``{"a": {"0": "1", "1": "2"}}``; later values of that key, and ``a[]=``,

@@ -33,7 +33,7 @@ class Problem(Exception):
 
 
 LEADING_EXTRAS = ("validation-errors", "errors")
-"""Kommo puts these before ``title`` (spec §9.3, §9.4); other extras follow ``detail``."""
+"""Kommo puts these before ``title``; other extras follow ``detail``."""
 
 
 def problem_body(status: int, detail: str, **extra: Any) -> bytes:

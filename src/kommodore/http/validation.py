@@ -1,4 +1,4 @@
-"""Kommo's validation errors (spec §9.3) and a reader that collects them while it takes an item
+"""Kommo's validation errors and a reader that collects them while it takes an item
 apart, so one answer lists every mistake of every item of a batch.
 
 Codes: ``InvalidType`` (wrong JSON type), ``NotSupportedChoice`` (an id, enum or field that does
@@ -81,7 +81,7 @@ def raise_validation(entries: list[dict[str, Any]]) -> NoReturn:
 
 
 def request_id_of(item: Any, index: int) -> str:
-    """The item's ``request_id`` echoed as a string (spec §0.8); its index when absent."""
+    """The item's ``request_id`` echoed as a string; its index when absent."""
     if isinstance(item, dict):
         value = item.get("request_id")
         if isinstance(value, str):

@@ -1,1 +1,1 @@
-"""OAuth clients (spec §8): integrations, their installs per account, revocation notices."""
+"""OAuth clients: integrations, their installs per account, revocation notices."""

@@ -1,9 +1,9 @@
-"""Adding and editing leads (spec §4, §5, §11.3, §15): every item of a batch is validated
+"""Adding and editing leads: every item of a batch is validated
 against one set of lookups, then the batch is written with one statement per table, inside the
 request's transaction. One bad item refuses the batch and nothing is written.
 
 Order of refusals: type and reference errors (400 ``validation-errors``), then rights (403),
-then the business rule of §9.4 (400 keyed by lead). A refusal raises before the first write.
+then the business rule of Kommo's API (400 keyed by lead). A refusal raises before the first write.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def _parties_of(
     lead: LeadInput, refs: Sequence[PartyRef], known: set[int]
 ) -> list[tuple[int, bool]]:
     """Existing contacts or companies to link, each once, the main one flagged: the first
-    flagged ``is_main``, else the first listed (spec §15.10)."""
+    flagged ``is_main``, else the first listed."""
     linked: dict[int, bool] = {}
     for ref in refs:
         if ref.id is None:
@@ -201,7 +201,7 @@ def _stage(
         and lead.status_id is None
         and lead.source_external_id in found.sources
     ):
-        # spec §4.1: without a pipeline, a lead from a source goes to the source's pipeline
+        # Kommo's API: without a pipeline, a lead from a source goes to the source's pipeline
         pipeline_id = found.sources[lead.source_external_id][1]
     current = None if before is None else (before.pipeline_id, before.status_id)
     try:
@@ -326,7 +326,7 @@ def _plan_edit(lead: LeadInput, found: Lookups, actor: Actor, now: int) -> Plan 
 
 def _check_rights(plans: Sequence[Plan], actor: Actor) -> None:
     """403 when the actor may not add (or edit) an item: Kommo's add and edit rights, stage
-    rights included (spec §7.4); the answer names the items, as validation errors do."""
+    rights included; the answer names the items, as validation errors do."""
     refused = BatchErrors()
     for plan in plans:
         if plan.before is None:
@@ -344,7 +344,7 @@ def _check_rights(plans: Sequence[Plan], actor: Actor) -> None:
 
 
 def _check_loss_reasons(plans: Sequence[Plan]) -> None:
-    """A loss reason only on a lead that ends up lost: spec §9.4's keyed form, by lead id
+    """A loss reason only on a lead that ends up lost: Kommo's keyed form, by lead id
     (by ``request_id`` for a lead not created yet)."""
     errors = {
         str(plan.before.id if plan.before is not None else plan.lead.request_id): (
@@ -361,7 +361,7 @@ async def _check_required(
     conn: Connection, account_id: int, plans: Sequence[Plan], found: Lookups
 ) -> None:
     """Fields a stage requires must hold a value once a lead is created in or moved into it
-    (spec §15.8 [DECISION]: a validation error)."""
+    (our choice: a validation error)."""
     moved = [
         p
         for p in plans
@@ -551,7 +551,7 @@ async def _report_edits(
     values_before: dict[tuple[int, int], list[tuple[events.ValueKey, str | None]]],
     now: int,
 ) -> None:
-    """The events of spec §14 for what each edit changed, and the webhook changes of §13."""
+    """The events for what each edit changed, and the webhook changes."""
     changed_tags = {
         t for lead_id in tags_before.keys() | tags_after.keys()
         for t in tags_before.get(lead_id, set()) ^ tags_after.get(lead_id, set())

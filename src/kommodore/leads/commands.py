@@ -18,12 +18,15 @@ def lead() -> None:
 
 def _run(subdomain: str, user_id: int | None, lead_ids: tuple[int, ...], op: Operation) -> None:
     from kommodore.accounts import store as accounts
-    from kommodore.db import open_database
+    from kommodore.context import using
+    from kommodore.db.guard import open_existing
     from kommodore.leads import lifecycle
     from kommodore.settings import Settings
 
+    settings = Settings()
+
     async def run() -> list[int]:
-        db = await open_database(Settings().resolved_database_url)
+        db = await open_existing(settings.resolved_database_url)
         try:
             async with db.transaction() as conn:
                 account = await accounts.find_by_subdomain(conn, subdomain)
@@ -41,7 +44,8 @@ def _run(subdomain: str, user_id: int | None, lead_ids: tuple[int, ...], op: Ope
             await db.close()
 
     try:
-        changed = asyncio.run(run())
+        with using(settings):
+            changed = asyncio.run(run())
     except Problem as problem:
         ids = problem.extra.get("lead_ids", [])
         raise click.ClickException(

@@ -1,4 +1,4 @@
-"""``POST /api/v4/leads/complex`` (spec §6): each lead with at most one contact and one
+"""``POST /api/v4/leads/complex``: each lead with at most one contact and one
 company, new or existing; a new contact and company linked to each other; ``_embedded.metadata``
 making the lead an incoming one. Validated and written as one batch with the plain add.
 
@@ -55,7 +55,7 @@ def _count_values(entries: Sequence[Reader]) -> int:
 
 
 def _check_shape(lead: LeadInput) -> None:
-    """One contact and one company per lead, at most 40 values per entity (spec §6)."""
+    """One contact and one company per lead, at most 40 values per entity."""
     if len(lead.contacts) > 1:
         lead.errors.invalid("_embedded.contacts", "A complex add takes one contact per lead.")
     if len(lead.companies) > 1:
@@ -210,7 +210,7 @@ def _point_lead_at(party: NewParty) -> None:
 
 
 async def add(conn: Connection, principal: Principal, items: Sequence[Any], now: int) -> bytes:
-    """Validate and write the batch; the answer is spec §6's bare array."""
+    """Validate and write the batch; the answer is Kommo's bare array."""
     inputs, errors = changes.read_batch(items, update=False, complex_=True)
     for lead in inputs:
         _check_shape(lead)

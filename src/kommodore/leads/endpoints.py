@@ -19,7 +19,7 @@ MAX_LIMIT = 250
 
 
 async def get_lead(request: Request) -> Response:
-    """``GET /api/v4/leads/{id}`` (spec §2)."""
+    """``GET /api/v4/leads/{id}``."""
     lead_id: int = request.path_params["lead_id"]
     async with api_request(request) as api:
         body = await service.read_lead(api.conn, api.principal, lead_id, api.with_, api.origin)
@@ -27,7 +27,7 @@ async def get_lead(request: Request) -> Response:
 
 
 async def list_leads(request: Request) -> Response:
-    """``GET /api/v4/leads`` (spec §3)."""
+    """``GET /api/v4/leads``."""
     async with api_request(request) as api:
         query = lead_query(api.params, api.with_)
         page = page_of(api.params, MAX_LIMIT)
@@ -38,7 +38,7 @@ async def list_leads(request: Request) -> Response:
 
 
 async def add_leads(request: Request) -> Response:
-    """``POST /api/v4/leads`` (spec §4): up to 250 leads, all or none."""
+    """``POST /api/v4/leads``: up to 250 leads, all or none."""
     async with api_request(request) as api:
         items = batch_of(await api.json(), changes.MAX_BATCH)
         inputs, errors = changes.read_batch(items, update=False)
@@ -48,7 +48,7 @@ async def add_leads(request: Request) -> Response:
 
 
 async def edit_leads(request: Request) -> Response:
-    """``PATCH /api/v4/leads`` (spec §5): up to 250 edits, each with its ``id``."""
+    """``PATCH /api/v4/leads``: up to 250 edits, each with its ``id``."""
     async with api_request(request) as api:
         items = batch_of(await api.json(), changes.MAX_BATCH)
         inputs, errors = changes.read_batch(items, update=True)
@@ -60,7 +60,7 @@ async def edit_leads(request: Request) -> Response:
 
 
 async def edit_lead(request: Request) -> Response:
-    """``PATCH /api/v4/leads/{id}`` (spec §5): one object, the id from the path."""
+    """``PATCH /api/v4/leads/{id}``: one object, the id from the path."""
     lead_id: int = request.path_params["lead_id"]
     async with api_request(request) as api:
         item = {**object_of(await api.json()), "id": lead_id}
@@ -73,7 +73,7 @@ async def edit_lead(request: Request) -> Response:
 
 
 async def add_complex(request: Request) -> Response:
-    """``POST /api/v4/leads/complex`` (spec §6): leads with a contact and a company each."""
+    """``POST /api/v4/leads/complex``: leads with a contact and a company each."""
     async with api_request(request) as api:
         items = batch_of(await api.json(), changes.MAX_COMPLEX)
         async with api.transaction() as conn:

@@ -1,4 +1,4 @@
-"""What a lead write tells the world: the events of spec §14 and the webhook changes of §13,
+"""What a lead write tells the world: its events and its webhook changes,
 both written in the writing transaction (events.record, webhooks.outbox), so they exist exactly
 when the change does."""
 

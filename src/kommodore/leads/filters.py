@@ -1,4 +1,4 @@
-"""The query of ``GET /api/v4/leads``: filters, search, order and deleted-ness (spec §3).
+"""The query of ``GET /api/v4/leads``: filters, search, order and deleted-ness.
 
 Parsing is forgiving the way Kommo's clients need (every PHP spelling of a filter means the
 same), but never widening: a value that cannot match anything (``filter[id]=abc``, a status

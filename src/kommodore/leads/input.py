@@ -1,5 +1,5 @@
-"""A lead write item taken apart (spec §4.1, §5): every writable field type-checked, every
-read-only field and every null a client sends back ignored (wire-rules), nothing looked up yet.
+"""A lead write item taken apart: every writable field type-checked, every
+read-only field and every null a client sends back ignored, nothing looked up yet.
 
 Lookups (users, stages, fields, tags) come after, for the whole batch at once, in
 :mod:`kommodore.leads.changes`.
@@ -39,7 +39,7 @@ class PartyRef:
 
 @dataclass(slots=True)
 class LeadInput:
-    """One item. ``None`` means "not sent" (or sent as null, which wire-rules says to ignore)
+    """One item. ``None`` means "not sent" (or sent as null, which Kommo's clients expect ignored)
     except where a flag says a null means to clear."""
 
     index: int
@@ -127,7 +127,7 @@ def read_lead(
 
 def _price(r: Reader) -> int | None:
     """An int, or a float as the PHP SDK sends (``100.0``); a fraction is dropped, since
-    ``price`` is an integer on the wire (spec §1.1, wire-rules)."""
+    ``price`` is an integer on the wire."""
     value = r.data.get("price")
     if value is None:
         return None
@@ -166,7 +166,7 @@ def _tag(tag: Reader) -> list[TagRef]:
 
 def _embedded(lead: LeadInput, embedded: Reader, *, update: bool, complex_: bool) -> None:
     """``tags`` on create and edit; ``contacts``, ``companies``, ``source`` (and for complex
-    adds ``metadata``) on create only: spec §5 [DECISION] ignores them on PATCH."""
+    adds ``metadata``) on create only; PATCH ignores them (our choice)."""
     if "tags" in embedded.data:
         lead.tags = [] if embedded.data["tags"] is None else _tags(embedded, "tags")
     if update:

@@ -1,4 +1,4 @@
-"""Deleting and restoring leads (spec §15.6). Kommo offers no public v4 endpoint for either;
+"""Deleting and restoring leads. Kommo offers no public v4 endpoint for either;
 kommodore does it from its admin endpoint and its command line, with what Kommo sends for it:
 a ``lead_deleted``/``lead_restored`` event and a ``delete_lead``/``restore_lead`` webhook, both
 written in the transaction of the change.
@@ -22,7 +22,7 @@ from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
 Operation = Literal["delete", "restore"]
 
 MAX_BATCH = 250
-"""As for lead writes (spec §9.1)."""
+"""As for lead writes."""
 
 _EVENT = {"delete": "lead_deleted", "restore": "lead_restored"}
 

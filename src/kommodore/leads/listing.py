@@ -81,7 +81,7 @@ def _range(column: str, bounds: Range) -> str:
 
 
 def visibility_sql(v: Visibility) -> str | None:
-    """The rights of §7.3-7.4 as SQL; None when the actor sees every lead."""
+    """The rights of Kommo's API as SQL; None when the actor sees every lead."""
     if v.everything:
         return None
 
@@ -123,7 +123,7 @@ def _values_subquery(q: _Sql, field_id: int, condition: str) -> str:
 
 
 def _custom_field(q: _Sql, f: CustomFieldFilter, field_type: str | None) -> str:
-    """One ``filter[custom_fields_values][id]`` by the field's type (spec §3.2)."""
+    """One ``filter[custom_fields_values][id]`` by the field's type."""
     if field_type is None:
         return FALSE
     if f.range is not None:
@@ -245,7 +245,7 @@ async def list_lead_rows(
 def _search(q: _Sql, text: str) -> str:
     """``query``: a case-insensitive substring of the name, of any custom field value's text
     or of an enum label, answered from the search index; or the lead's id when the query is a
-    number (spec §3.5)."""
+    number."""
     if q.dialect == "postgresql":
         pattern = q.arg(like_pattern(text))
         indexed = (

@@ -1,4 +1,4 @@
-"""The search index behind ``query`` on lead lists (spec §3.5).
+"""The search index behind ``query`` on lead lists.
 
 Each lead has one document: its name, its custom field values' text and its enum labels, lower
 cased by Python (Unicode-aware, unlike SQLite's ``lower``). PostgreSQL keeps the documents in

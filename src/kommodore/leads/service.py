@@ -17,7 +17,7 @@ from kommodore.leads import listing, store, wire
 from kommodore.leads.filters import LeadQuery
 from kommodore.leads.store import LeadRow
 
-#: The ``with`` values GET /leads and GET /leads/{id} understand (spec §2); others are ignored.
+#: The ``with`` values GET /leads and GET /leads/{id} understand; others are ignored.
 LEAD_WITH = frozenset(
     {
         "catalog_elements",

@@ -1,4 +1,4 @@
-"""Where a lead goes (spec §11.3): the pipeline a stage implies, the defaults, what 142/143 do
+"""Where a lead goes: the pipeline a stage implies, the defaults, what 142/143 do
 to ``closed_at`` and the loss reason. Pure rules over the account's stages, loaded once per
 batch."""
 
@@ -113,7 +113,7 @@ def resolve_stage(
     if stages.by_key[(owner, status_id)].type == INCOMING and (
         current is None or current != (owner, status_id)
     ):
-        # spec §11.3 [DECISION]: incoming leads come from complex adds with metadata
+        # our choice: incoming leads come from complex adds with metadata
         raise StageError("status_id")
     return owner, status_id
 
@@ -126,7 +126,7 @@ def closed_at_after(
     now: int,
 ) -> int | None:
     """Entering 142/143 closes the lead now; leaving them reopens it; a ``closed_at`` the
-    client sends is kept as sent (spec §11.3 [DECISION])."""
+    client sends is kept as sent (our choice)."""
     if sent is not None:
         return sent
     was_closed = before is not None and before[1] in CLOSED

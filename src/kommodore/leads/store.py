@@ -198,5 +198,5 @@ async def touch_leads(
     conn: Connection, account_id: int, lead_ids: Sequence[int], user_id: int, now: int
 ) -> None:
     """Record a change made beside the lead row (links, tags): every successful write bumps
-    ``updated_at`` and ``updated_by`` (spec §15.1)."""
+    ``updated_at`` and ``updated_by``."""
     await conn.execute_many(_TOUCH, [(account_id, i, now, user_id) for i in sorted(set(lead_ids))])

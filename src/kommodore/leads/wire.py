@@ -1,4 +1,4 @@
-"""The lead as Kommo puts it on the wire (spec §1), in Kommo's key order.
+"""The lead as Kommo puts it on the wire, in Kommo's key order.
 
 ``UNSET`` fields are left out of the JSON entirely: that is how the ``with``-only keys
 (``source_id``, ``is_price_modified_by_robot``, the optional ``_embedded`` arrays) appear only
@@ -102,7 +102,7 @@ class Lead(msgspec.Struct, kw_only=True):
 
 
 class DeletedLead(msgspec.Struct, kw_only=True):
-    """The reduced model of a deleted lead under ``with=only_deleted`` (spec §3.6)."""
+    """The reduced model of a deleted lead under ``with=only_deleted``."""
 
     id: int
     updated_at: int
@@ -112,7 +112,7 @@ class DeletedLead(msgspec.Struct, kw_only=True):
 
 
 class CreatedLead(msgspec.Struct, kw_only=True):
-    """An item of the batch-add answer (spec §4.2)."""
+    """An item of the batch-add answer."""
 
     id: int
     request_id: str
@@ -120,7 +120,7 @@ class CreatedLead(msgspec.Struct, kw_only=True):
 
 
 class UpdatedLead(msgspec.Struct, kw_only=True):
-    """An item of the edit answers (spec §5); ``request_id`` only in the batch answer."""
+    """An item of the edit answers; ``request_id`` only in the batch answer."""
 
     id: int
     updated_at: int
@@ -129,7 +129,7 @@ class UpdatedLead(msgspec.Struct, kw_only=True):
 
 
 class ComplexResult(msgspec.Struct, kw_only=True):
-    """An item of the complex-add answer (spec §6): a bare array of these."""
+    """An item of the complex-add answer: a bare array of these."""
 
     id: int
     contact_id: int | None

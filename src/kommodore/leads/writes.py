@@ -80,7 +80,7 @@ async def sources(
     conn: Connection, account_id: int, integration_id: str, external_ids: Collection[str]
 ) -> dict[str, tuple[int, int]]:
     """external id -> (source id, pipeline id): the integration's own sources first, then the
-    account's (spec §12.3)."""
+    account's."""
     if not external_ids:
         return {}
     found: dict[str, tuple[int, int]] = {}
@@ -240,6 +240,6 @@ async def link_parties(
 async def reindex(
     conn: Connection, account_id: int, lead_ids: Collection[int], *, fresh: bool = False
 ) -> None:
-    """Rebuild the search documents of these leads (spec §3.5): a written name or value is
+    """Rebuild the search documents of these leads: a written name or value is
     findable by ``query`` as soon as the batch commits. ``fresh``: new leads, no old ones."""
     await search.reindex(conn, account_id, sorted(set(lead_ids)), fresh=fresh)

@@ -1,1 +1,1 @@
-"""Links between leads and contacts, companies and catalog elements (spec §12.4)."""
+"""Links between leads and contacts, companies and catalog elements."""

@@ -15,7 +15,7 @@ MAX_ITEMS = 250
 
 
 async def lead_links(request: Request) -> Response:
-    """``GET /api/v4/leads/{id}/links`` (spec §12.4)."""
+    """``GET /api/v4/leads/{id}/links``."""
     lead_id: int = request.path_params["lead_id"]
     async with api_request(request) as api:
         body = await service.lead_links(
@@ -30,7 +30,7 @@ async def lead_links(request: Request) -> Response:
 
 
 async def many_links(request: Request) -> Response:
-    """``GET /api/v4/leads/links?filter[entity_id][]=…`` (spec §12.4); without
+    """``GET /api/v4/leads/links?filter[entity_id][]=…``; without
     ``filter[entity_id]`` a 400 problem."""
     async with api_request(request) as api:
         ids = service.entity_ids(api.params)
@@ -57,7 +57,7 @@ async def _unlink(request: Request, lead_id: int | None) -> Response:
 
 
 async def link_lead(request: Request) -> Response:
-    """``POST /api/v4/leads/{id}/link`` (spec §12.4): 200 with the links as written."""
+    """``POST /api/v4/leads/{id}/link``: 200 with the links as written."""
     lead_id: int = request.path_params["lead_id"]
     return await _link(request, lead_id)
 

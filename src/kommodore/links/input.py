@@ -1,4 +1,4 @@
-"""One item of a link or unlink body (spec §12.4), type-checked before anything is looked up.
+"""One item of a link or unlink body, type-checked before anything is looked up.
 
 Link and unlink items read the same way, so an item that links can unlink what it linked;
 ``quantity``, ``price_id`` and ``is_main`` are checked on unlink too but change nothing there.

@@ -1,4 +1,4 @@
-"""A lead's links to contacts, companies and catalog elements (spec §12.4): read for leads the
+"""A lead's links to contacts, companies and catalog elements: read for leads the
 user may view, written for leads the user may edit. Deleted contacts, companies and elements
 are left out of reads, as in a lead's ``_embedded``, and cannot be linked or unlinked.
 """

@@ -1,4 +1,4 @@
-"""Lead links as ``GET /api/v4/leads/{id}/links`` and ``/leads/links`` list them (spec §12.4)."""
+"""Lead links as ``GET /api/v4/leads/{id}/links`` and ``/leads/links`` list them."""
 
 from __future__ import annotations
 

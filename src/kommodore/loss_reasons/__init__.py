@@ -1,1 +1,1 @@
-"""Loss reasons of lost leads (spec §12.2)."""
+"""Loss reasons of lost leads."""

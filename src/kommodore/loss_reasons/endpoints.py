@@ -13,7 +13,7 @@ from kommodore.loss_reasons import service
 
 
 async def list_loss_reasons(request: Request) -> Response:
-    """``GET /api/v4/leads/loss_reasons`` (spec §12.2): 204 when the account has none."""
+    """``GET /api/v4/leads/loss_reasons``: 204 when the account has none."""
     async with api_request(request) as api:
         body = await service.list_loss_reasons(
             api.conn, api.account_id, api.url, api.query, api.origin

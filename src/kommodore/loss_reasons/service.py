@@ -1,8 +1,8 @@
-"""Loss reasons (spec §12.2): every user may read them, only admins change them; an unknown id
+"""Loss reasons: every user may read them, only admins change them; an unknown id
 is a 404 problem [OBS].
 
 Writes validate every item before anything is written and run in one transaction, so a batch
-is all or nothing (spec §15.12).
+is all or nothing.
 """
 
 from __future__ import annotations

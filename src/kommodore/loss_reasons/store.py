@@ -1,4 +1,4 @@
-"""Loss reason queries (spec §12.2)."""
+"""Loss reason queries."""
 
 from __future__ import annotations
 

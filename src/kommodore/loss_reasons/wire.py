@@ -1,4 +1,4 @@
-"""The loss reason as Kommo puts it on the wire (spec §12.2), in Kommo's key order."""
+"""The loss reason as Kommo puts it on the wire, in Kommo's key order."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class LossReason(msgspec.Struct, kw_only=True):
     updated_at: int
     links: SelfLinks = msgspec.field(name="_links")
     request_id: str | UnsetType = UNSET
-    """Only in the add answer (spec §0.8), last, as the other add answers carry it."""
+    """Only in the add answer, last, as the other add answers carry it."""
 
 
 encoder = msgspec.json.Encoder()

@@ -1,1 +1,1 @@
-"""OAuth 2.0 as Kommo does it (spec §8): integrations, codes, tokens, revocation."""
+"""OAuth 2.0 as Kommo does it: integrations, codes, tokens, revocation."""

@@ -1,7 +1,7 @@
 """What the consent page calls: look an integration up, install it, issue an authorization code.
 
 A code is ``<account_id>.<random>`` (see :mod:`kommodore.oauth.tokens`), stored as its SHA-256,
-and lives 20 minutes (spec §8.1); the token endpoint exchanges it once.
+and lives 20 minutes; the token endpoint exchanges it once.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The token endpoint's rules (spec §8.1, RFC 6749): code exchange and refresh-token rotation.
+"""The token endpoint's rules (RFC 6749): code exchange and refresh-token rotation.
 
 Errors follow league/oauth2-server, the library behind Kommo's ``OAuthProblemJson`` (its
 ``hint`` strings are what clients match on). Every grant runs in one transaction; the rows it
@@ -270,7 +270,7 @@ async def _refresh(
         return _token_error(TOKEN_EXPIRED)
     if not await _installed(conn, account_id, client.id):
         return _token_error(TOKEN_REVOKED)
-    # documented as required; tolerated when absent (spec §8.1), refused when wrong
+    # documented as required; tolerated when absent, refused when wrong
     if redirect_uri is not None and redirect_uri != client.redirect_uri:
         return _code_error(BAD_REDIRECT)
     if row.used_at is None:
@@ -344,7 +344,7 @@ async def current_subdomain(
     host_subdomain: str | None,
     now: int,
 ) -> AccountDomain:
-    """``GET /oauth2/account/current/subdomain`` (spec §8.4): the account of a live refresh
+    """``GET /oauth2/account/current/subdomain``: the account of a live refresh
     token. ``domain`` is the base domain accounts live under, ``top_level_domain`` its last
     label (Kommo: ``kommo.com`` and ``com``)."""
     if not refresh_token:

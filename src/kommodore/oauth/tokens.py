@@ -1,4 +1,4 @@
-"""Opaque codes and refresh tokens, and the lifetimes of spec §8.1.
+"""Opaque codes and refresh tokens, and Kommo's lifetimes for them.
 
 A code or refresh token is ``<account_id>.<64 url-safe characters>``: the token endpoint finds
 the account from the value itself (it may be called on a host that names no account), then
@@ -13,7 +13,7 @@ import re
 import secrets
 
 CODE_LIFETIME = 20 * 60
-"""Authorization codes live 20 minutes (spec §8.1)."""
+"""Authorization codes live 20 minutes."""
 ACCESS_LIFETIME = 86_400
 """Access tokens: 24 hours (``expires_in: 86400``)."""
 REFRESH_LIFETIME = 90 * 86_400

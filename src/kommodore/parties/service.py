@@ -1,6 +1,6 @@
 """Reading one contact or company under the user's ``contacts``/``companies`` view right.
 
-Custom field values and a contact's companies come from the complex lead add (spec §6); tags
+Custom field values and a contact's companies come from the complex lead add; tags
 of contacts and companies are not stored, so ``_embedded.tags`` is empty. Nothing is ever
 unsorted here (``is_unsorted`` false).
 """
@@ -55,7 +55,7 @@ async def _visible(
 
 
 def _custom_fields(rows: Sequence[Any]) -> list[dict[str, Any]] | None:
-    """Kommo's read shapes (spec §10.2), one entry per field; ``None`` without values."""
+    """Kommo's read shapes, one entry per field; ``None`` without values."""
     entries: list[dict[str, Any]] = []
     for r in rows:
         if not entries or entries[-1]["field_id"] != r[0]:

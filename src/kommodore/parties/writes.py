@@ -1,4 +1,4 @@
-"""Creating contacts and companies, for complex lead adds (spec §6): the base row, custom
+"""Creating contacts and companies, for complex lead adds: the base row, custom
 field values stored as a lead's are, and the link between a new contact and its company."""
 
 from __future__ import annotations

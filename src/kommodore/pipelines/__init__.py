@@ -1,1 +1,1 @@
-"""Pipelines and their statuses (spec §11)."""
+"""Pipelines and their statuses."""

@@ -13,7 +13,7 @@ from kommodore.pipelines import service, writes
 
 
 async def list_pipelines(request: Request) -> Response:
-    """``GET /api/v4/leads/pipelines`` (spec §11.2): every user, not paged."""
+    """``GET /api/v4/leads/pipelines``: every user, not paged."""
     async with api_request(request) as api:
         body = await service.list_pipelines(
             api.conn, api.account_id, api.url, api.query, api.origin

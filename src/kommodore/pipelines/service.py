@@ -1,4 +1,4 @@
-"""Reading pipelines and their statuses (spec §11) and shaping them as Kommo does.
+"""Reading pipelines and their statuses and shaping them as Kommo does.
 
 Every user of the account may read them. An unknown pipeline is a 404 problem, as Kommo
 answers it [OBS]; the collections are never paged.
@@ -16,7 +16,7 @@ from kommodore.http.problems import Problem
 from kommodore.pipelines import store, wire
 from kommodore.pipelines.store import DescriptionRow, PipelineRow, StatusRow
 
-#: ``with`` values of the status reads (spec §11.2); the pipeline reads take none.
+#: ``with`` values of the status reads; the pipeline reads take none.
 STATUS_WITH = frozenset({"descriptions"})
 SYSTEM_USER = 0
 """``created_by``/``updated_by`` of a description: the schema keeps no author for them."""
@@ -40,7 +40,7 @@ def _self(url: str, query: str) -> dict[str, Href]:
 
 
 def _datetime(timestamp: int) -> str:
-    """Spec §0.3: descriptions carry ``YYYY-MM-DD HH:MM:SS`` strings (rendered in UTC)."""
+    """Kommo's API: descriptions carry ``YYYY-MM-DD HH:MM:SS`` strings (rendered in UTC)."""
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(timestamp))
 
 

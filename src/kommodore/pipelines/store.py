@@ -1,4 +1,4 @@
-"""Pipeline, status and status-description queries (spec §11)."""
+"""Pipeline, status and status-description queries."""
 
 from __future__ import annotations
 
@@ -175,7 +175,7 @@ async def count_pipelines(conn: Connection, account_id: int) -> int:
 
 
 async def count_statuses(conn: Connection, account_id: int, pipeline_id: int) -> int:
-    """The pipeline's statuses, system ones included (spec §9.1 counts them)."""
+    """The pipeline's statuses, system ones included (Kommo's API counts them)."""
     row = await conn.fetch_one(COUNT_STATUSES, account_id, pipeline_id)
     return 0 if row is None else int(row[0])
 
@@ -224,7 +224,7 @@ async def insert_descriptions(
 
 
 async def demote_others(conn: Connection, account_id: int, main_id: int, now: int) -> None:
-    """Every pipeline but ``main_id`` stops being the main one (spec §11.1: exactly one)."""
+    """Every pipeline but ``main_id`` stops being the main one (exactly one)."""
     await conn.execute(DEMOTE_OTHERS, account_id, main_id, False, now, True)
 
 

@@ -1,4 +1,4 @@
-"""Pipelines and statuses as Kommo puts them on the wire (spec §11.2), in Kommo's key order.
+"""Pipelines and statuses as Kommo puts them on the wire, in Kommo's key order.
 
 The PHP SDK reads every key of both objects without ``isset``, so all are always present;
 ``descriptions`` appears only under ``with=descriptions``.
@@ -37,7 +37,7 @@ class Status(msgspec.Struct, kw_only=True):
     type: int
     account_id: int
     request_id: str | UnsetType = UNSET
-    """Only in write answers (spec §0.8, §11.2), after the scalars as Kommo's examples put it."""
+    """Only in write answers, after the scalars as Kommo's examples put it."""
     descriptions: list[StatusDescription] | UnsetType = UNSET
     links: SelfLinks = msgspec.field(name="_links")
 

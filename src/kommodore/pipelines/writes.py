@@ -1,4 +1,4 @@
-"""Admin writes of pipelines and statuses (spec §11.1, §11.2, §9.1 limits).
+"""Admin writes of pipelines and statuses (and their limits).
 
 Every item of a batch is validated before anything is written, and the rules that need the
 database (the 50-pipeline and 100-status limits, the one main pipeline, unknown description
@@ -28,12 +28,12 @@ from kommodore.pipelines.service import (
 from kommodore.pipelines.store import DescriptionRow, PipelineRow, StatusRow
 
 MAX_PIPELINE_BATCH = 50
-"""Pipelines per POST: an account holds no more (spec §9.1)."""
+"""Pipelines per POST: an account holds no more."""
 MAX_STATUS_BATCH = 100
-"""Statuses per POST: a pipeline holds no more (spec §9.1)."""
+"""Statuses per POST: a pipeline holds no more."""
 MAX_PIPELINES = 50
 MAX_STATUSES = 100
-"""Per pipeline, the three system statuses included (spec §9.1)."""
+"""Per pipeline, the three system statuses included."""
 MAX_SORT = 2**31 - 1
 """``sort`` is a 32-bit integer column on PostgreSQL."""
 MAX_DESCRIPTION = 1000
@@ -44,14 +44,14 @@ COLORS = (
     "#ff8f92", "#d6eaff", "#c1e0ff", "#98cbff", "#ebffb1", "#deff81", "#87f2c0", "#f9deff",
     "#f3beff", "#ccc8f9", "#eb93ff", "#f2f3f4", "#e6e8ea",
 )  # fmt: skip
-"""The allowed status colours (spec §11.2); the first is the default."""
+"""The allowed status colours; the first is the default."""
 DEFAULT_COLOR = COLORS[0]
 LEVELS = ("newbie", "candidate", "master")
 
 INCOMING = ("Incoming leads", 10, "#c1c1c1")
 SYSTEM_WON = ("Closed - won", 10000, "#CCFF66")
 SYSTEM_LOST = ("Closed - lost", 11000, "#D5D8DB")
-"""(name, sort, colour) of the system statuses every new pipeline gets (spec §11.1)."""
+"""(name, sort, colour) of the system statuses every new pipeline gets."""
 
 ONE_MAIN = "Only one pipeline can be the main one."
 KEEP_MAIN = "There must be one main pipeline: make another pipeline the main one instead."
@@ -357,7 +357,7 @@ async def add_pipelines(
     now = int(time.time())
     new = batch.values
     if existing == 0 and new and not any(p.is_main for p in new):
-        # an account without pipelines: its first one is the main one (spec §11.1)
+        # an account without pipelines: its first one is the main one
         new = [replace(new[0], is_main=True), *new[1:]]
     pipeline_ids = await allocate(conn, "pipelines", len(new))
     status_ids = iter(await allocate(conn, "statuses", sum(1 + len(p.statuses) for p in new)))

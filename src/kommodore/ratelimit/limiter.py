@@ -18,7 +18,7 @@ from kommodore.settings import Settings
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """The limits, from settings (spec §9.1: at most 7 a second; repeated 429s block)."""
+    """The limits, from settings (at most 7 a second; repeated 429s block)."""
 
     per_second: int
     block_after: int

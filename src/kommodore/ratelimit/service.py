@@ -1,4 +1,4 @@
-"""Spec §9.1's request limit: per integration and account, 7 a second by default.
+"""Kommo's request limit: per integration and account, 7 a second by default.
 
 Every API request asks :meth:`RateLimiter.hit` right after authentication. The hits that arrive
 in one turn of the event loop travel to the shared counters together, grouped by (account,
@@ -134,6 +134,12 @@ async def enforce(limiter: RateLimiter, principal: Principal) -> None:
     """Raise the 429 or 403 problem (with ``Retry-After``) when the caller is over the limit."""
     verdict = await limiter.hit(principal.account.id, principal.claims.integration_id)
     if verdict is not ALLOWED:
+        log.info(
+            "429 over the rate limit" if verdict.status == 429 else "403 blocked by the rate limit",
+            account_id=principal.account.id,
+            integration_id=principal.claims.integration_id,
+            retry_after=verdict.retry_after,
+        )
         raise verdict.problem()
 
 
@@ -145,6 +151,9 @@ async def build_limiter(settings: Settings, db: Database) -> RateLimiter | None:
     policy = Policy.from_settings(settings)
     counters: Counters
     if settings.redis_url:
+        from kommodore.errors import require
+
+        require("redis", "redis", "KOMMODORE_REDIS_URL")
         from kommodore.ratelimit.redis import RedisCounters
 
         counters = RedisCounters(settings.redis_url, policy, settings.rate_limit_redis_prefix)

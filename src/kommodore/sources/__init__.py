@@ -1,1 +1,1 @@
-"""Lead sources (spec §12.3)."""
+"""Lead sources."""

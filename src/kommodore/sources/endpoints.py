@@ -13,7 +13,7 @@ from kommodore.sources import service, writes
 
 
 async def list_sources(request: Request) -> Response:
-    """``GET /api/v4/sources`` (spec §12.3): admins only; 204 when none match."""
+    """``GET /api/v4/sources``: admins only; 204 when none match."""
     async with api_request(request) as api:
         api.require_admin()
         body = await service.list_sources(

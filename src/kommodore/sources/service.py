@@ -1,4 +1,4 @@
-"""Reading sources (spec §12.3): an admin's call sees only its integration's sources, plus
+"""Reading sources: an admin's call sees only its integration's sources, plus
 the account-owned ones (``integration_id`` NULL, e.g. the demo's), which belong to no
 integration and so to every one."""
 

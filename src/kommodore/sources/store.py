@@ -1,4 +1,4 @@
-"""Source queries (spec §12.3). A source belongs to the integration that created it
+"""Source queries. A source belongs to the integration that created it
 (``integration_id``); NULL marks one the account owns, which every integration may read."""
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ async def get_source(
     return None if row is None else _source(row)
 
 
-# -- writes (spec §12.3) -------------------------------------------------------------------
+# -- writes -------------------------------------------------------------------
 
 BY_IDS = dual(
     "SELECT id, name, pipeline_id, external_id, is_default, origin_code, services FROM sources "

@@ -1,4 +1,4 @@
-"""The source as Kommo puts it on the wire (spec §12.3), in Kommo's key order.
+"""The source as Kommo puts it on the wire, in Kommo's key order.
 
 ``services`` is stored as JSON and passes through as it was written.
 """
@@ -22,7 +22,7 @@ class Source(msgspec.Struct, kw_only=True):
     origin_code: str | None
     services: list[Any]
     request_id: str | UnsetType = UNSET
-    """Only in write answers (spec §0.8); left out of reads."""
+    """Only in write answers; left out of reads."""
     links: SelfLinks = msgspec.field(name="_links")
 
 

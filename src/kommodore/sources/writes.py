@@ -1,9 +1,9 @@
-"""Source writes (spec §12.3): admins add, edit and delete their integration's sources.
+"""Source writes: admins add, edit and delete their integration's sources.
 
 An integration sees and edits its own sources (``integration_id``) and the account-owned ones
 (``integration_id`` NULL, which belong to the account and so to every integration); another
 integration's are unknown ids to it. A new source belongs to the calling integration.
-Every item is checked before anything is written; the batch is all or nothing (spec §15.12).
+Every item is checked before anything is written; the batch is all or nothing.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from kommodore.sources import service, store, wire
 from kommodore.sources.store import SourceRow
 
 MAX_BATCH = 50
-"""Spec §12.3: at most 50 sources per call."""
+"""Kommo's API: at most 50 sources per call."""
 MAX_PER_INTEGRATION = 100
-"""Spec §9.1: at most 100 sources per integration."""
+"""Kommo's API: at most 100 sources per integration."""
 MAX_NAME = 255
 MAX_EXTERNAL_ID = 36
 MAX_ORIGIN_CODE = 64

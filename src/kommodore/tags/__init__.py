@@ -1,1 +1,1 @@
-"""Lead tags (spec §12.1)."""
+"""Lead tags."""

@@ -14,7 +14,7 @@ from kommodore.tags import service
 
 
 async def list_tags(request: Request) -> Response:
-    """``GET /api/v4/leads/tags`` (spec §12.1): 250 per page at most, 204 when none."""
+    """``GET /api/v4/leads/tags``: 250 per page at most, 204 when none."""
     async with api_request(request) as api:
         body = await service.list_tags(
             api.conn,
@@ -28,7 +28,7 @@ async def list_tags(request: Request) -> Response:
 
 
 async def add_tags(request: Request) -> Response:
-    """``POST /api/v4/leads/tags`` (spec §12.1): any user; up to 250, all or nothing; a name
+    """``POST /api/v4/leads/tags``: any user; up to 250, all or nothing; a name
     that exists answers the existing tag."""
     async with api_request(request) as api:
         tags = service.parse_new_tags(batch_of(await api.json(), service.MAX_BATCH))

@@ -1,4 +1,4 @@
-"""Lead tags by name or id for the writers that attach them to leads (spec §15.9: tags are
+"""Lead tags by name or id for the writers that attach them to leads (tags are
 created on write by name).
 
 Kept apart from :mod:`kommodore.tags.service` so that the lead writer can import it without

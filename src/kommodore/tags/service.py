@@ -1,4 +1,4 @@
-"""The account's lead tags (spec §12.1): every user may list them and add them (adding a tag
+"""The account's lead tags: every user may list them and add them (adding a tag
 is what attaching one by name to a lead does anyway, and that needs no admin).
 
 Filters never widen: ``filter[id]=abc`` matches nothing rather than being dropped.
@@ -28,7 +28,7 @@ LEAD_TAG_COLORS = frozenset(
         "6A0F49", "0C7C59", "10599D", "9D2B32", "247BA0",
     }
 )  # fmt: skip
-"""Spec §12.1: the only colours a lead tag may have (the PHP SDK throws on any other)."""
+"""Kommo's API: the only colours a lead tag may have (the PHP SDK throws on any other)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ async def list_tags(
 
 
 def _color(r: Reader, errors: ItemErrors) -> str | None:
-    """Optional (null is none); one of §12.1's colours in any case, stored upper-case."""
+    """Optional (null is none); one of Kommo's colours in any case, stored upper-case."""
     value = r.data.get("color")
     if value is None:
         return None

@@ -1,4 +1,4 @@
-"""Lead tag queries (spec §12.1): one statement per page, every filter a parameter."""
+"""Lead tag queries: one statement per page, every filter a parameter."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A lead tag as ``GET /api/v4/leads/tags`` lists it and ``POST`` answers it (spec §12.1)."""
+"""A lead tag as ``GET /api/v4/leads/tags`` lists it and ``POST`` answers it."""
 
 from __future__ import annotations
 
@@ -11,4 +11,4 @@ class Tag(msgspec.Struct, kw_only=True):
     name: str
     color: str | None
     request_id: str | UnsetType = UNSET
-    """Only in the add answer (spec §0.8, §12.1)."""
+    """Only in the add answer."""

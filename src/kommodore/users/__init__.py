@@ -1,1 +1,1 @@
-"""Users, groups and roles of an account (admin-only reads, spec §7.2)."""
+"""Users, groups and roles of an account (admin-only reads, Kommo's API)."""

@@ -12,7 +12,7 @@ from kommodore.users import service
 
 
 async def list_users(request: Request) -> Response:
-    """``GET /api/v4/users`` (spec §7.2): admins only, paged by at most 250."""
+    """``GET /api/v4/users``: admins only, paged by at most 250."""
     async with api_request(request) as api:
         api.require_admin()
         body = await service.list_users(
@@ -22,7 +22,7 @@ async def list_users(request: Request) -> Response:
 
 
 async def get_user(request: Request) -> Response:
-    """``GET /api/v4/users/{id}`` (spec §7.2): admins only; an unknown id is 204."""
+    """``GET /api/v4/users/{id}``: admins only; an unknown id is 204."""
     user_id: int = request.path_params["user_id"]
     async with api_request(request) as api:
         api.require_admin()
@@ -33,6 +33,6 @@ async def get_user(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/api/v4/users", list_users, methods=["GET"]),
     Route("/api/v4/users/{user_id:int}", get_user, methods=["GET"]),
-    # The user's own self link ends with a slash: follow it without a redirect (wire-rules).
+    # The user's own self link ends with a slash: follow it without a redirect.
     Route("/api/v4/users/{user_id:int}/", get_user, methods=["GET"]),
 ]

@@ -1,4 +1,4 @@
-"""Reading users (admin only, spec §7.2) and shaping them as Kommo does."""
+"""Reading users (admin only, Kommo's API) and shaping them as Kommo does."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from kommodore.http.paging import page_links, page_of
 from kommodore.users import store, wire
 from kommodore.users.store import UserRow
 
-#: The ``with`` values the user reads understand (spec §7.2); others are ignored.
+#: The ``with`` values the user reads understand; others are ignored.
 USER_WITH = frozenset({"role", "group", "uuid", "amojo_id", "user_rank", "phone_number"})
 MAX_LIMIT = 250
-"""Spec §0.6: users are paged by at most 250."""
+"""Kommo's API: users are paged by at most 250."""
 
 _DENIED_ENTITY = {"view": "D", "edit": "D", "add": "D", "delete": "D", "export": "D"}
 _DENIED_TASKS = {"edit": "D", "delete": "D"}
@@ -113,7 +113,7 @@ async def _shape(
             email=row.email,
             lang=row.lang,
             rights=_rights(row),
-            # Kommo's user self link ends with a slash (spec §7.2 example).
+            # Kommo's user self link ends with a slash (Kommo's API example).
             links=self_links(f"{users_url}{row.id}/"),
         )
         if "uuid" in with_:

@@ -1,4 +1,4 @@
-"""User queries for the admin-only user reads (spec §7.2)."""
+"""User queries for the admin-only user reads."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The user as Kommo puts it on the wire (spec §7.2), in Kommo's key order.
+"""The user as Kommo puts it on the wire, in Kommo's key order.
 
 ``rights`` joins the stored rights JSON with the user columns that Kommo also reports inside
 it (``is_admin`` ... ``role_id``). The ``with``-only keys are ``UNSET`` unless asked for.

@@ -1,1 +1,1 @@
-"""The pages a person uses in a browser: sign-in and the OAuth consent page (spec §8.1)."""
+"""The pages a person uses in a browser: sign-in and the OAuth consent page."""

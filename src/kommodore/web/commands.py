@@ -42,11 +42,11 @@ def set_password(subdomain: str, email: str, password_stdin: bool) -> None:
 
 async def _store(subdomain: str, email: str, password_hash: str) -> int:
     from kommodore.accounts import store as accounts
-    from kommodore.db import open_database
+    from kommodore.db.guard import open_existing
     from kommodore.settings import Settings
     from kommodore.web import store
 
-    db = await open_database(Settings().resolved_database_url)
+    db = await open_existing(Settings().resolved_database_url)
     try:
         async with db.transaction() as conn:
             account = await accounts.find_by_subdomain(conn, subdomain)

@@ -1,1 +1,1 @@
-"""Webhooks (spec §13): management, the outbox, and delivery in Kommo's form encoding."""
+"""Webhooks: management, the outbox, and delivery in Kommo's form encoding."""

@@ -16,25 +16,24 @@ import click
 )
 def worker(until_idle: bool) -> None:
     """Deliver queued webhooks (several workers may run at once)."""
-    from kommodore.db import open_database
+    from kommodore.db.guard import open_existing
     from kommodore.logging import configure_logging
     from kommodore.outbound import OutboundPolicy
     from kommodore.settings import Settings
-    from kommodore.webhooks.settings import WebhookSettings
     from kommodore.webhooks.worker import run_worker
 
     settings = Settings()
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.resolved_log_format, settings.log_level)
 
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        db = await open_database(settings.resolved_database_url)
+        db = await open_existing(settings.resolved_database_url)
         try:
             await run_worker(
-                db, WebhookSettings(), stop, until_idle=until_idle,
+                db, settings.webhooks, stop, until_idle=until_idle,
                 outbound=OutboundPolicy.from_settings(settings),
             )  # fmt: skip
         finally:

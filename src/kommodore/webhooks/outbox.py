@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
 from kommodore.db.database import Connection
@@ -49,12 +48,11 @@ def actions_of(change: LeadChange) -> tuple[str, ...]:
     return tuple(actions)
 
 
-@lru_cache(maxsize=1)
 def base_domain() -> str:
-    """``KOMMODORE_BASE_DOMAIN``, for the account block's ``_links.self``; read once."""
-    from kommodore.settings import Settings
+    """The running app's base domain, for the account block's ``_links.self``."""
+    from kommodore.context import current_settings
 
-    return Settings().base_domain
+    return current_settings().base_domain
 
 
 async def enqueue_lead_changes(

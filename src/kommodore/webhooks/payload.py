@@ -1,4 +1,4 @@
-"""Kommo's webhook body (spec §13.2): PHP bracket keys, every value a string, form-encoded as
+"""Kommo's webhook body: PHP bracket keys, every value a string, form-encoded as
 PHP's ``http_build_query`` does, so receivers written for Kommo parse it unchanged.
 
 A body is an ordered list of (key, value) pairs: the account block first, then per action
@@ -39,7 +39,7 @@ LEAD_EVENTS = (
     "responsible_lead",
     "note_lead",
 )
-"""What ``settings`` of a webhook may name (spec §13.1); ``note_lead`` is accepted, but
+"""What ``settings`` of a webhook may name; ``note_lead`` is accepted, but
 kommodore has no notes, so it never fires."""
 
 
@@ -143,7 +143,7 @@ def lead_pairs(
     old_stage: tuple[int, int] | None = None,
 ) -> list[Pair]:
     """One item's keys relative to its ``leads[action][i]`` (``[id]``, ``[tags][0][id]``...), in
-    the order of the real payload of spec §13.2; ``old_stage`` (pipeline, status) adds
+    the order of the real payload of Kommo's API; ``old_stage`` (pipeline, status) adds
     ``old_status_id`` and ``old_pipeline_id`` (status items)."""
     pairs: list[Pair] = [
         ("[id]", str(lead.id)),
@@ -174,7 +174,7 @@ def lead_pairs(
 
 
 def deleted_pairs(lead_id: int, lead: LeadRow | None) -> list[Pair]:
-    """A delete item: the id, and the stage the lead was in (spec §13.2 [OBS])."""
+    """A delete item: the id, and the stage the lead was in."""
     pairs: list[Pair] = [("[id]", str(lead_id))]
     if lead is not None:
         pairs += [("[status_id]", str(lead.status_id)), ("[pipeline_id]", str(lead.pipeline_id))]

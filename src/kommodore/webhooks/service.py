@@ -1,4 +1,4 @@
-"""Webhook management (spec §13.1): admins list, subscribe and unsubscribe destinations.
+"""Webhook management: admins list, subscribe and unsubscribe destinations.
 
 A destination names its webhook: posting one the account already has updates it in place
 (new events and sort, enabled again with its bad answers forgotten). At most 100 an account.
@@ -118,7 +118,7 @@ def _settings(r: Reader, errors: ItemErrors) -> list[str] | None:
 
 
 def _object(body: Any, errors: BatchErrors) -> tuple[Reader, ItemErrors] | None:
-    """The one object these bodies are; ``[]`` and ``{}`` are empty bodies (spec §9.3)."""
+    """The one object these bodies are; ``[]`` and ``{}`` are empty bodies."""
     if body == [] or body == {}:
         raise Problem(400, EMPTY)
     item_errors = errors.item(request_id_of(body, 0))

@@ -7,14 +7,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class WebhookSettings(BaseSettings):
-    """How webhooks are delivered; the defaults are Kommo's rules (spec §13.2)."""
+    """How webhooks are delivered; the defaults are Kommo's rules."""
 
     model_config = SettingsConfigDict(
         env_prefix="KOMMODORE_WEBHOOK_", env_file=".env", extra="ignore"
     )
 
     retry_scale: float = Field(default=1.0, ge=0)
-    """Multiplies the retry delays of §13.2 (5 min, 15 min, 15 min, 1 h): 0.001 turns them into
+    """Multiplies Kommo's retry delays (5 min, 15 min, 15 min, 1 h): 0.001 turns them into
     0.3 s, 0.9 s, 0.9 s, 3.6 s for tests and local development."""
 
     timeout_seconds: float = Field(default=2.0, gt=0)

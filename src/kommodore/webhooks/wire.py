@@ -1,4 +1,4 @@
-"""The webhook object as Kommo puts it on the wire (spec §13.1), in Kommo's key order."""
+"""The webhook object as Kommo puts it on the wire, in Kommo's key order."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class Embedded(msgspec.Struct):
 
 
 class WebhookList(msgspec.Struct):
-    """Spec §13.1's list: a total and the webhooks, no ``_links`` and no paging."""
+    """Kommo's list: a total and the webhooks, no ``_links`` and no paging."""
 
     total_items: int = msgspec.field(name="_total_items")
     embedded: Embedded = msgspec.field(name="_embedded")

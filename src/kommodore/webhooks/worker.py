@@ -77,14 +77,14 @@ class Worker:
     def __init__(
         self,
         db: Database,
-        settings: WebhookSettings | None = None,
+        settings: WebhookSettings,
         *,
         name: str | None = None,
         clock: Callable[[], float] = time.time,
         outbound: OutboundPolicy | None = None,
     ) -> None:
         self.db = db
-        self.settings = settings or WebhookSettings()
+        self.settings = settings
         self.name = name or worker_name()
         self.clock = clock
         self.poster = FormPoster(
@@ -189,6 +189,12 @@ class Worker:
                 )  # fmt: skip
                 continue
             delay = retry_delay(attempts, o.status)
+            log.info(
+                "webhook delivery failed",
+                account_id=d.account_id, webhook_id=d.webhook_id, delivery_id=d.id,
+                attempt=attempts, status=o.status, error=o.error,
+                retry_in_seconds=None if delay is None else delay * scale,
+            )  # fmt: skip
             status, due = (
                 ("failed", now_ms)
                 if delay is None
@@ -284,9 +290,8 @@ class Worker:
 
 @contextlib.asynccontextmanager
 async def _in_app(
-    db: Database, settings: WebhookSettings | None, outbound: OutboundPolicy | None
+    db: Database, settings: WebhookSettings, outbound: OutboundPolicy | None
 ) -> AsyncIterator[None]:
-    settings = settings or WebhookSettings()
     if not settings.worker_in_process:
         yield
         return
@@ -305,7 +310,7 @@ async def _in_app(
 
 def in_app(
     db: Database,
-    settings: WebhookSettings | None = None,
+    settings: WebhookSettings,
     *,
     outbound: OutboundPolicy | None = None,
 ) -> AbstractAsyncContextManager[None]:

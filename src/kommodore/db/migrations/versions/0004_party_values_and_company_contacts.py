@@ -4,7 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-29 04:46:56.764157
 
-Complex adds (spec §6) create contacts and companies with custom field values and link a new
+Complex adds create contacts and companies with custom field values and link a new
 contact to a new company: their values and that link get tables of their own.
 """
 
