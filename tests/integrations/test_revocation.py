@@ -1,5 +1,5 @@
 """Disabling an integration or removing it from an account: every token 401 at once, and the
-revocation notice of spec §8.4 to the integration's URL."""
+revocation notice Kommo sends to the integration's URL."""
 
 from __future__ import annotations
 

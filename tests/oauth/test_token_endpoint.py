@@ -1,4 +1,4 @@
-"""POST /oauth2/access_token, authorization_code grant (spec §8.1, wire-rules "Tokens")."""
+"""POST /oauth2/access_token, authorization_code grant (as Kommo's clients use it)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The consent page (GET /oauth) and the decision (POST /oauth/decision), spec §8.1."""
+"""The consent page (GET /oauth) and the decision (POST /oauth/decision), as on Kommo."""
 
 from __future__ import annotations
 

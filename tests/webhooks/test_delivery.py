@@ -1,5 +1,5 @@
 """The delivery worker against a real HTTP receiver on a local port: each delivery arrives once
-in the exact bytes stored, bad answers are retried on spec §13.2's schedule, a hanging receiver
+in the exact bytes stored, bad answers are retried on Kommo's schedule, a hanging receiver
 is cut at 2 s, and a webhook with too many bad answers is disabled."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The outbox: what ``enqueue_lead_changes`` queues, in Kommo's exact form encoding (spec
-§13.2), for whom, and that it is written in the change's transaction or not at all."""
+"""The outbox: what ``enqueue_lead_changes`` queues, in Kommo's exact form encoding, for whom,
+and that it is written in the change's transaction or not at all."""
 
 from __future__ import annotations
 

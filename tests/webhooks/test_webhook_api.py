@@ -1,4 +1,4 @@
-"""``GET/POST/DELETE /api/v4/webhooks`` (spec §13.1): admins only, a destination names its
+"""``GET/POST/DELETE /api/v4/webhooks``: admins only, a destination names its
 webhook, at most 100 an account; every bad input answers its exact problem and changes nothing."""
 
 from __future__ import annotations

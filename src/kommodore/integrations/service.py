@@ -1,8 +1,8 @@
-"""Integrations (OAuth clients, spec §8): create, list, disable, install, remove; revocation.
+"""Integrations (OAuth clients): create, list, disable, install, remove; revocation.
 
 Disabling an integration, or an account removing it, revokes its tokens in the same
 transaction (and authentication also checks both states on every request, so nothing issued
-concurrently survives); the revocation notice of §8.4 is sent after the commit, and a notice
+concurrently survives); Kommo's revocation notice is sent after the commit, and a notice
 that fails is logged, never an error of the command that caused it.
 """
 
@@ -238,7 +238,7 @@ async def disable(conn: Connection, integration_id: str, now: int) -> list[int] 
     return accounts
 
 
-# -- revocation notices (spec §8.4) ------------------------------------------------------------
+# -- revocation notices (as Kommo sends them) ------------------------------------------
 
 
 def notice_signature(client_id: str, client_secret: str, account_id: int) -> str:

@@ -1,6 +1,6 @@
 """HTTP endpoints of this package; ``routes`` is mounted by ``kommodore.app``.
 
-``POST /oauth2/access_token`` and ``GET /oauth2/account/current/subdomain`` (spec §8.1, §8.4).
+``POST /oauth2/access_token`` and ``GET /oauth2/account/current/subdomain``, as on Kommo.
 Both answer ``application/json`` (Kommo's OAuth errors are not problem+json) and are never
 cached (RFC 6749 §5.1).
 """

@@ -1,6 +1,6 @@
 """HTTP endpoints of this package; ``routes`` is mounted by ``kommodore.app``.
 
-``GET /oauth`` is what ``www.kommo.com/oauth`` is in spec §8.1; the sign-in pages live under
+``GET /oauth`` is what ``www.kommo.com/oauth`` is on Kommo; the sign-in pages live under
 ``/oauth/`` beside it. Every POST needs the session's CSRF token (403 page otherwise); the
 session cookie is SameSite=Lax on top of that.
 """

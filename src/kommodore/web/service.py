@@ -1,4 +1,4 @@
-"""Rules of signing in and of the consent page (spec §8.1 step 1 and 2).
+"""Rules of signing in and of the consent page (Kommo's OAuth steps 1 and 2).
 
 A person is an email address: signing in opens every account where an active user with that
 email has the password given. The consent page lets them pick one of those accounts (only the
@@ -282,7 +282,7 @@ def _answer(integration: Integration, allowed: bool, params: list[tuple[str, str
 
 
 async def deny(conn: Connection, session: Session, request: ConsentRequest) -> Outcome:
-    """``?error=access_denied&state=…&client_id=…`` (spec §8.1 step 2); nothing is written."""
+    """``?error=access_denied&state=…&client_id=…`` (Kommo's OAuth step 2); nothing is written."""
     found = await integration(conn, request.client_id)
     await person_accounts(conn, session)
     params = [("error", "access_denied")]

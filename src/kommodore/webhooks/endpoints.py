@@ -13,7 +13,7 @@ from kommodore.webhooks import service
 
 
 async def list_webhooks(request: Request) -> Response:
-    """``GET /api/v4/webhooks`` (spec §13.1): admins only; 204 when there is none."""
+    """``GET /api/v4/webhooks``: admins only; 204 when there is none."""
     async with api_request(request) as api:
         api.require_admin()
         body = await service.list_webhooks(api.conn, api.account_id, api.params)

@@ -1,7 +1,7 @@
 """What the write paths hand to webhooks: the leads a committed batch changed, and how.
 
 :func:`enqueue_lead_changes` runs inside the writing transaction and turns the changes into
-one delivery per subscribed webhook (spec §13.2: one request per change batch), so a crash can
+one delivery per subscribed webhook (as Kommo: one request per change batch), so a crash can
 neither lose a delivery of a committed change nor invent one for a rolled-back change.
 
 The batch's body is stored once, however many webhooks it goes to: its account block and one
@@ -37,7 +37,7 @@ class LeadChange:
 
 
 def actions_of(change: LeadChange) -> tuple[str, ...]:
-    """The body actions (spec §13.2) one change appears under."""
+    """The body actions (as Kommo names them) one change appears under."""
     if change.action != "update":
         return (change.action,)
     actions = ["update"]

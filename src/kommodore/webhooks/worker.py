@@ -31,7 +31,7 @@ from kommodore.webhooks.store import Claimed
 log = structlog.get_logger("kommodore.webhooks")
 
 RETRY_DELAYS = (300, 900, 900, 3600)
-"""Seconds before attempts 2, 3, 4 and 5 (spec §13.2)."""
+"""Seconds before attempts 2, 3, 4 and 5 (as Kommo names them)."""
 BAD_WINDOW_MS = 2 * 3600 * 1000
 BAD_LIMIT = 100
 """More bad answers than this within ``BAD_WINDOW_MS``, the latest bad: the hook is disabled."""
@@ -175,7 +175,7 @@ class Worker:
         return Outcome(delivery, status, None if is_good(status) else f"HTTP {status}")
 
     async def record(self, outcomes: Sequence[Outcome]) -> None:
-        """Mark each delivery delivered, due again (§13.2's schedule) or failed, and count the
+        """Mark each delivery delivered, due again (Kommo's retry schedule) or failed, and count the
         bad answers of each webhook, disabling it past the limit."""
         now_ms = self.now_ms()
         scale = self.settings.retry_scale
