@@ -7,21 +7,17 @@ import json
 import os
 import re
 import shlex
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+
+from tests.processes import KOMMODORE, free_port, serving
 
 pytestmark = pytest.mark.e2e
 README = (Path(__file__).parent.parent / "README.md").read_text()
-KOMMODORE = [sys.executable, "-m", "kommodore"]
 README_PORT = "8000"
 
 
@@ -30,9 +26,7 @@ def _blocks(language: str) -> list[str]:
 
 
 def _free_port() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return str(s.getsockname()[1])
+    return str(free_port())
 
 
 def _on(port: str, text: str) -> str:
@@ -65,24 +59,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         [*KOMMODORE, "demo", "--port", port], cwd=work, env=env, capture_output=True,
         text=True, timeout=300, check=True,
     )  # fmt: skip
-    server = subprocess.Popen(
-        [*KOMMODORE, "serve", "--no-rate-limit"], cwd=work, env={**env, "PORT": port},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.1)
+    with serving([*KOMMODORE, "serve", "--no-rate-limit"], int(port), {**env, "PORT": port},
+                 cwd=work):  # fmt: skip
         yield Served(work, port, env, demo.stdout)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=15)
 
 
 def test_the_curl_line_is_the_one_the_demo_prints(served: Served) -> None:

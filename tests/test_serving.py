@@ -4,10 +4,7 @@ under both servers, on a real server process. The database plays no part here, s
 from __future__ import annotations
 
 import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,21 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.processes import KOMMODORE, free_port, serving
+
 pytestmark = pytest.mark.e2e
 
 HEADER_TIMEOUT = 1
 MAX_CONNECTIONS = 20
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _start(server: str, tmp_path: Path) -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ)
     env.pop("KOMMODORE_DATABASE_URL", None)
     env.update(
@@ -38,26 +30,8 @@ def _start(server: str, tmp_path: Path) -> Iterator[int]:
         KOMMODORE_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT),
         KOMMODORE_MAX_CONNECTIONS=str(MAX_CONNECTIONS),
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kommodore", "serve", "--port", str(port), "--server", server],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"server did not start:\n{output}")
-            time.sleep(0.1)
+    with serving([*KOMMODORE, "serve", "--port", str(port), "--server", server], port, env):
         yield port
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
 
 
 @pytest.fixture(params=["uvicorn", "granian"])

@@ -27,7 +27,9 @@ import httpx
 import pytest
 
 from tests.conftest import Backend
-from tests.e2e.test_serve import KOMMODORE, _env, _free_port
+from tests.e2e.test_serve import _env
+from tests.processes import KOMMODORE
+from tests.processes import free_port as _free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -5,11 +5,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import signal
-import socket
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,16 +14,9 @@ import httpx
 import pytest
 
 from tests.conftest import Backend
+from tests.processes import KOMMODORE, free_port, serving
 
 pytestmark = pytest.mark.e2e
-KOMMODORE = [sys.executable, "-m", "kommodore"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _env(backend: Backend, data_dir: Path) -> dict[str, str]:
@@ -56,28 +45,9 @@ def served(backend: Backend, tmp_path: Path) -> Iterator[tuple[str, str, int, st
     token = re.search(r"^TOKEN=(\S+)$", demo.stdout, re.M)
     lead = re.search(r"/api/v4/leads/(\d+)\?", demo.stdout)
     assert token and lead, demo.stdout + demo.stderr
-    port = _free_port()
-    server = subprocess.Popen(
-        [*KOMMODORE, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                output = server.stdout.read().decode() if server.stdout else ""
-                pytest.fail(f"server did not start:\n{output}")
-            time.sleep(0.1)
-        yield base, token.group(1), int(lead.group(1)), subdomain
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=15)
+    port = free_port()
+    with serving([*KOMMODORE, "serve", "--host", "127.0.0.1", "--port", str(port)], port, env):
+        yield f"http://127.0.0.1:{port}", token.group(1), int(lead.group(1)), subdomain
 
 
 def test_read_a_lead_over_a_real_socket(served: tuple[str, str, int, str]):

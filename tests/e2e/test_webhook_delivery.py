@@ -23,7 +23,9 @@ import pytest
 
 from tests.conftest import Backend
 from tests.e2e.test_crash_durability import _start, _stop
-from tests.e2e.test_serve import KOMMODORE, _env, _free_port
+from tests.e2e.test_serve import _env
+from tests.processes import KOMMODORE
+from tests.processes import free_port as _free_port
 from tests.webhooks.helpers import Receiver
 
 pytestmark = pytest.mark.e2e

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import BASE_DOMAIN, Backend
 from tests.factories import Factory
 from tests.fuzz.world import Fingerprint, World, seed
+from tests.processes import KOMMODORE, free_port, serving
 
 
 @pytest.fixture(scope="module")
@@ -55,27 +50,7 @@ def served(
         KOMMODORE_RATE_LIMIT_ENABLED="false",
         KOMMODORE_LOG_LEVEL="warning",
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
+    port = free_port()
     log = tmp_path_factory.mktemp("served") / "server.log"
-    with log.open("wb") as out:
-        command = [sys.executable, "-m", "kommodore", "serve", "--port", str(port)]
-        server = subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not start:\n{log.read_text()}")
-            time.sleep(0.1)
+    with serving([*KOMMODORE, "serve", "--port", str(port)], port, env, log=log):
         yield Served(port, seed(factory), seed(factory), log)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=15)

@@ -13,32 +13,21 @@ import http.client
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import Backend
+from tests.processes import KOMMODORE, free_port, serving
 
 pytestmark = pytest.mark.e2e
-KOMMODORE = [sys.executable, "-m", "kommodore"]
 CONNECTIONS, PER_WORKER = 40, 8
 _OWNER = re.compile(r"127\.0\.0\.1:(\d+)\s+127\.0\.0\.1:(\d+)\s+users:\(\(\"[^\"]*\",pid=(\d+)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(params=["database", "redis"])
@@ -74,27 +63,10 @@ def two_workers(
     token = re.search(r"^TOKEN=(\S+)$", demo.stdout, re.M)
     lead = re.search(r"/api/v4/leads/(\d+)\?", demo.stdout)
     assert token and lead, demo.stdout + demo.stderr
-    port = _free_port()
-    server = subprocess.Popen(
-        [*KOMMODORE, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                output = server.stdout.read().decode() if server.stdout else ""
-                pytest.fail(f"server did not start:\n{output}")
-            time.sleep(0.1)
+    port = free_port()
+    command = [*KOMMODORE, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    with serving(command, port, env):
         yield port, token.group(1), int(lead.group(1))
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=15)
 
 
 def _owners(port: int) -> dict[int, int]:
