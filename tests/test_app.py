@@ -10,8 +10,7 @@ from starlette.testclient import TestClient
 from kommodore.app import create_app
 from kommodore.auth.keys import load_signing_key
 from kommodore.db.migrate import upgrade
-from kommodore.settings import Settings
-from kommodore.webhooks.settings import WebhookSettings
+from kommodore.settings import Settings, WebhookSettings
 from tests.factories import Factory
 from tests.webhooks.helpers import add_webhook, deliveries
 

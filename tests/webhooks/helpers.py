@@ -15,9 +15,9 @@ import sqlalchemy as sa
 
 from kommodore.db import open_database
 from kommodore.outbound import OutboundPolicy
+from kommodore.settings import WebhookSettings
 from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
 from kommodore.webhooks.payload import assemble
-from kommodore.webhooks.settings import WebhookSettings
 from kommodore.webhooks.store import SECTIONS
 from kommodore.webhooks.worker import Worker
 from tests.factories import Account, Factory

@@ -23,9 +23,9 @@ import structlog
 
 from kommodore.db.database import Connection, Database
 from kommodore.outbound import DestinationRefused, OutboundPolicy
+from kommodore.settings import WebhookSettings
 from kommodore.webhooks import store
 from kommodore.webhooks.client import FormPoster
-from kommodore.webhooks.settings import WebhookSettings
 from kommodore.webhooks.store import Claimed
 
 log = structlog.get_logger("kommodore.webhooks")
