@@ -15,8 +15,7 @@ from kommodore.http.hal import collection_body, self_links
 from kommodore.http.paging import Page, page_links
 from kommodore.http.phpquery import get_path
 from kommodore.http.problems import Problem
-from kommodore.http.query import search_of
-from kommodore.leads.filters import int_values
+from kommodore.http.query import int_values, search_of
 
 MAX_LIMIT = 250
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from kommodore.http.phpquery import as_list
 from kommodore.http.problems import Problem
-from kommodore.leads.filters import to_int
+from kommodore.http.query import to_int
 
 MAX_CREATED_BY = 10
 MAX_ENTITY_IDS = 10

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote_plus
 
-from kommodore.http.phpquery import as_list
+from kommodore.http.phpquery import as_list, as_range
 
 
 def with_values_of(query_string: str) -> frozenset[str]:
@@ -33,3 +34,45 @@ def search_of(params: dict[str, Any]) -> str | None:
     raw = params.get("query")
     texts = as_list(raw) if isinstance(raw, str | dict) else []
     return like_pattern(texts[0]) if texts and texts[0] else None
+
+
+INT_LIMIT = 2**63 - 1
+_INT = re.compile(r"\s*-?\d{1,19}\s*")
+_NUMBER = re.compile(r"\s*-?\d{1,19}(\.\d+)?\s*")
+
+Range = tuple[int | None, int | None]
+"""Inclusive bounds; None is open. ``None`` as a whole range means "matches nothing"."""
+
+
+def to_int(value: str) -> int | None:
+    """An integer as Kommo takes it in a filter, or None when it is not one."""
+    if not _INT.fullmatch(value):
+        return None
+    number = int(value)
+    return number if -INT_LIMIT <= number <= INT_LIMIT else None
+
+
+def to_number(value: str) -> float | None:
+    return float(value) if _NUMBER.fullmatch(value) else None
+
+
+def int_values(value: Any) -> list[int] | None:
+    """A multiple integer filter; invalid members are left out (they match nothing)."""
+    if value is None:
+        return None
+    return [n for v in as_list(value) if (n := to_int(v)) is not None]
+
+
+def int_range(value: Any) -> Range | None:
+    """A range filter (``[from]``/``[to]``, either optional) or a bare integer (exact)."""
+    bounds = as_range(value)
+    if bounds is None:
+        return None
+    low, high = bounds
+    if low is None and high is None:
+        return None
+    parsed_low = to_int(low) if low is not None else None
+    parsed_high = to_int(high) if high is not None else None
+    if (low is not None and parsed_low is None) or (high is not None and parsed_high is None):
+        return (1, 0)  # an unreadable bound: an empty range
+    return (parsed_low, parsed_high)

@@ -19,10 +19,10 @@ from kommodore.events.record import record
 from kommodore.http.hal import Href, collection_body
 from kommodore.http.phpquery import as_list, get_path
 from kommodore.http.problems import Problem
+from kommodore.http.query import int_values
 from kommodore.http.validation import BatchErrors, request_id_of
 from kommodore.leads import store as leads
 from kommodore.leads.events import link_events
-from kommodore.leads.filters import int_values
 from kommodore.links import store, wire
 from kommodore.links.input import (
     COMPANIES,

@@ -13,9 +13,8 @@ from kommodore.db.database import Connection
 from kommodore.http.hal import Href, collection_body
 from kommodore.http.paging import Page, page_links
 from kommodore.http.phpquery import as_list, get_path
-from kommodore.http.query import search_of
+from kommodore.http.query import int_values, search_of
 from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
-from kommodore.leads.filters import int_values
 from kommodore.tags import store, wire
 from kommodore.tags.resolve import ensure_lead_tags
 
