@@ -19,7 +19,7 @@ from kommodore.http.origin import request_host, request_origin, subdomain_of
 from kommodore.http.phpquery import parse_query
 from kommodore.http.problems import Problem
 from kommodore.http.query import with_values_of
-from kommodore.ratelimit.service import enforce
+from kommodore.ratelimit.service import ALLOWED, Verdict, check
 
 
 async def principal_of(request: Request, conn: Connection, ctx: AppContext) -> Principal:
@@ -102,6 +102,20 @@ def _clean(value: Any) -> Any:
     return {_text(k): _clean(v) for k, v in value.items()}
 
 
+TOO_MANY_DETAIL = (
+    "You have sent too many requests in a given amount of time. Please try again later."
+)
+BLOCKED_DETAIL = "Access denied: too many requests"
+
+
+def over_the_limit(verdict: Verdict) -> Problem:
+    """Kommo's answer to a refused request: 429 past the second's limit, 403 while blocked,
+    each with ``Retry-After``."""
+    detail = TOO_MANY_DETAIL if verdict.status == 429 else BLOCKED_DETAIL
+    problem = Problem(verdict.status, detail, retry_after=verdict.retry_after)
+    return problem.with_headers({"Retry-After": str(verdict.retry_after)})
+
+
 def is_bulk(request: Request) -> bool:
     """Collections and writes are bulk work; a GET that names its entity in the path (a lead by
     id, a lead's links) is quick and never queues behind them."""
@@ -115,6 +129,9 @@ async def api_request(request: Request) -> AsyncIterator[ApiRequest]:
     origin = request_origin(request, ctx.settings.trust_forwarded_headers)
     async with ctx.db.connection(bulk=is_bulk(request)) as conn:
         principal = await principal_of(request, conn, ctx)
-        if ctx.limiter is not None:
-            await enforce(ctx.limiter, principal)
+        if (
+            ctx.limiter is not None
+            and (verdict := await check(ctx.limiter, principal)) is not ALLOWED
+        ):
+            raise over_the_limit(verdict)
         yield ApiRequest(request, ctx, conn, principal, origin)

@@ -20,16 +20,11 @@ import structlog
 
 from kommodore.auth.service import Principal
 from kommodore.db.database import Database
-from kommodore.http.problems import Problem
 from kommodore.ratelimit.limiter import Batch, Counters, Policy
 from kommodore.settings import Settings
 
 log = structlog.get_logger("kommodore.ratelimit")
 
-TOO_MANY_DETAIL = (
-    "You have sent too many requests in a given amount of time. Please try again later."
-)
-BLOCKED_DETAIL = "Access denied: too many requests"
 ERROR_LOG_INTERVAL = 10.0
 
 
@@ -40,11 +35,6 @@ class Verdict:
 
     status: int
     retry_after: int = 0
-
-    def problem(self) -> Problem:
-        detail = TOO_MANY_DETAIL if self.status == 429 else BLOCKED_DETAIL
-        problem = Problem(self.status, detail, retry_after=self.retry_after)
-        return problem.with_headers({"Retry-After": str(self.retry_after)})
 
 
 ALLOWED = Verdict(200)
@@ -130,8 +120,9 @@ def _resolve(futures: list[asyncio.Future[Verdict]], over: Verdict, allowed: int
             future.set_result(ALLOWED if index < allowed else over)
 
 
-async def enforce(limiter: RateLimiter, principal: Principal) -> None:
-    """Raise the 429 or 403 problem (with ``Retry-After``) when the caller is over the limit."""
+async def check(limiter: RateLimiter, principal: Principal) -> Verdict:
+    """The verdict on one request of ``principal`` (logged when it refuses); the HTTP edge
+    turns a refusal into Kommo's 429 or 403."""
     verdict = await limiter.hit(principal.account.id, principal.claims.integration_id)
     if verdict is not ALLOWED:
         log.info(
@@ -140,7 +131,7 @@ async def enforce(limiter: RateLimiter, principal: Principal) -> None:
             integration_id=principal.claims.integration_id,
             retry_after=verdict.retry_after,
         )
-        raise verdict.problem()
+    return verdict
 
 
 async def build_limiter(settings: Settings, db: Database) -> RateLimiter | None:
