@@ -5,15 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kommodore.auth.store import AccountRef
 from kommodore.db.database import Connection, sql
-
-
-@dataclass(frozen=True, slots=True)
-class AccountRef:
-    id: int
-    subdomain: str
-    paid_till: int | None
-
 
 _COLUMNS = "id, subdomain, paid_till"
 BY_SUBDOMAIN = sql(f"SELECT {_COLUMNS} FROM accounts WHERE subdomain = $1")

@@ -9,10 +9,9 @@ import re
 import time
 from dataclasses import dataclass
 
-from kommodore.accounts.store import AccountRef
 from kommodore.auth import store
 from kommodore.auth.rights import Actor, parse_lead_rights
-from kommodore.auth.store import UserRecord
+from kommodore.auth.store import AccountRef, UserRecord
 from kommodore.auth.tokens import Claims, InvalidToken, TokenVerifier
 from kommodore.db.database import Connection
 

@@ -6,9 +6,18 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from kommodore.accounts.store import AccountRef
+from kommodore.auth.rights import Code, Visibility
 from kommodore.auth.tokens import Claims
 from kommodore.db.database import Connection, sql
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """The account a request is for, as authentication finds it."""
+
+    id: int
+    subdomain: str
+    paid_till: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +120,37 @@ async def insert_token(conn: Connection, claims: Claims, kind: str, issued_at: i
 async def revoke_token(conn: Connection, jti: str, now: int) -> bool:
     """True when a live token with that id existed and is now revoked."""
     return await conn.fetch_one(REVOKE_TOKEN, jti, now) is not None
+
+
+def lead_visibility_sql(v: Visibility) -> str | None:
+    """The rights of Kommo's API as a predicate on the leads aliased ``l``; None when the actor
+    sees every lead. Only integers from the rights are formatted in (never a client's value)."""
+    if v.everything:
+        return None
+
+    def allowed(code: Code) -> str | None:
+        if code == "A":
+            return "1 = 1"
+        if code == "G":
+            return f"l.group_id = {int(v.group_id)}"
+        if code == "M":
+            return f"l.responsible_user_id = {int(v.user_id)}"
+        return None
+
+    def stage(p: int, s: int) -> str:
+        return f"(l.pipeline_id = {int(p)} AND l.status_id = {int(s)})"
+
+    clauses = []
+    for code in ("A", "G", "M"):
+        stages = [stage(p, s) for (p, s), c in v.stages.items() if c == code]
+        predicate = allowed(code)
+        if stages and predicate:
+            clauses.append(f"(({' OR '.join(stages)}) AND {predicate})")
+    general = allowed(v.general)
+    if general:
+        if v.stages:
+            others = " OR ".join(stage(p, s) for p, s in v.stages)
+            clauses.append(f"(NOT ({others}) AND {general})")
+        else:
+            clauses.append(general)
+    return "(" + " OR ".join(clauses) + ")" if clauses else "1 = 0"

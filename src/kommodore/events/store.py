@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kommodore.auth.rights import Visibility
+from kommodore.auth.store import lead_visibility_sql
 from kommodore.db.database import Connection, Dialect, Query, sql
 from kommodore.events.filters import EventQuery, Range, ValueFilter
-from kommodore.leads.listing import visibility_sql as lead_visibility_sql
 
 FALSE = "1 = 0"
 CUSTOM_FIELD_CHANGED = "custom_field_value_changed"

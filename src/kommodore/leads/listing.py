@@ -11,13 +11,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from kommodore.auth.rights import Code, Visibility
+from kommodore.auth.rights import Visibility
+from kommodore.auth.store import lead_visibility_sql
 from kommodore.custom_fields import types
 from kommodore.db.database import Connection, Dialect, Query, int_array, sql
-from kommodore.http.query import like_pattern
-from kommodore.leads.filters import CustomFieldFilter, LeadQuery, Range, to_int, to_number
-from kommodore.leads.search import glob_pattern
+from kommodore.http.query import Range, like_pattern, to_int, to_number
+from kommodore.leads.filters import CustomFieldFilter, LeadQuery
 from kommodore.leads.store import LEAD_SELECT, LeadRow, lead_row
+from kommodore.search.index import glob_pattern
 
 FALSE = "1 = 0"
 
@@ -78,39 +79,6 @@ def _range(column: str, bounds: Range) -> str:
     if high is not None:
         parts.append(f"{column} <= {int(high)}")
     return " AND ".join(parts) if parts else f"{column} IS NOT NULL"
-
-
-def visibility_sql(v: Visibility) -> str | None:
-    """The rights of Kommo's API as SQL; None when the actor sees every lead."""
-    if v.everything:
-        return None
-
-    def allowed(code: Code) -> str | None:
-        if code == "A":
-            return "1 = 1"
-        if code == "G":
-            return f"l.group_id = {int(v.group_id)}"
-        if code == "M":
-            return f"l.responsible_user_id = {int(v.user_id)}"
-        return None
-
-    def stage(p: int, s: int) -> str:
-        return f"(l.pipeline_id = {int(p)} AND l.status_id = {int(s)})"
-
-    clauses = []
-    for code in ("A", "G", "M"):
-        stages = [stage(p, s) for (p, s), c in v.stages.items() if c == code]
-        predicate = allowed(code)
-        if stages and predicate:
-            clauses.append(f"(({' OR '.join(stages)}) AND {predicate})")
-    general = allowed(v.general)
-    if general:
-        if v.stages:
-            others = " OR ".join(stage(p, s) for p, s in v.stages)
-            clauses.append(f"(NOT ({others}) AND {general})")
-        else:
-            clauses.append(general)
-    return "(" + " OR ".join(clauses) + ")" if clauses else FALSE
 
 
 def _values_subquery(q: _Sql, field_id: int, condition: str) -> str:
@@ -227,7 +195,7 @@ async def list_lead_rows(
             w.append(_custom_field(q, f, field_types.get(f.field_id)))
     if query.search:
         w.append(_search(q, query.search))
-    rights = visibility_sql(visibility)
+    rights = lead_visibility_sql(visibility)
     if rights:
         w.append(rights)
     direction = "DESC" if query.direction == "desc" else "ASC"
