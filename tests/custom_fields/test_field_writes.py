@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from kommodore.leads.search import index_leads
+from kommodore.search.index import index_leads
 from tests.custom_fields.helpers import add_field
 from tests.factories import Account, Factory
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from kommodore.leads.search import document, glob_pattern, index_leads
+from kommodore.search.index import document, glob_pattern, index_leads
 from tests.factories import Account, Factory
 
 

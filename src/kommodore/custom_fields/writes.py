@@ -26,7 +26,7 @@ from kommodore.db.ids import allocate
 from kommodore.http.hal import Href, collection_body
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, request_id_of
-from kommodore.leads.search import reindex
+from kommodore.search.index import reindex
 
 MAX_BATCH = 50
 """Kommo pages fields by 50; a write takes as many."""

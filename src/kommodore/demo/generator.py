@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from kommodore.db.bulk import allocate_ids, bulk_connection, insert_rows
-from kommodore.leads.search import index_leads
+from kommodore.search.index import index_leads
 
 ACCOUNT_ID_BASE = 30_000_000
 WON, LOST = 142, 143

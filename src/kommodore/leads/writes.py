@@ -9,8 +9,8 @@ from functools import lru_cache
 from typing import Any
 
 from kommodore.db.database import Connection, Query, dual, int_array, sql, text_array
-from kommodore.leads import search
 from kommodore.leads.store import LEAD_COLUMNS, LeadRow, lead_row
+from kommodore.search import index as search
 
 # -- lookups ---------------------------------------------------------------------------------
 
