@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -127,81 +128,106 @@ class Mix:
         return "PATCH", "/api/v4/leads", [{"id": i, "price": self.rand.randint(0, 99)} for i in ids]
 
 
-async def send(
-    client: httpx.AsyncClient, request: tuple[str, str, Any], minutes: list[Minute], began: float
-) -> None:
-    method, path, body = request
-    start = time.perf_counter()
-    slot = minutes[min(int((start - began) // 60), len(minutes) - 1)]
-    slot.sent += 1
-    try:
-        response = await client.request(method, path, json=body)
-        status = response.status_code
-    except httpx.HTTPError:
-        status = 0
-    slot.latencies.append(time.perf_counter() - start)
+class Connection:
+    """One keep-alive HTTP/1.1 connection over asyncio streams: a load generator light enough
+    not to be the bottleneck (an httpx pool with thousands of queued requests was)."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.auth = f"Authorization: Bearer {token}\r\n".encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: Any) -> int:
+        """The status of one exchange; 0 when the connection failed (it is reopened)."""
+        data = json.dumps(body).encode() if body is not None else b""
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(data)}\r\n"
+        ).encode()
+        try:
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            assert self.reader is not None
+            self.writer.write(head + self.auth + b"\r\n" + data)
+            headers = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), 30)
+            status = int(headers[9:12])
+            length = re.search(rb"content-length:\s*(\d+)", headers, re.I)
+            if length:
+                await self.reader.readexactly(int(length.group(1)))
+            return status
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
+            if self.writer is not None:
+                self.writer.close()
+            self.reader = self.writer = None
+            return 0
+
+
+def record(slot: Minute, status: int, latency: float) -> None:
+    slot.latencies.append(latency)
     slot.statuses[status] = slot.statuses.get(status, 0) + 1
     if status == 0 or status >= 500:
         slot.errors += 1
 
 
-async def closed_loop(base: str, token: str, mix: Mix, seconds: float, concurrency: int) -> float:
+async def closed_loop(port: int, token: str, mix: Mix, seconds: float, concurrency: int) -> float:
     """Requests a second the server sustains with ``concurrency`` clients sending back to back."""
     done = 0
     deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(
-        base_url=base, headers=headers, limits=limits, timeout=30
-    ) as client:
 
-        async def worker() -> None:
-            nonlocal done
-            while time.perf_counter() < deadline:
-                method, path, body = mix.next()
-                await client.request(method, path, json=body)
-                done += 1
+    async def worker() -> None:
+        nonlocal done
+        connection = Connection(port, token)
+        while time.perf_counter() < deadline:
+            await connection.request(*mix.next())
+            done += 1
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return done / (time.perf_counter() - started)
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return done / (time.perf_counter() - started)
 
 
 async def open_loop(
-    base: str, token: str, mix: Mix, rate: float, minutes: int, server_pid: int
+    port: int, token: str, mix: Mix, rate: float, minutes: int, server_pid: int, connections: int
 ) -> tuple[list[Minute], list[float]]:
-    """Sends at ``rate`` a second for ``minutes``, whatever the answers take; samples RSS."""
+    """Requests scheduled at ``rate`` a second for ``minutes``, sent over ``connections``
+    keep-alive connections; a request's latency counts from its scheduled time, so a server
+    that falls behind shows it (no coordinated omission). RSS is sampled once a minute."""
     slots = [Minute() for _ in range(minutes)]
     rss: list[float] = []
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(
-        base_url=base, headers=headers, limits=limits, timeout=30
-    ) as client:
-        began = time.perf_counter()
-        end = began + minutes * 60
-        interval = 1 / rate
-        tasks: set[asyncio.Task[None]] = set()
-        n = 0
-        next_rss = began
-        while (now := time.perf_counter()) < end:
-            if now >= next_rss:
-                rss.append(rss_mb(server_pid))
-                next_rss += 60
-            due = began + n * interval
-            if due > now:
-                await asyncio.sleep(due - now)
-            task = asyncio.create_task(send(client, mix.next(), slots, began))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-            n += 1
-        await asyncio.gather(*tasks)
-        rss.append(rss_mb(server_pid))
+    interval = 1 / rate
+    began = time.perf_counter()
+    total = int(minutes * 60 * rate)
+    next_index = 0
+
+    async def worker() -> None:
+        nonlocal next_index
+        connection = Connection(port, token)
+        while next_index < total:
+            index = next_index
+            next_index += 1
+            due = began + index * interval
+            if (wait := due - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            slot = slots[min(int((due - began) // 60), minutes - 1)]
+            slot.sent += 1
+            status = await connection.request(*mix.next())
+            record(slot, status, time.perf_counter() - due)
+
+    async def sample() -> None:
+        for _ in range(minutes):
+            rss.append(rss_mb(server_pid))
+            await asyncio.sleep(60)
+
+    sampler = asyncio.create_task(sample())
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    sampler.cancel()
+    rss.append(rss_mb(server_pid))
     return slots, rss
 
 
-async def receiver(port: int) -> asyncio.Server:
-    """A webhook receiver that answers 200 to everything."""
+def receiver(port: int) -> None:
+    """A webhook receiver that answers 200 to everything, in a process of its own so that the
+    load generator's loop never delays its answers."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -212,10 +238,15 @@ async def receiver(port: int) -> asyncio.Server:
                     await reader.readexactly(int(length.group(1)))
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+        except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
 
-    return await asyncio.start_server(handle, "127.0.0.1", port)
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", port)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -252,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     env = server_env(args.data_dir, args.database_url)
     env["KOMMODORE_OUTBOUND_ALLOW_LOOPBACK"] = "true"  # the receiver is on this machine
     env["KOMMODORE_WEBHOOK_WORKER_IN_PROCESS"] = "true"
+    env["KOMMODORE_ACCESS_LOG"] = "false"  # a log line per request would be measured too
     token, _ = prepare(args, env)
     RESULTS.mkdir(exist_ok=True)
     log = (RESULTS / f"soak-server-{args.label or 'run'}.log").open("wb")
@@ -300,21 +332,25 @@ async def run(args: argparse.Namespace, base: str, token: str, server_pid: int) 
         )  # fmt: skip
         assert hook.status_code in (200, 201), hook.text
     mix = Mix(ids, statuses, seed=1)
-    hooks = await receiver(args.receiver_port)
+    hooks = multiprocessing.Process(target=receiver, args=(args.receiver_port,), daemon=True)
+    hooks.start()
     try:
-        maximum = await closed_loop(base, token, mix, args.probe_seconds, args.concurrency)
+        maximum = await closed_loop(args.port, token, mix, args.probe_seconds, args.concurrency)
         rate = maximum * args.load
         print(f"maximum {maximum:.0f} req/s; soaking at {rate:.0f} req/s", flush=True)
-        slots, rss = await open_loop(base, token, mix, rate, args.minutes, server_pid)
+        slots, rss = await open_loop(
+            args.port, token, mix, rate, args.minutes, server_pid, args.concurrency
+        )
     finally:
-        hooks.close()
+        hooks.terminate()
     rows = []
     for i, slot in enumerate(slots):
         rows.append({
             "minute": i + 1, "sent": slot.sent, "errors": slot.errors,
             "p50_ms": round(percentile(slot.latencies, 0.5) * 1000, 1),
             "p99_ms": round(percentile(slot.latencies, 0.99) * 1000, 1),
-            "rss_mb": round(rss[min(i + 1, len(rss) - 1)], 1), "statuses": slot.statuses,
+            "rss_mb": round(rss[min(i + 1, len(rss) - 1)], 1),
+            "statuses": {str(k): v for k, v in sorted(slot.statuses.items())},
         })  # fmt: skip
     result = {"database": "postgresql" if args.database_url else "sqlite",
               "maximum_rps": round(maximum, 1), "rate_rps": round(rate, 1),
