@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 from starlette.testclient import TestClient
 
-from kommodore.cli import cli_integration_id
 from kommodore.cli import main as cli
+from kommodore.integrations.commands import cli_integration_id
 from tests.conftest import Backend
 from tests.factories import Factory
 
