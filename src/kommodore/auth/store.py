@@ -57,6 +57,9 @@ _ACCOUNT_TOKEN = (
 ACCOUNT_TOKEN_BY_SUBDOMAIN = sql(_ACCOUNT_TOKEN + "WHERE a.subdomain = $1")
 ACCOUNT_TOKEN_BY_ID = sql(_ACCOUNT_TOKEN + "WHERE a.id = $1")
 USER = sql(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.account_id = $1 AND u.id = $2")
+FIRST_ADMIN = sql(
+    "SELECT id FROM users WHERE account_id = $1 AND is_admin AND is_active ORDER BY id LIMIT 1"
+)
 INSERT_TOKEN = sql(
     "INSERT INTO api_tokens (account_id, jti, user_id, integration_id, kind, scopes, "
     "issued_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)"
@@ -101,6 +104,12 @@ async def find_account_token(
 async def find_user(conn: Connection, account_id: int, user_id: int) -> UserRecord | None:
     row = await conn.fetch_one(USER, account_id, user_id)
     return None if row is None else _user(row)
+
+
+async def first_admin_id(conn: Connection, account_id: int) -> int | None:
+    """The account's first active admin (lowest id), whom ``--admin`` tokens act as."""
+    row = await conn.fetch_one(FIRST_ADMIN, account_id)
+    return None if row is None else int(row[0])
 
 
 async def insert_token(conn: Connection, claims: Claims, kind: str, issued_at: int) -> None:

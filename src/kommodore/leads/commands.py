@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
+from typing import TYPE_CHECKING
 
 import click
 
+from kommodore.cli_support import run_with_database
 from kommodore.http.problems import Problem
 from kommodore.leads.lifecycle import Operation
+
+if TYPE_CHECKING:
+    from kommodore.db.database import Database
 
 
 @click.group()
@@ -19,33 +23,28 @@ def lead() -> None:
 def _run(subdomain: str, user_id: int | None, lead_ids: tuple[int, ...], op: Operation) -> None:
     from kommodore.accounts import store as accounts
     from kommodore.context import using
-    from kommodore.db.guard import open_existing
     from kommodore.leads import lifecycle
     from kommodore.settings import Settings
 
     settings = Settings()
 
-    async def run() -> list[int]:
-        db = await open_existing(settings.resolved_database_url)
-        try:
-            async with db.transaction() as conn:
-                account = await accounts.find_by_subdomain(conn, subdomain)
-                if account is None:
-                    raise click.ClickException(f"no account with subdomain {subdomain!r}")
-                actor = await lifecycle.acting_user(conn, account.id, user_id)
-                if actor is None:
-                    if user_id is None:
-                        raise click.ClickException(f"account {subdomain!r} has no active admin")
-                    raise click.ClickException(f"no user {user_id} in {subdomain!r}")
-                return await lifecycle.change_deletion(
-                    conn, account.id, lead_ids, actor, op, int(time.time())
-                )
-        finally:
-            await db.close()
+    async def work(db: Database) -> list[int]:
+        async with db.transaction() as conn:
+            account = await accounts.find_by_subdomain(conn, subdomain)
+            if account is None:
+                raise click.ClickException(f"no account with subdomain {subdomain!r}")
+            actor = await lifecycle.acting_user(conn, account.id, user_id)
+            if actor is None:
+                if user_id is None:
+                    raise click.ClickException(f"account {subdomain!r} has no active admin")
+                raise click.ClickException(f"no user {user_id} in {subdomain!r}")
+            return await lifecycle.change_deletion(
+                conn, account.id, lead_ids, actor, op, int(time.time())
+            )
 
     try:
         with using(settings):
-            changed = asyncio.run(run())
+            changed = run_with_database(work, settings)
     except Problem as problem:
         ids = problem.extra.get("lead_ids", [])
         raise click.ClickException(

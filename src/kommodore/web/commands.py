@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
+from functools import partial
+from typing import TYPE_CHECKING
 
 import click
+
+from kommodore.cli_support import run_with_database
+
+if TYPE_CHECKING:
+    from kommodore.db.database import Database
 
 
 @click.group()
@@ -36,27 +42,21 @@ def set_password(subdomain: str, email: str, password_stdin: bool) -> None:
         password_hash = hash_password(password)
     except WeakPassword as exc:
         raise click.ClickException(str(exc)) from exc
-    user_id = asyncio.run(_store(subdomain, email, password_hash))
+    user_id = run_with_database(partial(_store, subdomain, email, password_hash))
     click.echo(f"password set for {email} (user {user_id}) in {subdomain}", err=True)
 
 
-async def _store(subdomain: str, email: str, password_hash: str) -> int:
+async def _store(subdomain: str, email: str, password_hash: str, db: Database) -> int:
     from kommodore.accounts import store as accounts
-    from kommodore.db.guard import open_existing
-    from kommodore.settings import Settings
     from kommodore.web import store
 
-    db = await open_existing(Settings().resolved_database_url)
-    try:
-        async with db.transaction() as conn:
-            account = await accounts.find_by_subdomain(conn, subdomain)
-            if account is None:
-                raise click.ClickException(f"no account with subdomain {subdomain!r}")
-            user_ids = await store.users_by_email(conn, account.id, email.strip())
-            if not user_ids:
-                raise click.ClickException(f"no user with email {email!r} in {subdomain!r}")
-            for user_id in user_ids:
-                await store.set_password_hash(conn, account.id, user_id, password_hash)
-            return user_ids[0]
-    finally:
-        await db.close()
+    async with db.transaction() as conn:
+        account = await accounts.find_by_subdomain(conn, subdomain)
+        if account is None:
+            raise click.ClickException(f"no account with subdomain {subdomain!r}")
+        user_ids = await store.users_by_email(conn, account.id, email.strip())
+        if not user_ids:
+            raise click.ClickException(f"no user with email {email!r} in {subdomain!r}")
+        for user_id in user_ids:
+            await store.set_password_hash(conn, account.id, user_id, password_hash)
+        return user_ids[0]
