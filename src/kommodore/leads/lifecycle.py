@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+from kommodore.auth.store import first_admin_id
 from kommodore.db.database import Connection, sql
 from kommodore.events.record import NewEvent, record
 from kommodore.http.problems import Problem
@@ -32,9 +33,6 @@ _SET_DELETED = sql(
     "UPDATE leads SET is_deleted = $3, updated_at = $4, updated_by = $5 "
     "WHERE account_id = $1 AND id = $2"
 )
-_FIRST_ADMIN = sql(
-    "SELECT id FROM users WHERE account_id = $1 AND is_admin AND is_active ORDER BY id LIMIT 1"
-)
 _USER = sql("SELECT id FROM users WHERE account_id = $1 AND id = $2")
 
 
@@ -42,8 +40,8 @@ async def acting_user(conn: Connection, account_id: int, user_id: int | None) ->
     """``user_id`` if it is a user of the account, or the account's first active admin when
     no user is named; None when there is no such user."""
     if user_id is None:
-        row = await conn.fetch_one(_FIRST_ADMIN, account_id)
-    elif 1 <= user_id <= MAX_ID:
+        return await first_admin_id(conn, account_id)
+    if 1 <= user_id <= MAX_ID:
         row = await conn.fetch_one(_USER, account_id, user_id)
     else:
         row = None
