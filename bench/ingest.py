@@ -84,7 +84,7 @@ LEAD_COLUMNS = (
     "updated_at", "closed_at", "closest_task_at", "is_deleted", "score", "labor_cost",
     "is_price_computed", "is_price_modified_by_robot",
 )  # fmt: skip
-"""Every column the API writes for a new lead, in the order kommodore.leads.writes uses."""
+"""Every column the API writes for a new lead, in the order kommodore.leads.store writes them."""
 VALUE_COLUMNS = (
     "account_id", "lead_id", "field_id", "position", "enum_id", "value_text", "value_number",
     "value_int", "value_json",

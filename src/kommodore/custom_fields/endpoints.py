@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kommodore.custom_fields import service, writes
+from kommodore.custom_fields import changes, service
 from kommodore.http.auth import ApiRequest, api_request
 from kommodore.http.body import batch_of, object_of
 from kommodore.http.hal import hal_response, no_content
@@ -46,9 +46,11 @@ async def add_fields(request: Request) -> Response:
     201."""
     async with api_request(request) as api:
         api.require_admin()
-        items = batch_of(await api.json(), writes.MAX_BATCH)
+        items = batch_of(await api.json(), changes.MAX_BATCH)
         async with api.transaction() as conn:
-            body = await writes.add_fields(conn, api.account_id, items, api.origin, _self_href(api))
+            body = await changes.add_fields(
+                conn, api.account_id, items, api.origin, _self_href(api)
+            )
     return hal_response(body, status_code=201)
 
 
@@ -56,9 +58,9 @@ async def edit_fields(request: Request) -> Response:
     """``PATCH /api/v4/leads/custom_fields``: admins only; items carry their ``id``."""
     async with api_request(request) as api:
         api.require_admin()
-        items = batch_of(await api.json(), writes.MAX_BATCH)
+        items = batch_of(await api.json(), changes.MAX_BATCH)
         async with api.transaction() as conn:
-            body = await writes.edit_fields(
+            body = await changes.edit_fields(
                 conn, api.account_id, items, api.origin, _self_href(api)
             )
     return hal_response(body)
@@ -71,7 +73,7 @@ async def edit_field(request: Request) -> Response:
         api.require_admin()
         data = object_of(await api.json())
         async with api.transaction() as conn:
-            body = await writes.edit_field(conn, api.account_id, field_id, data, api.origin)
+            body = await changes.edit_field(conn, api.account_id, field_id, data, api.origin)
     return hal_response(body)
 
 
@@ -81,7 +83,7 @@ async def delete_field(request: Request) -> Response:
     async with api_request(request) as api:
         api.require_admin()
         async with api.transaction() as conn:
-            await writes.delete_field(conn, api.account_id, field_id)
+            await changes.delete_field(conn, api.account_id, field_id)
     return no_content()
 
 

@@ -29,7 +29,7 @@ from kommodore.events.record import NewEvent, record
 from kommodore.http.hal import Href, self_links
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, request_id_of
-from kommodore.leads import events, wire, writes
+from kommodore.leads import events, store, wire
 from kommodore.leads.input import LeadInput, PartyRef, TagRef, read_lead
 from kommodore.leads.stages import (
     LOST,
@@ -39,7 +39,6 @@ from kommodore.leads.stages import (
     load_stages,
     resolve_stage,
 )
-from kommodore.leads.store import LeadRow
 from kommodore.tags.resolve import lead_tags_by_id, resolve_lead_tags
 from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
 
@@ -62,7 +61,7 @@ class Lookups:
     contacts: set[int]
     companies: set[int]
     sources: dict[str, tuple[int, int]]
-    leads: dict[int, LeadRow]
+    leads: dict[int, store.LeadRow]
     required: list[FieldDef] | None = None
 
 
@@ -73,7 +72,7 @@ class Plan:
     lead: LeadInput
     lead_id: int
     columns: dict[str, Any]
-    before: LeadRow | None
+    before: store.LeadRow | None
     stage: tuple[int, int]
     field_writes: list[FieldWrite] = field(default_factory=list)
     tags_replace: list[TagRef] | None = None
@@ -139,16 +138,16 @@ async def _lookups(
             lead_ids.add(lead.id)
     return Lookups(
         stages=await load_stages(conn, account_id),
-        users=await writes.user_groups(conn, account_id, user_ids),
-        loss_reasons=await writes.loss_reasons(conn, account_id, reason_ids),
+        users=await store.user_groups(conn, account_id, user_ids),
+        loss_reasons=await store.loss_reasons(conn, account_id, reason_ids),
         fields=await load_catalog(conn, account_id, "leads", field_ids, field_codes),
         tags=await lead_tags_by_id(conn, account_id, tag_ids),
-        contacts=await writes.parties(conn, "contacts", account_id, contact_ids),
-        companies=await writes.parties(conn, "companies", account_id, company_ids),
-        sources=await writes.sources(
+        contacts=await store.parties(conn, "contacts", account_id, contact_ids),
+        companies=await store.parties(conn, "companies", account_id, company_ids),
+        sources=await store.sources(
             conn, account_id, principal.claims.integration_id, external_ids
         ),
-        leads=await writes.leads_for_update(conn, account_id, lead_ids) if update else {},
+        leads=await store.leads_for_update(conn, account_id, lead_ids) if update else {},
     )
 
 
@@ -190,7 +189,7 @@ def _parties_of(
 def _stage(
     lead: LeadInput,
     found: Lookups,
-    before: LeadRow | None,
+    before: store.LeadRow | None,
     *,
     incoming: bool = False,
 ) -> tuple[int, int] | None:
@@ -375,7 +374,7 @@ async def _check_required(
         return
     edited = [p.lead_id for p in moved if p.before is not None]
     field_ids = [f.id for f in found.required]
-    valued = await writes.valued_fields(conn, account_id, edited, field_ids)
+    valued = await store.valued_fields(conn, account_id, edited, field_ids)
     errors = BatchErrors()
     for plan in moved:
         written = {w.field_id: bool(w.values) for w in plan.field_writes}
@@ -414,7 +413,7 @@ async def _write_tags(conn: Connection, account_id: int, plans: Sequence[Plan]) 
         resolved = await resolve_lead_tags(conn, account_id, sorted(names - delete_only))
         by_name.update({name: tag[0] for name, tag in resolved.items()})
     if delete_only:
-        by_name.update(await writes.tag_ids_by_name(conn, account_id, delete_only))
+        by_name.update(await store.tag_ids_by_name(conn, account_id, delete_only))
 
     def ids_of(refs: Sequence[TagRef]) -> list[int]:
         out = []
@@ -432,7 +431,7 @@ async def _write_tags(conn: Connection, account_id: int, plans: Sequence[Plan]) 
             added += [(plan.lead_id, t) for t in ids_of(plan.tags_replace)]
         added += [(plan.lead_id, t) for t in ids_of(plan.tags_add)]
         removed += [(plan.lead_id, t) for t in ids_of(plan.tags_delete)]
-    await writes.change_tags(conn, account_id, cleared_leads=cleared, removed=removed, added=added)
+    await store.change_tags(conn, account_id, cleared_leads=cleared, removed=removed, added=added)
 
 
 async def _write_values(conn: Connection, account_id: int, plans: Sequence[Plan]) -> None:
@@ -443,7 +442,7 @@ async def _write_values(conn: Connection, account_id: int, plans: Sequence[Plan]
             if plan.before is not None:
                 cleared.append((plan.lead_id, write.field_id))
             rows += value_rows(account_id, plan.lead_id, [write])
-    await writes.replace_values(conn, account_id, cleared, rows)
+    await store.replace_values(conn, account_id, cleared, rows)
 
 
 def _lead_row(account_id: int, plan: Plan) -> tuple[Any, ...]:
@@ -479,16 +478,16 @@ async def add_leads(
     _check_rights(plans, principal.actor)
     _check_loss_reasons(plans)
     await _check_required(conn, account_id, plans, found)
-    await writes.insert_leads(conn, [_lead_row(account_id, p) for p in plans])
+    await store.insert_leads(conn, [_lead_row(account_id, p) for p in plans])
     await _write_values(conn, account_id, plans)
     await _write_tags(conn, account_id, plans)
-    await writes.link_parties(
+    await store.link_parties(
         conn,
         account_id,
         [(p.lead_id, c, main) for p in plans for c, main in p.contacts],
         [(p.lead_id, c) for p in plans for c in p.companies],
     )
-    await writes.reindex(conn, account_id, [p.lead_id for p in plans], fresh=True)
+    await store.reindex(conn, account_id, [p.lead_id for p in plans], fresh=True)
     await record(
         conn,
         account_id,
@@ -527,16 +526,16 @@ async def edit_leads(
     _check_loss_reasons(plans)
     await _check_required(conn, account_id, plans, found)
     tagged = [p.lead_id for p in plans if p.tags_replace is not None or p.tags_add or p.tags_delete]
-    tags_before = await writes.lead_tag_ids(conn, account_id, tagged)
+    tags_before = await store.lead_tag_ids(conn, account_id, tagged)
     values_before = await events.old_values(
         conn, account_id, {(p.lead_id, w.field_id) for p in plans for w in p.field_writes}
     )
-    await writes.update_leads(conn, account_id, [(p.lead_id, p.columns) for p in plans])
+    await store.update_leads(conn, account_id, [(p.lead_id, p.columns) for p in plans])
     await _write_values(conn, account_id, plans)
     await _write_tags(conn, account_id, plans)
     reindexed = [p.lead_id for p in plans if p.field_writes or p.lead.name is not None]
-    await writes.reindex(conn, account_id, reindexed)
-    tags_after = await writes.lead_tag_ids(conn, account_id, tagged)
+    await store.reindex(conn, account_id, reindexed)
+    tags_after = await store.lead_tag_ids(conn, account_id, tagged)
     await _report_edits(conn, account_id, plans, found, tags_before, tags_after, values_before, now)
     return [Written(p.lead_id, p.lead.request_id, p.columns["updated_at"]) for p in plans]
 

@@ -23,9 +23,9 @@ from kommodore.custom_fields.value_writes import (
 from kommodore.db import ids
 from kommodore.db.database import Connection
 from kommodore.http.validation import Reader
-from kommodore.leads import changes, wire, writes
+from kommodore.leads import changes, store, wire
 from kommodore.leads.input import LeadInput, PartyRef
-from kommodore.parties import writes as party_writes
+from kommodore.parties import store as party_store
 
 CATEGORIES = {
     "forms": ("form_id", "form_name", "form_page", "form_sent_at"),
@@ -129,7 +129,7 @@ async def _prepare_parties(
     account_id = principal.account.id
     for party in parties:
         _read_party(party)
-    users = await writes.user_groups(
+    users = await store.user_groups(
         conn,
         account_id,
         {
@@ -173,7 +173,7 @@ async def _prepare_parties(
             rows.append(_party_row(party, account_id, principal.actor.user_id, users, now))
             values += value_rows(account_id, party_id, party.field_writes or ())
             _point_lead_at(party)
-        await party_writes.insert_parties(conn, kind, rows, values)
+        await party_store.insert_parties(conn, kind, rows, values)
 
 
 def _party_row(
@@ -240,5 +240,5 @@ async def add(conn: Connection, principal: Principal, items: Sequence[Any], now:
                 merged=False,
             )
         )
-    await party_writes.link_companies(conn, principal.account.id, pairs)
+    await party_store.link_companies(conn, principal.account.id, pairs)
     return wire.encoder.encode(results)

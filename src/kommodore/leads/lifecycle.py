@@ -17,7 +17,7 @@ from kommodore.db.database import Connection, sql
 from kommodore.events.record import NewEvent, record
 from kommodore.http.problems import Problem
 from kommodore.http.validation import MAX_ID
-from kommodore.leads import writes
+from kommodore.leads import store
 from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
 
 Operation = Literal["delete", "restore"]
@@ -64,7 +64,7 @@ async def change_deletion(
     count once. Returns the leads changed, in the order given."""
     ids = list(dict.fromkeys(lead_ids))
     in_range = [i for i in ids if 1 <= i <= MAX_ID]
-    leads = await writes.leads_for_update(conn, account_id, in_range)  # locked on PostgreSQL
+    leads = await store.leads_for_update(conn, account_id, in_range)  # locked on PostgreSQL
     missing = [i for i in ids if i not in leads]
     if missing:
         raise Problem(404, "Lead not found", lead_ids=missing)

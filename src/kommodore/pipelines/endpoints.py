@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Route
 from kommodore.http.auth import api_request
 from kommodore.http.body import batch_of, object_of
 from kommodore.http.hal import hal_response, no_content
-from kommodore.pipelines import service, writes
+from kommodore.pipelines import changes, service
 
 
 async def list_pipelines(request: Request) -> Response:
@@ -54,9 +54,9 @@ async def add_pipelines(request: Request) -> Response:
     """``POST /api/v4/leads/pipelines``: admins only; up to 50 pipelines, all or nothing."""
     async with api_request(request) as api:
         api.require_admin()
-        batch = writes.parse_new_pipelines(batch_of(await api.json(), writes.MAX_PIPELINE_BATCH))
+        batch = changes.parse_new_pipelines(batch_of(await api.json(), changes.MAX_PIPELINE_BATCH))
         async with api.transaction() as conn:
-            body = await writes.add_pipelines(
+            body = await changes.add_pipelines(
                 conn, api.account_id, batch, api.url, api.query, api.origin
             )
     return hal_response(body)
@@ -67,9 +67,9 @@ async def update_pipeline(request: Request) -> Response:
     pipeline_id: int = request.path_params["pipeline_id"]
     async with api_request(request) as api:
         api.require_admin()
-        change = writes.parse_pipeline_change(object_of(await api.json()))
+        change = changes.parse_pipeline_change(object_of(await api.json()))
         async with api.transaction() as conn:
-            body = await writes.update_pipeline(
+            body = await changes.update_pipeline(
                 conn, api.account_id, pipeline_id, change, api.origin
             )
     return hal_response(body)
@@ -81,7 +81,7 @@ async def delete_pipeline(request: Request) -> Response:
     async with api_request(request) as api:
         api.require_admin()
         async with api.transaction() as conn:
-            await writes.delete_pipeline(conn, api.account_id, pipeline_id)
+            await changes.delete_pipeline(conn, api.account_id, pipeline_id)
     return no_content()
 
 
@@ -90,9 +90,9 @@ async def add_statuses(request: Request) -> Response:
     pipeline_id: int = request.path_params["pipeline_id"]
     async with api_request(request) as api:
         api.require_admin()
-        batch = writes.parse_new_statuses(batch_of(await api.json(), writes.MAX_STATUS_BATCH))
+        batch = changes.parse_new_statuses(batch_of(await api.json(), changes.MAX_STATUS_BATCH))
         async with api.transaction() as conn:
-            body = await writes.add_statuses(
+            body = await changes.add_statuses(
                 conn, api.account_id, pipeline_id, batch, api.url, api.query, api.origin
             )
     return hal_response(body)
@@ -104,9 +104,9 @@ async def update_status(request: Request) -> Response:
     status_id: int = request.path_params["status_id"]
     async with api_request(request) as api:
         api.require_admin()
-        change = writes.parse_status_change(object_of(await api.json()))
+        change = changes.parse_status_change(object_of(await api.json()))
         async with api.transaction() as conn:
-            body = await writes.update_status(
+            body = await changes.update_status(
                 conn, api.account_id, pipeline_id, status_id, change, api.origin
             )
     return hal_response(body)
@@ -120,7 +120,7 @@ async def delete_status(request: Request) -> Response:
     async with api_request(request) as api:
         api.require_admin()
         async with api.transaction() as conn:
-            await writes.delete_status(
+            await changes.delete_status(
                 conn, api.account_id, pipeline_id, status_id, api.principal.actor.user_id
             )
     return no_content()

@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Route
 from kommodore.http.auth import ApiRequest, api_request
 from kommodore.http.body import batch_of, object_of
 from kommodore.http.hal import hal_response, no_content
-from kommodore.sources import service, writes
+from kommodore.sources import changes, service
 
 
 async def list_sources(request: Request) -> Response:
@@ -39,9 +39,9 @@ async def add_sources(request: Request) -> Response:
     """``POST /api/v4/sources``: admins only; up to 50, all or nothing; 200."""
     async with api_request(request) as api:
         api.require_admin()
-        items = batch_of(await api.json(), writes.MAX_BATCH)
+        items = batch_of(await api.json(), changes.MAX_BATCH)
         async with api.transaction() as conn:
-            body = await writes.add_sources(
+            body = await changes.add_sources(
                 conn, api.account_id, api.principal.claims.integration_id, items,
                 api.origin, _self_href(api),
             )  # fmt: skip
@@ -52,9 +52,9 @@ async def edit_sources(request: Request) -> Response:
     """``PATCH /api/v4/sources``: admins only; items carry their ``id``."""
     async with api_request(request) as api:
         api.require_admin()
-        items = batch_of(await api.json(), writes.MAX_BATCH)
+        items = batch_of(await api.json(), changes.MAX_BATCH)
         async with api.transaction() as conn:
-            body = await writes.edit_sources(
+            body = await changes.edit_sources(
                 conn, api.account_id, api.principal.claims.integration_id, items,
                 api.origin, _self_href(api),
             )  # fmt: skip
@@ -68,7 +68,7 @@ async def edit_source(request: Request) -> Response:
         api.require_admin()
         data = object_of(await api.json())
         async with api.transaction() as conn:
-            body = await writes.edit_source(
+            body = await changes.edit_source(
                 conn, api.account_id, api.principal.claims.integration_id, source_id, data,
                 api.origin,
             )  # fmt: skip
@@ -79,9 +79,9 @@ async def delete_sources(request: Request) -> Response:
     """``DELETE /api/v4/sources``: admins only; a batch of ``{"id"}``; 204."""
     async with api_request(request) as api:
         api.require_admin()
-        items = batch_of(await api.json(), writes.MAX_BATCH)
+        items = batch_of(await api.json(), changes.MAX_BATCH)
         async with api.transaction() as conn:
-            await writes.delete_sources(
+            await changes.delete_sources(
                 conn, api.account_id, api.principal.claims.integration_id, items,
                 api.principal.actor.user_id,
             )  # fmt: skip
@@ -94,7 +94,7 @@ async def delete_source(request: Request) -> Response:
     async with api_request(request) as api:
         api.require_admin()
         async with api.transaction() as conn:
-            await writes.delete_source(
+            await changes.delete_source(
                 conn, api.account_id, api.principal.claims.integration_id, source_id,
                 api.principal.actor.user_id,
             )  # fmt: skip

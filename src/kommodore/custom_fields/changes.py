@@ -19,7 +19,7 @@ import msgspec
 
 from kommodore.auth.service import MAX_ID
 from kommodore.custom_fields import service, store, types, wire
-from kommodore.custom_fields.field_input import MAX_SORT, EnumInput, FieldInput, read_field
+from kommodore.custom_fields.input import MAX_SORT, EnumInput, FieldInput, read_field
 from kommodore.custom_fields.store import EnumRow, EnumWriteRow, FieldRow, FieldWriteRow
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate

@@ -2,7 +2,7 @@
 type-checked, read-only keys a client sends back (``account_id``, ``entity_type``,
 ``is_predefined``, ``is_deletable``, ``is_computed``, ``triggers``, ``_links``...) ignored.
 Lookups (stages, catalogs, codes, the fields being edited) come after, in
-:mod:`kommodore.custom_fields.writes`.
+:mod:`kommodore.custom_fields.changes`.
 
 A key that is sent replaces the stored value; a key that is absent keeps it. ``null`` clears
 the nullable ones (``code``, ``group_id``, ``required_statuses``...), and is ignored for
