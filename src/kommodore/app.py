@@ -23,7 +23,7 @@ from kommodore.catalogs import endpoints as catalogs
 from kommodore.context import AppContext
 from kommodore.custom_fields import endpoints as custom_fields
 from kommodore.db import open_database
-from kommodore.db.database import Database
+from kommodore.db.database import Database, ping
 from kommodore.events import endpoints as events
 from kommodore.http import problems
 from kommodore.http.hal import HAL_JSON
@@ -52,10 +52,8 @@ log = structlog.get_logger("kommodore.http")
 async def healthz(request: Request) -> Response:
     """Liveness and readiness: answers only when the database answers."""
     ctx: AppContext = request.app.state.ctx
-    from kommodore.db.database import sql
-
     async with ctx.db.connection() as conn:
-        await conn.fetch_one(sql("SELECT 1"))
+        await ping(conn)
     return JSONResponse({"healthy": True, "database": ctx.db.dialect})
 
 

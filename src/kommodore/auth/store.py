@@ -163,3 +163,10 @@ def lead_visibility_sql(v: Visibility) -> str | None:
         else:
             clauses.append(general)
     return "(" + " OR ".join(clauses) + ")" if clauses else "1 = 0"
+
+
+USER_EXISTS = sql("SELECT id FROM users WHERE account_id = $1 AND id = $2")
+
+
+async def user_exists(conn: Connection, account_id: int, user_id: int) -> bool:
+    return await conn.fetch_one(USER_EXISTS, account_id, user_id) is not None

@@ -282,3 +282,73 @@ async def leads_of_field(conn: Connection, account_id: int, field_id: int) -> li
 async def delete_field(conn: Connection, account_id: int, field_id: int) -> None:
     """The field; its enums and every value of it go with it (foreign keys cascade)."""
     await conn.execute(DELETE_FIELD, account_id, field_id)
+
+
+# -- what a write of values needs to know about the fields it names ---------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDefRow:
+    """The columns of a field that validating its values needs."""
+
+    id: int
+    name: str
+    code: str | None
+    type: str
+    required_statuses: str | None
+    """JSON: the stages that require the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldEnumRow:
+    """An enum with the field it belongs to."""
+
+    field_id: int
+    id: int
+    value: str
+    code: str | None
+
+
+_DEF_COLUMNS = "id, name, code, type, required_statuses"
+FIELDS_BY_ID_OR_CODE = dual(
+    f"SELECT {_DEF_COLUMNS} FROM custom_fields "
+    "WHERE account_id = $1 AND entity_type = $2 "
+    "AND (id = ANY($3::bigint[]) OR code = ANY($4::text[]))"
+)
+ENUMS_OF_FIELDS = dual(
+    "SELECT field_id, id, value, code FROM custom_field_enums "
+    "WHERE account_id = $1 AND field_id = ANY($2::bigint[]) ORDER BY field_id, sort, id"
+)
+FIELDS_REQUIRING_STAGES = dual(
+    f"SELECT {_DEF_COLUMNS} FROM custom_fields "
+    "WHERE account_id = $1 AND entity_type = $2 AND required_statuses IS NOT NULL"
+)
+
+
+async def fields_by_id_or_code(
+    conn: Connection, account_id: int, entity_type: str, ids: Sequence[int], codes: Sequence[str]
+) -> list[FieldDefRow]:
+    rows = await conn.fetch_all(
+        FIELDS_BY_ID_OR_CODE,
+        account_id,
+        entity_type,
+        int_array(conn.dialect, ids),
+        text_array(conn, codes),
+    )
+    return [FieldDefRow(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+async def enums_of_fields(
+    conn: Connection, account_id: int, field_ids: Sequence[int]
+) -> list[FieldEnumRow]:
+    if not field_ids:
+        return []
+    rows = await conn.fetch_all(ENUMS_OF_FIELDS, account_id, int_array(conn.dialect, field_ids))
+    return [FieldEnumRow(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def fields_requiring_stages(
+    conn: Connection, account_id: int, entity_type: str
+) -> list[FieldDefRow]:
+    rows = await conn.fetch_all(FIELDS_REQUIRING_STAGES, account_id, entity_type)
+    return [FieldDefRow(r[0], r[1], r[2], r[3], r[4]) for r in rows]

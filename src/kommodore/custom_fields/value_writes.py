@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kommodore.custom_fields import types
-from kommodore.db.database import Connection, dual, int_array, text_array
+from kommodore.custom_fields import store, types
+from kommodore.db.database import Connection
 from kommodore.http.validation import MAX_ID, MAX_TIMESTAMP, Reader, as_int, storable_text
 
 MAX_TEXT = 10_000
@@ -93,21 +93,6 @@ class FieldCatalog:
     by_code: dict[str, FieldDef] = field(default_factory=dict)
 
 
-_FIELDS = dual(
-    "SELECT id, name, code, type, required_statuses FROM custom_fields "
-    "WHERE account_id = $1 AND entity_type = $2 "
-    "AND (id = ANY($3::bigint[]) OR code = ANY($4::text[]))"
-)
-_ENUMS = dual(
-    "SELECT field_id, id, value, code FROM custom_field_enums "
-    "WHERE account_id = $1 AND field_id = ANY($2::bigint[]) ORDER BY field_id, sort, id"
-)
-_REQUIRED = dual(
-    "SELECT id, name, code, type, required_statuses FROM custom_fields "
-    "WHERE account_id = $1 AND entity_type = $2 AND required_statuses IS NOT NULL"
-)
-
-
 def _required(raw: str | None) -> tuple[tuple[int, int], ...]:
     if not raw:
         return ()
@@ -135,29 +120,24 @@ async def load_catalog(
     catalog = FieldCatalog()
     if not field_ids and not field_codes:
         return catalog
-    rows = await conn.fetch_all(
-        _FIELDS,
-        account_id,
-        entity_type,
-        int_array(conn.dialect, sorted(field_ids)),
-        text_array(conn, sorted(field_codes)),
+    rows = await store.fields_by_id_or_code(
+        conn, account_id, entity_type, sorted(field_ids), sorted(field_codes)
     )
     for r in rows:
-        definition = FieldDef(r[0], r[1], r[2], r[3], _required(r[4]))
+        definition = FieldDef(r.id, r.name, r.code, r.type, _required(r.required_statuses))
         catalog.by_id[definition.id] = definition
         if definition.code is not None:
             catalog.by_code.setdefault(definition.code, definition)
     with_enums = [f.id for f in catalog.by_id.values() if f.type in types.WITH_ENUMS]
-    if with_enums:
-        for r in await conn.fetch_all(_ENUMS, account_id, int_array(conn.dialect, with_enums)):
-            catalog.by_id[r[0]].enums[r[1]] = EnumDef(r[1], r[2], r[3])
+    for e in await store.enums_of_fields(conn, account_id, with_enums):
+        catalog.by_id[e.field_id].enums[e.id] = EnumDef(e.id, e.value, e.code)
     return catalog
 
 
 async def required_fields(conn: Connection, account_id: int, entity_type: str) -> list[FieldDef]:
     """Fields that some stage requires (``required_statuses``), for checks on a move."""
-    rows = await conn.fetch_all(_REQUIRED, account_id, entity_type)
-    return [FieldDef(r[0], r[1], r[2], r[3], _required(r[4])) for r in rows]
+    rows = await store.fields_requiring_stages(conn, account_id, entity_type)
+    return [FieldDef(r.id, r.name, r.code, r.type, _required(r.required_statuses)) for r in rows]
 
 
 def referenced(entries: Any) -> tuple[set[int], set[str]]:

@@ -104,3 +104,11 @@ def text_array(conn: Connection, values: Sequence[str] | None) -> Any:
     if values is None:
         return None
     return json.dumps(list(values)) if conn.dialect == "sqlite" else list(values)
+
+
+PING = sql("SELECT 1")
+
+
+async def ping(conn: Connection) -> None:
+    """One round trip: the health check's proof that the database answers."""
+    await conn.fetch_one(PING)

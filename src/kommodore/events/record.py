@@ -11,7 +11,8 @@ from typing import Any
 
 import msgspec
 
-from kommodore.db.database import Connection, sql
+from kommodore.db.database import Connection
+from kommodore.events import store
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
@@ -59,12 +60,6 @@ class NewEvent:
     entity_type: str = "lead"
 
 
-_INSERT = sql(
-    "INSERT INTO events (account_id, id, type, entity_type, entity_id, created_by, created_at, "
-    "value_after, value_before) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-)
-
-
 async def record(
     conn: Connection, account_id: int, events: Sequence[NewEvent], now: int
 ) -> list[str]:
@@ -80,5 +75,5 @@ async def record(
         )
         for event_id, e in zip(ids, events, strict=True)
     ]  # fmt: skip
-    await conn.execute_many(_INSERT, rows)
+    await store.insert_events(conn, rows)
     return ids

@@ -197,3 +197,17 @@ _USER_LANG = sql("SELECT lang FROM users WHERE account_id = $1 AND id = $2")
 async def user_language(conn: Connection, account_id: int, user_id: int) -> str | None:
     row = await conn.fetch_one(_USER_LANG, account_id, user_id)
     return None if row is None else row[0]
+
+
+# -- recording ---------------------------------------------------------------------------------
+
+INSERT_EVENTS = sql(
+    "INSERT INTO events (account_id, id, type, entity_type, entity_id, created_by, created_at, "
+    "value_after, value_before) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+)
+
+
+async def insert_events(conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
+    """Rows of (account_id, id, type, entity_type, entity_id, created_by, created_at,
+    value_after, value_before), the values as JSON text."""
+    await conn.execute_many(INSERT_EVENTS, rows)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from kommodore.db.database import Connection, dual, int_array
+from kommodore.db.database import Connection
 from kommodore.events.record import NewEvent
+from kommodore.leads import store
 
 #: Kommo's numeric field type codes (the amoCRM v2 ids) for ``custom_field_value.field_type``.
 FIELD_TYPE_CODES = {
@@ -21,14 +22,6 @@ FIELD_TYPE_CODES = {
 
 ValueKey = tuple[int | None, str | None, int | None, str | None]
 """(enum_id, value_text, value_int, value_json): what identifies a stored value."""
-
-_OLD_VALUES = dual(
-    "SELECT v.lead_id, v.field_id, v.enum_id, v.value_text, v.value_int, v.value_json, e.value "
-    "FROM lead_custom_field_values v "
-    "LEFT JOIN custom_field_enums e ON e.account_id = v.account_id AND e.id = v.enum_id "
-    "WHERE v.account_id = $1 AND v.lead_id = ANY($2::bigint[]) "
-    "AND v.field_id = ANY($3::bigint[]) ORDER BY v.lead_id, v.field_id, v.position"
-)
 
 
 def stage_value(pipeline_id: int, status_id: int) -> list[dict[str, Any]]:
@@ -62,10 +55,9 @@ async def old_values(
         return found
     leads = sorted({p[0] for p in pairs})
     fields = sorted({p[1] for p in pairs})
-    rows = await conn.fetch_all(
-        _OLD_VALUES, account_id, int_array(conn.dialect, leads), int_array(conn.dialect, fields)
-    )
-    for lead_id, field_id, enum_id, text, number, blob, label in rows:
+    for lead_id, field_id, enum_id, text, number, blob, label in await store.values_of(
+        conn, account_id, leads, fields
+    ):
         if (lead_id, field_id) in pairs:
             found.setdefault((lead_id, field_id), []).append(((enum_id, text, number, blob), label))
     return found

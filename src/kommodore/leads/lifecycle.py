@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from kommodore.auth.store import first_admin_id
-from kommodore.db.database import Connection, sql
+from kommodore.auth.store import first_admin_id, user_exists
+from kommodore.db.database import Connection
 from kommodore.events.record import NewEvent, record
 from kommodore.http.problems import Problem
 from kommodore.http.validation import MAX_ID
@@ -27,25 +27,15 @@ MAX_BATCH = 250
 
 _EVENT = {"delete": "lead_deleted", "restore": "lead_restored"}
 
-# -- store (the two statements this service needs) ------------------------------------------
-
-_SET_DELETED = sql(
-    "UPDATE leads SET is_deleted = $3, updated_at = $4, updated_by = $5 "
-    "WHERE account_id = $1 AND id = $2"
-)
-_USER = sql("SELECT id FROM users WHERE account_id = $1 AND id = $2")
-
 
 async def acting_user(conn: Connection, account_id: int, user_id: int | None) -> int | None:
     """``user_id`` if it is a user of the account, or the account's first active admin when
     no user is named; None when there is no such user."""
     if user_id is None:
         return await first_admin_id(conn, account_id)
-    if 1 <= user_id <= MAX_ID:
-        row = await conn.fetch_one(_USER, account_id, user_id)
-    else:
-        row = None
-    return None if row is None else int(row[0])
+    if 1 <= user_id <= MAX_ID and await user_exists(conn, account_id, user_id):
+        return user_id
+    return None
 
 
 # -- the service ------------------------------------------------------------------------------
@@ -73,7 +63,7 @@ async def change_deletion(
     if unchanged:
         detail = "Lead is already deleted" if deleting else "Lead is not deleted"
         raise Problem(400, detail, lead_ids=unchanged)
-    await conn.execute_many(_SET_DELETED, [(account_id, i, deleting, now, actor_id) for i in ids])
+    await store.set_deleted(conn, account_id, ids, deleting, now, actor_id)
     await record(conn, account_id, [NewEvent(_EVENT[operation], i, actor_id) for i in ids], now)
     await enqueue_lead_changes(conn, account_id, [LeadChange(i, operation) for i in ids], now)
     return ids

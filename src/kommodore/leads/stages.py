@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kommodore.db.database import Connection, sql
+from kommodore.db.database import Connection
+from kommodore.leads import store
 
 WON, LOST = 142, 143
 CLOSED = frozenset({WON, LOST})
@@ -37,16 +38,9 @@ class Stages:
         return pipeline_id in self.first_regular or pipeline_id in self.incoming
 
 
-_STAGES = sql(
-    "SELECT s.pipeline_id, s.id, s.type, s.sort, p.is_main FROM statuses s "
-    "JOIN pipelines p ON p.account_id = s.account_id AND p.id = s.pipeline_id "
-    "WHERE s.account_id = $1 ORDER BY p.sort, p.id, s.sort, s.id"
-)
-
-
 async def load_stages(conn: Connection, account_id: int) -> Stages:
     stages = Stages()
-    for pipeline_id, status_id, kind, sort, is_main in await conn.fetch_all(_STAGES, account_id):
+    for pipeline_id, status_id, kind, sort, is_main in await store.stages_of(conn, account_id):
         stage = Stage(pipeline_id, status_id, kind, sort)
         stages.by_key[(pipeline_id, status_id)] = stage
         if is_main and stages.main_pipeline is None:

@@ -436,3 +436,52 @@ async def reindex(
     """Rebuild the search documents of these leads: a written name or value is
     findable by ``query`` as soon as the batch commits. ``fresh``: new leads, no old ones."""
     await search.reindex(conn, account_id, sorted(set(lead_ids)), fresh=fresh)
+
+
+# -- the values edited fields held, for their events -------------------------------------------
+
+VALUES_OF = dual(
+    "SELECT v.lead_id, v.field_id, v.enum_id, v.value_text, v.value_int, v.value_json, e.value "
+    "FROM lead_custom_field_values v "
+    "LEFT JOIN custom_field_enums e ON e.account_id = v.account_id AND e.id = v.enum_id "
+    "WHERE v.account_id = $1 AND v.lead_id = ANY($2::bigint[]) "
+    "AND v.field_id = ANY($3::bigint[]) ORDER BY v.lead_id, v.field_id, v.position"
+)
+
+
+async def values_of(
+    conn: Connection, account_id: int, lead_ids: Sequence[int], field_ids: Sequence[int]
+) -> Sequence[Any]:
+    """(lead_id, field_id, enum_id, value_text, value_int, value_json, enum label) of the
+    leads' values of those fields, in their order."""
+    return await conn.fetch_all(
+        VALUES_OF, account_id, int_array(conn.dialect, lead_ids), int_array(conn.dialect, field_ids)
+    )
+
+
+# -- the account's stages, for the stage rules --------------------------------------------------
+
+STAGES_OF = sql(
+    "SELECT s.pipeline_id, s.id, s.type, s.sort, p.is_main FROM statuses s "
+    "JOIN pipelines p ON p.account_id = s.account_id AND p.id = s.pipeline_id "
+    "WHERE s.account_id = $1 ORDER BY p.sort, p.id, s.sort, s.id"
+)
+
+
+async def stages_of(conn: Connection, account_id: int) -> Sequence[Any]:
+    """(pipeline_id, status_id, type, sort, pipeline is_main) in the pipelines' order."""
+    return await conn.fetch_all(STAGES_OF, account_id)
+
+
+# -- delete and restore -----------------------------------------------------------------------
+
+SET_DELETED = sql(
+    "UPDATE leads SET is_deleted = $3, updated_at = $4, updated_by = $5 "
+    "WHERE account_id = $1 AND id = $2"
+)
+
+
+async def set_deleted(
+    conn: Connection, account_id: int, ids: Sequence[int], deleted: bool, now: int, actor_id: int
+) -> None:
+    await conn.execute_many(SET_DELETED, [(account_id, i, deleted, now, actor_id) for i in ids])
