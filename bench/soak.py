@@ -50,14 +50,16 @@ class Minute:
     statuses: dict[int, int] = field(default_factory=dict)
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of the server process and its children (workers), in MB."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of the server process and its children (workers), in MB. ``RssAnon``
+    is the heap; ``RssFile`` counts the pages of the SQLite file that its memory map has
+    touched, which grow with the database and are the kernel's to reclaim."""
     total = 0
     pids = [pid, *_children(pid)]
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     total += int(line.split()[1])
         except FileNotFoundError:
             continue
@@ -188,12 +190,12 @@ async def closed_loop(port: int, token: str, mix: Mix, seconds: float, concurren
 
 async def open_loop(
     port: int, token: str, mix: Mix, rate: float, minutes: int, server_pid: int, connections: int
-) -> tuple[list[Minute], list[float]]:
+) -> tuple[list[Minute], list[tuple[float, float]]]:
     """Requests scheduled at ``rate`` a second for ``minutes``, sent over ``connections``
     keep-alive connections; a request's latency counts from its scheduled time, so a server
     that falls behind shows it (no coordinated omission). RSS is sampled once a minute."""
     slots = [Minute() for _ in range(minutes)]
-    rss: list[float] = []
+    rss: list[tuple[float, float]] = []
     interval = 1 / rate
     began = time.perf_counter()
     total = int(minutes * 60 * rate)
@@ -213,15 +215,18 @@ async def open_loop(
             status = await connection.request(*mix.next())
             record(slot, status, time.perf_counter() - due)
 
+    def sample_now() -> tuple[float, float]:
+        return rss_mb(server_pid), rss_mb(server_pid, "RssAnon")
+
     async def sample() -> None:
         for _ in range(minutes):
-            rss.append(rss_mb(server_pid))
+            rss.append(sample_now())
             await asyncio.sleep(60)
 
     sampler = asyncio.create_task(sample())
     await asyncio.gather(*(worker() for _ in range(connections)))
     sampler.cancel()
-    rss.append(rss_mb(server_pid))
+    rss.append(sample_now())
     return slots, rss
 
 
@@ -349,18 +354,21 @@ async def run(args: argparse.Namespace, base: str, token: str, server_pid: int) 
             "minute": i + 1, "sent": slot.sent, "errors": slot.errors,
             "p50_ms": round(percentile(slot.latencies, 0.5) * 1000, 1),
             "p99_ms": round(percentile(slot.latencies, 0.99) * 1000, 1),
-            "rss_mb": round(rss[min(i + 1, len(rss) - 1)], 1),
+            "rss_mb": round(rss[min(i + 1, len(rss) - 1)][0], 1),
+            "anon_mb": round(rss[min(i + 1, len(rss) - 1)][1], 1),
             "statuses": {str(k): v for k, v in sorted(slot.statuses.items())},
         })  # fmt: skip
     result = {"database": "postgresql" if args.database_url else "sqlite",
               "maximum_rps": round(maximum, 1), "rate_rps": round(rate, 1),
-              "minutes": args.minutes, "rss_start_mb": round(rss[0], 1), "rows": rows}  # fmt: skip
+              "minutes": args.minutes, "rss_start_mb": round(rss[0][0], 1),
+              "anon_start_mb": round(rss[0][1], 1), "rows": rows}  # fmt: skip
     out = RESULTS / f"soak-{result['database']}-{int(time.time())}{args.label}.json"
     out.write_text(json.dumps(result, indent=1))
-    print("| minute | sent | errors | p50 ms | p99 ms | RSS MB |\n|---|---|---|---|---|---|")
+    print("| minute | sent | errors | p50 ms | p99 ms | RSS MB | of it anonymous |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['minute']} | {r['sent']} | {r['errors']} | {r['p50_ms']} | {r['p99_ms']} "
-              f"| {r['rss_mb']} |")  # fmt: skip
+              f"| {r['rss_mb']} | {r['anon_mb']} |")  # fmt: skip
     print(f"written {out}")
     return 1 if any(r["errors"] for r in rows) else 0
 
