@@ -31,7 +31,7 @@ RUN python3 -m venv /opt/kommodore \
 COPY README.md ./
 COPY src ./src
 RUN /opt/kommodore/bin/pip install --quiet -c constraints.txt '.[postgres,redis]' \
- && /opt/kommodore/bin/kommodore --help >/dev/null \
+ && /opt/kommodore/bin/python -c 'import kommodore.app, kommodore.cli' \
  && /opt/kommodore/bin/python -m pip uninstall --quiet -y pip setuptools
 
 # ---- final: Debian's python3 and the venv; no compiler, no pip, no package lists ----
