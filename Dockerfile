@@ -12,10 +12,14 @@ ARG BASE=debian:bookworm-slim
 
 # ---- builder: a venv at /opt/kommodore, the same path and Python as in the final stage ----
 FROM ${BASE} AS builder
-ENV DEBIAN_FRONTEND=noninteractive \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+ARG DEBIAN_FRONTEND=noninteractive
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
+# Behind a proxy that re-signs TLS, give pip the CA bundle for the build only; it reaches no
+# layer: podman build -v /etc/ssl/certs/ca-certificates.crt:/run/build-ca.crt:ro \
+#   --build-arg BUILD_CA_BUNDLE=/run/build-ca.crt -t kommodore .   (as the CI does)
+ARG BUILD_CA_BUNDLE=
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null \
  && rm -rf /var/lib/apt/lists/*
@@ -25,18 +29,20 @@ WORKDIR /src
 COPY pyproject.toml constraints.txt ./
 RUN python3 -m venv /opt/kommodore \
  && python3 -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; x = p.get("optional-dependencies", {}); print("\n".join(p["dependencies"] + x.get("postgres", []) + x.get("redis", [])))' > /tmp/requirements.txt \
- && /opt/kommodore/bin/pip install --quiet -c constraints.txt -r /tmp/requirements.txt
+ && ${BUILD_CA_BUNDLE:+env PIP_CERT=$BUILD_CA_BUNDLE} \
+    /opt/kommodore/bin/pip install --quiet -c constraints.txt -r /tmp/requirements.txt
 # Then the project itself, built into a wheel and installed with the extras a deployment needs;
 # pip and setuptools leave the venv, which the final stage copies as it is.
 COPY README.md ./
 COPY src ./src
-RUN /opt/kommodore/bin/pip install --quiet -c constraints.txt '.[postgres,redis]' \
+RUN ${BUILD_CA_BUNDLE:+env PIP_CERT=$BUILD_CA_BUNDLE} \
+    /opt/kommodore/bin/pip install --quiet -c constraints.txt '.[postgres,redis]' \
  && /opt/kommodore/bin/python -c 'import kommodore.app, kommodore.cli' \
  && /opt/kommodore/bin/python -m pip uninstall --quiet -y pip setuptools
 
 # ---- final: Debian's python3 and the venv; no compiler, no pip, no package lists ----
 FROM ${BASE}
-ENV DEBIAN_FRONTEND=noninteractive
+ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends python3 ca-certificates >/dev/null \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \

@@ -50,7 +50,7 @@ phase_done() {
 
 # ---- tools ------------------------------------------------------------------------------
 need=()
-for tool in debootstrap:debootstrap buildah:buildah podman:podman crun:crun \
+for tool in debootstrap:debootstrap buildah:buildah podman:podman runc:runc \
   psql:postgresql-client redis-cli:redis-tools curl:curl openssl:openssl; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
@@ -150,6 +150,12 @@ phase_done "base ($base_state)"
 # ---- 2. the image ----------------------------------------------------------------------
 # The builder stage is tagged too, so that pruning old images keeps its cached dependency layer.
 build=(buildah build --pull=never --isolation chroot --format docker --layers --quiet)
+# pip in the builder trusts what this machine trusts (its egress may re-sign TLS); the bundle is
+# mounted for the RUN steps only and reaches no layer.
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  build+=(-v /etc/ssl/certs/ca-certificates.crt:/run/build-ca.crt:ro
+    --build-arg BUILD_CA_BUNDLE=/run/build-ca.crt)
+fi
 "${build[@]}" --target builder -t "$BUILDER_IMAGE" . >/dev/null
 # No -f: podman and buildah find Containerfile (the link) as they would for a user.
 "${build[@]}" -t "$IMAGE" . >/dev/null
@@ -157,14 +163,29 @@ podman image prune -f >/dev/null
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 phase_done build
 
+# How podman runs containers on this machine (a VM whose cgroups are v1 with a v2 hierarchy
+# beside them, where even root may not raise its resource limits):
+#  - runc, not podman's default crun: crun 1.8 stops with "cgroups in hybrid mode not
+#    supported, drop all controllers from cgroupv2";
+#  - limits at or below this shell's: podman's defaults for root raise RLIMIT_NOFILE and
+#    RLIMIT_NPROC, and setrlimit answers "operation not permitted" (seen with NPROC at 65536,
+#    fine at 4096).
+# Podman's healthcheck timers need systemd, which this machine does not run: podman logs an
+# error about the timer and runs the container; `podman healthcheck run` runs the check.
+podman_run=(podman run --runtime runc --ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)"
+  --ulimit nproc=4096:4096)
+# Podman's complaint about the healthcheck timer, left out of the log (said once here).
+quiet_timers() { grep -v 'unable to get systemd connection' >&2 || true; }
+
 # ---- 3. what the image is --------------------------------------------------------------
 podman image inspect "$IMAGE" --format json >"$CACHE/image.json"
 /usr/bin/python3 - "$CACHE/image.json" <<'EOF' >&2 || fail "image config"
 import json
 import sys
 
-cfg = json.load(open(sys.argv[1]))[0]["Config"]
-hc = cfg.get("Healthcheck") or {}
+image = json.load(open(sys.argv[1]))[0]
+cfg = image["Config"]
+hc = image.get("Healthcheck") or cfg.get("Healthcheck") or {}
 problems = []
 if cfg.get("User") != "10001:10001":
     problems.append("User " + repr(cfg.get("User")))
@@ -182,7 +203,8 @@ if problems:
     sys.exit("image config: " + "; ".join(problems))
 print("image config: user 10001:10001, VOLUME /data, EXPOSE 8000, HEALTHCHECK", hc["Test"])
 EOF
-podman run --rm --network none --entrypoint /bin/sh "$IMAGE" -c '
+# shellcheck disable=SC2016  # expanded by the container's shell
+"${podman_run[@]}" --rm --network none --entrypoint /bin/sh "$IMAGE" -c '
   for tool in gcc cc c++ make pip pip3 python3-config; do
     if command -v "$tool" >/dev/null; then echo "found $tool"; exit 1; fi
   done
@@ -191,7 +213,7 @@ podman run --rm --network none --entrypoint /bin/sh "$IMAGE" -c '
   if [ -d /root/.cache ]; then echo "/root/.cache"; exit 1; fi
   test "$(id -u)" = 10001
   echo "no compiler, no pip, no package lists; runs as $(id -un) ($(id -u))"
-' >&2 || fail "the final stage holds build tools, or a cache, or runs as root"
+' 2> >(quiet_timers) >&2 || fail "the final stage holds build tools, or a cache, or runs as root"
 phase_done inspect
 
 # ---- 4. run it -------------------------------------------------------------------------
@@ -237,17 +259,17 @@ EOF
 port=$(free_port)
 base_url=http://127.0.0.1:$port
 podman volume create "$SQLITE_VOLUME" >/dev/null
-podman run -d --name "$SQLITE_NAME" -p "127.0.0.1:$port:8000" -v "$SQLITE_VOLUME:/data" \
-  -e KOMMODORE_DEMO=1 "$IMAGE" >/dev/null
+"${podman_run[@]}" -d --name "$SQLITE_NAME" -p "127.0.0.1:$port:8000" -v "$SQLITE_VOLUME:/data" \
+  -e KOMMODORE_DEMO=1 "$IMAGE" >/dev/null 2> >(quiet_timers)
 await_demo "$SQLITE_NAME" "$base_url"
 read_lead "$base_url" "$token" "$lead"
 podman healthcheck run "$SQLITE_NAME" >&2 || fail "the image's HEALTHCHECK"
 say "HEALTHCHECK: healthy"
 podman exec "$SQLITE_NAME" ls -A /data >&2
 # The volume keeps the data and the signing key: a new container takes the old token.
-podman rm -f -t 5 "$SQLITE_NAME" >/dev/null
-podman run -d --name "$SQLITE_NAME-again" -p "127.0.0.1:$port:8000" -v "$SQLITE_VOLUME:/data" \
-  "$IMAGE" >/dev/null
+podman rm -f -t 5 "$SQLITE_NAME" >/dev/null 2> >(quiet_timers)
+"${podman_run[@]}" -d --name "$SQLITE_NAME-again" -p "127.0.0.1:$port:8000" -v "$SQLITE_VOLUME:/data" \
+  "$IMAGE" >/dev/null 2> >(quiet_timers)
 deadline=$((SECONDS + 60))
 until curl -fsS -o /dev/null "$base_url/healthz" 2>/dev/null; do
   [ "$SECONDS" -lt "$deadline" ] || { podman logs "$SQLITE_NAME-again" >&2; fail "restart"; }
@@ -255,7 +277,7 @@ until curl -fsS -o /dev/null "$base_url/healthz" 2>/dev/null; do
 done
 read_lead "$base_url" "$token" "$lead"
 say "a new container on the same volume took the first one's token"
-podman rm -f -t 5 "$SQLITE_NAME-again" >/dev/null
+podman rm -f -t 5 "$SQLITE_NAME-again" >/dev/null 2> >(quiet_timers)
 phase_done "run on SQLite"
 
 # PostgreSQL and Redis, the environment compose.yaml gives kommodore. The CI's servers listen
@@ -272,8 +294,8 @@ ci_env=(
 )
 env_args=()
 for kv in "${ci_env[@]}"; do env_args+=(-e "$kv"); done
-podman run -d --name "$PG_NAME" --network host "${env_args[@]}" \
-  "$IMAGE" serve --host 127.0.0.1 --port "$port" >/dev/null
+"${podman_run[@]}" -d --name "$PG_NAME" --network host "${env_args[@]}" \
+  "$IMAGE" serve --host 127.0.0.1 --port "$port" >/dev/null 2> >(quiet_timers)
 await_demo "$PG_NAME" "$base_url"
 read_lead "$base_url" "$token" "$lead"
 leads_in_pg=$(psql "$PG_URL_BASE/$PG_DB" -tAc "SELECT count(*) FROM leads WHERE id = $lead")
@@ -292,13 +314,13 @@ for _ in 1 2 3; do
 done
 [ -n "$counted" ] || fail "no rate-limit counter in Redis"
 say "rate-limit counters in Redis"
-podman rm -f -t 5 "$PG_NAME" >/dev/null
+podman rm -f -t 5 "$PG_NAME" >/dev/null 2> >(quiet_timers)
 psql "$PG_URL_BASE/postgres" -qc "DROP DATABASE $PG_DB WITH (FORCE)"
 phase_done "run on PostgreSQL"
 
 # ---- 5. compose.yaml -------------------------------------------------------------------
 # No engine here runs compose; its syntax and its kommodore environment are checked instead.
-ci_keys=$(printf '%s\n' "${ci_env[@]}" | cut -d= -f1 | sort | tr '\n' ' ')
+ci_keys=$(for kv in "${ci_env[@]}"; do echo "${kv%%=*}"; done | sort | tr '\n' ' ')
 /usr/bin/python3 - "$ci_keys" <<'EOF' >&2 || fail compose.yaml
 import sys
 import yaml
