@@ -76,7 +76,7 @@ phase_done tools
 
 cleanup() {
   set +e
-  podman rm -f -t 2 "$SQLITE_NAME" "$SQLITE_NAME-again" "$PG_NAME" >/dev/null 2>&1
+  podman rm -f -v -t 2 "$SQLITE_NAME" "$SQLITE_NAME-again" "$PG_NAME" >/dev/null 2>&1
   podman volume rm -f "$SQLITE_VOLUME" >/dev/null 2>&1
   psql "$PG_URL_BASE/postgres" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1
   [ -n "${rootfs:-}" ] && rm -rf "$rootfs"
@@ -160,6 +160,7 @@ fi
 # No -f: podman and buildah find Containerfile (the link) as they would for a user.
 "${build[@]}" -t "$IMAGE" . >/dev/null
 podman image prune -f >/dev/null
+podman volume prune -f >/dev/null  # this storage's own: anonymous /data volumes of past runs
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 phase_done build
 
@@ -314,7 +315,7 @@ for _ in 1 2 3; do
 done
 [ -n "$counted" ] || fail "no rate-limit counter in Redis"
 say "rate-limit counters in Redis"
-podman rm -f -t 5 "$PG_NAME" >/dev/null 2> >(quiet_timers)
+podman rm -f -v -t 5 "$PG_NAME" >/dev/null 2> >(quiet_timers)
 psql "$PG_URL_BASE/postgres" -qc "DROP DATABASE $PG_DB WITH (FORCE)"
 phase_done "run on PostgreSQL"
 
