@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dataset import server_env  # noqa: E402
+from dataset import server_env
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KOMMODORE = str(Path(sys.executable).with_name("kommodore"))
