@@ -52,8 +52,11 @@ class PostgresConnection:
             await self._conn.executemany(query.postgresql, rows)
 
 
-QUICK_RESERVE = 4
-"""Pool connections bulk work may never take: quick requests always find one free."""
+BULK_LANE = 4
+"""Bulk requests in progress at once. Each holds a pool connection, so quick requests always
+find one of the rest; and each runs its own share of Python between its awaits, so the fewer
+run at once, the sooner the loop turns to a quick request. With the app CPU-bound on one core,
+4 keep PostgreSQL busy (docs/operations.md, "Fairness under load")."""
 
 
 class PostgresDatabase:
@@ -62,7 +65,7 @@ class PostgresDatabase:
     def __init__(self, url: str, pool: asyncpg.Pool, max_size: int = 20) -> None:
         self.url = url
         self._pool = pool
-        self._bulk_lane = asyncio.Semaphore(max(1, max_size - QUICK_RESERVE))
+        self._bulk_lane = asyncio.Semaphore(max(1, min(BULK_LANE, max_size - 4)))
 
     @classmethod
     async def connect(cls, url: str, *, min_size: int = 2, max_size: int = 20) -> PostgresDatabase:
