@@ -174,3 +174,29 @@ def test_without_a_token_the_body_is_never_read(client: TestClient):
 def test_depth_is_measured_on_structure_only(raw: bytes, within: bool):
     json.loads(raw)  # every case is valid JSON
     assert depth_within(raw, 32) is within
+
+
+def test_a_body_that_stops_arriving_is_a_408(monkeypatch: pytest.MonkeyPatch):
+    """A client that sends its headers and then trickles (or withholds) the body gets a 408
+    once the deadline passes, instead of holding the request open for ever."""
+    import asyncio
+
+    from starlette.requests import Request
+
+    from kommodore.http import body
+    from kommodore.http.problems import Problem
+
+    monkeypatch.setattr(body, "BODY_TIMEOUT_SECONDS", 0.05)
+
+    async def receive() -> dict[str, object]:
+        await asyncio.sleep(3600)  # the rest of the body never comes
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    request = Request({"type": "http", "method": "POST", "headers": []}, receive)
+
+    async def read() -> bytes:
+        return await body.read_body(request)
+
+    with pytest.raises(Problem) as refused:
+        asyncio.run(read())
+    assert (refused.value.status, refused.value.detail) == (408, "Request Timeout")
