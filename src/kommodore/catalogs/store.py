@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kommodore.db.database import Connection, dual, int_array, sql
+from kommodore.db.database import Connection, int_array, sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ CATALOGS = sql(
     "FROM catalogs WHERE account_id = $1 ORDER BY sort, id LIMIT $2 OFFSET $3"
 )
 CATALOG_EXISTS = sql("SELECT id FROM catalogs WHERE account_id = $1 AND id = $2")
-ELEMENTS = dual(
+ELEMENTS = sql(
     "SELECT id, catalog_id, name, created_by, updated_by, created_at, updated_at, is_deleted "
     "FROM catalog_elements WHERE account_id = $1 AND catalog_id = $2 AND NOT is_deleted "
     "AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[])) "

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from kommodore.db.database import Connection, Query, dual, int_array, sql, text_array
+from kommodore.db.database import Connection, Query, int_array, sql, text_array
 
 FIELD_COLUMNS = (
     "id, name, code, sort, type, entity_type, is_computed, is_predefined, is_deletable, "
@@ -58,7 +58,7 @@ GET_FIELD = sql(
     f"SELECT {FIELD_COLUMNS} FROM custom_fields "
     "WHERE account_id = $1 AND entity_type = 'leads' AND id = $2"
 )
-ENUMS = dual(
+ENUMS = sql(
     "SELECT field_id, id, value, sort, code FROM custom_field_enums "
     "WHERE account_id = $1 AND field_id = ANY($2::bigint[]) ORDER BY field_id, sort, id"
 )
@@ -72,7 +72,7 @@ def _list_query(order: tuple[tuple[str, str], ...]) -> Query:
     """The list statement for one order; ``order`` holds only whitelisted names, so the few
     texts there are can be built once and cached."""
     by = ", ".join(f"{ORDER_COLUMNS[c]} {'DESC' if d == 'desc' else 'ASC'}" for c, d in order)
-    return dual(
+    return sql(
         f"SELECT {FIELD_COLUMNS}, count(*) OVER () FROM custom_fields "
         "WHERE account_id = $1 AND entity_type = 'leads' "
         "AND ($2::text[] IS NULL OR type = ANY($2::text[])) "
@@ -114,7 +114,7 @@ async def enums(
 
 # -- writes (Kommo's API "Writes") ----------------------------------------------------------
 
-FIELDS_BY_IDS = dual(
+FIELDS_BY_IDS = sql(
     f"SELECT {FIELD_COLUMNS} FROM custom_fields "
     "WHERE account_id = $1 AND entity_type = 'leads' AND id = ANY($2::bigint[])"
 )
@@ -146,14 +146,14 @@ UPDATE_ENUM = sql(
     "UPDATE custom_field_enums SET value = $4, sort = $5, code = $6 "
     "WHERE account_id = $1 AND field_id = $2 AND id = $3"
 )
-LEADS_OF_ENUMS = dual(
+LEADS_OF_ENUMS = sql(
     "SELECT DISTINCT lead_id FROM lead_custom_field_values "
     "WHERE account_id = $1 AND enum_id = ANY($2::bigint[])"
 )
-DELETE_ENUM_VALUES = dual(
+DELETE_ENUM_VALUES = sql(
     "DELETE FROM lead_custom_field_values WHERE account_id = $1 AND enum_id = ANY($2::bigint[])"
 )
-DELETE_ENUMS = dual(
+DELETE_ENUMS = sql(
     "DELETE FROM custom_field_enums WHERE account_id = $1 AND id = ANY($2::bigint[])"
 )
 LEADS_OF_FIELD = sql(
@@ -310,16 +310,16 @@ class FieldEnumRow:
 
 
 _DEF_COLUMNS = "id, name, code, type, required_statuses"
-FIELDS_BY_ID_OR_CODE = dual(
+FIELDS_BY_ID_OR_CODE = sql(
     f"SELECT {_DEF_COLUMNS} FROM custom_fields "
     "WHERE account_id = $1 AND entity_type = $2 "
     "AND (id = ANY($3::bigint[]) OR code = ANY($4::text[]))"
 )
-ENUMS_OF_FIELDS = dual(
+ENUMS_OF_FIELDS = sql(
     "SELECT field_id, id, value, code FROM custom_field_enums "
     "WHERE account_id = $1 AND field_id = ANY($2::bigint[]) ORDER BY field_id, sort, id"
 )
-FIELDS_REQUIRING_STAGES = dual(
+FIELDS_REQUIRING_STAGES = sql(
     f"SELECT {_DEF_COLUMNS} FROM custom_fields "
     "WHERE account_id = $1 AND entity_type = $2 AND required_statuses IS NOT NULL"
 )

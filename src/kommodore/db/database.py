@@ -1,8 +1,8 @@
 """One async interface over the two databases the server runs on.
 
-Stores hold SQL text written once in PostgreSQL's ``$n`` style; :class:`Query` derives the
-SQLite text (``?n``, which SQLite supports natively) so most statements exist in one place, and
-a store can still give a dialect its own text where the two differ.
+Every statement is written one way: :func:`sql`, once, in PostgreSQL's text with ``$n``
+parameters for every value, at import time. It derives the SQLite text, so a statement exists in
+one place; a store gives SQLite a text of its own only where the two really differ.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from typing import Any, Literal, Protocol
 
 Dialect = Literal["sqlite", "postgresql"]
 
-_PG_PARAM = re.compile(r"\$(\d+)")
-
 
 @dataclass(frozen=True, slots=True)
 class Query:
@@ -30,9 +28,32 @@ class Query:
         return self.sqlite if dialect == "sqlite" else self.postgresql
 
 
-def sql(postgresql: str, sqlite: str | None = None) -> Query:
-    """Build a :class:`Query`; the SQLite text defaults to the PostgreSQL one with ``?n`` params."""
-    return Query(postgresql, sqlite if sqlite is not None else _PG_PARAM.sub(r"?\1", postgresql))
+_PG_PARAM = re.compile(r"\$(\d+)")
+_ANY = re.compile(r"([\w.]+) = ANY\((\$\d+)::\w+\[\]\)")
+_CAST = re.compile(r"::\w+(\[\])?")
+_ROW_LOCK = re.compile(r" FOR UPDATE( SKIP LOCKED)?")
+
+
+def _sqlite_text(postgresql: str) -> str:
+    text = _ANY.sub(r"\1 IN (SELECT value FROM json_each(\2))", postgresql)
+    text = _ROW_LOCK.sub("", _CAST.sub("", text)).replace("lower(", "kommo_lower(")
+    return _PG_PARAM.sub(r"?\1", text)
+
+
+def sql(postgresql: str, *, sqlite: str | None = None) -> Query:
+    """The one way to write a statement: PostgreSQL's text, with a bound ``$n`` for every
+    value. SQLite's text is derived from it (or from ``sqlite``, written the same way, where the
+    two differ): ``$n`` becomes ``?n``; ``col = ANY($n::T[])`` becomes ``json_each`` (a list
+    travels as JSON text there, see :func:`int_array`); casts and row locks are dropped (SQLite
+    has neither: its one writer already serialises a batch); ``lower()`` becomes the app's
+    Unicode-aware ``kommo_lower()`` (SQLite's folds ASCII only)."""
+    return Query(postgresql, _sqlite_text(postgresql if sqlite is None else sqlite))
+
+
+def composed(dialect: Dialect, text: str) -> Query:
+    """A statement put together per request (a list page's filters) from fixed fragments, in
+    ``dialect``'s own text; every value in it is still a bound parameter."""
+    return Query(text, text) if dialect == "postgresql" else Query("", text)
 
 
 Row = Mapping[str, Any]
@@ -85,18 +106,6 @@ def int_array(dialect: Dialect, values: Sequence[int]) -> Any:
     if dialect == "sqlite":
         return "[" + ",".join(str(int(v)) for v in values) + "]"
     return list(values)
-
-
-_ANY = re.compile(r"([\w.]+) = ANY\((\$\d+)::\w+\[\]\)")
-_CAST = re.compile(r"::\w+(\[\])?")
-
-
-def dual(postgresql: str) -> Query:
-    """One statement text for both databases: ``col = ANY($n::T[])`` becomes ``json_each`` on
-    SQLite (the list travels as JSON text there), casts are dropped since SQLite has none, and
-    ``lower()`` becomes the app's Unicode-aware ``kommo_lower()`` (SQLite's folds ASCII only)."""
-    sqlite = _CAST.sub("", _ANY.sub(r"\1 IN (SELECT value FROM json_each(\2))", postgresql))
-    return Query(postgresql, sql(sqlite.replace("lower(", "kommo_lower(")).sqlite)
 
 
 def text_array(conn: Connection, values: Sequence[str] | None) -> Any:

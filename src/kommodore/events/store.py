@@ -16,7 +16,7 @@ from typing import Any
 
 from kommodore.auth.rights import Visibility
 from kommodore.auth.store import lead_visibility_sql
-from kommodore.db.database import Connection, Dialect, Query, sql
+from kommodore.db.database import Connection, Dialect, composed, sql
 from kommodore.events.filters import EventQuery, Range, ValueFilter
 
 FALSE = "1 = 0"
@@ -187,7 +187,7 @@ async def list_events(
         f"{_COLUMNS} WHERE {' AND '.join(c)} "
         f"ORDER BY e.created_at DESC, e.id DESC LIMIT {int(limit)} OFFSET {int(offset)}"
     )
-    rows = await conn.fetch_all(Query(text, text), *w.args)
+    rows = await conn.fetch_all(composed(w.dialect, text), *w.args)
     return [EventRow(*r) for r in rows]
 
 

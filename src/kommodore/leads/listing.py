@@ -14,7 +14,7 @@ from typing import Any
 from kommodore.auth.rights import Visibility
 from kommodore.auth.store import lead_visibility_sql
 from kommodore.custom_fields import types
-from kommodore.db.database import Connection, Dialect, Query, int_array, sql
+from kommodore.db.database import Connection, Dialect, composed, int_array, sql
 from kommodore.http.query import Range, like_pattern, to_int, to_number
 from kommodore.leads.filters import CustomFieldFilter, LeadQuery
 from kommodore.leads.store import LEAD_SELECT, LeadRow, lead_row
@@ -24,9 +24,7 @@ FALSE = "1 = 0"
 
 FIELD_TYPES = sql(
     "SELECT id, type FROM custom_fields WHERE account_id = $1 AND entity_type = 'leads' "
-    "AND id = ANY($2::bigint[])",
-    "SELECT id, type FROM custom_fields WHERE account_id = ?1 AND entity_type = 'leads' "
-    "AND id IN (SELECT value FROM json_each(?2))",
+    "AND id = ANY($2::bigint[])"
 )
 
 
@@ -206,7 +204,7 @@ async def list_lead_rows(
         f"{LEAD_SELECT} WHERE {' AND '.join(w)} "
         f"ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}"
     )
-    rows = await conn.fetch_all(Query(text, text), *q.args)
+    rows = await conn.fetch_all(composed(conn.dialect, text), *q.args)
     return [lead_row(r) for r in rows]
 
 

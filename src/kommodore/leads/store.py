@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from kommodore.db.database import Connection, Query, dual, int_array, sql, text_array
+from kommodore.db.database import Connection, Query, int_array, sql, text_array
 from kommodore.search import index as search
 
 LEAD_COLUMNS = (
@@ -140,16 +140,8 @@ def _parts_query(kinds: frozenset[int], single: bool) -> Query:
     body = " UNION ALL ".join(_BRANCHES[k] for k in sorted(kinds))
     order = " ORDER BY 2, 1, 7, 8, 9"
 
-    def ids(dialect: str) -> str:
-        if single:
-            return r"\1 = $2"
-        if dialect == "postgresql":
-            return r"\1 = ANY($2::bigint[])"
-        return r"\1 IN (SELECT value FROM json_each($2))"
-
-    pg = re.sub(r"\{IDS:([\w.]+)\}", ids("postgresql"), body) + order
-    lite = re.sub(r"\{IDS:([\w.]+)\}", ids("sqlite"), body) + order
-    return Query(pg, sql(lite).sqlite)
+    ids = r"\1 = $2" if single else r"\1 = ANY($2::bigint[])"
+    return sql(re.sub(r"\{IDS:([\w.]+)\}", ids, body) + order)
 
 
 @dataclass(slots=True)
@@ -207,15 +199,15 @@ async def touch_leads(
 
 # -- lookups ---------------------------------------------------------------------------------
 
-_USERS = dual("SELECT id, group_id FROM users WHERE account_id = $1 AND id = ANY($2::bigint[])")
-_LOSS_REASONS = dual("SELECT id FROM loss_reasons WHERE account_id = $1 AND id = ANY($2::bigint[])")
+_USERS = sql("SELECT id, group_id FROM users WHERE account_id = $1 AND id = ANY($2::bigint[])")
+_LOSS_REASONS = sql("SELECT id FROM loss_reasons WHERE account_id = $1 AND id = ANY($2::bigint[])")
 _PARTIES = {
-    kind: dual(
+    kind: sql(
         f"SELECT id FROM {kind} WHERE account_id = $1 AND id = ANY($2::bigint[]) AND NOT is_deleted"
     )
     for kind in ("contacts", "companies")
 }
-_SOURCES = dual(
+_SOURCES = sql(
     "SELECT external_id, id, pipeline_id FROM sources WHERE account_id = $1 "
     "AND external_id = ANY($2::text[]) AND (integration_id IS NULL OR integration_id = $3) "
     "ORDER BY integration_id NULLS LAST"
@@ -224,20 +216,17 @@ _LEADS_SELECT = (
     f"SELECT {LEAD_COLUMNS}, NULL, NULL, NULL, NULL, NULL FROM leads l "
     "WHERE l.account_id = $1 AND l.id = ANY($2::bigint[])"
 )
-_LEADS = Query(
-    dual(f"{_LEADS_SELECT} FOR UPDATE").postgresql,
-    dual(_LEADS_SELECT).sqlite,
-)
+_LEADS = sql(f"{_LEADS_SELECT} FOR UPDATE")
 """The edited leads, locked on PostgreSQL until the batch commits (SQLite has one writer)."""
-_VALUED_FIELDS = dual(
+_VALUED_FIELDS = sql(
     "SELECT DISTINCT lead_id, field_id FROM lead_custom_field_values "
     "WHERE account_id = $1 AND lead_id = ANY($2::bigint[]) AND field_id = ANY($3::bigint[])"
 )
-_TAGS_BY_NAME = dual(
+_TAGS_BY_NAME = sql(
     "SELECT name, id FROM tags WHERE account_id = $1 AND entity_type = 'leads' "
     "AND name = ANY($2::text[])"
 )
-_LEAD_TAG_IDS = dual(
+_LEAD_TAG_IDS = sql(
     "SELECT lead_id, tag_id FROM lead_tags WHERE account_id = $1 AND lead_id = ANY($2::bigint[])"
 )
 
@@ -440,7 +429,7 @@ async def reindex(
 
 # -- the values edited fields held, for their events -------------------------------------------
 
-VALUES_OF = dual(
+VALUES_OF = sql(
     "SELECT v.lead_id, v.field_id, v.enum_id, v.value_text, v.value_int, v.value_json, e.value "
     "FROM lead_custom_field_values v "
     "LEFT JOIN custom_field_enums e ON e.account_id = v.account_id AND e.id = v.enum_id "

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kommodore.db.database import Connection, Query, dual, int_array, sql
+from kommodore.db.database import Connection, int_array, sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,7 @@ class LeadRef:
     status_id: int
 
 
-LIVE_LEADS = dual(
+LIVE_LEADS = sql(
     "SELECT id, responsible_user_id, group_id, pipeline_id, status_id FROM leads "
     "WHERE account_id = $1 AND id = ANY($2::bigint[]) AND NOT is_deleted ORDER BY id"
 )
@@ -47,11 +47,11 @@ class LockedLead:
     is_deleted: bool
 
 
-_LEADS = dual(
+_LEADS = sql(
     "SELECT id, responsible_user_id, group_id, pipeline_id, status_id, is_deleted FROM leads "
     "WHERE account_id = $1 AND id = ANY($2::bigint[]) ORDER BY id"
 )
-LOCK_LEADS = Query(f"{_LEADS.postgresql} FOR UPDATE", _LEADS.sqlite)
+LOCK_LEADS = sql(f"{_LEADS.postgresql} FOR UPDATE")
 """Row locks (in id order, so two writers cannot deadlock) keep two concurrent link writes to
 one lead from both inserting its company; SQLite's single writer needs none."""
 
@@ -64,7 +64,7 @@ async def lock_leads(
 
 
 _LIVE_TARGETS = {
-    kind: dual(
+    kind: sql(
         f"SELECT id, {catalog} FROM {kind} "
         "WHERE account_id = $1 AND id = ANY($2::bigint[]) AND NOT is_deleted"
     )
@@ -87,7 +87,7 @@ async def live_targets(
     return {r[0]: r[1] for r in rows}
 
 
-_USERS = dual("SELECT id FROM users WHERE account_id = $1 AND id = ANY($2::bigint[])")
+_USERS = sql("SELECT id FROM users WHERE account_id = $1 AND id = ANY($2::bigint[])")
 
 
 async def account_users(conn: Connection, account_id: int, ids: Sequence[int]) -> set[int]:
@@ -97,17 +97,17 @@ async def account_users(conn: Connection, account_id: int, ids: Sequence[int]) -
     return {r[0] for r in rows}
 
 
-CONTACT_ROWS = dual(
+CONTACT_ROWS = sql(
     "SELECT lc.lead_id, lc.contact_id, lc.is_main, c.is_deleted FROM lead_contacts lc "
     "JOIN contacts c ON c.account_id = lc.account_id AND c.id = lc.contact_id "
     "WHERE lc.account_id = $1 AND lc.lead_id = ANY($2::bigint[])"
 )
-COMPANY_ROWS = dual(
+COMPANY_ROWS = sql(
     "SELECT lc.lead_id, lc.company_id, c.is_deleted FROM lead_companies lc "
     "JOIN companies c ON c.account_id = lc.account_id AND c.id = lc.company_id "
     "WHERE lc.account_id = $1 AND lc.lead_id = ANY($2::bigint[])"
 )
-ELEMENT_ROWS = dual(
+ELEMENT_ROWS = sql(
     "SELECT lead_id, element_id, catalog_id, quantity, price_id FROM lead_catalog_elements "
     "WHERE account_id = $1 AND lead_id = ANY($2::bigint[])"
 )

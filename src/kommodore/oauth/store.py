@@ -40,7 +40,7 @@ class RefreshRow:
 
 
 def _locking(select: str) -> Query:
-    return sql(select + " FOR UPDATE", select)
+    return sql(select + " FOR UPDATE")
 
 
 INSERT_CODE = sql(

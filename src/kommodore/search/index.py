@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from kommodore.db.database import Connection, dual, int_array, sql
+from kommodore.db.database import Connection, int_array, sql
 
 BATCH = 20_000
 
@@ -101,8 +101,8 @@ def _replace(conn: sa.Connection, account_id: int, ids: list[int], docs: list[An
 
 # -- the same, asynchronously, inside a request's write transaction ---------------------------
 
-_NAMES = dual("SELECT id, name FROM leads WHERE account_id = $1 AND id = ANY($2::bigint[])")
-_TEXTS = dual(
+_NAMES = sql("SELECT id, name FROM leads WHERE account_id = $1 AND id = ANY($2::bigint[])")
+_TEXTS = sql(
     "SELECT v.lead_id, v.value_text, e.value FROM lead_custom_field_values v "
     "LEFT JOIN custom_field_enums e ON e.account_id = v.account_id AND e.id = v.enum_id "
     "WHERE v.account_id = $1 AND v.lead_id = ANY($2::bigint[]) "

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kommodore.db.database import Connection, dual, int_array, sql
+from kommodore.db.database import Connection, int_array, sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +28,7 @@ _SELECT = (
     "WHERE account_id = $1 AND (integration_id = $2 OR integration_id IS NULL) "
 )
 ALL = sql(_SELECT + "ORDER BY id")
-BY_EXTERNAL_IDS = sql(
-    _SELECT + "AND external_id = ANY($3::text[]) ORDER BY id",
-    (_SELECT + "AND external_id IN (SELECT value FROM json_each(?3)) ORDER BY id")
-    .replace("$1", "?1")
-    .replace("$2", "?2"),
-)
+BY_EXTERNAL_IDS = sql(_SELECT + "AND external_id = ANY($3::text[]) ORDER BY id")
 ONE = sql(_SELECT + "AND id = $3")
 
 
@@ -67,7 +62,7 @@ async def get_source(
 
 # -- writes -------------------------------------------------------------------
 
-BY_IDS = dual(
+BY_IDS = sql(
     "SELECT id, name, pipeline_id, external_id, is_default, origin_code, services FROM sources "
     "WHERE account_id = $1 AND (integration_id = $2 OR integration_id IS NULL) "
     "AND id = ANY($3::bigint[])"
@@ -88,11 +83,11 @@ UNSET_DEFAULTS = sql(
     "WHERE account_id = $1 AND (integration_id = $2 OR integration_id IS NULL) "
     "AND is_default = $5 AND id <> $6"
 )
-DETACH_LEADS = dual(
+DETACH_LEADS = sql(
     "UPDATE leads SET source_id = NULL, updated_at = $3, updated_by = $4 "
     "WHERE account_id = $1 AND source_id = ANY($2::bigint[])"
 )
-DELETE = dual("DELETE FROM sources WHERE account_id = $1 AND id = ANY($2::bigint[])")
+DELETE = sql("DELETE FROM sources WHERE account_id = $1 AND id = ANY($2::bigint[])")
 
 
 async def sources_by_ids(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kommodore.db.database import Connection, dual, int_array, sql, text_array
+from kommodore.db.database import Connection, int_array, sql, text_array
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +15,7 @@ class TagRow:
     color: str | None
 
 
-LIST = dual(
+LIST = sql(
     "SELECT id, name, color FROM tags WHERE account_id = $1 AND entity_type = 'leads' "
     "AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[])) "
     "AND ($3::text[] IS NULL OR name = ANY($3::text[])) "
@@ -47,11 +47,11 @@ async def list_tags(
     return [TagRow(r[0], r[1], r[2]) for r in rows]
 
 
-BY_NAMES = dual(
+BY_NAMES = sql(
     "SELECT id, name, color FROM tags WHERE account_id = $1 AND entity_type = 'leads' "
     "AND name = ANY($2::text[])"
 )
-BY_IDS = dual(
+BY_IDS = sql(
     "SELECT id, name, color FROM tags WHERE account_id = $1 AND entity_type = 'leads' "
     "AND id = ANY($2::bigint[])"
 )

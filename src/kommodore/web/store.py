@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kommodore.db.database import Connection, dual, sql, text_array
+from kommodore.db.database import Connection, sql, text_array
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,13 +23,13 @@ class Login:
     account_name: str
 
 
-LOGINS_BY_EMAIL = dual(
+LOGINS_BY_EMAIL = sql(
     "SELECT u.account_id, u.id, u.password_hash, a.subdomain, a.name "
     "FROM users u JOIN accounts a ON a.id = u.account_id "
     "WHERE lower(u.email) = lower($1) AND u.is_active AND u.password_hash IS NOT NULL "
     "ORDER BY a.subdomain, u.account_id, u.id"
 )
-USERS_BY_EMAIL = dual(
+USERS_BY_EMAIL = sql(
     "SELECT id FROM users WHERE account_id = $1 AND lower(email) = lower($2) ORDER BY id"
 )
 SET_PASSWORD = sql("UPDATE users SET password_hash = $3 WHERE account_id = $1 AND id = $2")
@@ -65,7 +65,7 @@ async def replace_password_hash(
 
 # -- the sign-in throttle (web.throttle) ------------------------------------------------------
 
-BLOCKED_UNTIL = dual("SELECT max(blocked_until) FROM sign_in_throttle WHERE key = ANY($1::text[])")
+BLOCKED_UNTIL = sql("SELECT max(blocked_until) FROM sign_in_throttle WHERE key = ANY($1::text[])")
 COUNT_FAILURE = sql(
     "INSERT INTO sign_in_throttle (key, failures, window_start, blocked_until) "
     "VALUES ($1, 1, $2, 0) "

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from kommodore.db.database import Connection, Query, dual, int_array, sql
+from kommodore.db.database import Connection, int_array, sql
 from kommodore.leads.store import LEAD_SELECT, LeadRow, lead_row
 from kommodore.webhooks import payload
 
@@ -39,7 +39,7 @@ def _webhook(r: Any) -> WebhookRow:
     return WebhookRow(r[0], r[1], msgspec.json.decode(r[2]), r[3], bool(r[4]), r[5], r[6], r[7])
 
 
-_LIST = dual(
+_LIST = sql(
     f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE account_id = $1 "
     "AND ($2::text IS NULL OR destination = $2) ORDER BY sort, id"
 )
@@ -47,9 +47,7 @@ _BY_DESTINATION = sql(
     f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE account_id = $1 AND destination = $2"
 )
 _COUNT = sql("SELECT count(*) FROM webhooks WHERE account_id = $1")
-_LOCK_ACCOUNT = sql(
-    "SELECT id FROM accounts WHERE id = $1 FOR UPDATE", "SELECT id FROM accounts WHERE id = ?1"
-)
+_LOCK_ACCOUNT = sql("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
 _INSERT = sql(
     "INSERT INTO webhooks (account_id, id, destination, settings, sort, disabled, created_by, "
     "created_at, updated_at, bad_answers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '[]')"
@@ -110,7 +108,7 @@ _SUBSCRIBED = sql(
     "SELECT id, destination, settings FROM webhooks WHERE account_id = $1 AND NOT disabled"
 )
 _SUBDOMAIN = sql("SELECT subdomain FROM accounts WHERE id = $1")
-_LEADS = dual(f"{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = ANY($2::bigint[])")
+_LEADS = sql(f"{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = ANY($2::bigint[])")
 
 
 async def enabled_webhooks(conn: Connection, account_id: int) -> list[tuple[int, str, list[str]]]:
@@ -194,13 +192,10 @@ _CLAIM_SET = (
     "WHERE (account_id, id) IN ({due}) "
     "RETURNING account_id, id, webhook_id, destination, body_id, actions, attempts"
 )
-_CLAIM = Query(
-    _CLAIM_SET.format(due=_DUE + " FOR UPDATE SKIP LOCKED"),
-    sql(_CLAIM_SET.format(due=_DUE)).sqlite,
-)
+_CLAIM = sql(_CLAIM_SET.format(due=_DUE + " FOR UPDATE SKIP LOCKED"))
 """PostgreSQL skips rows another claimer holds; SQLite's ``BEGIN IMMEDIATE`` already lets one
 claimer in at a time, across processes."""
-_BODIES = dual(
+_BODIES = sql(
     f"SELECT id, head, {_SECTION_COLUMNS} FROM webhook_bodies "
     "WHERE account_id = $1 AND id = ANY($2::bigint[])"
 )
@@ -233,8 +228,7 @@ async def claim(
 
 
 _HOOK_STATE = sql(
-    "SELECT disabled, bad_answers FROM webhooks WHERE account_id = $1 AND id = $2 FOR UPDATE",
-    "SELECT disabled, bad_answers FROM webhooks WHERE account_id = ?1 AND id = ?2",
+    "SELECT disabled, bad_answers FROM webhooks WHERE account_id = $1 AND id = $2 FOR UPDATE"
 )
 """Locked on PostgreSQL: two workers recording bad answers of one webhook take turns."""
 _SET_HOOK_STATE = sql(
