@@ -4,9 +4,17 @@ both run on their database."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any, NamedTuple
 
 from kommodore.db import open_database
-from kommodore.db.database import int_array, sql
+from kommodore.db.database import (
+    fetch_column,
+    fetch_row,
+    fetch_rows,
+    fetch_value,
+    int_array,
+    sql,
+)
 from tests.conftest import Backend
 
 
@@ -43,3 +51,31 @@ def test_a_derived_statement_runs_on_both_databases(backend: Backend) -> None:
         return [r[0] for r in rows]
 
     assert asyncio.run(run()) == [1, 3]
+
+
+def test_rows_come_back_typed_and_named(backend: Backend) -> None:
+    class Pair(NamedTuple):
+        number: int
+        word: str
+
+    q = sql("SELECT v, w FROM (SELECT 1 AS v, 'one' AS w UNION ALL SELECT 2, 'two') t ORDER BY v")
+    none = sql("SELECT 1 WHERE 1 = 0")
+
+    async def run() -> tuple[Any, ...]:
+        db = await open_database(backend.url)
+        try:
+            async with db.connection() as conn:
+                return (
+                    await fetch_rows(conn, Pair, q),
+                    await fetch_row(conn, Pair, q),
+                    await fetch_row(conn, Pair, none),
+                    await fetch_value(conn, q),
+                    await fetch_value(conn, none),
+                    await fetch_column(conn, q),
+                )
+        finally:
+            await db.close()
+
+    rows, first, missing, value, no_value, column = asyncio.run(run())
+    assert rows == [Pair(1, "one"), Pair(2, "two")] and rows[1].word == "two"
+    assert (first, missing, value, no_value, column) == (Pair(1, "one"), None, 1, None, [1, 2])

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -99,6 +99,36 @@ class Database(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+RowT = TypeVar("RowT", bound=tuple[Any, ...])
+
+
+async def fetch_rows(
+    conn: Connection, row: Callable[..., RowT], query: Query, *args: Any
+) -> list[RowT]:
+    """The rows of ``query`` as typed rows (a NamedTuple whose fields follow the SELECT list),
+    read by name everywhere after, never by position."""
+    return [row(*r) for r in await conn.fetch_all(query, *args)]
+
+
+async def fetch_row(
+    conn: Connection, row: Callable[..., RowT], query: Query, *args: Any
+) -> RowT | None:
+    """The first row of ``query`` as a typed row, or None."""
+    found = await conn.fetch_one(query, *args)
+    return None if found is None else row(*found)
+
+
+async def fetch_value(conn: Connection, query: Query, *args: Any) -> Any:
+    """The first column of the first row (None without a row): a count, an id, a flag."""
+    found = await conn.fetch_one(query, *args)
+    return None if found is None else found[0]
+
+
+async def fetch_column(conn: Connection, query: Query, *args: Any) -> list[Any]:
+    """The first column of every row: the ids a lookup found."""
+    return [r[0] for r in await conn.fetch_all(query, *args)]
 
 
 def int_array(dialect: Dialect, values: Sequence[int]) -> Any:
