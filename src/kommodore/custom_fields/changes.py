@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -23,16 +24,15 @@ from kommodore.custom_fields.input import MAX_SORT, EnumInput, FieldInput, read_
 from kommodore.custom_fields.store import EnumRow, EnumWriteRow, FieldRow, FieldWriteRow
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
-from kommodore.http.hal import Href, collection_body
+from kommodore.http.directory import USED, answer, edited_rows, found, readers
 from kommodore.http.problems import Problem
-from kommodore.http.validation import BatchErrors, request_id_of
+from kommodore.http.validation import BatchErrors
 from kommodore.search.index import reindex
 
 MAX_BATCH = 50
 """Kommo pages fields by 50; a write takes as many."""
 DEFAULT_SORT = 500
 NOT_DELETABLE = "This custom field can not be deleted"
-USED = "This value is already used."
 
 ONLY_FOR = {
     "remind": frozenset({"birthday"}),
@@ -158,8 +158,7 @@ async def _answer(
         msgspec.structs.replace(models[field_id], request_id=request_id)
         for field_id, request_id in zip(field_ids, request_ids, strict=True)
     ]
-    links = {"self": Href(self_href)}
-    return collection_body("custom_fields", items, links, total_items=len(items))
+    return answer("custom_fields", items, self_href)
 
 
 # -- POST ------------------------------------------------------------------------------------
@@ -171,11 +170,7 @@ async def add_fields(
     """``POST``: new fields in the batch's order; ids from the ``custom_fields`` sequence,
     their enums' from ``custom_field_enums``."""
     errors = BatchErrors()
-    inputs = [
-        read_field(item, errors.item(request_id_of(item, index)), update=False)
-        for index, item in enumerate(items)
-    ]
-    valid = [f for f in inputs if f is not None]
+    valid = [read_field(r, update=False) for r in readers(items, errors)]
     look = await _lookups(conn, account_id, valid)
     taken = set(look.codes.values())
     plans: list[_EnumPlan | None] = []
@@ -251,26 +246,10 @@ async def edit_fields(
     """``PATCH`` of a batch: every item names its field by ``id``; an unknown id (or another
     account's, or another entity's field) is ``NotSupportedChoice`` at ``id``."""
     errors = BatchErrors()
-    inputs = [
-        read_field(item, errors.item(request_id_of(item, index)), update=True)
-        for index, item in enumerate(items)
-    ]
-    valid = [f for f in inputs if f is not None]
-    ids = [f.id for f in valid if f.id is not None]
-    rows = await store.fields_by_ids(conn, account_id, ids)
-    seen: set[int] = set()
-    edits: list[tuple[FieldInput, FieldRow]] = []
-    for f in valid:
-        if f.id is None:
-            continue
-        row = rows.get(f.id)
-        if row is None:
-            f.errors.not_supported("id")
-        elif f.id in seen:
-            f.errors.invalid("id", USED)
-        else:
-            edits.append((f, row))
-        seen.add(f.id)
+    edits = await edited_rows(
+        [read_field(r, update=True) for r in readers(items, errors)],
+        partial(store.fields_by_ids, conn, account_id),
+    )
     await _edit(conn, account_id, edits, errors)
     return await _answer(
         conn, account_id, [row.id for _, row in edits], [f.request_id for f, _ in edits],
@@ -283,13 +262,9 @@ async def edit_field(
 ) -> bytes:
     """``PATCH /{id}``: one object, answered as ``GET /{id}`` shows the field; an unknown id
     is the 404 of ``GET``. An ``id`` in the body is ignored: the path names the field."""
-    rows = await store.fields_by_ids(conn, account_id, [field_id]) if field_id <= MAX_ID else {}
-    row = rows.get(field_id)
-    if row is None:
-        raise service.field_not_found()
+    row = await _stored(conn, account_id, field_id)
     errors = BatchErrors()
-    f = read_field(body, errors.item(request_id_of(body, 0)), update=True, path_id=field_id)
-    edits = [] if f is None else [(f, row)]
+    edits = [(read_field(r, update=True, path_id=field_id), row) for r in readers([body], errors)]
     await _edit(conn, account_id, edits, errors)
     models = await service.models(conn, account_id, [field_id], origin)
     return wire.encoder.encode(models[field_id])
@@ -372,16 +347,19 @@ def _edited_row(f: FieldInput, row: FieldRow) -> FieldWriteRow:
     )
 
 
+async def _stored(conn: Connection, account_id: int, field_id: int) -> FieldRow:
+    """The field a path names, or the 404 of ``GET``."""
+    rows = await store.fields_by_ids(conn, account_id, [field_id]) if field_id <= MAX_ID else {}
+    return found(rows.get(field_id), service.field_not_found)
+
+
 # -- DELETE ----------------------------------------------------------------------------------
 
 
 async def delete_field(conn: Connection, account_id: int, field_id: int) -> None:
     """Delete a field with its enums and every lead's values of it (foreign keys cascade);
     a predefined or undeletable field is refused with a 400 problem."""
-    rows = await store.fields_by_ids(conn, account_id, [field_id]) if field_id <= MAX_ID else {}
-    row = rows.get(field_id)
-    if row is None:
-        raise service.field_not_found()
+    row = await _stored(conn, account_id, field_id)
     if row.is_predefined or not row.is_deletable:
         raise Problem(400, NOT_DELETABLE)
     touched = await store.leads_of_field(conn, account_id, field_id)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kommodore.custom_fields import types
+from kommodore.http.directory import edit_id
 from kommodore.http.validation import BLANK, ItemErrors, Reader
 
 MAX_NAME = 255
@@ -79,20 +80,10 @@ class FieldInput:
     """The new full list of enums; None when ``enums`` was not sent (or null)."""
 
 
-def read_field(
-    item: Any, errors: ItemErrors, *, update: bool, path_id: int | None = None
-) -> FieldInput | None:
-    """Type-check one item; None when it is not even an object. ``path_id``: the field the
-    URL names (``PATCH /{id}``), which wins over an ``id`` in the body."""
-    if not isinstance(item, dict):
-        errors.invalid_type("", "object")
-        return None
-    r = Reader(item, errors)
-    f = FieldInput(errors.request_id, errors, id=path_id)
-    if update and path_id is None:
-        f.id = r.id("id")
-        if f.id is None and not r.has("id"):
-            errors.missing("id")
+def read_field(r: Reader, *, update: bool, path_id: int | None = None) -> FieldInput:
+    """Type-check one item. ``path_id``: the field the URL names (``PATCH /{id}``), which
+    wins over an ``id`` in the body."""
+    f = FieldInput(r.errors.request_id, r.errors, id=edit_id(r, path_id) if update else None)
     _type(f, r, update=update)
     _name(f, r, required=not update)
     _nullable_text(f, r, "code", MAX_CODE)

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -19,9 +20,9 @@ import msgspec
 from kommodore.auth.service import MAX_ID
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
-from kommodore.http.hal import Href, collection_body
+from kommodore.http.directory import USED, answer, edit_id, edited_rows, found, readers
 from kommodore.http.problems import Problem
-from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
+from kommodore.http.validation import BatchErrors, ItemErrors, Reader
 from kommodore.sources import service, store, wire
 from kommodore.sources.store import SourceRow
 
@@ -33,7 +34,6 @@ MAX_NAME = 255
 MAX_EXTERNAL_ID = 36
 MAX_ORIGIN_CODE = 64
 NOT_FOUND = "Source not found"
-USED = "This value is already used."
 ONE_DEFAULT = "Only one source can be the default."
 EXTERNAL_ID = "This value should be 1 to 36 printable ASCII characters."
 
@@ -48,22 +48,13 @@ class SourceInput:
     columns: dict[str, Any] = field(default_factory=dict)
 
 
-def read_source(
-    item: Any, errors: ItemErrors, *, update: bool, path_id: int | None = None
-) -> SourceInput | None:
+def read_source(r: Reader, *, update: bool, path_id: int | None = None) -> SourceInput:
     """Type-check one item: ``name`` and ``external_id`` are required on create and may never
     be null; ``pipeline_id``, ``default`` and ``services`` sent as null are ignored,
     ``origin_code`` null clears it. Read-only keys (``_links``...) are ignored. ``path_id``:
     the source the URL names (``PATCH /{id}``), which wins over an ``id`` in the body."""
-    if not isinstance(item, dict):
-        errors.invalid_type("", "object")
-        return None
-    r = Reader(item, errors)
-    s = SourceInput(errors.request_id, errors, id=path_id)
-    if update and path_id is None:
-        s.id = r.id("id")
-        if s.id is None and not r.has("id"):
-            errors.missing("id")
+    errors = r.errors
+    s = SourceInput(errors.request_id, errors, id=edit_id(r, path_id) if update else None)
     name = r.name(required=not update, max_length=MAX_NAME)
     if name is not None:
         s.columns["name"] = name
@@ -140,7 +131,7 @@ def _answer(
     rows: Sequence[SourceRow], inputs: Sequence[SourceInput], origin: str, href: str
 ) -> bytes:
     models = [service.model(row, origin, s.request_id) for row, s in zip(rows, inputs, strict=True)]
-    return collection_body("sources", models, {"self": Href(href)}, total_items=len(models))
+    return answer("sources", models, href)
 
 
 # -- POST ------------------------------------------------------------------------------------
@@ -158,11 +149,7 @@ async def add_sources(
     ``external_id`` must be new among the sources the integration sees; a new default source
     makes the others not default. 422 when the integration would have more than 100."""
     errors = BatchErrors()
-    inputs = [
-        read_source(item, errors.item(request_id_of(item, index)), update=False)
-        for index, item in enumerate(items)
-    ]
-    valid = [s for s in inputs if s is not None]
+    valid = [read_source(r, update=False) for r in readers(items, errors)]
     pipelines = await store.pipelines(conn, account_id)
     taken = {row.external_id for row in await store.sources(conn, account_id, integration_id)}
     defaults: list[SourceInput] = []
@@ -215,26 +202,10 @@ async def edit_sources(
     """``PATCH`` of a batch: each item names a source the integration sees by ``id``;
     an unknown one (another integration's, another account's) is ``NotSupportedChoice``."""
     errors = BatchErrors()
-    inputs = [
-        read_source(item, errors.item(request_id_of(item, index)), update=True)
-        for index, item in enumerate(items)
-    ]
-    valid = [s for s in inputs if s is not None]
-    ids = [s.id for s in valid if s.id is not None]
-    rows = await store.sources_by_ids(conn, account_id, integration_id, ids)
-    seen: set[int] = set()
-    edits: list[tuple[SourceInput, SourceRow]] = []
-    for s in valid:
-        if s.id is None:
-            continue
-        row = rows.get(s.id)
-        if row is None:
-            s.errors.not_supported("id")
-        elif s.id in seen:
-            s.errors.invalid("id", USED)
-        else:
-            edits.append((s, row))
-        seen.add(s.id)
+    edits = await edited_rows(
+        [read_source(r, update=True) for r in readers(items, errors)],
+        partial(store.sources_by_ids, conn, account_id, integration_id),
+    )
     updated = await _edit(conn, account_id, integration_id, edits, errors)
     return _answer(updated, [s for s, _ in edits], origin, self_href)
 
@@ -251,8 +222,7 @@ async def edit_source(
     integration does not see it. An ``id`` in the body is ignored."""
     row = await _visible(conn, account_id, integration_id, source_id)
     errors = BatchErrors()
-    s = read_source(body, errors.item(request_id_of(body, 0)), update=True, path_id=source_id)
-    edits = [] if s is None else [(s, row)]
+    edits = [(read_source(r, update=True, path_id=source_id), row) for r in readers([body], errors)]
     updated = await _edit(conn, account_id, integration_id, edits, errors)
     return wire.encoder.encode(service.model(updated[0], origin))
 
@@ -265,10 +235,11 @@ async def _visible(
         if 1 <= source_id <= MAX_ID
         else {}
     )
-    row = rows.get(source_id)
-    if row is None:
-        raise Problem(404, NOT_FOUND)
-    return row
+    return found(rows.get(source_id), _not_found)
+
+
+def _not_found() -> Problem:
+    return Problem(404, NOT_FOUND)
 
 
 async def _edit(
@@ -335,22 +306,11 @@ async def delete_sources(
     """``DELETE`` of a batch of ``{"id"}``: every id must name a source the integration sees
     (``NotSupportedChoice`` otherwise); an id sent twice is deleted once."""
     errors = BatchErrors()
-    wanted: list[tuple[ItemErrors, int]] = []
-    for index, item in enumerate(items):
-        item_errors = errors.item(request_id_of(item, index))
-        if not isinstance(item, dict):
-            item_errors.invalid_type("", "object")
-            continue
-        r = Reader(item, item_errors)
-        source_id = r.id("id")
-        if source_id is None:
-            if not r.has("id"):
-                item_errors.missing("id")
-            continue
-        wanted.append((item_errors, source_id))
-    rows = await store.sources_by_ids(conn, account_id, integration_id, [i for _, i in wanted])
+    wanted = [(r.errors, edit_id(r, None)) for r in readers(items, errors)]
+    ids = [source_id for _, source_id in wanted if source_id is not None]
+    rows = await store.sources_by_ids(conn, account_id, integration_id, ids)
     for item_errors, source_id in wanted:
-        if source_id not in rows:
+        if source_id is not None and source_id not in rows:
             item_errors.not_supported("id")
     errors.raise_if_any()
     await store.delete_sources(conn, account_id, sorted(rows), int(time.time()), user_id)

@@ -1,0 +1,100 @@
+"""The batch steps the directory domains (pipelines, sources, custom fields, loss reasons,
+tags) share, written once: taking a batch apart item by item, finding the row each edit names
+(from the path or from the item's ``id``) with Kommo's error shape at the item's path, and the
+answer's ``_links`` + ``_embedded`` envelope.
+
+It sits below the domains so that none of them imports another for these steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
+
+from kommodore.http.hal import Href, collection_body
+from kommodore.http.problems import Problem
+from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
+
+USED = "This value is already used."
+
+
+def self_href(url: str, query: str) -> str:
+    """The request URL as sent: a collection answer's ``_links.self``."""
+    return f"{url}?{query}" if query else url
+
+
+def answer(key: str, models: Sequence[Any], href: str) -> bytes:
+    """A directory answer: every model under ``_embedded[key]``, counted, with its ``self``."""
+    return collection_body(key, models, {"self": Href(href)}, total_items=len(models))
+
+
+def each_item(
+    items: Iterable[Any], errors: BatchErrors
+) -> Iterator[tuple[ItemErrors, Reader | None]]:
+    """Every item with its errors (under its ``request_id``) and its reader; None, with the
+    item's type error recorded, for an item that is not an object."""
+    for index, item in enumerate(items):
+        item_errors = errors.item(request_id_of(item, index))
+        if isinstance(item, dict):
+            yield item_errors, Reader(item, item_errors)
+        else:
+            item_errors.invalid_type("", "object")
+            yield item_errors, None
+
+
+def readers(items: Iterable[Any], errors: BatchErrors) -> list[Reader]:
+    """The readers of the items that are objects (the others' errors are recorded)."""
+    return [r for _, r in each_item(items, errors) if r is not None]
+
+
+def edit_id(r: Reader, path_id: int | None) -> int | None:
+    """The id an edit names: the URL's (``PATCH /{id}``, which wins over the body's) or the
+    item's ``id``, which a batch edit must send."""
+    if path_id is not None:
+        return path_id
+    item_id = r.id("id")
+    if item_id is None and not r.has("id"):
+        r.errors.missing("id")
+    return item_id
+
+
+class Edit(Protocol):
+    """An edit item: the id it names (None when it names none) and its errors."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def errors(self) -> ItemErrors: ...
+
+
+EditT = TypeVar("EditT", bound=Edit)
+RowT = TypeVar("RowT")
+
+
+async def edited_rows(
+    edits: Iterable[EditT], lookup: Callable[[Sequence[int]], Awaitable[Mapping[int, RowT]]]
+) -> list[tuple[EditT, RowT]]:
+    """Each edit with the stored row it names, found in one lookup; an unknown id is
+    ``NotSupportedChoice`` at ``id`` and an id named twice is "already used" there."""
+    named = [(e, e.id) for e in edits if e.id is not None]
+    rows = await lookup([row_id for _, row_id in named])
+    seen: set[int] = set()
+    pairs: list[tuple[EditT, RowT]] = []
+    for e, row_id in named:
+        row = rows.get(row_id)
+        if row is None:
+            e.errors.not_supported("id")
+        elif row_id in seen:
+            e.errors.invalid("id", USED)
+        else:
+            pairs.append((e, row))
+        seen.add(row_id)
+    return pairs
+
+
+def found(row: RowT | None, not_found: Callable[[], Problem]) -> RowT:
+    """The row a path names, or its 404 problem."""
+    if row is None:
+        raise not_found()
+    return row
