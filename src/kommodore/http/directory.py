@@ -17,6 +17,9 @@ from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_i
 
 USED = "This value is already used."
 
+RowT = TypeVar("RowT")
+TupleT = TypeVar("TupleT", bound=tuple[Any, ...])
+
 
 def self_href(url: str, query: str) -> str:
     """The request URL as sent: a collection answer's ``_links.self``."""
@@ -47,6 +50,19 @@ def readers(items: Iterable[Any], errors: BatchErrors) -> list[Reader]:
     return [r for _, r in each_item(items, errors) if r is not None]
 
 
+def present(r: Reader, key: str, type_name: str, *, required: bool) -> bool:
+    """Whether ``key`` holds a value to read: absent is ``FieldMissing`` when ``required``,
+    and ``null`` for a key that may not be null is its type error."""
+    if key not in r.data:
+        if required:
+            r.errors.missing(r.path(key))
+        return False
+    if r.is_null(key):
+        r.errors.invalid_type(r.path(key), type_name)
+        return False
+    return True
+
+
 def edit_id(r: Reader, path_id: int | None) -> int | None:
     """The id an edit names: the URL's (``PATCH /{id}``, which wins over the body's) or the
     item's ``id``, which a batch edit must send."""
@@ -56,6 +72,21 @@ def edit_id(r: Reader, path_id: int | None) -> int | None:
     if item_id is None and not r.has("id"):
         r.errors.missing("id")
     return item_id
+
+
+def with_booleans(row: type[TupleT], *names: str) -> Callable[..., TupleT]:
+    """A typed row's constructor for ``fetch_rows`` that makes the ``names`` columns real
+    booleans: SQLite hands them back as 0 and 1, and the wire must say ``true``/``false``."""
+    fields: tuple[str, ...] = row._fields  # type: ignore[attr-defined]  # a NamedTuple
+    at = [fields.index(name) for name in names]
+
+    def build(*values: Any) -> TupleT:
+        columns = list(values)
+        for i in at:
+            columns[i] = bool(columns[i])
+        return row(*columns)
+
+    return build
 
 
 class Edit(Protocol):
@@ -69,7 +100,6 @@ class Edit(Protocol):
 
 
 EditT = TypeVar("EditT", bound=Edit)
-RowT = TypeVar("RowT")
 
 
 async def edited_rows(

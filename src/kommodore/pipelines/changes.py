@@ -14,17 +14,11 @@ from typing import Any, Generic, TypeVar
 
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
-from kommodore.http.hal import Href, collection_body
+from kommodore.http.directory import answer, each_item, present, self_href
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
 from kommodore.pipelines import store, wire
-from kommodore.pipelines.service import (
-    _in_range,
-    _pipeline,
-    _status,
-    pipeline_not_found,
-    status_not_found,
-)
+from kommodore.pipelines.service import pipeline_model, pipeline_row, status_model, status_row
 from kommodore.pipelines.store import DescriptionRow, PipelineRow, StatusRow
 
 MAX_PIPELINE_BATCH = 50
@@ -145,25 +139,13 @@ class Batch(Generic[T]):
 
 
 def _sort(r: Reader, *, required: bool) -> int | None:
-    if "sort" not in r.data:
-        if required:
-            r.errors.missing(r.path("sort"))
-        return None
-    if r.is_null("sort"):
-        r.errors.invalid_type(r.path("sort"), "int")
+    if not present(r, "sort", "int", required=required):
         return None
     return r.integer("sort", maximum=MAX_SORT)
 
 
 def _flag(r: Reader, key: str, *, required: bool) -> bool | None:
-    if key not in r.data:
-        if required:
-            r.errors.missing(r.path(key))
-        return None
-    if r.is_null(key):
-        r.errors.invalid_type(r.path(key), "bool")
-        return None
-    return r.boolean(key)
+    return r.boolean(key) if present(r, key, "bool", required=required) else None
 
 
 def _color(r: Reader) -> str | None:
@@ -197,12 +179,7 @@ def _level(r: Reader) -> str | None:
 
 
 def _description_text(r: Reader, *, required: bool) -> str | None:
-    if "description" not in r.data:
-        if required:
-            r.errors.missing(r.path("description"))
-        return None
-    if r.is_null("description"):
-        r.errors.invalid_type(r.path("description"), "string")
+    if not present(r, "description", "string", required=required):
         return None
     return r.text("description", max_length=MAX_DESCRIPTION)
 
@@ -237,13 +214,6 @@ def _descriptions(r: Reader, *, edit: bool) -> list[DescriptionEdit] | None:
             seen.add(level)
         edits.append(DescriptionEdit(description_id, level, text))
     return edits if len(r.errors.errors) == before else None
-
-
-def _object(item: Any, errors: ItemErrors) -> Reader | None:
-    if not isinstance(item, dict):
-        errors.invalid_type("", "object")
-        return None
-    return Reader(item, errors)
 
 
 # -- pipelines ---------------------------------------------------------------------------------
@@ -289,13 +259,11 @@ def parse_new_pipelines(items: list[Any]) -> Batch[NewPipeline]:
     one item may be the main pipeline."""
     batch: Batch[NewPipeline] = Batch(BatchErrors(), [], [])
     main_seen = False
-    for index, item in enumerate(items):
-        request_id = request_id_of(item, index)
-        errors = batch.errors.item(request_id)
+    for errors, r in each_item(items, batch.errors):
         batch.items.append(errors)
-        r = _object(item, errors)
         if r is None:
             continue
+        request_id = errors.request_id
         name, sort = r.name(required=True), _sort(r, required=True)
         is_main = _flag(r, "is_main", required=True)
         is_unsorted_on = _flag(r, "is_unsorted_on", required=True)
@@ -332,10 +300,6 @@ def parse_new_pipelines(items: list[Any]) -> Batch[NewPipeline]:
             )
         )
     return batch
-
-
-def _self(url: str, query: str) -> dict[str, Href]:
-    return {"self": Href(f"{url}?{query}" if query else url)}
 
 
 async def add_pipelines(
@@ -387,12 +351,11 @@ async def add_pipelines(
     await store.insert_statuses(conn, account_id, statuses)
 
     grouped = await store.statuses_by_pipeline(conn, account_id)
-    models = []
-    for row, p in zip(pipelines, new, strict=True):
-        model = _pipeline(row, grouped.get(row.id, []), account_id, origin)
-        model.request_id = p.request_id
-        models.append(model)
-    return collection_body("pipelines", models, _self(url, query), total_items=len(models))
+    models = [
+        pipeline_model(row, grouped.get(row.id, []), account_id, origin, p.request_id)
+        for row, p in zip(pipelines, new, strict=True)
+    ]
+    return answer("pipelines", models, self_href(url, query))
 
 
 def parse_pipeline_change(body: dict[str, Any]) -> PipelineChange:
@@ -416,21 +379,12 @@ def parse_pipeline_change(body: dict[str, Any]) -> PipelineChange:
     return change
 
 
-async def _pipeline_row(conn: Connection, account_id: int, pipeline_id: int) -> PipelineRow:
-    row = (
-        await store.get_pipeline(conn, account_id, pipeline_id) if _in_range(pipeline_id) else None
-    )
-    if row is None:
-        raise pipeline_not_found()
-    return row
-
-
 async def update_pipeline(
     conn: Connection, account_id: int, pipeline_id: int, change: PipelineChange, origin: str
 ) -> bytes:
     """Apply the change; ``is_main: true`` demotes the other pipelines, ``false`` on the main
     one is refused (there is always exactly one). Answers the pipeline as ``GET`` shows it."""
-    current = await _pipeline_row(conn, account_id, pipeline_id)
+    current = await pipeline_row(conn, account_id, pipeline_id)
     if change.is_main is False and current.is_main:
         change.item.invalid("is_main", KEEP_MAIN)
     main = current.is_main if change.is_main is None else change.is_main
@@ -453,16 +407,15 @@ async def update_pipeline(
         is_archive=change.is_archive,
         now=now,
     )
-    row = await _pipeline_row(conn, account_id, pipeline_id)
-    model = _pipeline(row, await store.statuses(conn, account_id, pipeline_id), account_id, origin)
-    model.request_id = change.request_id
-    return wire.encoder.encode(model)
+    row = await pipeline_row(conn, account_id, pipeline_id)
+    statuses = await store.statuses(conn, account_id, pipeline_id)
+    return wire.encoder.encode(pipeline_model(row, statuses, account_id, origin, change.request_id))
 
 
 async def delete_pipeline(conn: Connection, account_id: int, pipeline_id: int) -> None:
     """Delete an unused pipeline with its statuses. Refused (400): the account's last
     pipeline, the main one, and one that leads (deleted ones too) or sources still use."""
-    row = await _pipeline_row(conn, account_id, pipeline_id)
+    row = await pipeline_row(conn, account_id, pipeline_id)
     if await store.count_pipelines(conn, account_id) <= 1:
         raise Problem(400, "The last pipeline of the account cannot be deleted")
     if row.is_main:
@@ -487,13 +440,11 @@ def parse_new_statuses(items: list[Any]) -> Batch[NewStatus]:
     """The items of ``POST /leads/pipelines/{pid}/statuses``: ``name`` and ``sort`` required,
     ``color`` (default the first allowed one) and ``descriptions`` optional."""
     batch: Batch[NewStatus] = Batch(BatchErrors(), [], [])
-    for index, item in enumerate(items):
-        request_id = request_id_of(item, index)
-        errors = batch.errors.item(request_id)
+    for errors, r in each_item(items, batch.errors):
         batch.items.append(errors)
-        r = _object(item, errors)
         if r is None:
             continue
+        request_id = errors.request_id
         name, sort, color = r.name(required=True), _sort(r, required=True), _color(r)
         descriptions = _descriptions(r, edit=False)
         if name is None or sort is None or errors.errors:
@@ -511,20 +462,6 @@ def parse_new_statuses(items: list[Any]) -> Batch[NewStatus]:
     return batch
 
 
-def _status_model(
-    row: StatusRow,
-    account_id: int,
-    origin: str,
-    descriptions: list[DescriptionRow],
-    request_id: str,
-) -> wire.Status:
-    """A status in a write answer: with its descriptions (as Kommo's examples show them, even
-    when empty) and the item's ``request_id``."""
-    model = _status(row, account_id, origin, descriptions)
-    model.request_id = request_id
-    return model
-
-
 async def add_statuses(
     conn: Connection,
     account_id: int,
@@ -535,7 +472,7 @@ async def add_statuses(
     origin: str,
 ) -> bytes:
     """Add regular statuses (and their descriptions) to the pipeline, ≤ 100 in all."""
-    await _pipeline_row(conn, account_id, pipeline_id)
+    await pipeline_row(conn, account_id, pipeline_id)
     existing = await store.count_statuses(conn, account_id, pipeline_id)
     for index, errors in enumerate(batch.items):
         if existing + index + 1 > MAX_STATUSES:
@@ -560,12 +497,14 @@ async def add_statuses(
     await store.insert_statuses(conn, account_id, rows)
     await store.insert_descriptions(conn, account_id, descriptions)
 
+    # a status in a write answer comes with its descriptions (as Kommo's examples show
+    # them, even when empty) and the item's ``request_id``
     stored = await store.descriptions(conn, account_id, pipeline_id)
     models = [
-        _status_model(row, account_id, origin, stored.get(row.id, []), s.request_id)
+        status_model(row, account_id, origin, stored.get(row.id, []), s.request_id)
         for row, s in zip(rows, new, strict=True)
     ]
-    return collection_body("statuses", models, _self(url, query), total_items=len(models))
+    return answer("statuses", models, self_href(url, query))
 
 
 def parse_status_change(body: dict[str, Any]) -> StatusChange:
@@ -590,20 +529,6 @@ def parse_status_change(body: dict[str, Any]) -> StatusChange:
     return change
 
 
-async def _status_row(
-    conn: Connection, account_id: int, pipeline_id: int, status_id: int
-) -> StatusRow:
-    await _pipeline_row(conn, account_id, pipeline_id)
-    row = (
-        await store.get_status(conn, account_id, pipeline_id, status_id)
-        if _in_range(status_id)
-        else None
-    )
-    if row is None:
-        raise status_not_found()
-    return row
-
-
 async def update_status(
     conn: Connection,
     account_id: int,
@@ -615,12 +540,10 @@ async def update_status(
     """Apply the change to a regular status. ``descriptions``, when sent, becomes the
     status's whole set: an entry with the ``id`` of one of its descriptions keeps it (with the
     new text), one without ``id`` is new, and every description not kept is removed."""
-    row = await _status_row(conn, account_id, pipeline_id, status_id)
+    row = await status_row(conn, account_id, pipeline_id, status_id)
     if is_system(row):
         change.item.invalid("id", SYSTEM_EDIT)
-    current = (await store.descriptions(conn, account_id, pipeline_id, status_id)).get(
-        status_id, []
-    )
+    current = await store.status_descriptions(conn, account_id, pipeline_id, status_id)
     current_ids = {d.id for d in current}
     given: set[int] = set()
     for index, edit in enumerate(change.descriptions or []):
@@ -657,9 +580,9 @@ async def update_status(
                 for i, e in zip(ids, added, strict=True)
             ],
         )
-    row = await _status_row(conn, account_id, pipeline_id, status_id)
-    stored = (await store.descriptions(conn, account_id, pipeline_id, status_id)).get(status_id, [])
-    return wire.encoder.encode(_status_model(row, account_id, origin, stored, change.request_id))
+    row = await status_row(conn, account_id, pipeline_id, status_id)
+    stored = await store.status_descriptions(conn, account_id, pipeline_id, status_id)
+    return wire.encoder.encode(status_model(row, account_id, origin, stored, change.request_id))
 
 
 async def delete_status(
@@ -668,7 +591,7 @@ async def delete_status(
     """Delete a regular status with its descriptions; its leads (deleted ones too) move to
     the pipeline's first other regular status by ``sort, id``. System statuses and the
     pipeline's last regular status are refused (400)."""
-    row = await _status_row(conn, account_id, pipeline_id, status_id)
+    row = await status_row(conn, account_id, pipeline_id, status_id)
     if is_system(row):
         raise Problem(400, "System statuses cannot be deleted")
     others = [
