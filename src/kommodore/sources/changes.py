@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -230,12 +230,12 @@ async def edit_source(
 async def _visible(
     conn: Connection, account_id: int, integration_id: str, source_id: int
 ) -> SourceRow:
-    rows = (
-        await store.sources_by_ids(conn, account_id, integration_id, [source_id])
+    row = (
+        await store.get_source(conn, account_id, integration_id, source_id)
         if 1 <= source_id <= MAX_ID
-        else {}
+        else None
     )
-    return found(rows.get(source_id), _not_found)
+    return found(row, _not_found)
 
 
 def _not_found() -> Problem:
@@ -286,8 +286,7 @@ async def _reread(
 
 def _edited(s: SourceInput, row: SourceRow) -> SourceRow:
     c = s.columns
-    return replace(
-        row,
+    return row._replace(
         name=c.get("name", row.name),
         pipeline_id=c.get("pipeline_id", row.pipeline_id),
         external_id=c.get("external_id", row.external_id),
