@@ -21,7 +21,7 @@ import msgspec
 from kommodore.auth.service import MAX_ID
 from kommodore.custom_fields import service, store, types, wire
 from kommodore.custom_fields.input import MAX_SORT, EnumInput, FieldInput, read_field
-from kommodore.custom_fields.store import EnumRow, EnumWriteRow, FieldRow, FieldWriteRow
+from kommodore.custom_fields.store import EnumRow, FieldRow, StageRow
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
 from kommodore.http.directory import USED, answer, edited_rows, found, readers
@@ -46,7 +46,7 @@ ONLY_FOR = {
 
 @dataclass(slots=True)
 class _Lookups:
-    stages: set[tuple[int, int]]
+    stages: set[StageRow]
     catalogs: set[int]
     codes: dict[int, str]
     """field id -> code of the account's lead fields."""
@@ -58,7 +58,7 @@ class _EnumPlan:
 
     inserts: list[tuple[str, int, str | None]] = field(default_factory=list)
     """(value, sort, code) of new enums, in the list's order."""
-    updates: list[EnumWriteRow] = field(default_factory=list)
+    updates: list[EnumRow] = field(default_factory=list)
     deletes: list[int] = field(default_factory=list)
     relabelled: list[int] = field(default_factory=list)
     """Enums whose value changes: the search documents of their leads change too."""
@@ -116,7 +116,7 @@ def _plan_enums(
             value = entry.value if entry.value is not None else old.value
             sort = entry.sort if entry.sort is not None else old.sort
             code = entry.code if entry.code_sent else old.code
-            plan.updates.append(EnumWriteRow(entry.id, field_id, value, sort, code))
+            plan.updates.append(EnumRow(field_id, entry.id, value, sort, code))
             if value != old.value:
                 plan.relabelled.append(entry.id)
         else:
@@ -197,19 +197,23 @@ async def add_fields(
     )
 
 
-def _new_row(f: FieldInput, field_id: int, account_currency: str) -> FieldWriteRow:
+def _new_row(f: FieldInput, field_id: int, account_currency: str) -> FieldRow:
     """A monetary field without a currency takes the account's."""
     c = f.columns
     field_type = f.type or ""
     currency = c.get("currency")
     if field_type == "monetary" and currency is None:
         currency = account_currency
-    return FieldWriteRow(
+    return FieldRow(
         id=field_id,
         name=c["name"],
         code=c.get("code"),
         sort=c.get("sort", DEFAULT_SORT),
         type=field_type,
+        entity_type="leads",
+        is_computed=False,
+        is_predefined=False,
+        is_deletable=True,
         is_api_only=c.get("is_api_only", False),
         group_id=c.get("group_id"),
         required_statuses=_json(c.get("required_statuses")),
@@ -231,7 +235,7 @@ async def _insert_enums(
         conn,
         account_id,
         [
-            EnumWriteRow(eid, fid, value, sort, code)
+            EnumRow(fid, eid, value, sort, code)
             for eid, (fid, (value, sort, code)) in zip(enum_ids, new, strict=True)
         ],
     )
@@ -315,7 +319,7 @@ async def _edit(
     await reindex(conn, account_id, sorted(set(touched)))
 
 
-def _edited_row(f: FieldInput, row: FieldRow) -> FieldWriteRow:
+def _edited_row(f: FieldInput, row: FieldRow) -> FieldRow:
     """The stored field with the keys sent; a monetary field keeps a currency."""
     c = f.columns
 
@@ -329,12 +333,10 @@ def _edited_row(f: FieldInput, row: FieldRow) -> FieldWriteRow:
     currency = text("currency", row.currency)
     if row.type == "monetary" and currency is None:
         currency = row.currency
-    return FieldWriteRow(
-        id=row.id,
+    return row._replace(
         name=c.get("name", row.name),
         code=text("code", row.code),
         sort=c.get("sort", row.sort),
-        type=row.type,
         is_api_only=c.get("is_api_only", row.is_api_only),
         group_id=text("group_id", row.group_id),
         required_statuses=json_column("required_statuses", row.required_statuses),
