@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from kommodore.http.auth import api_request
 from kommodore.http.body import batch_of, object_of
+from kommodore.http.directory import self_href
 from kommodore.http.hal import hal_response, no_content
 from kommodore.loss_reasons import service
 
@@ -34,10 +35,9 @@ async def add_loss_reasons(request: Request) -> Response:
     async with api_request(request) as api:
         api.require_admin()
         reasons = service.parse_new_reasons(batch_of(await api.json(), service.MAX_BATCH))
-        self_href = f"{api.url}?{api.query}" if api.query else api.url
         async with api.transaction() as conn:
             body = await service.add_loss_reasons(
-                conn, api.account_id, reasons, self_href, api.origin
+                conn, api.account_id, reasons, self_href(api.url, api.query), api.origin
             )
     return hal_response(body)
 

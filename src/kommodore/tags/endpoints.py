@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from kommodore.http.auth import api_request
 from kommodore.http.body import batch_of
+from kommodore.http.directory import self_href
 from kommodore.http.hal import hal_response, no_content
 from kommodore.http.paging import page_of
 from kommodore.tags import service
@@ -32,9 +33,8 @@ async def add_tags(request: Request) -> Response:
     that exists answers the existing tag."""
     async with api_request(request) as api:
         tags = service.parse_new_tags(batch_of(await api.json(), service.MAX_BATCH))
-        self_href = f"{api.url}?{api.query}" if api.query else api.url
         async with api.transaction() as conn:
-            body = await service.add_tags(conn, api.account_id, tags, self_href)
+            body = await service.add_tags(conn, api.account_id, tags, self_href(api.url, api.query))
     return hal_response(body)
 
 
