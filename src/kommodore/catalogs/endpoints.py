@@ -7,30 +7,31 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kommodore.catalogs import service
-from kommodore.http.auth import api_request
-from kommodore.http.hal import hal_response, no_content
+from kommodore.http.directory import read
 from kommodore.http.paging import page_of
 
 
 async def list_catalogs(request: Request) -> Response:
     """``GET /api/v4/catalogs``."""
-    async with api_request(request) as api:
-        body = await service.list_catalogs(
+    return await read(
+        request,
+        lambda api: service.list_catalogs(
             api.conn,
             api.account_id,
             page_of(api.params, service.MAX_LIMIT),
             api.origin,
             api.url,
             api.query,
-        )
-    return no_content() if body is None else hal_response(body)
+        ),
+    )
 
 
 async def list_elements(request: Request) -> Response:
     """``GET /api/v4/catalogs/{id}/elements``: ``query``, ``filter[id]``, paging."""
     catalog_id: int = request.path_params["catalog_id"]
-    async with api_request(request) as api:
-        body = await service.list_elements(
+    return await read(
+        request,
+        lambda api: service.list_elements(
             api.conn,
             api.account_id,
             catalog_id,
@@ -39,8 +40,8 @@ async def list_elements(request: Request) -> Response:
             api.origin,
             api.url,
             api.query,
-        )
-    return no_content() if body is None else hal_response(body)
+        ),
+    )
 
 
 routes: list[BaseRoute] = [

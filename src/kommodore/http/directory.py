@@ -1,7 +1,8 @@
-"""The batch steps the directory domains (pipelines, sources, custom fields, loss reasons,
-tags) share, written once: taking a batch apart item by item, finding the row each edit names
-(from the path or from the item's ``id``) with Kommo's error shape at the item's path, and the
-answer's ``_links`` + ``_embedded`` envelope.
+"""The steps the directory domains (pipelines, sources, custom fields, loss reasons, tags,
+catalogs) share, written once: an endpoint's protocol (sign-in, the admin check, the body
+read and taken apart before the transaction, 204 for nothing), taking a batch apart item by
+item, finding the row each edit names (from the path or from the item's ``id``) with Kommo's
+error shape at the item's path, and the answer's ``_links`` + ``_embedded`` envelope.
 
 It sits below the domains so that none of them imports another for these steps.
 """
@@ -11,13 +12,69 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from kommodore.http.hal import Href, collection_body
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kommodore.db.database import Connection
+from kommodore.http.auth import ApiRequest, api_request
+from kommodore.http.hal import Href, collection_body, hal_response, no_content
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
 
 USED = "This value is already used."
 
 RowT = TypeVar("RowT")
+BodyT = TypeVar("BodyT")
+
+
+def _response(body: bytes | None, status_code: int = 200) -> Response:
+    return no_content() if body is None else hal_response(body, status_code)
+
+
+async def read(
+    request: Request,
+    reply: Callable[[ApiRequest], Awaitable[bytes | None]],
+    *,
+    admin: bool = False,
+) -> Response:
+    """A read, by every user of the account (or its admins only); nothing to answer is 204."""
+    async with api_request(request) as api:
+        if admin:
+            api.require_admin()
+        body = await reply(api)
+    return _response(body)
+
+
+async def write(
+    request: Request,
+    body: Callable[[Any], BodyT],
+    change: Callable[[ApiRequest, Connection, BodyT], Awaitable[bytes | None]],
+    *,
+    admin: bool = True,
+    status_code: int = 200,
+) -> Response:
+    """A write: the JSON body read and taken apart by ``body`` (its 400s) before the
+    transaction begins, then ``change`` in one transaction, all or nothing."""
+    async with api_request(request) as api:
+        if admin:
+            api.require_admin()
+        data = body(await api.json())
+        async with api.transaction() as conn:
+            result = await change(api, conn, data)
+    return _response(result, status_code)
+
+
+async def remove(
+    request: Request, change: Callable[[ApiRequest, Connection], Awaitable[None]]
+) -> Response:
+    """An admin's delete of what the path names: any body is ignored; 204."""
+    async with api_request(request) as api:
+        api.require_admin()
+        async with api.transaction() as conn:
+            await change(api, conn)
+    return no_content()
+
+
 TupleT = TypeVar("TupleT", bound=tuple[Any, ...])
 
 

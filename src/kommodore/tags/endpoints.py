@@ -6,36 +6,38 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kommodore.http.auth import api_request
 from kommodore.http.body import batch_of
-from kommodore.http.directory import self_href
-from kommodore.http.hal import hal_response, no_content
+from kommodore.http.directory import read, self_href, write
 from kommodore.http.paging import page_of
 from kommodore.tags import service
 
 
 async def list_tags(request: Request) -> Response:
     """``GET /api/v4/leads/tags``: 250 per page at most, 204 when none."""
-    async with api_request(request) as api:
-        body = await service.list_tags(
+    return await read(
+        request,
+        lambda api: service.list_tags(
             api.conn,
             api.account_id,
             api.params,
             page_of(api.params, service.MAX_LIMIT),
             api.url,
             api.query,
-        )
-    return no_content() if body is None else hal_response(body)
+        ),
+    )
 
 
 async def add_tags(request: Request) -> Response:
     """``POST /api/v4/leads/tags``: any user; up to 250, all or nothing; a name
     that exists answers the existing tag."""
-    async with api_request(request) as api:
-        tags = service.parse_new_tags(batch_of(await api.json(), service.MAX_BATCH))
-        async with api.transaction() as conn:
-            body = await service.add_tags(conn, api.account_id, tags, self_href(api.url, api.query))
-    return hal_response(body)
+    return await write(
+        request,
+        lambda data: service.parse_new_tags(batch_of(data, service.MAX_BATCH)),
+        lambda api, conn, tags: service.add_tags(
+            conn, api.account_id, tags, self_href(api.url, api.query)
+        ),
+        admin=False,
+    )
 
 
 routes: list[BaseRoute] = [
