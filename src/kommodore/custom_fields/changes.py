@@ -10,7 +10,6 @@ they are exactly what ``GET /api/v4/leads/custom_fields/{id}`` shows.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -24,7 +23,7 @@ from kommodore.custom_fields.input import MAX_SORT, EnumInput, FieldInput, read_
 from kommodore.custom_fields.store import EnumRow, FieldRow, StageRow
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
-from kommodore.http.directory import USED, answer, edited_rows, found, readers
+from kommodore.http.directory import USED, answer, claim, edited_rows, found, readers, still_unique
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors
 from kommodore.search.index import reindex
@@ -176,11 +175,7 @@ async def add_fields(
     plans: list[_EnumPlan | None] = []
     for f in valid:
         _check_refs(f, look)
-        code = f.columns.get("code")
-        if code is not None:
-            if code in taken:
-                f.errors.invalid("code", USED)
-            taken.add(code)
+        claim(f, "code", taken)
         if f.type is not None:
             _check_for_type(f, f.type)
             plans.append(_plan_enums(f, 0, f.type, ()))
@@ -283,27 +278,16 @@ async def _edit(
     look = await _lookups(conn, account_id, [f for f, _ in edits])
     with_enums = [row.id for f, row in edits if f.enums is not None]
     stored_enums = await store.enums(conn, account_id, with_enums) if with_enums else {}
-    final_codes = dict(look.codes)
     plans: list[tuple[int, _EnumPlan | None]] = []
     for f, row in edits:
         _check_refs(f, look)
         if f.type is not None and f.type != row.type:
             f.errors.invalid("type", "The type of a custom field cannot be changed.")
         _check_for_type(f, row.type)
-        if "code" in f.columns:
-            code = f.columns["code"]
-            if row.is_predefined and code != row.code:
-                f.errors.invalid("code", "The code of a predefined field cannot be changed.")
-            if code is None:
-                final_codes.pop(row.id, None)
-            else:
-                final_codes[row.id] = code
+        if "code" in f.columns and row.is_predefined and f.columns["code"] != row.code:
+            f.errors.invalid("code", "The code of a predefined field cannot be changed.")
         plans.append((row.id, _plan_enums(f, row.id, row.type, stored_enums.get(row.id, []))))
-    used = Counter(final_codes.values())
-    for f, _ in edits:
-        code = f.columns.get("code")
-        if code is not None and used[code] > 1:
-            f.errors.invalid("code", USED)
+    still_unique([(f, row.id) for f, row in edits], "code", look.codes)
     errors.raise_if_any()
 
     now = int(time.time())

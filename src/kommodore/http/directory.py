@@ -9,6 +9,7 @@ It sits below the domains so that none of them imports another for these steps.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -178,6 +179,45 @@ async def edited_rows(
             pairs.append((e, row))
         seen.add(row_id)
     return pairs
+
+
+class Columns(Protocol):
+    """An item taken apart: the keys it sends (column -> new value) and its errors."""
+
+    @property
+    def columns(self) -> dict[str, Any]: ...
+
+    @property
+    def errors(self) -> ItemErrors: ...
+
+
+def claim(item: Columns, key: str, taken: set[Any]) -> None:
+    """A new item's ``key`` must differ from the stored values and the batch's earlier items'
+    (``taken``, which it joins); "already used" at ``key`` otherwise."""
+    value = item.columns.get(key)
+    if value is not None:
+        if value in taken:
+            item.errors.invalid(key, USED)
+        taken.add(value)
+
+
+def still_unique(edits: Iterable[tuple[Columns, int]], key: str, stored: Mapping[int, Any]) -> None:
+    """After a batch of edits (item, id of the row it edits), the rows' ``key`` values
+    (``stored``: row id -> value) must still differ, so two rows may swap theirs; an item whose
+    new value is left shared is "already used" at ``key``. ``null`` gives a value up."""
+    pairs = list(edits)
+    final = dict(stored)
+    for item, row_id in pairs:
+        if key in item.columns:
+            if item.columns[key] is None:
+                final.pop(row_id, None)
+            else:
+                final[row_id] = item.columns[key]
+    used = Counter(final.values())
+    for item, _ in pairs:
+        value = item.columns.get(key)
+        if value is not None and used[value] > 1:
+            item.errors.invalid(key, USED)
 
 
 def found(row: RowT | None, not_found: Callable[[], Problem]) -> RowT:

@@ -9,7 +9,6 @@ Every item is checked before anything is written; the batch is all or nothing.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -20,7 +19,15 @@ import msgspec
 from kommodore.auth.service import MAX_ID
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
-from kommodore.http.directory import USED, answer, edit_id, edited_rows, found, readers
+from kommodore.http.directory import (
+    answer,
+    claim,
+    edit_id,
+    edited_rows,
+    found,
+    readers,
+    still_unique,
+)
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, ItemErrors, Reader
 from kommodore.sources import service, store, wire
@@ -155,11 +162,7 @@ async def add_sources(
     defaults: list[SourceInput] = []
     for s in valid:
         _check(s, pipelines, defaults)
-        external_id = s.columns.get("external_id")
-        if external_id is not None:
-            if external_id in taken:
-                s.errors.invalid("external_id", USED)
-            taken.add(external_id)
+        claim(s, "external_id", taken)
     errors.raise_if_any()
     own = await store.own_count(conn, account_id, integration_id)
     if own + len(valid) > MAX_PER_INTEGRATION:
@@ -252,19 +255,13 @@ async def _edit(
     """Check the edits against the account and the integration's other sources (external
     ids stay distinct after the whole batch, so two sources may swap theirs), then write."""
     pipelines = await store.pipelines(conn, account_id)
-    final = {
+    stored = {
         row.id: row.external_id for row in await store.sources(conn, account_id, integration_id)
     }
     defaults: list[SourceInput] = []
-    for s, row in edits:
-        _check(s, pipelines, defaults)
-        if "external_id" in s.columns:
-            final[row.id] = s.columns["external_id"]
-    used = Counter(final.values())
     for s, _ in edits:
-        external_id = s.columns.get("external_id")
-        if external_id is not None and used[external_id] > 1:
-            s.errors.invalid("external_id", USED)
+        _check(s, pipelines, defaults)
+    still_unique([(s, row.id) for s, row in edits], "external_id", stored)
     errors.raise_if_any()
 
     now = int(time.time())
