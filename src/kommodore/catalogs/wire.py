@@ -1,4 +1,5 @@
-"""Catalogs and their elements in the key order of Kommo's API."""
+"""Catalogs and their elements in the key order of Kommo's API: the stored row's columns
+(:mod:`kommodore.catalogs.store`, in this order), then what the answer adds."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import msgspec
 from kommodore.http.hal import SelfLinks
 
 
-class Catalog(msgspec.Struct, kw_only=True):
+class Catalog(msgspec.Struct):
     id: int
     name: str
     created_by: int
@@ -27,7 +28,7 @@ class Catalog(msgspec.Struct, kw_only=True):
     links: SelfLinks = msgspec.field(name="_links")
 
 
-class Element(msgspec.Struct, kw_only=True):
+class Element(msgspec.Struct):
     id: int
     catalog_id: int
     name: str

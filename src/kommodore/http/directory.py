@@ -19,6 +19,7 @@ from starlette.responses import Response
 from kommodore.db.database import Connection
 from kommodore.http.auth import ApiRequest, api_request
 from kommodore.http.hal import Href, collection_body, hal_response, no_content
+from kommodore.http.paging import Page, page_links
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
 
@@ -218,6 +219,23 @@ def still_unique(edits: Iterable[tuple[Columns, int]], key: str, stored: Mapping
         value = item.columns.get(key)
         if value is not None and used[value] > 1:
             item.errors.invalid(key, USED)
+
+
+def page_answer(
+    key: str,
+    rows: Sequence[RowT],
+    page: Page,
+    model: Callable[[RowT], Any],
+    url: str,
+    query: str,
+) -> bytes | None:
+    """A page read with one row more than it shows (that row only says a next page exists);
+    None (Kommo's 204) when it is empty."""
+    if not rows:
+        return None
+    items = [model(row) for row in rows[: page.limit]]
+    links = page_links(url, query, page, len(rows) > page.limit)
+    return collection_body(key, items, links, page=page.number)
 
 
 def found(row: RowT | None, not_found: Callable[[], Problem]) -> RowT:

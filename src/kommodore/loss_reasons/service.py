@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from kommodore.auth.service import MAX_ID
 from kommodore.db.database import Connection
@@ -44,15 +44,10 @@ class ReasonChange:
     sort: int | None
 
 
-def _model(row: LossReasonRow, origin: str, request_id: str | None = None) -> wire.LossReason:
+def _model(row: LossReasonRow, origin: str, request_id: str | UnsetType = UNSET) -> wire.LossReason:
+    """The wire's keys are the row's columns, then the links (and a write's ``request_id``)."""
     return wire.LossReason(
-        id=row.id,
-        name=row.name,
-        sort=row.sort,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        links=self_links(f"{origin}/api/v4/leads/loss_reasons/{row.id}"),
-        request_id=UNSET if request_id is None else request_id,
+        *row, self_links(f"{origin}/api/v4/leads/loss_reasons/{row.id}"), request_id
     )
 
 

@@ -8,7 +8,10 @@ from msgspec import UNSET, UnsetType
 from kommodore.http.hal import SelfLinks
 
 
-class LossReason(msgspec.Struct, kw_only=True):
+class LossReason(msgspec.Struct):
+    """The stored row's columns (:class:`kommodore.loss_reasons.store.LossReasonRow`, in
+    this order), then what the answer adds."""
+
     id: int
     name: str
     sort: int

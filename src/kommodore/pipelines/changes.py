@@ -135,6 +135,15 @@ class Batch(Generic[T]):
     values: list[T]
 
 
+def _check_limit(batch: Batch[Any], existing: int, maximum: int, message: str) -> None:
+    """Refuse every item past ``maximum`` (the stored ones counted), then the batch when any
+    item has an error."""
+    for index, errors in enumerate(batch.items):
+        if existing + index + 1 > maximum:
+            errors.invalid("", message)
+    batch.errors.raise_if_any()
+
+
 # -- field readers ---------------------------------------------------------------------------
 
 
@@ -313,10 +322,7 @@ async def add_pipelines(
     """Create the pipelines, each with its incoming, won and lost statuses and the regular
     ones it names; a new main pipeline demotes the others."""
     existing = await store.count_pipelines(conn, account_id)
-    for index, errors in enumerate(batch.items):
-        if existing + index + 1 > MAX_PIPELINES:
-            errors.invalid("", TOO_MANY_PIPELINES)
-    batch.errors.raise_if_any()
+    _check_limit(batch, existing, MAX_PIPELINES, TOO_MANY_PIPELINES)
 
     now = int(time.time())
     new = batch.values
@@ -474,10 +480,7 @@ async def add_statuses(
     """Add regular statuses (and their descriptions) to the pipeline, ≤ 100 in all."""
     await pipeline_row(conn, account_id, pipeline_id)
     existing = await store.count_statuses(conn, account_id, pipeline_id)
-    for index, errors in enumerate(batch.items):
-        if existing + index + 1 > MAX_STATUSES:
-            errors.invalid("", TOO_MANY_STATUSES)
-    batch.errors.raise_if_any()
+    _check_limit(batch, existing, MAX_STATUSES, TOO_MANY_STATUSES)
 
     now = int(time.time())
     new = batch.values

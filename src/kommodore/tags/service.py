@@ -12,9 +12,8 @@ from typing import Any
 from msgspec import UNSET, UnsetType
 
 from kommodore.db.database import Connection
-from kommodore.http.directory import answer, readers
-from kommodore.http.hal import collection_body
-from kommodore.http.paging import Page, page_links
+from kommodore.http.directory import answer, page_answer, readers
+from kommodore.http.paging import Page
 from kommodore.http.phpquery import as_list, get_path
 from kommodore.http.query import int_values, search_of
 from kommodore.http.validation import BatchErrors, Reader
@@ -64,12 +63,7 @@ async def list_tags(
         offset=page.offset,
         limit=page.limit + 1,
     )
-    if not rows:
-        return None
-    has_next = len(rows) > page.limit
-    items = [_tag(r) for r in rows[: page.limit]]
-    links = page_links(url, raw_query, page, has_next)
-    return collection_body("tags", items, links, page=page.number)
+    return page_answer("tags", rows, page, _tag, url, raw_query)
 
 
 def _color(r: Reader) -> str | None:
