@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from kommodore.catalogs import service
-from kommodore.http.directory import read
+from kommodore.http.directory import read, routes_of
 from kommodore.http.paging import page_of
 
 
@@ -44,7 +44,7 @@ async def list_elements(request: Request) -> Response:
     )
 
 
-routes: list[BaseRoute] = [
-    Route("/api/v4/catalogs", list_catalogs, methods=["GET"]),
-    Route("/api/v4/catalogs/{catalog_id:int}/elements", list_elements, methods=["GET"]),
-]
+routes: list[BaseRoute] = routes_of(
+    ("/api/v4/catalogs", {"GET": list_catalogs}),
+    ("/api/v4/catalogs/{catalog_id:int}/elements", {"GET": list_elements}),
+)

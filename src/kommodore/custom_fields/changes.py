@@ -23,7 +23,16 @@ from kommodore.custom_fields.input import MAX_SORT, EnumInput, FieldInput, read_
 from kommodore.custom_fields.store import EnumRow, FieldRow, StageRow
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
-from kommodore.http.directory import USED, answer, claim, edited_rows, found, readers, still_unique
+from kommodore.http.directory import (
+    USED,
+    answer,
+    claim,
+    edited_rows,
+    found,
+    readers,
+    single,
+    still_unique,
+)
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors
 from kommodore.search.index import reindex
@@ -262,8 +271,8 @@ async def edit_field(
     """``PATCH /{id}``: one object, answered as ``GET /{id}`` shows the field; an unknown id
     is the 404 of ``GET``. An ``id`` in the body is ignored: the path names the field."""
     row = await _stored(conn, account_id, field_id)
-    errors = BatchErrors()
-    edits = [(read_field(r, update=True, path_id=field_id), row) for r in readers([body], errors)]
+    errors, r = single(body)
+    edits = [(read_field(r, update=True, path_id=field_id), row)]
     await _edit(conn, account_id, edits, errors)
     models = await service.models(conn, account_id, [field_id], origin)
     return wire.encoder.encode(models[field_id])

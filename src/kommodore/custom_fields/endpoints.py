@@ -7,12 +7,12 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from kommodore.custom_fields import changes, service
 from kommodore.db.database import Connection
 from kommodore.http.body import batch_of, object_of
-from kommodore.http.directory import read, remove, self_href, write
+from kommodore.http.directory import read, remove, routes_of, self_href, write
 from kommodore.http.paging import page_of
 
 
@@ -86,11 +86,10 @@ async def delete_field(request: Request) -> Response:
     )
 
 
-routes: list[BaseRoute] = [
-    Route("/api/v4/leads/custom_fields", list_fields, methods=["GET"]),
-    Route("/api/v4/leads/custom_fields", add_fields, methods=["POST"]),
-    Route("/api/v4/leads/custom_fields", edit_fields, methods=["PATCH"]),
-    Route("/api/v4/leads/custom_fields/{field_id:int}", get_field, methods=["GET"]),
-    Route("/api/v4/leads/custom_fields/{field_id:int}", edit_field, methods=["PATCH"]),
-    Route("/api/v4/leads/custom_fields/{field_id:int}", delete_field, methods=["DELETE"]),
-]
+routes: list[BaseRoute] = routes_of(
+    ("/api/v4/leads/custom_fields", {"GET": list_fields, "POST": add_fields, "PATCH": edit_fields}),
+    (
+        "/api/v4/leads/custom_fields/{field_id:int}",
+        {"GET": get_field, "PATCH": edit_field, "DELETE": delete_field},
+    ),
+)

@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 from kommodore.db.database import Connection
 from kommodore.http.auth import ApiRequest, api_request
@@ -27,6 +28,7 @@ USED = "This value is already used."
 
 RowT = TypeVar("RowT")
 BodyT = TypeVar("BodyT")
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _response(body: bytes | None, status_code: int = 200) -> Response:
@@ -107,6 +109,23 @@ def each_item(
 def readers(items: Iterable[Any], errors: BatchErrors) -> list[Reader]:
     """The readers of the items that are objects (the others' errors are recorded)."""
     return [r for _, r in each_item(items, errors) if r is not None]
+
+
+def single(body: dict[str, Any]) -> tuple[BatchErrors, Reader]:
+    """A one-object write (``PATCH /{id}``) reads and answers its errors as a batch of one,
+    under its ``request_id`` ("0" unless it sends one)."""
+    errors = BatchErrors()
+    (r,) = readers([body], errors)
+    return errors, r
+
+
+def routes_of(*resources: tuple[str, Mapping[str, Endpoint]]) -> list[BaseRoute]:
+    """A package's routes: each path once, with the endpoint of each of its methods."""
+    return [
+        Route(path, endpoint, methods=[method])
+        for path, endpoints in resources
+        for method, endpoint in endpoints.items()
+    ]
 
 
 def present(r: Reader, key: str, type_name: str, *, required: bool) -> bool:

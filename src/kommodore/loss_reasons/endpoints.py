@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from kommodore.http.body import batch_of, object_of
-from kommodore.http.directory import read, remove, self_href, write
+from kommodore.http.directory import read, remove, routes_of, self_href, write
 from kommodore.loss_reasons import service
 
 
@@ -65,10 +65,10 @@ async def delete_loss_reason(request: Request) -> Response:
     )
 
 
-routes: list[BaseRoute] = [
-    Route("/api/v4/leads/loss_reasons", list_loss_reasons, methods=["GET"]),
-    Route("/api/v4/leads/loss_reasons", add_loss_reasons, methods=["POST"]),
-    Route("/api/v4/leads/loss_reasons/{reason_id:int}", get_loss_reason, methods=["GET"]),
-    Route("/api/v4/leads/loss_reasons/{reason_id:int}", update_loss_reason, methods=["PATCH"]),
-    Route("/api/v4/leads/loss_reasons/{reason_id:int}", delete_loss_reason, methods=["DELETE"]),
-]
+routes: list[BaseRoute] = routes_of(
+    ("/api/v4/leads/loss_reasons", {"GET": list_loss_reasons, "POST": add_loss_reasons}),
+    (
+        "/api/v4/leads/loss_reasons/{reason_id:int}",
+        {"GET": get_loss_reason, "PATCH": update_loss_reason, "DELETE": delete_loss_reason},
+    ),
+)

@@ -16,7 +16,7 @@ from msgspec import UNSET, UnsetType
 from kommodore.auth.service import MAX_ID
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
-from kommodore.http.directory import answer, found, present, readers, self_href
+from kommodore.http.directory import answer, found, present, readers, self_href, single
 from kommodore.http.hal import self_links
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, Reader
@@ -106,8 +106,7 @@ def parse_new_reasons(items: list[Any]) -> list[NewReason]:
 def parse_change(body: dict[str, Any]) -> ReasonChange:
     """The body of ``PATCH /leads/loss_reasons/{id}``: ``name`` and/or ``sort``, neither may be
     null; other keys are ignored. Errors answer under ``request_id`` "0" (or the one sent)."""
-    errors = BatchErrors()
-    (r,) = readers([body], errors)
+    errors, r = single(body)
     change = ReasonChange(name=r.name(required=False), sort=_sort(r, nullable=False))
     errors.raise_if_any()
     return change

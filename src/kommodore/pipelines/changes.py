@@ -14,9 +14,9 @@ from typing import Any, Generic, TypeVar
 
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
-from kommodore.http.directory import answer, each_item, present, self_href
+from kommodore.http.directory import answer, each_item, present, self_href, single
 from kommodore.http.problems import Problem
-from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
+from kommodore.http.validation import BatchErrors, ItemErrors, Reader
 from kommodore.pipelines import store, wire
 from kommodore.pipelines.service import pipeline_model, pipeline_row, status_model, status_row
 from kommodore.pipelines.store import DescriptionRow, PipelineRow, StatusRow
@@ -367,14 +367,11 @@ async def add_pipelines(
 def parse_pipeline_change(body: dict[str, Any]) -> PipelineChange:
     """``PATCH /leads/pipelines/{id}``: any of ``name``, ``sort``, ``is_main``,
     ``is_unsorted_on``, ``is_archive``, none of them null; other keys are ignored."""
-    errors = BatchErrors()
-    request_id = request_id_of(body, 0)
-    item = errors.item(request_id)
-    r = Reader(body, item)
+    errors, r = single(body)
     change = PipelineChange(
-        request_id,
+        r.errors.request_id,
         errors,
-        item,
+        r.errors,
         name=r.name(required=False),
         sort=_sort(r, required=False),
         is_main=_flag(r, "is_main", required=False),
@@ -513,16 +510,13 @@ async def add_statuses(
 def parse_status_change(body: dict[str, Any]) -> StatusChange:
     """``PATCH /leads/pipelines/{pid}/statuses/{id}``: any of ``name``, ``sort``, ``color``,
     ``descriptions`` (the status's new set of descriptions), none of them null."""
-    errors = BatchErrors()
-    request_id = request_id_of(body, 0)
-    item = errors.item(request_id)
-    r = Reader(body, item)
+    errors, r = single(body)
     if r.is_null("color"):
-        item.invalid_type("color", "string")
+        r.errors.invalid_type("color", "string")
     change = StatusChange(
-        request_id,
+        r.errors.request_id,
         errors,
-        item,
+        r.errors,
         name=r.name(required=False),
         sort=_sort(r, required=False),
         color=None if r.is_null("color") else _color(r),

@@ -6,10 +6,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from kommodore.http.body import batch_of, object_of
-from kommodore.http.directory import read, remove, write
+from kommodore.http.directory import read, remove, routes_of, write
 from kommodore.pipelines import changes, service
 
 
@@ -137,15 +137,9 @@ async def delete_status(request: Request) -> Response:
 PIPELINE = "/api/v4/leads/pipelines/{pipeline_id:int}"
 STATUS = "/api/v4/leads/pipelines/{pipeline_id:int}/statuses/{status_id:int}"
 
-routes: list[BaseRoute] = [
-    Route("/api/v4/leads/pipelines", list_pipelines, methods=["GET"]),
-    Route("/api/v4/leads/pipelines", add_pipelines, methods=["POST"]),
-    Route(PIPELINE, get_pipeline, methods=["GET"]),
-    Route(PIPELINE, update_pipeline, methods=["PATCH"]),
-    Route(PIPELINE, delete_pipeline, methods=["DELETE"]),
-    Route(f"{PIPELINE}/statuses", list_statuses, methods=["GET"]),
-    Route(f"{PIPELINE}/statuses", add_statuses, methods=["POST"]),
-    Route(STATUS, get_status, methods=["GET"]),
-    Route(STATUS, update_status, methods=["PATCH"]),
-    Route(STATUS, delete_status, methods=["DELETE"]),
-]
+routes: list[BaseRoute] = routes_of(
+    ("/api/v4/leads/pipelines", {"GET": list_pipelines, "POST": add_pipelines}),
+    (PIPELINE, {"GET": get_pipeline, "PATCH": update_pipeline, "DELETE": delete_pipeline}),
+    (f"{PIPELINE}/statuses", {"GET": list_statuses, "POST": add_statuses}),
+    (STATUS, {"GET": get_status, "PATCH": update_status, "DELETE": delete_status}),
+)

@@ -26,6 +26,7 @@ from kommodore.http.directory import (
     edited_rows,
     found,
     readers,
+    single,
     still_unique,
 )
 from kommodore.http.problems import Problem
@@ -224,8 +225,8 @@ async def edit_source(
     """``PATCH /{id}``: one object, answered as ``GET /{id}`` shows the source; 404 when the
     integration does not see it. An ``id`` in the body is ignored."""
     row = await _visible(conn, account_id, integration_id, source_id)
-    errors = BatchErrors()
-    edits = [(read_source(r, update=True, path_id=source_id), row) for r in readers([body], errors)]
+    errors, r = single(body)
+    edits = [(read_source(r, update=True, path_id=source_id), row)]
     updated = await _edit(conn, account_id, integration_id, edits, errors)
     return wire.encoder.encode(service.model(updated[0], origin))
 

@@ -7,12 +7,12 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from kommodore.db.database import Connection
 from kommodore.http.auth import ApiRequest
 from kommodore.http.body import batch_of, object_of
-from kommodore.http.directory import read, remove, self_href, write
+from kommodore.http.directory import read, remove, routes_of, self_href, write
 from kommodore.sources import changes, service
 
 
@@ -104,12 +104,13 @@ async def delete_source(request: Request) -> Response:
     )
 
 
-routes: list[BaseRoute] = [
-    Route("/api/v4/sources", list_sources, methods=["GET"]),
-    Route("/api/v4/sources", add_sources, methods=["POST"]),
-    Route("/api/v4/sources", edit_sources, methods=["PATCH"]),
-    Route("/api/v4/sources", delete_sources, methods=["DELETE"]),
-    Route("/api/v4/sources/{source_id:int}", get_source, methods=["GET"]),
-    Route("/api/v4/sources/{source_id:int}", edit_source, methods=["PATCH"]),
-    Route("/api/v4/sources/{source_id:int}", delete_source, methods=["DELETE"]),
-]
+routes: list[BaseRoute] = routes_of(
+    (
+        "/api/v4/sources",
+        {"GET": list_sources, "POST": add_sources, "PATCH": edit_sources, "DELETE": delete_sources},
+    ),
+    (
+        "/api/v4/sources/{source_id:int}",
+        {"GET": get_source, "PATCH": edit_source, "DELETE": delete_source},
+    ),
+)

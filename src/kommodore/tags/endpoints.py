@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from kommodore.http.body import batch_of
-from kommodore.http.directory import read, self_href, write
+from kommodore.http.directory import read, routes_of, self_href, write
 from kommodore.http.paging import page_of
 from kommodore.tags import service
 
@@ -40,7 +40,6 @@ async def add_tags(request: Request) -> Response:
     )
 
 
-routes: list[BaseRoute] = [
-    Route("/api/v4/leads/tags", list_tags, methods=["GET"]),
-    Route("/api/v4/leads/tags", add_tags, methods=["POST"]),
-]
+routes: list[BaseRoute] = routes_of(
+    ("/api/v4/leads/tags", {"GET": list_tags, "POST": add_tags}),
+)
