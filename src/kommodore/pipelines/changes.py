@@ -338,9 +338,9 @@ async def add_pipelines(
             PipelineRow(pipeline_id, p.name, p.sort, p.is_main, p.is_unsorted_on, p.is_archive)
         )
         name, sort, color = INCOMING
-        statuses.append(StatusRow(pipeline_id, next(status_ids), name, sort, False, color, 1))
+        statuses.append(StatusRow(next(status_ids), name, sort, False, pipeline_id, color, 1))
         statuses.extend(
-            StatusRow(pipeline_id, next(status_ids), s.name, s.sort, True, s.color, 0)
+            StatusRow(next(status_ids), s.name, s.sort, True, pipeline_id, s.color, 0)
             for s in p.statuses
         )
         for status_id, (name, sort, color), custom in (
@@ -348,7 +348,7 @@ async def add_pipelines(
             (LOST, SYSTEM_LOST, p.lost_name),
         ):
             statuses.append(
-                StatusRow(pipeline_id, status_id, custom or name, sort, False, color, 0)
+                StatusRow(status_id, custom or name, sort, False, pipeline_id, color, 0)
             )
     main = next((row.id for row in pipelines if row.is_main), None)
     if main is not None:
@@ -483,7 +483,7 @@ async def add_statuses(
     new = batch.values
     ids = await allocate(conn, "statuses", len(new))
     rows = [
-        StatusRow(pipeline_id, status_id, s.name, s.sort, True, s.color, 0)
+        StatusRow(status_id, s.name, s.sort, True, pipeline_id, s.color, 0)
         for status_id, s in zip(ids, new, strict=True)
     ]
     description_ids = iter(

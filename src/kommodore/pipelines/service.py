@@ -72,13 +72,7 @@ def status_model(
 ) -> wire.Status:
     """A status as ``GET`` shows it; a write answer adds the item's ``request_id``."""
     model = wire.Status(
-        id=status.id,
-        name=status.name,
-        sort=status.sort,
-        is_editable=status.is_editable,
-        pipeline_id=status.pipeline_id,
-        color=status.color,
-        type=status.type,
+        *status,  # the row's columns lead the keys, in their order
         account_id=account_id,
         request_id=request_id,
         links=self_links(
@@ -113,12 +107,7 @@ def pipeline_model(
 ) -> wire.Pipeline:
     """A pipeline with its statuses as ``GET`` shows it; a write answer adds ``request_id``."""
     return wire.Pipeline(
-        id=pipeline.id,
-        name=pipeline.name,
-        sort=pipeline.sort,
-        is_main=pipeline.is_main,
-        is_unsorted_on=pipeline.is_unsorted_on,
-        is_archive=pipeline.is_archive,
+        *pipeline,  # the row's columns lead the keys, in their order
         account_id=account_id,
         request_id=request_id,
         links=self_links(f"{origin}/api/v4/leads/pipelines/{pipeline.id}"),

@@ -11,6 +11,8 @@ from kommodore.http.directory import with_booleans
 
 
 class PipelineRow(NamedTuple):
+    """A pipeline's columns, in the order of its keys on the wire."""
+
     id: int
     name: str
     sort: int
@@ -20,11 +22,11 @@ class PipelineRow(NamedTuple):
 
 
 class StatusRow(NamedTuple):
-    pipeline_id: int
     id: int
     name: str
     sort: int
     is_editable: bool
+    pipeline_id: int
     color: str
     type: int
 
@@ -40,7 +42,7 @@ class DescriptionRow(NamedTuple):
 
 
 _PIPELINE = "SELECT id, name, sort, is_main, is_unsorted_on, is_archive FROM pipelines "
-_STATUS = "SELECT pipeline_id, id, name, sort, is_editable, color, type FROM statuses "
+_STATUS = "SELECT id, name, sort, is_editable, pipeline_id, color, type FROM statuses "
 _DESCRIPTION = (
     "SELECT id, pipeline_id, status_id, level, description, created_at, updated_at "
     "FROM status_descriptions "
@@ -118,7 +120,7 @@ INSERT_PIPELINE = sql(
     "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
 )
 INSERT_STATUS = sql(
-    "INSERT INTO statuses (account_id, pipeline_id, id, name, sort, is_editable, color, type) "
+    "INSERT INTO statuses (account_id, id, name, sort, is_editable, pipeline_id, color, type) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 )
 INSERT_DESCRIPTION = sql(

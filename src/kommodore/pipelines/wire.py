@@ -27,7 +27,10 @@ class StatusDescription(msgspec.Struct, kw_only=True):
     description: str
 
 
-class Status(msgspec.Struct, kw_only=True):
+class StatusColumns(msgspec.Struct):
+    """A status's stored columns (:class:`kommodore.pipelines.store.StatusRow`, in this
+    order), which lead its keys."""
+
     id: int
     name: str
     sort: int
@@ -35,6 +38,9 @@ class Status(msgspec.Struct, kw_only=True):
     pipeline_id: int
     color: str
     type: int
+
+
+class Status(StatusColumns, kw_only=True):
     account_id: int
     request_id: str | UnsetType = UNSET
     """Only in write answers, after the scalars as Kommo's examples put it."""
@@ -46,13 +52,19 @@ class PipelineEmbedded(msgspec.Struct, kw_only=True):
     statuses: list[Status]
 
 
-class Pipeline(msgspec.Struct, kw_only=True):
+class PipelineColumns(msgspec.Struct):
+    """A pipeline's stored columns (:class:`kommodore.pipelines.store.PipelineRow`, in this
+    order), which lead its keys."""
+
     id: int
     name: str
     sort: int
     is_main: bool
     is_unsorted_on: bool
     is_archive: bool
+
+
+class Pipeline(PipelineColumns, kw_only=True):
     account_id: int
     request_id: str | UnsetType = UNSET
     """Only in write answers, between ``account_id`` and ``_links`` as in Kommo's examples."""
