@@ -23,16 +23,7 @@ from kommodore.custom_fields.input import MAX_SORT, EnumInput, FieldInput, read_
 from kommodore.custom_fields.store import EnumRow, FieldRow, StageRow
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
-from kommodore.http.directory import (
-    USED,
-    answer,
-    claim,
-    edited_rows,
-    found,
-    readers,
-    single,
-    still_unique,
-)
+from kommodore.http import directory
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors
 from kommodore.search.index import reindex
@@ -118,7 +109,7 @@ def _plan_enums(
                 f.errors.not_supported(f"{entry.path}.id")
                 continue
             if entry.id in kept:
-                f.errors.invalid(f"{entry.path}.id", USED)
+                f.errors.invalid(f"{entry.path}.id", directory.USED)
                 continue
             kept.add(entry.id)
             value = entry.value if entry.value is not None else old.value
@@ -139,11 +130,11 @@ def _plan_enums(
     codes: set[str] = set()
     for entry, value, code in final:
         if value in values:
-            f.errors.invalid(f"{entry.path}.value", USED)
+            f.errors.invalid(f"{entry.path}.value", directory.USED)
         values.add(value)
         if code is not None:
             if code.casefold() in codes:
-                f.errors.invalid(f"{entry.path}.code", USED)
+                f.errors.invalid(f"{entry.path}.code", directory.USED)
             codes.add(code.casefold())
     plan.deletes = [e.id for e in existing if e.id not in kept]
     return plan
@@ -166,7 +157,7 @@ async def _answer(
         msgspec.structs.replace(models[field_id], request_id=request_id)
         for field_id, request_id in zip(field_ids, request_ids, strict=True)
     ]
-    return answer("custom_fields", items, self_href)
+    return directory.answer("custom_fields", items, self_href)
 
 
 # -- POST ------------------------------------------------------------------------------------
@@ -178,13 +169,13 @@ async def add_fields(
     """``POST``: new fields in the batch's order; ids from the ``custom_fields`` sequence,
     their enums' from ``custom_field_enums``."""
     errors = BatchErrors()
-    valid = [read_field(r, update=False) for r in readers(items, errors)]
+    valid = [read_field(r, update=False) for r in directory.readers(items, errors)]
     look = await _lookups(conn, account_id, valid)
     taken = set(look.codes.values())
     plans: list[_EnumPlan | None] = []
     for f in valid:
         _check_refs(f, look)
-        claim(f, "code", taken)
+        directory.claim(f, "code", taken)
         if f.type is not None:
             _check_for_type(f, f.type)
             plans.append(_plan_enums(f, 0, f.type, ()))
@@ -254,8 +245,8 @@ async def edit_fields(
     """``PATCH`` of a batch: every item names its field by ``id``; an unknown id (or another
     account's, or another entity's field) is ``NotSupportedChoice`` at ``id``."""
     errors = BatchErrors()
-    edits = await edited_rows(
-        [read_field(r, update=True) for r in readers(items, errors)],
+    edits = await directory.edited_rows(
+        [read_field(r, update=True) for r in directory.readers(items, errors)],
         partial(store.fields_by_ids, conn, account_id),
     )
     await _edit(conn, account_id, edits, errors)
@@ -271,7 +262,7 @@ async def edit_field(
     """``PATCH /{id}``: one object, answered as ``GET /{id}`` shows the field; an unknown id
     is the 404 of ``GET``. An ``id`` in the body is ignored: the path names the field."""
     row = await _stored(conn, account_id, field_id)
-    errors, r = single(body)
+    errors, r = directory.single(body)
     edits = [(read_field(r, update=True, path_id=field_id), row)]
     await _edit(conn, account_id, edits, errors)
     models = await service.models(conn, account_id, [field_id], origin)
@@ -296,7 +287,7 @@ async def _edit(
         if "code" in f.columns and row.is_predefined and f.columns["code"] != row.code:
             f.errors.invalid("code", "The code of a predefined field cannot be changed.")
         plans.append((row.id, _plan_enums(f, row.id, row.type, stored_enums.get(row.id, []))))
-    still_unique([(f, row.id) for f, row in edits], "code", look.codes)
+    directory.still_unique([(f, row.id) for f, row in edits], "code", look.codes)
     errors.raise_if_any()
 
     now = int(time.time())
@@ -345,7 +336,7 @@ def _edited_row(f: FieldInput, row: FieldRow) -> FieldRow:
 async def _stored(conn: Connection, account_id: int, field_id: int) -> FieldRow:
     """The field a path names, or the 404 of ``GET``."""
     rows = await store.fields_by_ids(conn, account_id, [field_id]) if field_id <= MAX_ID else {}
-    return found(rows.get(field_id), service.field_not_found)
+    return directory.found(rows.get(field_id), service.field_not_found)
 
 
 # -- DELETE ----------------------------------------------------------------------------------

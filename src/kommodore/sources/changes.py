@@ -19,16 +19,7 @@ import msgspec
 from kommodore.auth.service import MAX_ID
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
-from kommodore.http.directory import (
-    answer,
-    claim,
-    edit_id,
-    edited_rows,
-    found,
-    readers,
-    single,
-    still_unique,
-)
+from kommodore.http import directory
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, ItemErrors, Reader
 from kommodore.sources import service, store, wire
@@ -62,7 +53,7 @@ def read_source(r: Reader, *, update: bool, path_id: int | None = None) -> Sourc
     ``origin_code`` null clears it. Read-only keys (``_links``...) are ignored. ``path_id``:
     the source the URL names (``PATCH /{id}``), which wins over an ``id`` in the body."""
     errors = r.errors
-    s = SourceInput(errors.request_id, errors, id=edit_id(r, path_id) if update else None)
+    s = SourceInput(errors.request_id, errors, id=directory.edit_id(r, path_id) if update else None)
     name = r.name(required=not update, max_length=MAX_NAME)
     if name is not None:
         s.columns["name"] = name
@@ -139,7 +130,7 @@ def _answer(
     rows: Sequence[SourceRow], inputs: Sequence[SourceInput], origin: str, href: str
 ) -> bytes:
     models = [service.model(row, origin, s.request_id) for row, s in zip(rows, inputs, strict=True)]
-    return answer("sources", models, href)
+    return directory.answer("sources", models, href)
 
 
 # -- POST ------------------------------------------------------------------------------------
@@ -157,13 +148,13 @@ async def add_sources(
     ``external_id`` must be new among the sources the integration sees; a new default source
     makes the others not default. 422 when the integration would have more than 100."""
     errors = BatchErrors()
-    valid = [read_source(r, update=False) for r in readers(items, errors)]
+    valid = [read_source(r, update=False) for r in directory.readers(items, errors)]
     pipelines = await store.pipelines(conn, account_id)
     taken = {row.external_id for row in await store.sources(conn, account_id, integration_id)}
     defaults: list[SourceInput] = []
     for s in valid:
         _check(s, pipelines, defaults)
-        claim(s, "external_id", taken)
+        directory.claim(s, "external_id", taken)
     errors.raise_if_any()
     own = await store.own_count(conn, account_id, integration_id)
     if own + len(valid) > MAX_PER_INTEGRATION:
@@ -206,8 +197,8 @@ async def edit_sources(
     """``PATCH`` of a batch: each item names a source the integration sees by ``id``;
     an unknown one (another integration's, another account's) is ``NotSupportedChoice``."""
     errors = BatchErrors()
-    edits = await edited_rows(
-        [read_source(r, update=True) for r in readers(items, errors)],
+    edits = await directory.edited_rows(
+        [read_source(r, update=True) for r in directory.readers(items, errors)],
         partial(store.sources_by_ids, conn, account_id, integration_id),
     )
     updated = await _edit(conn, account_id, integration_id, edits, errors)
@@ -225,7 +216,7 @@ async def edit_source(
     """``PATCH /{id}``: one object, answered as ``GET /{id}`` shows the source; 404 when the
     integration does not see it. An ``id`` in the body is ignored."""
     row = await _visible(conn, account_id, integration_id, source_id)
-    errors, r = single(body)
+    errors, r = directory.single(body)
     edits = [(read_source(r, update=True, path_id=source_id), row)]
     updated = await _edit(conn, account_id, integration_id, edits, errors)
     return wire.encoder.encode(service.model(updated[0], origin))
@@ -239,7 +230,7 @@ async def _visible(
         if 1 <= source_id <= MAX_ID
         else None
     )
-    return found(row, _not_found)
+    return directory.found(row, _not_found)
 
 
 def _not_found() -> Problem:
@@ -262,7 +253,7 @@ async def _edit(
     defaults: list[SourceInput] = []
     for s, _ in edits:
         _check(s, pipelines, defaults)
-    still_unique([(s, row.id) for s, row in edits], "external_id", stored)
+    directory.still_unique([(s, row.id) for s, row in edits], "external_id", stored)
     errors.raise_if_any()
 
     now = int(time.time())
@@ -303,7 +294,7 @@ async def delete_sources(
     """``DELETE`` of a batch of ``{"id"}``: every id must name a source the integration sees
     (``NotSupportedChoice`` otherwise); an id sent twice is deleted once."""
     errors = BatchErrors()
-    wanted = [(r.errors, edit_id(r, None)) for r in readers(items, errors)]
+    wanted = [(r.errors, directory.edit_id(r, None)) for r in directory.readers(items, errors)]
     ids = [source_id for _, source_id in wanted if source_id is not None]
     rows = await store.sources_by_ids(conn, account_id, integration_id, ids)
     for item_errors, source_id in wanted:
