@@ -19,7 +19,7 @@ from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, ItemErrors, Reader
 from kommodore.pipelines import store, wire
 from kommodore.pipelines.service import pipeline_model, pipeline_row, status_model, status_row
-from kommodore.pipelines.store import DescriptionRow, PipelineRow, StatusRow
+from kommodore.pipelines.store import DescriptionRow, PipelineEdit, PipelineRow, StatusRow
 
 MAX_PIPELINE_BATCH = 50
 """Pipelines per POST: an account holds no more."""
@@ -104,11 +104,7 @@ class PipelineChange:
     request_id: str
     errors: BatchErrors
     item: ItemErrors
-    name: str | None
-    sort: int | None
-    is_main: bool | None
-    is_unsorted_on: bool | None
-    is_archive: bool | None
+    edit: PipelineEdit
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,16 +364,14 @@ def parse_pipeline_change(body: dict[str, Any]) -> PipelineChange:
     """``PATCH /leads/pipelines/{id}``: any of ``name``, ``sort``, ``is_main``,
     ``is_unsorted_on``, ``is_archive``, none of them null; other keys are ignored."""
     errors, r = single(body)
-    change = PipelineChange(
-        r.errors.request_id,
-        errors,
-        r.errors,
+    edit = PipelineEdit(
         name=r.name(required=False),
         sort=_sort(r, required=False),
         is_main=_flag(r, "is_main", required=False),
         is_unsorted_on=_flag(r, "is_unsorted_on", required=False),
         is_archive=_flag(r, "is_archive", required=False),
     )
+    change = PipelineChange(r.errors.request_id, errors, r.errors, edit)
     errors.raise_if_any()
     return change
 
@@ -388,28 +382,19 @@ async def update_pipeline(
     """Apply the change; ``is_main: true`` demotes the other pipelines, ``false`` on the main
     one is refused (there is always exactly one). Answers the pipeline as ``GET`` shows it."""
     current = await pipeline_row(conn, account_id, pipeline_id)
-    if change.is_main is False and current.is_main:
+    edit = change.edit
+    if edit.is_main is False and current.is_main:
         change.item.invalid("is_main", KEEP_MAIN)
-    main = current.is_main if change.is_main is None else change.is_main
-    archived = current.is_archive if change.is_archive is None else change.is_archive
-    if main and archived and change.is_main is not False:
+    main = current.is_main if edit.is_main is None else edit.is_main
+    archived = current.is_archive if edit.is_archive is None else edit.is_archive
+    if main and archived and edit.is_main is not False:
         change.item.invalid("is_archive", MAIN_ARCHIVED)
     change.errors.raise_if_any()
 
     now = int(time.time())
-    if change.is_main:
+    if edit.is_main:
         await store.demote_others(conn, account_id, pipeline_id, now)
-    await store.update_pipeline(
-        conn,
-        account_id,
-        pipeline_id,
-        name=change.name,
-        sort=change.sort,
-        is_main=change.is_main,
-        is_unsorted_on=change.is_unsorted_on,
-        is_archive=change.is_archive,
-        now=now,
-    )
+    await store.update_pipeline(conn, account_id, pipeline_id, edit, now)
     row = await pipeline_row(conn, account_id, pipeline_id)
     statuses = await store.statuses(conn, account_id, pipeline_id)
     return wire.encoder.encode(pipeline_model(row, statuses, account_id, origin, change.request_id))

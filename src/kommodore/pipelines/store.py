@@ -192,23 +192,21 @@ async def demote_others(conn: Connection, account_id: int, main_id: int, now: in
     await conn.execute(DEMOTE_OTHERS, account_id, main_id, False, now, True)
 
 
+class PipelineEdit(NamedTuple):
+    """The columns a pipeline PATCH may set; None keeps the stored value."""
+
+    name: str | None
+    sort: int | None
+    is_main: bool | None
+    is_unsorted_on: bool | None
+    is_archive: bool | None
+
+
 async def update_pipeline(
-    conn: Connection,
-    account_id: int,
-    pipeline_id: int,
-    *,
-    name: str | None,
-    sort: int | None,
-    is_main: bool | None,
-    is_unsorted_on: bool | None,
-    is_archive: bool | None,
-    now: int,
+    conn: Connection, account_id: int, pipeline_id: int, edit: PipelineEdit, now: int
 ) -> None:
-    """Set the given columns (None keeps the stored value) and ``updated_at``."""
-    await conn.execute(
-        UPDATE_PIPELINE,
-        account_id, pipeline_id, name, sort, is_main, is_unsorted_on, is_archive, now,
-    )  # fmt: skip
+    """Set the edit's columns and ``updated_at``."""
+    await conn.execute(UPDATE_PIPELINE, account_id, pipeline_id, *edit, now)
 
 
 async def pipeline_in_use(conn: Connection, account_id: int, pipeline_id: int) -> str | None:
