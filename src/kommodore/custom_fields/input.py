@@ -12,6 +12,7 @@ the nullable ones (``code``, ``group_id``, ``required_statuses``...), and is ign
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,8 +101,8 @@ def read_field(r: Reader, *, update: bool, path_id: int | None = None) -> FieldI
     _nullable_text(f, r, "group_id", MAX_GROUP_ID)
     _stages(f, r, "required_statuses")
     _stages(f, r, "hidden_statuses")
-    _remind(f, r)
-    _currency(f, r)
+    _nullable_text(f, r, "remind", MAX_CODE, _remind)
+    _nullable_text(f, r, "currency", 3, _currency)
     _nullable_text(f, r, "tracking_callback", MAX_CALLBACK)
     _nullable_text(f, r, "search_in", MAX_SEARCH_IN)
     _chained_lists(f, r)
@@ -138,13 +139,22 @@ def _name(f: FieldInput, r: Reader, *, required: bool) -> None:
         f.columns["name"] = name
 
 
-def _nullable_text(f: FieldInput, r: Reader, key: str, max_length: int) -> None:
+def _nullable_text(
+    f: FieldInput,
+    r: Reader,
+    key: str,
+    max_length: int,
+    check: Callable[[FieldInput, str], str | None] | None = None,
+) -> None:
+    """A text key ``null`` clears; ``check`` (which records why) may refuse or normalise it."""
     if key not in r.data:
         return
     if r.is_null(key):
         f.columns[key] = None
         return
     value = r.text(key, max_length=max_length)
+    if value is not None and check is not None:
+        value = check(f, value)
     if value is not None:
         f.columns[key] = value
 
@@ -178,34 +188,18 @@ def _stages(f: FieldInput, r: Reader, key: str) -> None:
         f.columns[key] = pairs
 
 
-def _remind(f: FieldInput, r: Reader) -> None:
-    if "remind" not in r.data:
-        return
-    if r.is_null("remind"):
-        f.columns["remind"] = None
-        return
-    value = r.text("remind", max_length=MAX_CODE)
-    if value is None:
-        return
+def _remind(f: FieldInput, value: str) -> str | None:
     if value not in REMINDS:
         f.errors.not_supported("remind")
-        return
-    f.columns["remind"] = value
+        return None
+    return value
 
 
-def _currency(f: FieldInput, r: Reader) -> None:
-    if "currency" not in r.data:
-        return
-    if r.is_null("currency"):
-        f.columns["currency"] = None
-        return
-    value = r.text("currency", max_length=3)
-    if value is None:
-        return
+def _currency(f: FieldInput, value: str) -> str | None:
     if not CURRENCY.fullmatch(value):
         f.errors.invalid("currency", "This value should be a 3-letter currency code.")
-        return
-    f.columns["currency"] = value.upper()
+        return None
+    return value.upper()
 
 
 def _chained_lists(f: FieldInput, r: Reader) -> None:

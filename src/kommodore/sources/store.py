@@ -72,8 +72,8 @@ async def get_source(
 OWN_COUNT = sql("SELECT count(*) FROM sources WHERE account_id = $1 AND integration_id = $2")
 PIPELINES = sql("SELECT id, is_main FROM pipelines WHERE account_id = $1")
 INSERT = sql(
-    "INSERT INTO sources (account_id, id, name, pipeline_id, external_id, is_default, "
-    "origin_code, integration_id, services, created_at, updated_at) "
+    "INSERT INTO sources (account_id, integration_id, id, name, pipeline_id, external_id, "
+    "is_default, origin_code, services, created_at, updated_at) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)"
 )
 UPDATE = sql(
@@ -113,27 +113,15 @@ async def pipelines(conn: Connection, account_id: int) -> dict[int, bool]:
 async def insert_sources(
     conn: Connection, account_id: int, integration_id: str, rows: Sequence[SourceRow], now: int
 ) -> None:
-    await conn.execute_many(
-        INSERT,
-        [
-            (account_id, s.id, s.name, s.pipeline_id, s.external_id, s.is_default,
-             s.origin_code, integration_id, s.services, now)
-            for s in rows
-        ],
-    )  # fmt: skip
+    """The rows' columns in their order, between the owner and the timestamps."""
+    await conn.execute_many(INSERT, [(account_id, integration_id, *s, now) for s in rows])
 
 
 async def update_sources(
     conn: Connection, account_id: int, rows: Sequence[SourceRow], now: int
 ) -> None:
-    await conn.execute_many(
-        UPDATE,
-        [
-            (account_id, s.id, s.name, s.pipeline_id, s.external_id, s.is_default,
-             s.origin_code, s.services, now)
-            for s in rows
-        ],
-    )  # fmt: skip
+    """Every column but the id set from the row (its columns in order), and ``updated_at``."""
+    await conn.execute_many(UPDATE, [(account_id, *s, now) for s in rows])
 
 
 async def unset_defaults(
