@@ -40,7 +40,8 @@ def order_of(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     if not order:
         return DEFAULT_ORDER
     if "id" not in dict(order):
-        order.append(("id", order[0][1]))
+        _, first_direction = order[0]
+        order.append(("id", first_direction))
     return tuple(order)
 
 

@@ -211,10 +211,9 @@ async def update_pipeline(
 
 async def pipeline_in_use(conn: Connection, account_id: int, pipeline_id: int) -> str | None:
     """What still points at the pipeline: "leads" (deleted ones too), "sources", or None."""
-    if await conn.fetch_one(PIPELINE_LEAD, account_id, pipeline_id) is not None:
-        return "leads"
-    if await conn.fetch_one(PIPELINE_SOURCE, account_id, pipeline_id) is not None:
-        return "sources"
+    for user, query in (("leads", PIPELINE_LEAD), ("sources", PIPELINE_SOURCE)):
+        if await fetch_value(conn, query, account_id, pipeline_id) is not None:
+            return user
     return None
 
 
