@@ -17,7 +17,6 @@ from typing import Any
 
 import msgspec
 
-from kommodore.auth.service import MAX_ID
 from kommodore.custom_fields import service, store, types, wire
 from kommodore.custom_fields.input import MAX_SORT, EnumInput, FieldInput, read_field
 from kommodore.custom_fields.store import EnumRow, FieldRow, StageRow
@@ -261,7 +260,7 @@ async def edit_field(
 ) -> bytes:
     """``PATCH /{id}``: one object, answered as ``GET /{id}`` shows the field; an unknown id
     is the 404 of ``GET``. An ``id`` in the body is ignored: the path names the field."""
-    row = await _stored(conn, account_id, field_id)
+    row = await service.field_row(conn, account_id, field_id)
     errors, r = directory.single(body)
     edits = [(read_field(r, update=True, path_id=field_id), row)]
     await _edit(conn, account_id, edits, errors)
@@ -333,19 +332,13 @@ def _edited_row(f: FieldInput, row: FieldRow) -> FieldRow:
     )
 
 
-async def _stored(conn: Connection, account_id: int, field_id: int) -> FieldRow:
-    """The field a path names, or the 404 of ``GET``."""
-    rows = await store.fields_by_ids(conn, account_id, [field_id]) if field_id <= MAX_ID else {}
-    return directory.found(rows.get(field_id), service.field_not_found)
-
-
 # -- DELETE ----------------------------------------------------------------------------------
 
 
 async def delete_field(conn: Connection, account_id: int, field_id: int) -> None:
     """Delete a field with its enums and every lead's values of it (foreign keys cascade);
     a predefined or undeletable field is refused with a 400 problem."""
-    row = await _stored(conn, account_id, field_id)
+    row = await service.field_row(conn, account_id, field_id)
     if row.is_predefined or not row.is_deletable:
         raise Problem(400, NOT_DELETABLE)
     touched = await store.leads_of_field(conn, account_id, field_id)

@@ -16,7 +16,6 @@ from typing import Any
 
 import msgspec
 
-from kommodore.auth.service import MAX_ID
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
 from kommodore.http import directory
@@ -225,11 +224,7 @@ async def edit_source(
 async def _visible(
     conn: Connection, account_id: int, integration_id: str, source_id: int
 ) -> SourceRow:
-    row = (
-        await store.get_source(conn, account_id, integration_id, source_id)
-        if 1 <= source_id <= MAX_ID
-        else None
-    )
+    row = await service.visible_source(conn, account_id, integration_id, source_id)
     return directory.found(row, _not_found)
 
 
