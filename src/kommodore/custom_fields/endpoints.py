@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute
 from kommodore.custom_fields import changes, service
 from kommodore.db.database import Connection
 from kommodore.http.body import batch_of, object_of
-from kommodore.http.directory import read, remove, routes_of, self_href, write
+from kommodore.http.directory import read, read_one, remove, routes_of, self_href, write
 from kommodore.http.paging import page_of
 
 
@@ -35,10 +35,7 @@ async def list_fields(request: Request) -> Response:
 
 async def get_field(request: Request) -> Response:
     """``GET /api/v4/leads/custom_fields/{id}``: an unknown id is a 404 problem."""
-    field_id: int = request.path_params["field_id"]
-    return await read(
-        request, lambda api: service.read_field(api.conn, api.account_id, field_id, api.origin)
-    )
+    return await read_one(request, "field_id", service.read_field)
 
 
 BatchStep = Callable[[Connection, int, list[Any], str, str], Awaitable[bytes]]

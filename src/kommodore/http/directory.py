@@ -49,6 +49,25 @@ async def read(
     return _response(body)
 
 
+async def read_all(
+    request: Request,
+    reply: Callable[[Connection, int, str, str, str], Awaitable[bytes | None]],
+) -> Response:
+    """A whole, unpaged collection: ``reply(conn, account_id, url, query, origin)``."""
+    return await read(
+        request, lambda api: reply(api.conn, api.account_id, api.url, api.query, api.origin)
+    )
+
+
+async def read_one(
+    request: Request, key: str, reply: Callable[[Connection, int, int, str], Awaitable[bytes]]
+) -> Response:
+    """One entity by the id the path names under ``key``: ``reply(conn, account_id, id,
+    origin)``."""
+    entity_id: int = request.path_params[key]
+    return await read(request, lambda api: reply(api.conn, api.account_id, entity_id, api.origin))
+
+
 async def write(
     request: Request,
     body: Callable[[Any], BodyT],

@@ -7,27 +7,18 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from kommodore.http.body import batch_of, object_of
-from kommodore.http.directory import read, remove, routes_of, self_href, write
+from kommodore.http.directory import read_all, read_one, remove, routes_of, self_href, write
 from kommodore.loss_reasons import service
 
 
 async def list_loss_reasons(request: Request) -> Response:
     """``GET /api/v4/leads/loss_reasons``: 204 when the account has none."""
-    return await read(
-        request,
-        lambda api: service.list_loss_reasons(
-            api.conn, api.account_id, api.url, api.query, api.origin
-        ),
-    )
+    return await read_all(request, service.list_loss_reasons)
 
 
 async def get_loss_reason(request: Request) -> Response:
     """``GET /api/v4/leads/loss_reasons/{id}``: unknown is 404 "Loss reason not found"."""
-    reason_id: int = request.path_params["reason_id"]
-    return await read(
-        request,
-        lambda api: service.read_loss_reason(api.conn, api.account_id, reason_id, api.origin),
-    )
+    return await read_one(request, "reason_id", service.read_loss_reason)
 
 
 async def add_loss_reasons(request: Request) -> Response:

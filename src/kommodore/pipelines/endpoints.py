@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from kommodore.http.body import batch_of, object_of
-from kommodore.http.directory import read, remove, routes_of, write
+from kommodore.http.directory import read, read_all, read_one, remove, routes_of, write
 from kommodore.pipelines import changes, service
 
 
@@ -20,21 +20,12 @@ def _ids(request: Request) -> tuple[int, int]:
 
 async def list_pipelines(request: Request) -> Response:
     """``GET /api/v4/leads/pipelines``: every user, not paged."""
-    return await read(
-        request,
-        lambda api: service.list_pipelines(
-            api.conn, api.account_id, api.url, api.query, api.origin
-        ),
-    )
+    return await read_all(request, service.list_pipelines)
 
 
 async def get_pipeline(request: Request) -> Response:
     """``GET /api/v4/leads/pipelines/{id}``: an unknown id is 404 "Pipeline not found"."""
-    pipeline_id: int = request.path_params["pipeline_id"]
-    return await read(
-        request,
-        lambda api: service.read_pipeline(api.conn, api.account_id, pipeline_id, api.origin),
-    )
+    return await read_one(request, "pipeline_id", service.read_pipeline)
 
 
 async def list_statuses(request: Request) -> Response:
