@@ -2,7 +2,8 @@
 catalogs) share, written once: an endpoint's protocol (sign-in, the admin check, the body
 read and taken apart before the transaction, 204 for nothing), taking a batch apart item by
 item, finding the row each edit names (from the path or from the item's ``id``) with Kommo's
-error shape at the item's path, and the answer's ``_links`` + ``_embedded`` envelope.
+error shape at the item's path, values a batch must keep distinct, the answer's ``_links`` +
+``_embedded`` envelope, and real booleans in the stores' typed rows (SQLite reads 0 and 1).
 
 It sits below the domains so that none of them imports another for these steps.
 """
@@ -28,6 +29,7 @@ USED = "This value is already used."
 
 RowT = TypeVar("RowT")
 BodyT = TypeVar("BodyT")
+TupleT = TypeVar("TupleT", bound=tuple[Any, ...])
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -96,9 +98,6 @@ async def remove(
         async with api.transaction() as conn:
             await change(api, conn)
     return no_content()
-
-
-TupleT = TypeVar("TupleT", bound=tuple[Any, ...])
 
 
 def self_href(url: str, query: str) -> str:
