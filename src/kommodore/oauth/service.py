@@ -225,8 +225,8 @@ async def _exchange_code(
     if row.used_at is not None:
         # RFC 6749 §4.1.2: a code used twice is refused, and what it issued is revoked
         chain = await store.descendants(conn, account_id, code_hash)
-        await store.revoke_refresh(conn, account_id, [h for h, _ in chain], now)
-        await store.revoke_access(conn, account_id, [jti for _, jti in chain], now)
+        await store.revoke_refresh(conn, account_id, [c.token_hash for c in chain], now)
+        await store.revoke_access(conn, account_id, [c.access_jti for c in chain], now)
         return _code_error(CODE_REVOKED)
     if row.expires_at <= now:
         return _code_error(CODE_EXPIRED)
@@ -235,9 +235,7 @@ async def _exchange_code(
     if not await _installed(conn, account_id, client.id):
         return _code_error(CODE_REVOKED)
     await store.use_code(conn, account_id, code_hash, now)
-    return await _issue_pair(
-        conn, issuer, account_id, row.user_id, client.id, row.scopes, code_hash, now
-    )
+    return await _issue_pair(conn, issuer, account_id, row, code_hash, now)
 
 
 async def _refresh(
@@ -283,23 +281,21 @@ async def _refresh(
         # the earlier answer was lost, so that pair's refresh token is replaced
         unused = await store.unused_children(conn, account_id, token_hash)
         await store.revoke_refresh(conn, account_id, unused, now)
-    return await _issue_pair(
-        conn, issuer, account_id, row.user_id, client.id, row.scopes, token_hash, now
-    )
+    return await _issue_pair(conn, issuer, account_id, row, token_hash, now)
 
 
 async def _issue_pair(
     conn: Connection,
     issuer: Issuer,
     account_id: int,
-    user_id: int,
-    integration_id: str,
-    scopes: tuple[str, ...],
+    grant: CodeRow | RefreshRow,
     parent_hash: str,
     now: int,
 ) -> TokenPair:
     """An access JWT (recorded in api_tokens) and a refresh token whose parent is the code or
-    refresh token it was exchanged for."""
+    refresh token (``grant``, checked to be the client's) it was exchanged for."""
+    user_id, integration_id = grant.user_id, grant.integration_id
+    scopes = store.scopes_of(grant.scopes)
     issued = issue_token(
         issuer.key,
         account_id=account_id,
