@@ -49,7 +49,9 @@ class _UserColumns(NamedTuple):
 
 
 class _AccountToken(NamedTuple):
-    """The account, its token ``jti``, the token's integration and install, and its user."""
+    """The account, its token ``jti``, the token's integration and install, and its user.
+    Every column after ``paid_till`` is NULL where its join found nothing: the user's are
+    read only once ``token_user_id`` says the user exists."""
 
     account_id: int
     subdomain: str
