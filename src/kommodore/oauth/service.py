@@ -37,6 +37,7 @@ from kommodore.oauth.tokens import (
     hash_of,
     new_opaque,
 )
+from kommodore.oauth.wire import AccountDomain, TokenPair
 
 PROBLEM_TYPE = "https://developers.amocrm.ru/v3/errors/OAuthProblemJson"
 
@@ -102,14 +103,6 @@ class Issuer:
     key: SigningKey
     api_domain: str
     base_domain: str
-
-
-@dataclass(frozen=True, slots=True)
-class TokenPair:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-    server_time: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,15 +308,12 @@ async def _issue_pair(
         issued_at=now,
         expires_at=now + REFRESH_LIFETIME,
     )
-    return TokenPair(issued.token, refresh_token, ACCESS_LIFETIME, now)
-
-
-@dataclass(frozen=True, slots=True)
-class AccountDomain:
-    id: int
-    subdomain: str
-    domain: str
-    top_level_domain: str
+    return TokenPair(
+        expires_in=ACCESS_LIFETIME,
+        server_time=now,
+        access_token=issued.token,
+        refresh_token=refresh_token,
+    )
 
 
 async def current_subdomain(
@@ -360,4 +350,9 @@ async def current_subdomain(
     if subdomain is None:
         raise _token_error(TOKEN_UNREADABLE)
     domain = base_domain.lower().rstrip(".")
-    return AccountDomain(account_id, subdomain, domain, domain.rsplit(".", 1)[-1])
+    return AccountDomain(
+        id=account_id,
+        subdomain=subdomain,
+        domain=domain,
+        top_level_domain=domain.rsplit(".", 1)[-1],
+    )
