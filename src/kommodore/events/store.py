@@ -3,28 +3,27 @@
 Rights join the event to its lead and reuse the leads list's visibility clause, so a user's
 pages are full and ``_links.next`` is exact. The values are JSON text; filters on them read
 them with each database's JSON functions (``json_each``/``json_extract`` on SQLite,
-``jsonb_array_elements``/``#>>`` on PostgreSQL). Integers are inlined only after ``int()``;
-every string is a parameter.
+``jsonb_array_elements``/``#>>`` on PostgreSQL). Only fixed fragments are put together here;
+every value (the page's LIMIT and OFFSET too) is a bound parameter. The lead rights clause
+comes from ``auth.store.lead_visibility_sql``, which formats in integers of the stored rights.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from kommodore.auth.rights import Visibility
 from kommodore.auth.store import lead_visibility_sql
-from kommodore.db.database import Connection, Dialect, composed, sql
+from kommodore.db.database import Connection, Dialect, composed, fetch_rows, fetch_value, sql
 from kommodore.events.filters import EventQuery, Range, ValueFilter
 
 FALSE = "1 = 0"
 CUSTOM_FIELD_CHANGED = "custom_field_value_changed"
 
 
-@dataclass(slots=True)
-class EventRow:
+class EventRow(NamedTuple):
     id: str
     type: str
     entity_id: int
@@ -51,18 +50,20 @@ class _Where:
         self.args.append(value)
         return self.mark(len(self.args))
 
-    def texts_in(self, expression: str, values: Sequence[str]) -> str:
+    def _in(self, expression: str, values: list[Any], array_type: str) -> str:
+        """``expression`` among ``values``, a list bound as one parameter."""
         if not values:
             return FALSE
         if self.dialect == "postgresql":
-            return f"{expression} = ANY({self.arg(list(values))}::text[])"
-        mark = self.arg(json.dumps(list(values)))
-        return f"{expression} IN (SELECT value FROM json_each({mark}))"
+            return f"{expression} = ANY({self.arg(values)}::{array_type}[])"
+        mark = self.arg(json.dumps(values))
+        return f"{expression} IN (SELECT value FROM json_each({mark}))"  # noqa: S608 (a fixed fragment; the list is bound)
+
+    def texts_in(self, expression: str, values: Sequence[str]) -> str:
+        return self._in(expression, list(values), "text")
 
     def ints_in(self, expression: str, values: Sequence[int]) -> str:
-        if not values:
-            return FALSE
-        return f"{expression} IN ({', '.join(str(int(v)) for v in values)})"
+        return self._in(expression, [int(v) for v in values], "bigint")
 
     def json_text(self, document: str, *path: str | int) -> str:
         """The scalar at ``path`` inside a JSON document, as text (NULL when absent)."""
@@ -78,14 +79,14 @@ class _Where:
             elements = f"jsonb_array_elements({column}::jsonb) AS j(value)"
         else:
             elements = f"json_each({column}) AS j"
-        return f"EXISTS (SELECT 1 FROM {elements} WHERE {condition})"
+        return f"EXISTS (SELECT 1 FROM {elements} WHERE {condition})"  # noqa: S608 (fragments built here; values are bound)
 
 
-def _range(column: str, bounds: Range) -> str:
+def _range(w: _Where, column: str, bounds: Range) -> str:
     low, high = bounds
-    parts = [f"{column} >= {int(low)}"] if low is not None else []
+    parts = [f"{column} >= {w.arg(int(low))}"] if low is not None else []
     if high is not None:
-        parts.append(f"{column} <= {int(high)}")
+        parts.append(f"{column} <= {w.arg(int(high))}")
     return " AND ".join(parts) if parts else "1 = 1"
 
 
@@ -118,8 +119,8 @@ def _values(w: _Where, column: str, f: ValueFilter) -> list[str]:
     out = []
     if f.statuses is not None:
         pairs = [
-            f"({w.json_text('j.value', 'lead_status', 'pipeline_id')} = '{int(p)}' AND "
-            f"{w.json_text('j.value', 'lead_status', 'id')} = '{int(s)}')"
+            f"({w.json_text('j.value', 'lead_status', 'pipeline_id')} = {w.arg(str(int(p)))} AND "
+            f"{w.json_text('j.value', 'lead_status', 'id')} = {w.arg(str(int(s)))})"
             for p, s in f.statuses
         ]
         out.append(w.any_element(column, " OR ".join(pairs)) if pairs else FALSE)
@@ -168,7 +169,7 @@ async def list_events(
     if query.ids is not None:
         c.append(w.texts_in("e.id", query.ids))
     if query.created_at is not None:
-        c.append(_range("e.created_at", query.created_at))
+        c.append(_range(w, "e.created_at", query.created_at))
     if query.created_by is not None:
         c.append(w.ints_in("e.created_by", query.created_by))
     if query.entity_ids is not None:
@@ -185,18 +186,17 @@ async def list_events(
         c.append(rights)
     text = (
         f"{_COLUMNS} WHERE {' AND '.join(c)} "
-        f"ORDER BY e.created_at DESC, e.id DESC LIMIT {int(limit)} OFFSET {int(offset)}"
+        f"ORDER BY e.created_at DESC, e.id DESC LIMIT {w.arg(limit)} OFFSET {w.arg(offset)}"
     )
-    rows = await conn.fetch_all(composed(w.dialect, text), *w.args)
-    return [EventRow(*r) for r in rows]
+    return await fetch_rows(conn, EventRow, composed(w.dialect, text), *w.args)
 
 
 _USER_LANG = sql("SELECT lang FROM users WHERE account_id = $1 AND id = $2")
 
 
 async def user_language(conn: Connection, account_id: int, user_id: int) -> str | None:
-    row = await conn.fetch_one(_USER_LANG, account_id, user_id)
-    return None if row is None else row[0]
+    lang = await fetch_value(conn, _USER_LANG, account_id, user_id)
+    return None if lang is None else str(lang)
 
 
 # -- recording ---------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 import msgspec
@@ -34,7 +33,7 @@ from kommodore.oauth.service import ClientCredentials, Issuer, OAuthError
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _json(body: dict[str, Any], status_code: int = 200, **headers: str) -> Response:
+def _json(body: object, status_code: int = 200, **headers: str) -> Response:
     return Response(
         msgspec.json.encode(body),
         status_code=status_code,
@@ -114,15 +113,7 @@ async def access_token(request: Request) -> Response:
         )
     except OAuthError as error:
         return _error(error, basic_used=basic.client_id is not None)
-    return _json(
-        {
-            "token_type": "Bearer",
-            "expires_in": pair.expires_in,
-            "server_time": pair.server_time,
-            "access_token": pair.access_token,
-            "refresh_token": pair.refresh_token,
-        }
-    )
+    return _json(pair)
 
 
 async def current_subdomain(request: Request) -> Response:
@@ -138,14 +129,7 @@ async def current_subdomain(request: Request) -> Response:
             )
     except OAuthError as error:
         return _error(error)
-    return _json(
-        {
-            "id": found.id,
-            "subdomain": found.subdomain,
-            "domain": found.domain,
-            "top_level_domain": found.top_level_domain,
-        }
-    )
+    return _json(found)
 
 
 routes: list[BaseRoute] = [

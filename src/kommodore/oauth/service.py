@@ -37,6 +37,7 @@ from kommodore.oauth.tokens import (
     hash_of,
     new_opaque,
 )
+from kommodore.oauth.wire import AccountDomain, TokenPair
 
 PROBLEM_TYPE = "https://developers.amocrm.ru/v3/errors/OAuthProblemJson"
 
@@ -105,14 +106,6 @@ class Issuer:
 
 
 @dataclass(frozen=True, slots=True)
-class TokenPair:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-    server_time: int
-
-
-@dataclass(frozen=True, slots=True)
 class ClientCredentials:
     client_id: str | None
     client_secret: str | None
@@ -149,26 +142,17 @@ async def token_grant(
     if client_id is None:
         raise missing("client_id")
     redirect_uri = _text(params, "redirect_uri")
-    if grant_type == "authorization_code":
-        code = _text(params, "code")
-        async with db.transaction() as conn:
-            client = await _client(conn, client_id, client_secret)
-            if code is None:
-                raise missing("code")
-            if redirect_uri is None:
-                raise missing("redirect_uri")
-            outcome = await _exchange_code(
-                conn, issuer, client, code, redirect_uri, host_subdomain, now
-            )
-    else:
-        refresh_token = _text(params, "refresh_token")
-        async with db.transaction() as conn:
-            client = await _client(conn, client_id, client_secret)
-            if refresh_token is None:
-                raise missing("refresh_token")
-            outcome = await _refresh(
-                conn, issuer, client, refresh_token, redirect_uri, host_subdomain, now
-            )
+    by_code = grant_type == "authorization_code"
+    presented_name = "code" if by_code else "refresh_token"
+    presented = _text(params, presented_name)
+    async with db.transaction() as conn:
+        client = await _client(conn, client_id, client_secret)
+        if presented is None:
+            raise missing(presented_name)
+        if by_code and redirect_uri is None:
+            raise missing("redirect_uri")
+        grant = _Grant(conn, issuer, client, redirect_uri, host_subdomain, now)
+        outcome = await (_exchange_code if by_code else _refresh)(grant, presented)
     # an error that had to write (a replayed code revokes what it issued) is raised only
     # after its transaction committed
     if isinstance(outcome, OAuthError):
@@ -204,17 +188,31 @@ async def _installed(conn: Connection, account_id: int, integration_id: str) -> 
     return install is not None and install.live
 
 
-async def _exchange_code(
-    conn: Connection,
-    issuer: Issuer,
-    client: Integration,
-    code: str,
-    redirect_uri: str,
-    host_subdomain: str | None,
-    now: int,
-) -> TokenPair | OAuthError:
-    account_id = account_of(code)
-    if account_id is None or not await _account_matches(conn, account_id, host_subdomain):
+@dataclass(frozen=True, slots=True)
+class _Grant:
+    """One token request, in its transaction: who asks, and what a grant checks against."""
+
+    conn: Connection
+    issuer: Issuer
+    client: Integration
+    redirect_uri: str | None
+    host_subdomain: str | None
+    now: int
+
+    async def account_of(self, presented: str) -> int | None:
+        """The account a code or refresh token names, if the request's Host agrees."""
+        account_id = account_of(presented)
+        if account_id is None or not await _account_matches(
+            self.conn, account_id, self.host_subdomain
+        ):
+            return None
+        return account_id
+
+
+async def _exchange_code(g: _Grant, code: str) -> TokenPair | OAuthError:
+    conn, client, now = g.conn, g.client, g.now
+    account_id = await g.account_of(code)
+    if account_id is None:
         return _code_error(CODE_UNREADABLE)
     code_hash = hash_of(code)
     row: CodeRow | None = await store.lock_code(conn, account_id, code_hash)
@@ -225,32 +223,23 @@ async def _exchange_code(
     if row.used_at is not None:
         # RFC 6749 §4.1.2: a code used twice is refused, and what it issued is revoked
         chain = await store.descendants(conn, account_id, code_hash)
-        await store.revoke_refresh(conn, account_id, [h for h, _ in chain], now)
-        await store.revoke_access(conn, account_id, [jti for _, jti in chain], now)
+        await store.revoke_refresh(conn, account_id, [c.token_hash for c in chain], now)
+        await store.revoke_access(conn, account_id, [c.access_jti for c in chain], now)
         return _code_error(CODE_REVOKED)
     if row.expires_at <= now:
         return _code_error(CODE_EXPIRED)
-    if row.redirect_uri != redirect_uri:
+    if row.redirect_uri != g.redirect_uri:
         return _code_error(BAD_REDIRECT)
     if not await _installed(conn, account_id, client.id):
         return _code_error(CODE_REVOKED)
     await store.use_code(conn, account_id, code_hash, now)
-    return await _issue_pair(
-        conn, issuer, account_id, row.user_id, client.id, row.scopes, code_hash, now
-    )
+    return await _issue_pair(g, account_id, row, code_hash)
 
 
-async def _refresh(
-    conn: Connection,
-    issuer: Issuer,
-    client: Integration,
-    refresh_token: str,
-    redirect_uri: str | None,
-    host_subdomain: str | None,
-    now: int,
-) -> TokenPair | OAuthError:
-    account_id = account_of(refresh_token)
-    if account_id is None or not await _account_matches(conn, account_id, host_subdomain):
+async def _refresh(g: _Grant, refresh_token: str) -> TokenPair | OAuthError:
+    conn, client, now = g.conn, g.client, g.now
+    account_id = await g.account_of(refresh_token)
+    if account_id is None:
         return _token_error(TOKEN_UNREADABLE)
     token_hash = hash_of(refresh_token)
     # lock the parent before the token itself: every grant locks ancestors first
@@ -271,7 +260,7 @@ async def _refresh(
     if not await _installed(conn, account_id, client.id):
         return _token_error(TOKEN_REVOKED)
     # documented as required; tolerated when absent, refused when wrong
-    if redirect_uri is not None and redirect_uri != client.redirect_uri:
+    if g.redirect_uri is not None and g.redirect_uri != client.redirect_uri:
         return _code_error(BAD_REDIRECT)
     if row.used_at is None:
         await store.mark_refresh_used(conn, account_id, token_hash, now)
@@ -283,23 +272,17 @@ async def _refresh(
         # the earlier answer was lost, so that pair's refresh token is replaced
         unused = await store.unused_children(conn, account_id, token_hash)
         await store.revoke_refresh(conn, account_id, unused, now)
-    return await _issue_pair(
-        conn, issuer, account_id, row.user_id, client.id, row.scopes, token_hash, now
-    )
+    return await _issue_pair(g, account_id, row, token_hash)
 
 
 async def _issue_pair(
-    conn: Connection,
-    issuer: Issuer,
-    account_id: int,
-    user_id: int,
-    integration_id: str,
-    scopes: tuple[str, ...],
-    parent_hash: str,
-    now: int,
+    g: _Grant, account_id: int, grant: CodeRow | RefreshRow, parent_hash: str
 ) -> TokenPair:
     """An access JWT (recorded in api_tokens) and a refresh token whose parent is the code or
-    refresh token it was exchanged for."""
+    refresh token (``grant``, checked to be the client's) it was exchanged for."""
+    conn, issuer, now = g.conn, g.issuer, g.now
+    user_id, integration_id = grant.user_id, grant.integration_id
+    scopes = store.scopes_of(grant.scopes)
     issued = issue_token(
         issuer.key,
         account_id=account_id,
@@ -325,15 +308,12 @@ async def _issue_pair(
         issued_at=now,
         expires_at=now + REFRESH_LIFETIME,
     )
-    return TokenPair(issued.token, refresh_token, ACCESS_LIFETIME, now)
-
-
-@dataclass(frozen=True, slots=True)
-class AccountDomain:
-    id: int
-    subdomain: str
-    domain: str
-    top_level_domain: str
+    return TokenPair(
+        expires_in=ACCESS_LIFETIME,
+        server_time=now,
+        access_token=issued.token,
+        refresh_token=refresh_token,
+    )
 
 
 async def current_subdomain(
@@ -370,4 +350,9 @@ async def current_subdomain(
     if subdomain is None:
         raise _token_error(TOKEN_UNREADABLE)
     domain = base_domain.lower().rstrip(".")
-    return AccountDomain(account_id, subdomain, domain, domain.rsplit(".", 1)[-1])
+    return AccountDomain(
+        id=account_id,
+        subdomain=subdomain,
+        domain=domain,
+        top_level_domain=domain.rsplit(".", 1)[-1],
+    )

@@ -15,7 +15,7 @@ async def get_contact(request: Request) -> Response:
     """``GET /api/v4/contacts/{id}``: 204 when unknown, deleted or not viewable."""
     contact_id: int = request.path_params["contact_id"]
     async with api_request(request) as api:
-        body = await service.read_contact(api.conn, api.principal, contact_id, api.origin)
+        body = await service.read_party(api.conn, api.principal, "contacts", contact_id, api.origin)
     return no_content() if body is None else hal_response(body)
 
 
@@ -23,7 +23,9 @@ async def get_company(request: Request) -> Response:
     """``GET /api/v4/companies/{id}``: 204 when unknown, deleted or not viewable."""
     company_id: int = request.path_params["company_id"]
     async with api_request(request) as api:
-        body = await service.read_company(api.conn, api.principal, company_id, api.origin)
+        body = await service.read_party(
+            api.conn, api.principal, "companies", company_id, api.origin
+        )
     return no_content() if body is None else hal_response(body)
 
 
