@@ -12,7 +12,8 @@ for the reads, bench/ingest.py's account ``ingest`` for the POSTs), and one copy
 side: SQLite, a copy of the data dir; PostgreSQL, two databases created from the dataset's as
 a template. The after server migrates its copy at start-up if its code is newer.
 
-Per round, before then after (ABAB...), each on a fresh server pinned to core 0:
+Per round, a fresh server per side, both on core 0 (only the measured one loaded), and each
+workload before then after, back to back (ABAB...):
 
 - ``get``: ``GET /api/v4/leads/{random id}?with=...``, wrk on core 1 (random_lead.lua), as
   bench/get_lead.py;
@@ -256,12 +257,12 @@ def check_answers(target: Target, ids: list[str], visible: int) -> None:
 
 
 def post_run(
-    side: Side, args: argparse.Namespace, warm: list[bytes], bodies: list[bytes], pgid: int
+    side: Side, port: int, warm: list[bytes], bodies: list[bytes], pgid: int
 ) -> dict[str, Any]:
     """The POSTs from core 1 over one keep-alive connection; every answer a 200 naming 250
     leads (ingest.Client checks)."""
     token = (side.data_dir / ingest.TOKEN_FILE).read_text().strip()
-    client = ingest.Client(f"http://127.0.0.1:{args.port}", token, 1)
+    client = ingest.Client(f"http://127.0.0.1:{port}", token, 1)
     url = resolved_url(side.data_dir, side.database_url)
     try:
         with ingest.pinned(ingest.CLIENT_CPU):
@@ -276,47 +277,79 @@ def post_run(
     return result
 
 
-def side_round(
-    side: Side, args: argparse.Namespace, round_no: int, ids: list[str], posts: dict[str, Any],
-    log_dir: Path,
-) -> dict[str, Any]:  # fmt: skip
-    """Start the side's server, check which code it imported and that it answers, then the
-    three workloads, then stop it."""
+def start_side(
+    side: Side, port: int, round_no: int, ids: list[str], log_dir: Path
+) -> tuple[Target, subprocess.Popen[bytes], Path]:
+    """The side's server on core 0, checked: it imported the side's code, and one lead and the
+    first list page answer."""
     token = (side.data_dir / TOKEN_FILE).read_text().strip()
-    target = Target(side.data_dir, side.database_url, args.port, token)
+    target = Target(side.data_dir, side.database_url, port, token)
     log = log_dir / f"server-{side.name}-{round_no}.log"
     proc = start_server(target, "uvicorn", log, ceiling=False,
                         extra_env={"PYTHONPATH": str(side.src)})  # fmt: skip
-    runs: dict[str, Any] = {}
     try:
         package = imported_from(log)
-        print(f"  {side.name:6} round {round_no}: kommodore imported from {package}", flush=True)
+        print(f"  {side.name:6} round {round_no}: kommodore imported from {package}")
         if package is None or package.resolve() != (side.src / "kommodore").resolve():
             raise BenchError(f"the {side.name} server imported {package}, not {side.src}")
         check_answers(target, ids, len(ids))
-        seed = 1000 * round_no + 2 * args.seed  # the same ids, in the same order, on both sides
-        for name, path, lines, connections in (
-            ("get", LEAD_PATH, IDS_FILE, args.connections),
-            ("list", LIST_PATH, PAGES_FILE, args.list_connections),
-        ):
-            ids_file = side.data_dir / lines
-            if args.warmup:
-                run_wrk(target, path, ids_file, seed + 1, args.warmup, connections, proc.pid)
-            runs[name] = run_wrk(target, path, ids_file, seed, args.duration, connections, proc.pid)
-        runs["post"] = post_run(side, args, posts["warm"], posts["measured"], proc.pid)
-    finally:
+    except BaseException:
         stop_server(proc)
-    for name, r in runs.items():
-        shares = r["cpu_share"]
-        busy, server = shares.get(f"core{SERVER_CPU}_busy", 0.0), shares.get("server", 0.0)
-        r["interference"] = round(max(0.0, busy - server), 3)
-        r["per_server_cpu_s"] = round(r["rps"] / server, 2) if server else None
-        flag = ""
-        if r["interference"] > INTERFERENCE:  # on PostgreSQL, its backends count here
-            flag = f"  (core 0: {r['interference']:.0%} of it to other processes)"
-        print(f"  {side.name:6} round {round_no} {name:4} {r['rps']:>9,.1f} req/s{flag}",
-              flush=True)  # fmt: skip
-    return {"round": round_no, "side": side.name, "kommodore": str(package), "runs": runs}
+        raise
+    return target, proc, package
+
+
+def one_round(
+    sides: list[Side], args: argparse.Namespace, round_no: int, ids: list[str],
+    posts: dict[str, Any], log_dir: Path,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Both sides' servers up (fresh, on core 0, only the measured one loaded), then each
+    workload before then after, back to back, so that what else the machine does in those
+    seconds hits both."""
+    servers: dict[str, tuple[Target, subprocess.Popen[bytes], Path]] = {}
+    results: dict[str, dict[str, Any]] = {
+        s.name: {"round": round_no, "side": s.name, "runs": {}} for s in sides
+    }
+    try:
+        for i, side in enumerate(sides):
+            servers[side.name] = start_side(side, args.port + i, round_no, ids, log_dir)
+            results[side.name]["kommodore"] = str(servers[side.name][2])
+        seed = 1000 * round_no + 2 * args.seed  # the same ids, in the same order, on both sides
+        for name in WORKLOADS:
+            for side in sides:
+                target, proc, _ = servers[side.name]
+                if name == "post":
+                    r = post_run(side, target.port, posts["warm"], posts["measured"], proc.pid)
+                else:
+                    path, lines, connections = (
+                        (LEAD_PATH, IDS_FILE, args.connections)
+                        if name == "get"
+                        else (LIST_PATH, PAGES_FILE, args.list_connections)
+                    )
+                    ids_file = side.data_dir / lines
+                    if args.warmup:  # other ids than the measured run's
+                        run_wrk(target, path, ids_file, seed + 1, args.warmup, connections,
+                                proc.pid)  # fmt: skip
+                    r = run_wrk(target, path, ids_file, seed, args.duration, connections, proc.pid)
+                results[side.name]["runs"][name] = annotate(r)
+                print(f"  {side.name:6} round {round_no} {name:4} {r['rps']:>9,.1f} req/s"
+                      f"{r['flag']}")  # fmt: skip
+    finally:
+        for _, proc, _ in servers.values():
+            stop_server(proc)
+    return [results[s.name] for s in sides]
+
+
+def annotate(r: dict[str, Any]) -> dict[str, Any]:
+    """What other processes took of core 0, and requests per second of the server's CPU."""
+    shares = r["cpu_share"]
+    busy, server = shares.get(f"core{SERVER_CPU}_busy", 0.0), shares.get("server", 0.0)
+    r["interference"] = round(max(0.0, busy - server), 3)
+    r["per_server_cpu_s"] = round(r["rps"] / server, 2) if server else None
+    r["flag"] = ""
+    if r["interference"] > INTERFERENCE:  # on PostgreSQL, its backends count here
+        r["flag"] = f"  (core 0: {r['interference']:.0%} of it to other processes)"
+    return r
 
 
 # --- the report -----------------------------------------------------------------------------
@@ -394,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list-connections", type=int, default=16, help="wrk's, for list")
     parser.add_argument("--post-batches", type=int, default=40, help="measured POSTs per run")
     parser.add_argument("--post-warmup", type=int, default=2, help="POSTs before measuring")
-    parser.add_argument("--port", type=int, default=8781)
+    parser.add_argument("--port", type=int, default=8781, help="before's; after's is the next")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work-dir", type=Path, default=None,
                         help="snapshots and data dirs (default: a new /tmp directory)")  # fmt: skip
@@ -408,8 +441,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("needs 2 cores: the server runs on core 0, wrk and the client on core 1")
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (Debian package wrk)")
-    if not port_is_free(args.port):
-        parser.error(f"something already answers on 127.0.0.1:{args.port}")
+    for port in (args.port, args.port + 1):
+        if not port_is_free(port):
+            parser.error(f"something already answers on 127.0.0.1:{port}")
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     if args.work_dir is None:
@@ -501,10 +535,7 @@ def run(args: argparse.Namespace, work: Path, stamp: str, databases: list[str] |
     failed: BenchError | None = None
     try:
         for round_no in range(1, args.rounds + 1):
-            for side in sides:
-                report["runs"].append(
-                    side_round(side, args, round_no, ids, posts[round_no - 1], log_dir)
-                )
+            report["runs"] += one_round(sides, args, round_no, ids, posts[round_no - 1], log_dir)
     except BenchError as exc:
         failed = exc
         report["failed"] = str(exc)
