@@ -552,6 +552,11 @@ def run(args: argparse.Namespace, work: Path, stamp: str, databases: list[str] |
           f"({sides[1].commit[:12]}{', src modified' if sides[1].dirty else ''}), {dialect}, "
           f"{args.rounds} round(s)")  # fmt: skip
     print(table(summary))
+    busy = [r["interference"] for run in report["runs"] for r in run["runs"].values()]
+    if busy and statistics.median(busy) > INTERFERENCE:
+        print(f"\nother processes took {statistics.median(busy):.0%} of core 0 (median over "
+              "runs): the spread of the per-round ratios, not 0.97, is what this run can tell "
+              "apart")  # fmt: skip
     print(f"\nresults: {out.relative_to(REPO)}")
     if args.strict and not all(m["meets_goal"] for m in summary.values()):
         return 2
