@@ -226,11 +226,20 @@ def postgres_databases(admin_url: str, names: list[str], keep: bool) -> Iterator
 
 
 def create_database(admin_url: str, name: str, template: str | None = None) -> None:
+    """``CREATE DATABASE name [TEMPLATE template]``; retried for a while when the template is
+    in use (autovacuum may visit the freshly loaded dataset)."""
     query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template:
         query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(query)
+        for attempt in range(30):
+            try:
+                conn.execute(query)
+                return
+            except psycopg.errors.ObjectInUse:
+                if attempt == 29:
+                    raise
+                time.sleep(1)
 
 
 def write_pages(data_dir: Path, visible: int) -> int:
@@ -457,6 +466,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with postgres_databases(args.postgres_url, databases if postgres else [], args.keep):
             return run(args, work, stamp, databases if postgres else None)
+    except (BenchError, subprocess.CalledProcessError, psycopg.Error) as exc:
+        print(f"BENCHMARK FAILED: {exc}", file=sys.stderr)
+        return 1
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
