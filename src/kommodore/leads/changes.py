@@ -8,7 +8,7 @@ then the business rule of Kommo's API (400 keyed by lead). A refusal raises befo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -394,6 +394,23 @@ async def _check_required(
     errors.raise_if_any()
 
 
+async def _checked(
+    conn: Connection,
+    principal: Principal,
+    found: Lookups,
+    errors: BatchErrors,
+    planned: Iterable[Plan | None],
+) -> list[Plan]:
+    """The items that planned, once the batch passed every check, in the order of refusals
+    (validation errors, rights, loss reasons, required fields)."""
+    plans = [plan for plan in planned if plan is not None]
+    errors.raise_if_any()
+    _check_rights(plans, principal.actor)
+    _check_loss_reasons(plans)
+    await _check_required(conn, principal.account.id, plans, found)
+    return plans
+
+
 # -- writing ---------------------------------------------------------------------------------
 
 
@@ -475,16 +492,17 @@ async def add_leads(
     account_id = principal.account.id
     found = await _lookups(conn, principal, inputs, update=False)
     lead_ids = await ids.allocate(conn, "leads", len(inputs))
-    plans = []
-    for position, (lead, lead_id) in enumerate(zip(inputs, lead_ids, strict=True)):
-        is_incoming = bool(incoming and incoming[position])
-        plan = _plan_add(lead, found, principal.actor, lead_id, now, incoming=is_incoming)
-        if plan is not None:
-            plans.append(plan)
-    errors.raise_if_any()
-    _check_rights(plans, principal.actor)
-    _check_loss_reasons(plans)
-    await _check_required(conn, account_id, plans, found)
+    flags = incoming or [False] * len(inputs)
+    plans = await _checked(
+        conn,
+        principal,
+        found,
+        errors,
+        (
+            _plan_add(lead, found, principal.actor, lead_id, now, incoming=is_incoming)
+            for lead, lead_id, is_incoming in zip(inputs, lead_ids, flags, strict=True)
+        ),
+    )
     await store.insert_leads(conn, [_lead_row(account_id, p) for p in plans])
     await _write_values(conn, account_id, plans)
     await _write_tags(conn, account_id, plans)
@@ -521,17 +539,13 @@ async def edit_leads(
                 lead.errors.invalid("id", "This lead is already edited by this batch.")
             seen.add(lead.id)
     found = await _lookups(conn, principal, [i for i in inputs if i.id is not None], update=True)
-    plans = []
-    for lead in inputs:
-        if lead.id is None:
-            continue
-        plan = _plan_edit(lead, found, principal.actor, now)
-        if plan is not None:
-            plans.append(plan)
-    errors.raise_if_any()
-    _check_rights(plans, principal.actor)
-    _check_loss_reasons(plans)
-    await _check_required(conn, account_id, plans, found)
+    plans = await _checked(
+        conn,
+        principal,
+        found,
+        errors,
+        (_plan_edit(lead, found, principal.actor, now) for lead in inputs if lead.id is not None),
+    )
     tagged = [p.lead_id for p in plans if p.tags_replace is not None or p.tags_add or p.tags_delete]
     tags_before = await store.lead_tag_ids(conn, account_id, tagged)
     values_before = await events.old_values(

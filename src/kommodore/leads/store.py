@@ -20,6 +20,7 @@ from kommodore.db.database import (
     sql,
     text_array,
 )
+from kommodore.loss_reasons.store import LossReasonRow
 from kommodore.search import index as search
 
 LEAD_COLUMNS = (
@@ -36,15 +37,6 @@ LEAD_SELECT = (
     "LEFT JOIN sources s ON s.account_id = l.account_id AND s.id = l.source_id"
 )
 """A lead with its loss reason and source, which every answer may embed: one statement."""
-
-
-@dataclass(slots=True)
-class LossReasonRow:
-    id: int
-    name: str
-    sort: int
-    created_at: int
-    updated_at: int
 
 
 @dataclass(slots=True)
