@@ -1,23 +1,24 @@
 """SQL for ``GET /api/v4/leads``: one statement per page, filters and rights inside it.
 
 Rights are part of the WHERE clause rather than a filter applied afterwards, so every page is
-full and ``_links.next`` is exact. Integers are inlined only after ``int()`` has checked them;
-every string goes in as a parameter.
+full and ``_links.next`` is exact. The statement is put together per request from fixed
+fragments of this module (and the rights predicate of :mod:`kommodore.auth.store`); every value
+a client sends, the page's LIMIT and OFFSET too, goes in as a parameter.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 from kommodore.auth.rights import Visibility
 from kommodore.auth.store import lead_visibility_sql
 from kommodore.custom_fields import types
-from kommodore.db.database import Connection, Dialect, composed, int_array, sql
+from kommodore.db.database import Connection, Dialect, composed, fetch_rows, int_array, sql
 from kommodore.http.query import Range, like_pattern, to_int, to_number
 from kommodore.leads.filters import CustomFieldFilter, LeadQuery
-from kommodore.leads.store import LEAD_SELECT, LeadRow, lead_row
+from kommodore.leads.store import LEAD_SELECT, LeadRow, lead_rows
 from kommodore.search.index import glob_pattern
 
 FALSE = "1 = 0"
@@ -28,8 +29,15 @@ FIELD_TYPES = sql(
 )
 
 
+class _FieldType(NamedTuple):
+    id: int
+    type: str
+
+
 class _Sql:
-    """Collects a WHERE clause and its parameters for one dialect."""
+    """Collects a WHERE clause and its parameters for one dialect: every value a client sends
+    goes in as a parameter; only column names and fixed fragments from this module are
+    formatted in."""
 
     def __init__(self, dialect: Dialect, account_id: int) -> None:
         self.dialect = dialect
@@ -43,48 +51,50 @@ class _Sql:
         self.args.append(value)
         return self.mark(len(self.args))
 
+    def _listed(self, column: str, values: Sequence[Any], pg_type: str) -> str:
+        """``column`` among ``values``, passed as one list parameter."""
+        if self.dialect == "postgresql":
+            return f"{column} = ANY({self.arg(list(values))}::{pg_type}[])"
+        listed = self.arg(json.dumps(list(values)))
+        return f"{column} IN (SELECT value FROM json_each({listed}))"  # noqa: S608 (a column from code; the list is a parameter)
+
     def ints_in(self, column: str, values: Sequence[int]) -> str:
         if not values:
             return FALSE
         if len(values) == 1:
-            return f"{column} = {int(values[0])}"
-        if self.dialect == "postgresql":
-            return f"{column} = ANY({self.arg(list(values))}::bigint[])"
-        return f"{column} IN (SELECT value FROM json_each({self.arg(int_array('sqlite', values))}))"
+            (value,) = values
+            return f"{column} = {self.arg(int(value))}"
+        return self._listed(column, [int(v) for v in values], "bigint")
 
     def texts_in(self, column: str, values: Sequence[str]) -> str:
-        if not values:
-            return FALSE
-        if self.dialect == "postgresql":
-            return f"{column} = ANY({self.arg(list(values))}::text[])"
-        return f"{column} IN (SELECT value FROM json_each({self.arg(json.dumps(list(values)))}))"
+        return self._listed(column, values, "text") if values else FALSE
 
     def numbers_in(self, column: str, values: Sequence[float]) -> str:
         if not values:
             return FALSE
-        return f"{column} IN ({', '.join(repr(float(v)) for v in values)})"
+        return f"{column} IN ({', '.join(self.arg(float(v)) for v in values)})"
 
-    def lower(self, expression: str) -> str:
-        function = "lower" if self.dialect == "postgresql" else "kommo_lower"
-        return f"{function}({expression})"
+    def range(self, column: str, bounds: Range) -> str:
+        low, high = bounds
+        found = self.bounds(column, low, high)
+        return " AND ".join(found) if found else f"{column} IS NOT NULL"
 
-
-def _range(column: str, bounds: Range) -> str:
-    low, high = bounds
-    parts = []
-    if low is not None:
-        parts.append(f"{column} >= {int(low)}")
-    if high is not None:
-        parts.append(f"{column} <= {int(high)}")
-    return " AND ".join(parts) if parts else f"{column} IS NOT NULL"
+    def bounds(self, column: str, low: float | None, high: float | None) -> list[str]:
+        """``column >= low`` and ``column <= high`` for the bounds given."""
+        found = []
+        if low is not None:
+            found.append(f"{column} >= {self.arg(low)}")
+        if high is not None:
+            found.append(f"{column} <= {self.arg(high)}")
+        return found
 
 
 def _values_subquery(q: _Sql, field_id: int, condition: str) -> str:
     """A correlated EXISTS: walking leads in the page's order and probing the value index
     stops as soon as the page is full, where an IN list would first collect every match."""
     return (
-        "EXISTS (SELECT 1 FROM lead_custom_field_values v WHERE v.account_id = l.account_id "
-        f"AND v.lead_id = l.id AND v.field_id = {int(field_id)} AND {condition})"
+        "EXISTS (SELECT 1 FROM lead_custom_field_values v WHERE v.account_id = l.account_id "  # noqa: S608 (a condition built by _Sql)
+        f"AND v.lead_id = l.id AND v.field_id = {q.arg(int(field_id))} AND {condition})"
     )
 
 
@@ -106,11 +116,7 @@ def _custom_field(q: _Sql, f: CustomFieldFilter, field_type: str | None) -> str:
             return FALSE
         if (low and lo is None) or (high and hi is None):
             return FALSE
-        bounds = []
-        if lo is not None:
-            bounds.append(f"{column} >= {lo!r}")
-        if hi is not None:
-            bounds.append(f"{column} <= {hi!r}")
+        bounds = q.bounds(column, lo, hi)
         if not bounds:
             return FALSE
         return _values_subquery(q, f.field_id, " AND ".join(bounds))
@@ -163,32 +169,32 @@ async def list_lead_rows(
     if query.names is not None:
         w.append(q.texts_in("l.name", query.names))
     if query.price is not None:
-        w.append(_range("l.price", query.price))
+        w.append(q.range("l.price", query.price))
     if query.statuses is not None:
         pairs = [
-            f"(l.pipeline_id = {int(p)} AND l.status_id = {int(s)})" for p, s in query.statuses
+            f"(l.pipeline_id = {q.arg(int(p))} AND l.status_id = {q.arg(int(s))})"
+            for p, s in query.statuses
         ]
         w.append("(" + " OR ".join(pairs) + ")" if pairs else FALSE)
-    for column, ids in (
-        ("l.pipeline_id", query.pipeline_ids),
-        ("l.created_by", query.created_by),
-        ("l.updated_by", query.updated_by),
-        ("l.responsible_user_id", query.responsible_user_ids),
-    ):
-        if ids is not None:
-            w.append(q.ints_in(column, ids))
-    for column, bounds in (
-        ("l.created_at", query.created_at),
-        ("l.updated_at", query.updated_at),
-        ("l.closed_at", query.closed_at),
-        ("l.closest_task_at", query.closest_task_at),
-    ):
-        if bounds is not None:
-            w.append(_range(column, bounds))
+    columns: tuple[tuple[str, Any, Callable[[str, Any], str]], ...] = (
+        ("l.pipeline_id", query.pipeline_ids, q.ints_in),
+        ("l.created_by", query.created_by, q.ints_in),
+        ("l.updated_by", query.updated_by, q.ints_in),
+        ("l.responsible_user_id", query.responsible_user_ids, q.ints_in),
+        ("l.created_at", query.created_at, q.range),
+        ("l.updated_at", query.updated_at, q.range),
+        ("l.closed_at", query.closed_at, q.range),
+        ("l.closest_task_at", query.closest_task_at, q.range),
+    )
+    for column, wanted, clause in columns:
+        if wanted is not None:
+            w.append(clause(column, wanted))
     if query.custom_fields:
         field_ids = sorted({f.field_id for f in query.custom_fields})
-        rows = await conn.fetch_all(FIELD_TYPES, account_id, int_array(conn.dialect, field_ids))
-        field_types = {row[0]: row[1] for row in rows}
+        ids = int_array(conn.dialect, field_ids)
+        field_types = {
+            f.id: f.type for f in await fetch_rows(conn, _FieldType, FIELD_TYPES, account_id, ids)
+        }
         for f in query.custom_fields:
             w.append(_custom_field(q, f, field_types.get(f.field_id)))
     if query.search:
@@ -200,12 +206,10 @@ async def list_lead_rows(
     order = f"l.id {direction}"
     if query.order != "id":
         order = f"l.{query.order} {direction}, {order}"
-    text = (
-        f"{LEAD_SELECT} WHERE {' AND '.join(w)} "
-        f"ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}"
-    )
-    rows = await conn.fetch_all(composed(conn.dialect, text), *q.args)
-    return [lead_row(r) for r in rows]
+    where = " AND ".join(w)
+    page = f"LIMIT {q.arg(limit)} OFFSET {q.arg(offset)}"
+    text = f"{LEAD_SELECT} WHERE {where} ORDER BY {order} {page}"
+    return await lead_rows(conn, composed(conn.dialect, text), *q.args)
 
 
 def _search(q: _Sql, text: str) -> str:
@@ -215,11 +219,11 @@ def _search(q: _Sql, text: str) -> str:
     if q.dialect == "postgresql":
         pattern = q.arg(like_pattern(text))
         indexed = (
-            f"l.id IN (SELECT s.lead_id FROM lead_search s WHERE s.account_id = {q.mark(1)} "
+            f"l.id IN (SELECT s.lead_id FROM lead_search s WHERE s.account_id = {q.mark(1)} "  # noqa: S608 (parameter marks only)
             f"AND s.text LIKE {pattern} ESCAPE '\\')"
         )
     else:
         pattern = q.arg(glob_pattern(text))
-        indexed = f"l.id IN (SELECT rowid FROM lead_search WHERE text GLOB {pattern})"
+        indexed = f"l.id IN (SELECT rowid FROM lead_search WHERE text GLOB {pattern})"  # noqa: S608 (a parameter mark only)
     number = to_int(text)
-    return f"({indexed} OR l.id = {number})" if number is not None else indexed
+    return f"({indexed} OR l.id = {q.arg(number)})" if number is not None else indexed

@@ -23,6 +23,7 @@ from kommodore.http.query import int_values
 from kommodore.http.validation import BatchErrors, request_id_of
 from kommodore.leads import store as leads
 from kommodore.leads.events import link_events
+from kommodore.leads.outbox import LeadChange, enqueue_lead_changes
 from kommodore.links import store, wire
 from kommodore.links.input import (
     COMPANIES,
@@ -33,7 +34,6 @@ from kommodore.links.input import (
     LinkInput,
     read_link,
 )
-from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
 
 ONE_COMPANY = "A lead can have only one company"
 MAX_LEADS = 250
@@ -105,18 +105,19 @@ async def _links(
         )
 
     for lead_id in lead_ids:
-        for row in parts.contacts.get(lead_id, ()):
-            if f.admits(row[2], "contacts", None):
-                add(lead_id, row[2], "contacts", wire.ContactMetadata(main_contact=row[6] == 0))
-        for row in parts.companies.get(lead_id, ()):
-            if f.admits(row[2], "companies", None):
-                add(lead_id, row[2], "companies", None)
-        for row in parts.elements.get(lead_id, ()):
-            if f.admits(row[2], "catalog_elements", row[3]):
-                metadata = wire.ElementMetadata(quantity=_quantity(row[5]), catalog_id=row[3])
-                if row[4] is not None:
-                    metadata.price_id = row[4]
-                add(lead_id, row[2], "catalog_elements", metadata)
+        for contact in parts.contacts.get(lead_id, ()):
+            if f.admits(contact.id, "contacts", None):
+                main = wire.ContactMetadata(main_contact=contact.is_main)
+                add(lead_id, contact.id, "contacts", main)
+        for company in parts.companies.get(lead_id, ()):
+            if f.admits(company.id, "companies", None):
+                add(lead_id, company.id, "companies", None)
+        for e in parts.elements.get(lead_id, ()):
+            if f.admits(e.id, "catalog_elements", e.catalog_id):
+                metadata = wire.ElementMetadata(quantity=e.quantity, catalog_id=e.catalog_id)
+                if e.price_id is not None:
+                    metadata.price_id = e.price_id
+                add(lead_id, e.id, "catalog_elements", metadata)
     return out
 
 

@@ -66,17 +66,25 @@ def is_url(value: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
+def _sent(r: Reader, errors: ItemErrors, key: str, expected: str) -> bool:
+    """Whether the required ``key`` is sent; a null is a type error, an absent key a missing
+    one."""
+    if r.has(key):
+        return True
+    if r.is_null(key):
+        errors.invalid_type(key, expected)
+    else:
+        errors.missing(key)
+    return False
+
+
 def _destination(
     r: Reader, errors: ItemErrors, outbound: OutboundPolicy | None = None
 ) -> str | None:
     """The destination URL; with ``outbound``, one whose host is a refused address (an IP
     literal or ``localhost``) is refused too. Names are checked again, resolved, when each
     delivery is sent."""
-    if not r.has("destination"):
-        if r.is_null("destination"):
-            errors.invalid_type("destination", "string")
-        else:
-            errors.missing("destination")
+    if not _sent(r, errors, "destination", "string"):
         return None
     destination = r.text("destination", max_length=MAX_DESTINATION)
     if destination is not None and not is_url(destination):
@@ -91,11 +99,7 @@ def _destination(
 
 
 def _settings(r: Reader, errors: ItemErrors) -> list[str] | None:
-    if not r.has("settings"):
-        if r.is_null("settings"):
-            errors.invalid_type("settings", "array")
-        else:
-            errors.missing("settings")
+    if not _sent(r, errors, "settings", "array"):
         return None
     values = r.array("settings")
     if values is None:
