@@ -7,13 +7,13 @@ from kommodore.catalogs import store, wire
 
 
 def test_catalog_rows_line_up_with_the_wire() -> None:
-    columns = store.CatalogRow._fields
+    columns = store.CatalogRow.__struct_fields__
     assert wire.Catalog.__struct_fields__[: len(columns)] == columns
     assert wire.Catalog.__struct_fields__[len(columns) :] == ("account_id", "links")
 
 
 def test_element_rows_line_up_with_the_wire() -> None:
-    columns = store.ElementRow._fields
+    columns = store.ElementRow.__struct_fields__
     assert wire.Element.__struct_fields__[: len(columns)] == columns
     assert wire.Element.__struct_fields__[len(columns) :] == (
         "custom_fields_values",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from msgspec.structs import astuple
+
 from kommodore.auth.service import MAX_ID
 from kommodore.catalogs import store, wire
 from kommodore.db.database import Connection
@@ -36,7 +38,9 @@ async def list_catalogs(
         rows,
         page,
         # the wire's keys are the row's columns, then the account and the links
-        lambda r: wire.Catalog(*r, account_id, self_links(f"{base}{r.id}")),
+        lambda r: wire.Catalog(
+            *astuple(r), account_id=account_id, links=self_links(f"{base}{r.id}")
+        ),
         url,
         raw_query,
     )
@@ -76,7 +80,12 @@ async def list_elements(
         rows,
         page,
         # the row's columns, then custom_fields_values (none stored yet), account, links
-        lambda r: wire.Element(*r, None, account_id, self_links(f"{base}{r.id}")),
+        lambda r: wire.Element(
+            *astuple(r),
+            custom_fields_values=None,
+            account_id=account_id,
+            links=self_links(f"{base}{r.id}"),
+        ),
         url,
         raw_query,
     )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+
+import msgspec
 
 from kommodore.db.database import Connection, fetch_rows, fetch_value, int_array, sql
 from kommodore.http.directory import with_booleans
 
 
-class CatalogRow(NamedTuple):
+class CatalogRow(msgspec.Struct):
+    """A catalog's columns, in the order its answer lists them (the wire extends it)."""
+
     id: int
     name: str
     created_by: int
@@ -25,7 +28,9 @@ class CatalogRow(NamedTuple):
     sdk_widget_code: str | None
 
 
-class ElementRow(NamedTuple):
+class ElementRow(msgspec.Struct):
+    """An element's columns, in the order its answer lists them (the wire extends it)."""
+
     id: int
     catalog_id: int
     name: str

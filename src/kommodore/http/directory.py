@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -29,7 +30,6 @@ USED = "This value is already used."
 
 RowT = TypeVar("RowT")
 BodyT = TypeVar("BodyT")
-TupleT = TypeVar("TupleT", bound=tuple[Any, ...])
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -170,13 +170,19 @@ def edit_id(r: Reader, path_id: int | None) -> int | None:
     return item_id
 
 
-def with_booleans(row: type[TupleT], *names: str) -> Callable[..., TupleT]:
+ColumnsT = TypeVar("ColumnsT", bound=tuple[Any, ...] | msgspec.Struct)
+
+
+def with_booleans(row: type[ColumnsT], *names: str) -> Callable[..., ColumnsT]:
     """A typed row's constructor for ``fetch_rows`` that makes the ``names`` columns real
-    booleans: SQLite hands them back as 0 and 1, and the wire must say ``true``/``false``."""
-    fields: tuple[str, ...] = row._fields  # type: ignore[attr-defined]  # a NamedTuple
+    booleans: SQLite hands them back as 0 and 1, and the wire must say ``true``/``false``.
+    ``row`` is a NamedTuple or a msgspec Struct (which takes its values as they come)."""
+    fields: tuple[str, ...] = (
+        row.__struct_fields__ if issubclass(row, msgspec.Struct) else row._fields  # type: ignore[attr-defined]  # a NamedTuple
+    )
     at = [fields.index(name) for name in names]
 
-    def build(*values: Any) -> TupleT:
+    def build(*values: Any) -> ColumnsT:
         columns = list(values)
         for i in at:
             columns[i] = bool(columns[i])
