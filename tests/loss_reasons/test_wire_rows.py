@@ -7,5 +7,5 @@ from kommodore.loss_reasons import store, wire
 
 
 def test_loss_reason_rows_line_up_with_the_wire() -> None:
-    columns = store.LossReasonRow._fields
+    columns = store.LossReasonRow.__struct_fields__
     assert wire.LossReason.__struct_fields__ == (*columns, "links", "request_id")

@@ -7,12 +7,12 @@ from kommodore.pipelines import store, wire
 
 
 def test_pipeline_rows_lead_the_wire() -> None:
-    columns = store.PipelineRow._fields
-    assert wire.PipelineColumns.__struct_fields__ == columns
+    columns = store.PipelineRow.__struct_fields__
+    assert issubclass(wire.Pipeline, store.PipelineRow)
     assert wire.Pipeline.__struct_fields__[: len(columns)] == columns
 
 
 def test_status_rows_lead_the_wire() -> None:
-    columns = store.StatusRow._fields
-    assert wire.StatusColumns.__struct_fields__ == columns
+    columns = store.StatusRow.__struct_fields__
+    assert issubclass(wire.Status, store.StatusRow)
     assert wire.Status.__struct_fields__[: len(columns)] == columns

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from msgspec import UNSET, UnsetType
+from msgspec.structs import astuple
 
 from kommodore.auth.service import MAX_ID
 from kommodore.db.database import Connection
@@ -47,7 +48,9 @@ class ReasonChange:
 def _model(row: LossReasonRow, origin: str, request_id: str | UnsetType = UNSET) -> wire.LossReason:
     """The wire's keys are the row's columns, then the links (and a write's ``request_id``)."""
     return wire.LossReason(
-        *row, self_links(f"{origin}/api/v4/leads/loss_reasons/{row.id}"), request_id
+        *astuple(row),
+        links=self_links(f"{origin}/api/v4/leads/loss_reasons/{row.id}"),
+        request_id=request_id,
     )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import msgspec
+from msgspec.structs import astuple
 
 from kommodore.db.database import Connection, fetch_row, fetch_rows, fetch_value, sql
 
 
-class LossReasonRow(NamedTuple):
+class LossReasonRow(msgspec.Struct):
+    """A reason's columns, in the order of its keys on the wire (which extends it)."""
+
     id: int
     name: str
     sort: int
@@ -56,7 +59,7 @@ async def max_sort(conn: Connection, account_id: int) -> int | None:
 async def insert_loss_reasons(
     conn: Connection, account_id: int, reasons: list[LossReasonRow]
 ) -> None:
-    await conn.execute_many(INSERT, [(account_id, *r) for r in reasons])
+    await conn.execute_many(INSERT, [(account_id, *astuple(r)) for r in reasons])
 
 
 async def update_loss_reason(

@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 
 from msgspec import UNSET, UnsetType
+from msgspec.structs import astuple
 
 from kommodore.auth.service import MAX_ID
 from kommodore.db.database import Connection
@@ -72,7 +73,7 @@ def status_model(
 ) -> wire.Status:
     """A status as ``GET`` shows it; a write answer adds the item's ``request_id``."""
     model = wire.Status(
-        *status,  # the row's columns lead the keys, in their order
+        *astuple(status),  # the row's columns lead the keys, in their order
         account_id=account_id,
         request_id=request_id,
         links=self_links(
@@ -107,7 +108,7 @@ def pipeline_model(
 ) -> wire.Pipeline:
     """A pipeline with its statuses as ``GET`` shows it; a write answer adds ``request_id``."""
     return wire.Pipeline(
-        *pipeline,  # the row's columns lead the keys, in their order
+        *astuple(pipeline),  # the row's columns lead the keys, in their order
         account_id=account_id,
         request_id=request_id,
         links=self_links(f"{origin}/api/v4/leads/pipelines/{pipeline.id}"),

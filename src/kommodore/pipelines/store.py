@@ -6,12 +6,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import NamedTuple
 
+import msgspec
+from msgspec.structs import astuple
+
 from kommodore.db.database import Connection, fetch_row, fetch_rows, fetch_value, sql
 from kommodore.http.directory import with_booleans
 
 
-class PipelineRow(NamedTuple):
-    """A pipeline's columns, in the order of its keys on the wire."""
+class PipelineRow(msgspec.Struct):
+    """A pipeline's columns, in the order of its keys on the wire (which extends it)."""
 
     id: int
     name: str
@@ -21,7 +24,9 @@ class PipelineRow(NamedTuple):
     is_archive: bool
 
 
-class StatusRow(NamedTuple):
+class StatusRow(msgspec.Struct):
+    """A status's columns, in the order of its keys on the wire (which extends it)."""
+
     id: int
     name: str
     sort: int
@@ -174,11 +179,11 @@ async def count_statuses(conn: Connection, account_id: int, pipeline_id: int) ->
 async def insert_pipelines(
     conn: Connection, account_id: int, pipelines: Sequence[PipelineRow], now: int
 ) -> None:
-    await conn.execute_many(INSERT_PIPELINE, [(account_id, *p, now) for p in pipelines])
+    await conn.execute_many(INSERT_PIPELINE, [(account_id, *astuple(p), now) for p in pipelines])
 
 
 async def insert_statuses(conn: Connection, account_id: int, statuses: Sequence[StatusRow]) -> None:
-    await conn.execute_many(INSERT_STATUS, [(account_id, *s) for s in statuses])
+    await conn.execute_many(INSERT_STATUS, [(account_id, *astuple(s)) for s in statuses])
 
 
 async def insert_descriptions(

@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from kommodore.http.hal import SelfLinks
+from kommodore.pipelines.store import PipelineRow, StatusRow
 
 
 class StatusDescription(msgspec.Struct, kw_only=True):
@@ -27,20 +28,9 @@ class StatusDescription(msgspec.Struct, kw_only=True):
     description: str
 
 
-class StatusColumns(msgspec.Struct):
-    """A status's stored columns (:class:`kommodore.pipelines.store.StatusRow`, in this
-    order), which lead its keys."""
+class Status(StatusRow, kw_only=True):
+    """The stored columns (:class:`~kommodore.pipelines.store.StatusRow`) lead its keys."""
 
-    id: int
-    name: str
-    sort: int
-    is_editable: bool
-    pipeline_id: int
-    color: str
-    type: int
-
-
-class Status(StatusColumns, kw_only=True):
     account_id: int
     request_id: str | UnsetType = UNSET
     """Only in write answers, after the scalars as Kommo's examples put it."""
@@ -52,19 +42,9 @@ class PipelineEmbedded(msgspec.Struct, kw_only=True):
     statuses: list[Status]
 
 
-class PipelineColumns(msgspec.Struct):
-    """A pipeline's stored columns (:class:`kommodore.pipelines.store.PipelineRow`, in this
-    order), which lead its keys."""
+class Pipeline(PipelineRow, kw_only=True):
+    """The stored columns (:class:`~kommodore.pipelines.store.PipelineRow`) lead its keys."""
 
-    id: int
-    name: str
-    sort: int
-    is_main: bool
-    is_unsorted_on: bool
-    is_archive: bool
-
-
-class Pipeline(PipelineColumns, kw_only=True):
     account_id: int
     request_id: str | UnsetType = UNSET
     """Only in write answers, between ``account_id`` and ``_links`` as in Kommo's examples."""
