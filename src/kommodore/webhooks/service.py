@@ -37,20 +37,6 @@ class WebhookInput:
     sort: int | None
 
 
-def _model(row: WebhookRow, account_id: int) -> wire.Webhook:
-    return wire.Webhook(
-        id=row.id,
-        destination=row.destination,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        account_id=account_id,
-        created_by=row.created_by,
-        sort=row.sort,
-        disabled=row.disabled,
-        settings=row.settings,
-    )
-
-
 # -- validation ----------------------------------------------------------------------------
 
 
@@ -173,8 +159,7 @@ async def list_webhooks(conn: Connection, account_id: int, params: dict[str, Any
     rows = await store.list_webhooks(conn, account_id, destination)
     if not rows:
         return None
-    models = [_model(row, account_id) for row in rows]
-    return wire.encoder.encode(wire.WebhookList(len(models), wire.Embedded(models)))
+    return wire.encoder.encode(wire.WebhookList(len(rows), wire.Embedded(rows)))
 
 
 async def save_webhook(
@@ -199,15 +184,16 @@ async def save_webhook(
         row = WebhookRow(
             id=webhook_id,
             destination=hook.destination,
-            settings=hook.settings,
-            sort=hook.sort if hook.sort is not None else DEFAULT_SORT,
-            disabled=False,
-            created_by=user_id,
             created_at=now,
             updated_at=now,
+            account_id=account_id,
+            created_by=user_id,
+            sort=hook.sort if hook.sort is not None else DEFAULT_SORT,
+            disabled=False,
+            settings=hook.settings,
         )
         await store.insert_webhook(conn, account_id, row)
-    return wire.encoder.encode(_model(row, account_id))
+    return wire.encoder.encode(row)
 
 
 async def delete_webhook(conn: Connection, account_id: int, destination: str) -> None:

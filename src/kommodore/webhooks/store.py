@@ -26,32 +26,35 @@ from kommodore.webhooks import payload
 # -- webhooks -------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class WebhookRow:
+class WebhookRow(msgspec.Struct):
+    """A webhook as Kommo's answer shows it, key for key: its columns in that order (the
+    account's id among them), ``settings`` decoded."""
+
     id: int
     destination: str
-    settings: list[str]
-    sort: int
-    disabled: bool
-    created_by: int
     created_at: int
     updated_at: int
+    account_id: int
+    created_by: int
+    sort: int
+    disabled: bool
+    settings: list[str]
 
 
 def _webhook(
-    id: int, destination: str, settings: str, sort: int, disabled: Any, created_by: int,
-    created_at: int, updated_at: int,
+    id: int, destination: str, created_at: int, updated_at: int, account_id: int,
+    created_by: int, sort: int, disabled: Any, settings: str,
 ) -> WebhookRow:  # fmt: skip
-    """A row of ``_SELECT`` (``_webhook(*r)``): settings are stored as JSON text."""
+    """A row of ``_SELECT``: settings are stored as JSON text, the flag is 0/1 on SQLite."""
     return WebhookRow(
-        id, destination, msgspec.json.decode(settings), sort, bool(disabled), created_by,
-        created_at, updated_at,
+        id, destination, created_at, updated_at, account_id, created_by, sort, bool(disabled),
+        msgspec.json.decode(settings),
     )  # fmt: skip
 
 
 _SELECT = (
-    "SELECT id, destination, settings, sort, disabled, created_by, created_at, updated_at "
-    "FROM webhooks WHERE account_id = $1 "
+    "SELECT id, destination, created_at, updated_at, account_id, created_by, sort, disabled, "
+    "settings FROM webhooks WHERE account_id = $1 "
 )
 _LIST = sql(_SELECT + "AND ($2::text IS NULL OR destination = $2) ORDER BY sort, id")
 _BY_DESTINATION = sql(_SELECT + "AND destination = $2")
@@ -71,14 +74,13 @@ _DELETE = sql("DELETE FROM webhooks WHERE account_id = $1 AND id = $2")
 async def list_webhooks(
     conn: Connection, account_id: int, destination: str | None
 ) -> list[WebhookRow]:
-    return [_webhook(*r) for r in await conn.fetch_all(_LIST, account_id, destination)]
+    return await fetch_rows(conn, _webhook, _LIST, account_id, destination)
 
 
 async def webhook_by_destination(
     conn: Connection, account_id: int, destination: str
 ) -> WebhookRow | None:
-    row = await conn.fetch_one(_BY_DESTINATION, account_id, destination)
-    return None if row is None else _webhook(*row)
+    return await fetch_row(conn, _webhook, _BY_DESTINATION, account_id, destination)
 
 
 async def count_webhooks(conn: Connection, account_id: int) -> int:
