@@ -184,13 +184,13 @@ async def save_webhook(
         row = WebhookRow(
             id=webhook_id,
             destination=hook.destination,
+            settings=hook.settings,
+            sort=hook.sort if hook.sort is not None else DEFAULT_SORT,
+            disabled=False,
+            created_by=user_id,
             created_at=now,
             updated_at=now,
             account_id=account_id,
-            created_by=user_id,
-            sort=hook.sort if hook.sort is not None else DEFAULT_SORT,
-            disabled=False,
-            settings=hook.settings,
         )
         await store.insert_webhook(conn, account_id, row)
     return wire.encoder.encode(row)
