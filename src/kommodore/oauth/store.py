@@ -45,6 +45,16 @@ class RefreshRow(NamedTuple):
     revoked_at: int | None
 
 
+class Consent(NamedTuple):
+    """What a code and every refresh token descended from it carry: a user's consent to an
+    integration in an account, with the scopes it grants."""
+
+    account_id: int
+    integration_id: str
+    user_id: int
+    scopes: tuple[str, ...]
+
+
 class Issued(NamedTuple):
     token_hash: str
     access_jti: str
@@ -108,24 +118,21 @@ def scopes_of(text: str) -> tuple[str, ...]:
 
 async def insert_code(
     conn: Connection,
+    consent: Consent,
     *,
-    account_id: int,
     code_hash: str,
-    integration_id: str,
-    user_id: int,
     redirect_uri: str,
-    scopes: Sequence[str],
     created_at: int,
     expires_at: int,
 ) -> None:
     await conn.execute(
         INSERT_CODE,
-        account_id,
+        consent.account_id,
         code_hash,
-        integration_id,
-        user_id,
+        consent.integration_id,
+        consent.user_id,
         redirect_uri,
-        json.dumps(list(scopes)),
+        json.dumps(list(consent.scopes)),
         created_at,
         expires_at,
     )
@@ -141,12 +148,9 @@ async def use_code(conn: Connection, account_id: int, code_hash: str, now: int) 
 
 async def insert_refresh(
     conn: Connection,
+    consent: Consent,
     *,
-    account_id: int,
     token_hash: str,
-    integration_id: str,
-    user_id: int,
-    scopes: Sequence[str],
     access_jti: str,
     parent_hash: str,
     issued_at: int,
@@ -154,11 +158,11 @@ async def insert_refresh(
 ) -> None:
     await conn.execute(
         INSERT_REFRESH,
-        account_id,
+        consent.account_id,
         token_hash,
-        integration_id,
-        user_id,
-        json.dumps(list(scopes)),
+        consent.integration_id,
+        consent.user_id,
+        json.dumps(list(consent.scopes)),
         access_jti,
         parent_hash,
         issued_at,
