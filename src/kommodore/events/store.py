@@ -11,24 +11,23 @@ comes from ``auth.store.lead_visibility_sql``, which formats in integers of the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from kommodore.auth.rights import Visibility
 from kommodore.auth.store import lead_visibility_sql
-from kommodore.db.database import Connection, Dialect, fetch_rows, fetch_value, sql
+from kommodore.db.database import Connection, Dialect, fetch_value, sql
 from kommodore.db.where import FALSE, Where
 from kommodore.events.filters import EventQuery, ValueFilter
+from kommodore.events.wire import EventHead
 
 CUSTOM_FIELD_CHANGED = "custom_field_value_changed"
 
 
-class EventRow(NamedTuple):
-    id: str
-    type: str
-    entity_id: int
-    entity_type: str
-    created_by: int
-    created_at: int
+class EventRow(EventHead):
+    """A page's row: the event's head, its values as stored JSON text, and its lead's name.
+    A Struct rather than a NamedTuple, so that it shares its head with the wire's ``Event``;
+    built by position from the SELECT list as fetch_rows builds its tuple rows, read by name."""
+
     value_after: str
     value_before: str
     lead_name: str | None
@@ -152,7 +151,7 @@ async def list_events(
         c.append("l.id IS NOT NULL")
         c.append(rights)
     statement = w.page(_COLUMNS, "e.created_at DESC, e.id DESC", offset, limit)
-    return await fetch_rows(conn, EventRow, statement, *w.args)
+    return [EventRow(*r) for r in await conn.fetch_all(statement, *w.args)]
 
 
 _USER_LANG = sql("SELECT lang FROM users WHERE account_id = $1 AND id = $2")
