@@ -10,60 +10,34 @@ comes from ``auth.store.lead_visibility_sql``, which formats in integers of the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from kommodore.auth.rights import Visibility
 from kommodore.auth.store import lead_visibility_sql
-from kommodore.db.database import Connection, Dialect, composed, fetch_rows, fetch_value, sql
-from kommodore.events.filters import EventQuery, Range, ValueFilter
+from kommodore.db.database import Connection, Dialect, fetch_value, sql
+from kommodore.db.where import FALSE, Where
+from kommodore.events.filters import EventQuery, ValueFilter
+from kommodore.events.wire import EventHead
 
-FALSE = "1 = 0"
 CUSTOM_FIELD_CHANGED = "custom_field_value_changed"
 
 
-class EventRow(NamedTuple):
-    id: str
-    type: str
-    entity_id: int
-    entity_type: str
-    created_by: int
-    created_at: int
+class EventRow(EventHead):
+    """A page's row: the event's head, its values as stored JSON text, and its lead's name.
+    A Struct rather than a NamedTuple, so that it shares its head with the wire's ``Event``;
+    built by position from the SELECT list as fetch_rows builds its tuple rows, read by name."""
+
     value_after: str
     value_before: str
     lead_name: str | None
 
 
-class _Where:
-    """A WHERE clause and its parameters for one dialect."""
+class _Where(Where):
+    """The shared WHERE builder, with the JSON reads the events' values need."""
 
     def __init__(self, dialect: Dialect, account_id: int) -> None:
-        self.dialect = dialect
-        self.args: list[Any] = [account_id]
-        self.clauses: list[str] = [f"e.account_id = {self.mark(1)}"]
-
-    def mark(self, n: int) -> str:
-        return f"${n}" if self.dialect == "postgresql" else f"?{n}"
-
-    def arg(self, value: Any) -> str:
-        self.args.append(value)
-        return self.mark(len(self.args))
-
-    def _in(self, expression: str, values: list[Any], array_type: str) -> str:
-        """``expression`` among ``values``, a list bound as one parameter."""
-        if not values:
-            return FALSE
-        if self.dialect == "postgresql":
-            return f"{expression} = ANY({self.arg(values)}::{array_type}[])"
-        mark = self.arg(json.dumps(values))
-        return f"{expression} IN (SELECT value FROM json_each({mark}))"  # noqa: S608 (a fixed fragment; the list is bound)
-
-    def texts_in(self, expression: str, values: Sequence[str]) -> str:
-        return self._in(expression, list(values), "text")
-
-    def ints_in(self, expression: str, values: Sequence[int]) -> str:
-        return self._in(expression, [int(v) for v in values], "bigint")
+        super().__init__(dialect, "e.account_id", account_id)
 
     def json_text(self, document: str, *path: str | int) -> str:
         """The scalar at ``path`` inside a JSON document, as text (NULL when absent)."""
@@ -80,14 +54,6 @@ class _Where:
         else:
             elements = f"json_each({column}) AS j"
         return f"EXISTS (SELECT 1 FROM {elements} WHERE {condition})"  # noqa: S608 (fragments built here; values are bound)
-
-
-def _range(w: _Where, column: str, bounds: Range) -> str:
-    low, high = bounds
-    parts = [f"{column} >= {w.arg(int(low))}"] if low is not None else []
-    if high is not None:
-        parts.append(f"{column} <= {w.arg(int(high))}")
-    return " AND ".join(parts) if parts else "1 = 1"
 
 
 def _field_id(w: _Where) -> str:
@@ -166,14 +132,14 @@ async def list_events(
     c.append("e.entity_type = 'lead'")
     if not query.lead_entity:
         c.append(FALSE)
-    if query.ids is not None:
-        c.append(w.texts_in("e.id", query.ids))
-    if query.created_at is not None:
-        c.append(_range(w, "e.created_at", query.created_at))
-    if query.created_by is not None:
-        c.append(w.ints_in("e.created_by", query.created_by))
-    if query.entity_ids is not None:
-        c.append(w.ints_in("e.entity_id", query.entity_ids))
+    w.filter(
+        [
+            ("e.id", query.ids, w.texts_in),
+            ("e.created_at", query.created_at, w.range),
+            ("e.created_by", query.created_by, w.ints_in),
+            ("e.entity_id", query.entity_ids, w.ints_in),
+        ]
+    )
     if query.types is not None:
         c.append(_types(w, query))
     if query.value_after is not None:
@@ -184,11 +150,8 @@ async def list_events(
     if rights:
         c.append("l.id IS NOT NULL")
         c.append(rights)
-    text = (
-        f"{_COLUMNS} WHERE {' AND '.join(c)} "
-        f"ORDER BY e.created_at DESC, e.id DESC LIMIT {w.arg(limit)} OFFSET {w.arg(offset)}"
-    )
-    return await fetch_rows(conn, EventRow, composed(w.dialect, text), *w.args)
+    statement = w.page(_COLUMNS, "e.created_at DESC, e.id DESC", offset, limit)
+    return [EventRow(*r) for r in await conn.fetch_all(statement, *w.args)]
 
 
 _USER_LANG = sql("SELECT lang FROM users WHERE account_id = $1 AND id = $2")

@@ -8,20 +8,17 @@ a client sends, the page's LIMIT and OFFSET too, goes in as a parameter.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from kommodore.auth.rights import Visibility
 from kommodore.auth.store import lead_visibility_sql
 from kommodore.custom_fields import types
-from kommodore.db.database import Connection, Dialect, composed, fetch_rows, int_array, sql
-from kommodore.http.query import Range, like_pattern, to_int, to_number
+from kommodore.db.database import Connection, fetch_rows, int_array, sql
+from kommodore.db.where import FALSE, Where
+from kommodore.http.query import like_pattern, to_int, to_number
 from kommodore.leads.filters import CustomFieldFilter, LeadQuery
 from kommodore.leads.store import LEAD_SELECT, LeadRow, lead_rows
 from kommodore.search.index import glob_pattern
-
-FALSE = "1 = 0"
 
 FIELD_TYPES = sql(
     "SELECT id, type FROM custom_fields WHERE account_id = $1 AND entity_type = 'leads' "
@@ -34,71 +31,16 @@ class _FieldType(NamedTuple):
     type: str
 
 
-class _Sql:
-    """Collects a WHERE clause and its parameters for one dialect: every value a client sends
-    goes in as a parameter; only column names and fixed fragments from this module are
-    formatted in."""
-
-    def __init__(self, dialect: Dialect, account_id: int) -> None:
-        self.dialect = dialect
-        self.args: list[Any] = [account_id]
-        self.clauses: list[str] = ["l.account_id = " + self.mark(1)]
-
-    def mark(self, n: int) -> str:
-        return f"${n}" if self.dialect == "postgresql" else f"?{n}"
-
-    def arg(self, value: Any) -> str:
-        self.args.append(value)
-        return self.mark(len(self.args))
-
-    def _listed(self, column: str, values: Sequence[Any], pg_type: str) -> str:
-        """``column`` among ``values``, passed as one list parameter."""
-        if self.dialect == "postgresql":
-            return f"{column} = ANY({self.arg(list(values))}::{pg_type}[])"
-        listed = self.arg(json.dumps(list(values)))
-        return f"{column} IN (SELECT value FROM json_each({listed}))"  # noqa: S608 (a column from code; the list is a parameter)
-
-    def ints_in(self, column: str, values: Sequence[int]) -> str:
-        if not values:
-            return FALSE
-        if len(values) == 1:
-            (value,) = values
-            return f"{column} = {self.arg(int(value))}"
-        return self._listed(column, [int(v) for v in values], "bigint")
-
-    def texts_in(self, column: str, values: Sequence[str]) -> str:
-        return self._listed(column, values, "text") if values else FALSE
-
-    def numbers_in(self, column: str, values: Sequence[float]) -> str:
-        if not values:
-            return FALSE
-        return f"{column} IN ({', '.join(self.arg(float(v)) for v in values)})"
-
-    def range(self, column: str, bounds: Range) -> str:
-        low, high = bounds
-        found = self.bounds(column, low, high)
-        return " AND ".join(found) if found else f"{column} IS NOT NULL"
-
-    def bounds(self, column: str, low: float | None, high: float | None) -> list[str]:
-        """``column >= low`` and ``column <= high`` for the bounds given."""
-        found = []
-        if low is not None:
-            found.append(f"{column} >= {self.arg(low)}")
-        if high is not None:
-            found.append(f"{column} <= {self.arg(high)}")
-        return found
-
-
-def _values_subquery(q: _Sql, field_id: int, condition: str) -> str:
+def _values_subquery(q: Where, field_id: int, condition: str) -> str:
     """A correlated EXISTS: walking leads in the page's order and probing the value index
     stops as soon as the page is full, where an IN list would first collect every match."""
     return (
-        "EXISTS (SELECT 1 FROM lead_custom_field_values v WHERE v.account_id = l.account_id "  # noqa: S608 (a condition built by _Sql)
+        "EXISTS (SELECT 1 FROM lead_custom_field_values v WHERE v.account_id = l.account_id "  # noqa: S608 (a condition built by Where)
         f"AND v.lead_id = l.id AND v.field_id = {q.arg(int(field_id))} AND {condition})"
     )
 
 
-def _custom_field(q: _Sql, f: CustomFieldFilter, field_type: str | None) -> str:
+def _custom_field(q: Where, f: CustomFieldFilter, field_type: str | None) -> str:
     """One ``filter[custom_fields_values][id]`` by the field's type."""
     if field_type is None:
         return FALSE
@@ -161,34 +103,30 @@ async def list_lead_rows(
     limit: int,
 ) -> list[LeadRow]:
     """Up to ``limit`` visible leads matching ``query`` from ``offset``, in the query's order."""
-    q = _Sql(conn.dialect, account_id)
+    q = Where(conn.dialect, "l.account_id", account_id)
     w = q.clauses
     w.append("l.is_deleted" if query.only_deleted else "NOT l.is_deleted")
-    if query.ids is not None:
-        w.append(q.ints_in("l.id", query.ids))
-    if query.names is not None:
-        w.append(q.texts_in("l.name", query.names))
-    if query.price is not None:
-        w.append(q.range("l.price", query.price))
+    q.filter(
+        [
+            ("l.id", query.ids, q.ints_in),
+            ("l.name", query.names, q.texts_in),
+            ("l.price", query.price, q.range),
+            ("l.pipeline_id", query.pipeline_ids, q.ints_in),
+            ("l.created_by", query.created_by, q.ints_in),
+            ("l.updated_by", query.updated_by, q.ints_in),
+            ("l.responsible_user_id", query.responsible_user_ids, q.ints_in),
+            ("l.created_at", query.created_at, q.range),
+            ("l.updated_at", query.updated_at, q.range),
+            ("l.closed_at", query.closed_at, q.range),
+            ("l.closest_task_at", query.closest_task_at, q.range),
+        ]
+    )
     if query.statuses is not None:
         pairs = [
             f"(l.pipeline_id = {q.arg(int(p))} AND l.status_id = {q.arg(int(s))})"
             for p, s in query.statuses
         ]
         w.append("(" + " OR ".join(pairs) + ")" if pairs else FALSE)
-    columns: tuple[tuple[str, Any, Callable[[str, Any], str]], ...] = (
-        ("l.pipeline_id", query.pipeline_ids, q.ints_in),
-        ("l.created_by", query.created_by, q.ints_in),
-        ("l.updated_by", query.updated_by, q.ints_in),
-        ("l.responsible_user_id", query.responsible_user_ids, q.ints_in),
-        ("l.created_at", query.created_at, q.range),
-        ("l.updated_at", query.updated_at, q.range),
-        ("l.closed_at", query.closed_at, q.range),
-        ("l.closest_task_at", query.closest_task_at, q.range),
-    )
-    for column, wanted, clause in columns:
-        if wanted is not None:
-            w.append(clause(column, wanted))
     if query.custom_fields:
         field_ids = sorted({f.field_id for f in query.custom_fields})
         ids = int_array(conn.dialect, field_ids)
@@ -206,13 +144,10 @@ async def list_lead_rows(
     order = f"l.id {direction}"
     if query.order != "id":
         order = f"l.{query.order} {direction}, {order}"
-    where = " AND ".join(w)
-    page = f"LIMIT {q.arg(limit)} OFFSET {q.arg(offset)}"
-    text = f"{LEAD_SELECT} WHERE {where} ORDER BY {order} {page}"
-    return await lead_rows(conn, composed(conn.dialect, text), *q.args)
+    return await lead_rows(conn, q.page(LEAD_SELECT, order, offset, limit), *q.args)
 
 
-def _search(q: _Sql, text: str) -> str:
+def _search(q: Where, text: str) -> str:
     """``query``: a case-insensitive substring of the name, of any custom field value's text
     or of an enum label, answered from the search index; or the lead's id when the query is a
     number."""
