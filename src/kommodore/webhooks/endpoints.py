@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from kommodore.http.auth import api_request
+from kommodore.http.directory import read, routes_of
 from kommodore.http.hal import hal_response, no_content
 from kommodore.outbound import OutboundPolicy
 from kommodore.webhooks import service
@@ -14,10 +15,11 @@ from kommodore.webhooks import service
 
 async def list_webhooks(request: Request) -> Response:
     """``GET /api/v4/webhooks``: admins only; 204 when there is none."""
-    async with api_request(request) as api:
-        api.require_admin()
-        body = await service.list_webhooks(api.conn, api.account_id, api.params)
-    return no_content() if body is None else hal_response(body)
+    return await read(
+        request,
+        lambda api: service.list_webhooks(api.conn, api.account_id, api.params),
+        admin=True,
+    )
 
 
 async def add_webhook(request: Request) -> Response:
@@ -43,8 +45,6 @@ async def delete_webhook(request: Request) -> Response:
     return no_content()
 
 
-routes: list[BaseRoute] = [
-    Route("/api/v4/webhooks", list_webhooks, methods=["GET"]),
-    Route("/api/v4/webhooks", add_webhook, methods=["POST"]),
-    Route("/api/v4/webhooks", delete_webhook, methods=["DELETE"]),
-]
+routes: list[BaseRoute] = routes_of(
+    ("/api/v4/webhooks", {"GET": list_webhooks, "POST": add_webhook, "DELETE": delete_webhook}),
+)
