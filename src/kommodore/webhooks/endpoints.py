@@ -6,9 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from kommodore.http.auth import api_request
-from kommodore.http.directory import read, routes_of
-from kommodore.http.hal import hal_response, no_content
+from kommodore.context import AppContext
+from kommodore.http.directory import read, routes_of, write
 from kommodore.outbound import OutboundPolicy
 from kommodore.webhooks import service
 
@@ -24,25 +23,24 @@ async def list_webhooks(request: Request) -> Response:
 
 async def add_webhook(request: Request) -> Response:
     """``POST /api/v4/webhooks``: admins only; 201 with the webhook, created or updated."""
-    async with api_request(request) as api:
-        api.require_admin()
-        outbound = OutboundPolicy.from_settings(api.ctx.settings)
-        hook = service.parse_webhook(await api.json(), outbound)
-        async with api.transaction() as conn:
-            body = await service.save_webhook(
-                conn, api.account_id, api.principal.actor.user_id, hook
-            )
-    return hal_response(body, status_code=201)
+    ctx: AppContext = request.app.state.ctx
+    return await write(
+        request,
+        lambda data: service.parse_webhook(data, OutboundPolicy.from_settings(ctx.settings)),
+        lambda api, conn, hook: service.save_webhook(
+            conn, api.account_id, api.principal.actor.user_id, hook
+        ),
+        status_code=201,
+    )
 
 
 async def delete_webhook(request: Request) -> Response:
     """``DELETE /api/v4/webhooks`` with ``{"destination"}``: admins only; 204, 404 unknown."""
-    async with api_request(request) as api:
-        api.require_admin()
-        destination = service.parse_destination(await api.json())
-        async with api.transaction() as conn:
-            await service.delete_webhook(conn, api.account_id, destination)
-    return no_content()
+    return await write(
+        request,
+        service.parse_destination,
+        lambda api, conn, destination: service.delete_webhook(conn, api.account_id, destination),
+    )
 
 
 routes: list[BaseRoute] = routes_of(
