@@ -7,21 +7,16 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from kommodore.catalogs import service
-from kommodore.http.directory import read, routes_of
-from kommodore.http.paging import page_of
+from kommodore.http.directory import read_page, routes_of
 
 
 async def list_catalogs(request: Request) -> Response:
     """``GET /api/v4/catalogs``."""
-    return await read(
+    return await read_page(
         request,
-        lambda api: service.list_catalogs(
-            api.conn,
-            api.account_id,
-            page_of(api.params, service.MAX_LIMIT),
-            api.origin,
-            api.url,
-            api.query,
+        service.MAX_LIMIT,
+        lambda api, page: service.list_catalogs(
+            api.conn, api.account_id, page, api.origin, api.url, api.query
         ),
     )
 
@@ -29,17 +24,11 @@ async def list_catalogs(request: Request) -> Response:
 async def list_elements(request: Request) -> Response:
     """``GET /api/v4/catalogs/{id}/elements``: ``query``, ``filter[id]``, paging."""
     catalog_id: int = request.path_params["catalog_id"]
-    return await read(
+    return await read_page(
         request,
-        lambda api: service.list_elements(
-            api.conn,
-            api.account_id,
-            catalog_id,
-            api.params,
-            page_of(api.params, service.MAX_LIMIT),
-            api.origin,
-            api.url,
-            api.query,
+        service.MAX_LIMIT,
+        lambda api, page: service.list_elements(
+            api.conn, api.account_id, catalog_id, api.params, page, api.origin, api.url, api.query
         ),
     )
 

@@ -11,21 +11,29 @@ from starlette.routing import BaseRoute
 
 from kommodore.custom_fields import changes, service
 from kommodore.db.database import Connection
-from kommodore.http.body import batch_of, object_of
-from kommodore.http.directory import read, read_one, remove, routes_of, self_href, write
-from kommodore.http.paging import page_of
+from kommodore.http.body import batch_of
+from kommodore.http.directory import (
+    edit_one,
+    read_one,
+    read_page,
+    remove,
+    routes_of,
+    self_href,
+    write,
+)
 
 
 async def list_fields(request: Request) -> Response:
     """``GET /api/v4/leads/custom_fields``: every user, 50 per page at most."""
-    return await read(
+    return await read_page(
         request,
-        lambda api: service.list_fields(
+        service.MAX_LIMIT,
+        lambda api, page: service.list_fields(
             api.conn,
             api.account_id,
             service.types_of(api.params),
             service.order_of(api.params),
-            page_of(api.params, service.MAX_LIMIT),
+            page,
             api.origin,
             api.url,
             api.query,
@@ -65,14 +73,7 @@ async def edit_fields(request: Request) -> Response:
 
 async def edit_field(request: Request) -> Response:
     """``PATCH /api/v4/leads/custom_fields/{id}``: admins only; one object; 404 when unknown."""
-    field_id: int = request.path_params["field_id"]
-    return await write(
-        request,
-        object_of,
-        lambda api, conn, data: changes.edit_field(
-            conn, api.account_id, field_id, data, api.origin
-        ),
-    )
+    return await edit_one(request, "field_id", lambda body: body, changes.edit_field)
 
 
 async def delete_field(request: Request) -> Response:

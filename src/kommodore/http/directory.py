@@ -1,9 +1,11 @@
 """The steps the directory domains (pipelines, sources, custom fields, loss reasons, tags,
-catalogs) share, written once: an endpoint's protocol (sign-in, the admin check, the body
-read and taken apart before the transaction, 204 for nothing), taking a batch apart item by
-item, finding the row each edit names (from the path or from the item's ``id``) with Kommo's
-error shape at the item's path, values a batch must keep distinct, the answer's ``_links`` +
-``_embedded`` envelope, and real booleans in the stores' typed rows (SQLite reads 0 and 1).
+catalogs) share, written once: an endpoint's protocol (sign-in, the admin check, the page a
+list asks for, the body read and taken apart before the transaction, 204 for nothing), which
+the other API domains' reads follow too; a package's route table, declared once per path;
+taking a batch apart item by item, finding the row each edit names (from the path or from the
+item's ``id``) with Kommo's error shape at the item's path, values a batch must keep
+distinct, the answer's ``_links`` + ``_embedded`` envelope, and real booleans in the stores'
+typed rows (SQLite reads 0 and 1).
 
 It sits below the domains so that none of them imports another for these steps.
 """
@@ -21,8 +23,9 @@ from starlette.routing import BaseRoute, Route
 
 from kommodore.db.database import Connection
 from kommodore.http.auth import ApiRequest, api_request
+from kommodore.http.body import object_of
 from kommodore.http.hal import Href, collection_body, hal_response, no_content
-from kommodore.http.paging import Page, page_links
+from kommodore.http.paging import Page, page_links, page_of
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
 
@@ -70,6 +73,16 @@ async def read_one(
     return await read(request, lambda api: reply(api.conn, api.account_id, entity_id, api.origin))
 
 
+async def read_page(
+    request: Request,
+    max_limit: int,
+    reply: Callable[[ApiRequest, Page], Awaitable[bytes | None]],
+) -> Response:
+    """A paged collection, read by every user: ``reply(api, page)`` with the page the query
+    asks for, ``max_limit`` items at most; an empty page is 204."""
+    return await read(request, lambda api: reply(api, page_of(api.params, max_limit)))
+
+
 async def write(
     request: Request,
     body: Callable[[Any], BodyT],
@@ -87,6 +100,22 @@ async def write(
         async with api.transaction() as conn:
             result = await change(api, conn, data)
     return _response(result, status_code)
+
+
+async def edit_one(
+    request: Request,
+    key: str,
+    parse: Callable[[dict[str, Any]], BodyT],
+    change: Callable[[Connection, int, int, BodyT, str], Awaitable[bytes]],
+) -> Response:
+    """An admin's ``PATCH /{id}`` of the one entity the path names under ``key``: the body one
+    object, taken apart by ``parse``, then ``change(conn, account_id, id, parsed, origin)``."""
+    entity_id: int = request.path_params[key]
+    return await write(
+        request,
+        lambda data: parse(object_of(data)),
+        lambda api, conn, parsed: change(conn, api.account_id, entity_id, parsed, api.origin),
+    )
 
 
 async def remove(

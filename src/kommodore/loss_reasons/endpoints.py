@@ -6,8 +6,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from kommodore.http.body import batch_of, object_of
-from kommodore.http.directory import read_all, read_one, remove, routes_of, self_href, write
+from kommodore.http.body import batch_of
+from kommodore.http.directory import (
+    edit_one,
+    read_all,
+    read_one,
+    remove,
+    routes_of,
+    self_href,
+    write,
+)
 from kommodore.loss_reasons import service
 
 
@@ -34,14 +42,7 @@ async def add_loss_reasons(request: Request) -> Response:
 
 async def update_loss_reason(request: Request) -> Response:
     """``PATCH /api/v4/leads/loss_reasons/{id}``: admins only; one object, 404 when unknown."""
-    reason_id: int = request.path_params["reason_id"]
-    return await write(
-        request,
-        lambda data: service.parse_change(object_of(data)),
-        lambda api, conn, change: service.update_loss_reason(
-            conn, api.account_id, reason_id, change, api.origin
-        ),
-    )
+    return await edit_one(request, "reason_id", service.parse_change, service.update_loss_reason)
 
 
 async def delete_loss_reason(request: Request) -> Response:

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, unquote_plus
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from kommodore.context import AppContext
 from kommodore.http.body import (
@@ -25,6 +25,7 @@ from kommodore.http.body import (
     read_body,
     read_form,
 )
+from kommodore.http.directory import routes_of
 from kommodore.http.origin import request_host, subdomain_of
 from kommodore.http.problems import Problem
 from kommodore.oauth import service
@@ -132,7 +133,7 @@ async def current_subdomain(request: Request) -> Response:
     return _json(found)
 
 
-routes: list[BaseRoute] = [
-    Route("/oauth2/access_token", access_token, methods=["POST"]),
-    Route("/oauth2/account/current/subdomain", current_subdomain, methods=["GET"]),
-]
+routes: list[BaseRoute] = routes_of(
+    ("/oauth2/access_token", {"POST": access_token}),
+    ("/oauth2/account/current/subdomain", {"GET": current_subdomain}),
+)

@@ -9,7 +9,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from kommodore.http.body import batch_of, object_of
-from kommodore.http.directory import read, read_all, read_one, remove, routes_of, write
+from kommodore.http.directory import (
+    edit_one,
+    read,
+    read_all,
+    read_one,
+    remove,
+    routes_of,
+    write,
+)
 from kommodore.pipelines import changes, service
 
 
@@ -71,13 +79,8 @@ async def add_pipelines(request: Request) -> Response:
 
 async def update_pipeline(request: Request) -> Response:
     """``PATCH /api/v4/leads/pipelines/{id}``: admins only; one object."""
-    pipeline_id: int = request.path_params["pipeline_id"]
-    return await write(
-        request,
-        lambda data: changes.parse_pipeline_change(object_of(data)),
-        lambda api, conn, change: changes.update_pipeline(
-            conn, api.account_id, pipeline_id, change, api.origin
-        ),
+    return await edit_one(
+        request, "pipeline_id", changes.parse_pipeline_change, changes.update_pipeline
     )
 
 

@@ -7,22 +7,17 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from kommodore.http.body import batch_of
-from kommodore.http.directory import read, routes_of, self_href, write
-from kommodore.http.paging import page_of
+from kommodore.http.directory import read_page, routes_of, self_href, write
 from kommodore.tags import service
 
 
 async def list_tags(request: Request) -> Response:
     """``GET /api/v4/leads/tags``: 250 per page at most, 204 when none."""
-    return await read(
+    return await read_page(
         request,
-        lambda api: service.list_tags(
-            api.conn,
-            api.account_id,
-            api.params,
-            page_of(api.params, service.MAX_LIMIT),
-            api.url,
-            api.query,
+        service.MAX_LIMIT,
+        lambda api, page: service.list_tags(
+            api.conn, api.account_id, api.params, page, api.url, api.query
         ),
     )
 
