@@ -201,7 +201,12 @@ def _custom_fields(values: list[ValuePart] | None) -> list[wire.CustomFieldValue
                 values=[],
             )
             entries.append(current)
-        current.values.append(read_part(v))
+        current.values.append(  # read_value itself, not read_part: once per value of a page
+            read_value(
+                v.field_type, enum_id=v.enum_id, enum_value=v.enum_value, enum_code=v.enum_code,
+                value_text=v.value_text, value_int=v.value_int, value_json=v.value_json,
+            )
+        )  # fmt: skip
     return entries
 
 
