@@ -74,6 +74,15 @@ class LeadInput:
         return referenced([e.data for e in self.field_entries or ()])
 
 
+_NUMBERS: tuple[tuple[str, Callable[[Reader, str], int | None]], ...] = (
+    ("status_id", Reader.id), ("pipeline_id", Reader.id), ("responsible_user_id", Reader.id),
+    ("created_by", Reader.integer), ("updated_by", Reader.integer),
+    ("created_at", Reader.timestamp), ("updated_at", Reader.timestamp),
+    ("closed_at", Reader.timestamp),
+)  # fmt: skip
+"""The lead's number fields and how each is read, in the order their errors are listed."""
+
+
 def read_lead(
     item: Any, index: int, errors: ItemErrors, *, update: bool, complex_: bool = False
 ) -> LeadInput | None:
@@ -94,14 +103,9 @@ def read_lead(
         lead.name = r.text("name", max_length=MAX_NAME)
     if "price" in sent:
         lead.price = _price(r)
-    readers: tuple[tuple[str, Callable[[str], int | None]], ...] = (
-        ("status_id", r.id), ("pipeline_id", r.id), ("responsible_user_id", r.id),
-        ("created_by", r.integer), ("updated_by", r.integer), ("created_at", r.timestamp),
-        ("updated_at", r.timestamp), ("closed_at", r.timestamp),
-    )  # fmt: skip
-    for key, read in readers:
+    for key, read in _NUMBERS:
         if key in sent:
-            setattr(lead, key, read(key))
+            setattr(lead, key, read(r, key))
     if "loss_reason_id" in sent:
         lead.loss_reason_id = r.id("loss_reason_id")
         lead.clear_loss_reason = r.is_null("loss_reason_id")
