@@ -21,6 +21,10 @@ from kommodore.auth.service import PaymentRequired, Unauthorized
 from kommodore.auth.tokens import TokenVerifier
 from kommodore.catalogs import endpoints as catalogs
 from kommodore.context import AppContext
+from kommodore.control import endpoints as control
+from kommodore.control.gate import GateMiddleware, StateGate
+from kommodore.control.service import Control
+from kommodore.control.token import control_token
 from kommodore.custom_fields import endpoints as custom_fields
 from kommodore.db import open_database
 from kommodore.db.database import Database, ping
@@ -103,6 +107,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         key = load_signing_key(settings.jwt_private_key, settings.data_dir)
         limiter = await build_limiter(settings, db)
         app.state.ctx = AppContext(settings, db, key, TokenVerifier(key), limiter)
+        if gate is not None:
+            app.state.control = control.Plane(Control(db, gate), control_token(settings), gate)
         # Everything loaded so far lives as long as the process: keep it out of the cyclic
         # collector's full passes, which otherwise stall a request now and then.
         gc.freeze()
@@ -119,6 +125,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             if database is None:
                 await db.close()
 
+    gate = StateGate() if settings.resolved_control_api else None
     routes = [
         *leads.routes,
         *accounts.routes,
@@ -139,10 +146,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *_ceiling_route(settings),
+        *(control.routes if gate is not None else control.off_routes),
     ]
+    middleware = [Middleware(EdgeMiddleware, access_log=settings.resolved_access_log)]
+    if gate is not None:  # resets and restores wait for in-flight requests, never cut them
+        middleware.append(Middleware(GateMiddleware, gate=gate))
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(EdgeMiddleware, access_log=settings.resolved_access_log)],
+        middleware=middleware,
         exception_handlers={
             Unauthorized: _unauthorized,
             PaymentRequired: _payment_required,

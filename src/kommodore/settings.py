@@ -137,6 +137,22 @@ class Settings(BaseSettings):
 
         return not is_postgres_url(self.resolved_database_url)
 
+    control_api: bool | None = None
+    """The control plane under ``/_kommodore/`` (reset, snapshots). Unset: on with SQLite, the
+    developer's stand-in; off with PostgreSQL, where a reset would wipe a shared server."""
+
+    control_token: str | None = None
+    """The bearer token the control plane takes (never a Kommo token). Unset: generated on first
+    use into ``data_dir/control-token`` and printed by ``kommodore demo``."""
+
+    @property
+    def resolved_control_api(self) -> bool:
+        if self.control_api is not None:
+            return self.control_api
+        from kommodore.db import is_postgres_url
+
+        return not is_postgres_url(self.resolved_database_url)
+
     env: Literal["development", "production"] = "development"
     """``production`` changes two defaults: JSON logs and no access log."""
 
