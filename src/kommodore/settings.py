@@ -145,6 +145,12 @@ class Settings(BaseSettings):
     """The bearer token the control plane takes (never a Kommo token). Unset: generated on first
     use into ``data_dir/control-token`` and printed by ``kommodore demo``."""
 
+    journal_size: int = Field(default=10_000, ge=1, le=1_000_000)
+    """The request journal keeps this many of each account's last requests (control API on)."""
+
+    journal_body_bytes: int = Field(default=16_384, ge=0, le=1_048_576)
+    """The journal keeps at most this much of each request's and answer's body."""
+
     @property
     def resolved_control_api(self) -> bool:
         if self.control_api is not None:

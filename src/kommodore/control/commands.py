@@ -4,6 +4,11 @@ it running, the HTTP endpoints are the ones that hold in-flight requests back.""
 
 from __future__ import annotations
 
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
 import click
 
 from kommodore.cli_support import run_with_database
@@ -89,3 +94,63 @@ def list_() -> None:
     for info in run_with_database(work):
         size = "" if info.size_bytes is None else f"\t{info.size_bytes}"
         click.echo(f"{info.name}\t{info.created_at}\t{info.revision}{size}")
+
+
+def _line(entry: dict[str, Any]) -> str:
+    at = datetime.fromtimestamp(entry["at_ms"] / 1000, UTC).strftime("%H:%M:%S.%f")[:-3]
+    target = entry["path"] + (f"?{entry['query']}" if entry["query"] else "")
+    who = entry["principal"]
+    fields = [
+        str(entry["id"]), at, entry["method"], target, str(entry["status"]),
+        f"{entry['latency_ms']:.1f}ms",
+        f"account={who['account_id']} user={who['user_id']}" if who else "-",
+    ]  # fmt: skip
+    if entry["reason"]:
+        fields.append(entry["reason"])
+    return "  ".join(fields)
+
+
+@click.command()
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True,
+              help="The running server's origin.")  # fmt: skip
+@click.option("--method", default=None)
+@click.option("--path", default=None, help="A path prefix, e.g. /api/v4/leads.")
+@click.option("--status", default=None, type=int)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--follow", is_flag=True, help="Keep printing new requests as they come.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line, bodies included.")
+def requests(
+    url: str,
+    method: str | None,
+    path: str | None,
+    status: int | None,
+    limit: int,
+    follow: bool,
+    as_json: bool,
+) -> None:
+    """The running server's request journal: what it was asked, what it answered, and why
+    it refused (needs the control API on)."""
+    import httpx
+
+    from kommodore.control.token import control_token
+    from kommodore.settings import Settings
+
+    headers = {"Authorization": f"Bearer {control_token(Settings())}"}
+    params: dict[str, Any] = {"limit": limit}
+    params.update({k: v for k, v in (("method", method), ("path", path), ("status", status)) if v})
+    with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
+        while True:
+            try:
+                response = client.get("/_kommodore/requests", params=params)
+            except httpx.HTTPError as exc:
+                raise click.ClickException(f"cannot reach {url}: {exc}") from None
+            if response.status_code != 200:
+                detail = response.json().get("detail", response.text)
+                raise click.ClickException(f"{response.status_code} from {url}: {detail}")
+            for entry in response.json()["requests"]:
+                click.echo(json.dumps(entry, ensure_ascii=False) if as_json else _line(entry))
+                params["after"] = entry["id"]
+            if not follow:
+                return
+            params.setdefault("after", 0)
+            time.sleep(0.5)

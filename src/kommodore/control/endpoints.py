@@ -15,7 +15,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from kommodore.control import wire
+from kommodore.control.faults import BadRule, Faults, Rule
 from kommodore.control.gate import StateGate
+from kommodore.control.journal import Journal
 from kommodore.control.service import MAX_DEMO_LEADS, BadName, Control
 from kommodore.control.store import SnapshotIncompatible, SnapshotInfo, SnapshotMissing
 from kommodore.control.token import matches
@@ -30,12 +32,17 @@ OFF = (
 
 
 class Plane:
-    """What the control endpoints share: the action runner and the token they check."""
+    """What the control endpoints share: the action runner, the token they check, and the
+    journal and fault rules the recording middleware uses."""
 
-    def __init__(self, control: Control, token: str, gate: StateGate) -> None:
+    def __init__(
+        self, control: Control, token: str, gate: StateGate, journal: Journal, faults: Faults
+    ) -> None:
         self.control = control
         self.token = token
         self.gate = gate
+        self.journal = journal
+        self.faults = faults
 
 
 T = TypeVar("T")
@@ -82,6 +89,7 @@ async def reset(request: Request) -> Response:
     if not 1 <= body.leads <= MAX_DEMO_LEADS:
         raise Problem(400, f"leads: from 1 to {MAX_DEMO_LEADS}")
     state = await plane.control.reset(demo=body.to == "demo", seed=body.seed, leads=body.leads)
+    plane.faults.clear()
     if state is None:
         return _json(wire.ResetDone(to="empty"))
     account = wire.DemoAccount(id=state.account_id, subdomain=state.subdomain, leads=state.leads)
@@ -130,6 +138,71 @@ async def _named(action: Awaitable[T]) -> T:
         ) from None
 
 
+def _int_param(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise Problem(400, f"{name}: a whole number") from None
+
+
+async def list_requests(request: Request) -> Response:
+    """``GET /_kommodore/requests``: the journal, oldest first; filters ``method``, ``path``
+    (a prefix), ``status``, ``since`` (ms since the epoch), ``after`` (an entry id, to follow),
+    ``account_id``, ``limit`` (default 100, at most 1,000)."""
+    plane = _plane(request)
+    params = request.query_params
+    limit = _int_param(request, "limit")
+    limit = 100 if limit is None else limit
+    if not 1 <= limit <= 1000:
+        raise Problem(400, "limit: from 1 to 1000")
+    found = plane.journal.find(
+        method=(params.get("method") or "").upper() or None,
+        path_prefix=params.get("path") or None,
+        status=_int_param(request, "status"),
+        since_ms=_int_param(request, "since"),
+        after_id=_int_param(request, "after"),
+        account_id=_int_param(request, "account_id"),
+        limit=limit,
+    )
+    return _json(wire.Requests(requests=[wire.request_entry(e) for e in found]))
+
+
+async def clear_requests(request: Request) -> Response:
+    _plane(request).journal.clear()
+    return Response(status_code=204)
+
+
+async def list_faults(request: Request) -> Response:
+    plane = _plane(request)
+    return _json(wire.FaultList(faults=[wire.fault(r) for r in plane.faults.rules]))
+
+
+async def add_fault(request: Request) -> Response:
+    plane = _plane(request)
+    rule = await _body(request, Rule)
+    try:
+        active = plane.faults.add(rule)
+    except BadRule as exc:
+        raise Problem(400, str(exc)) from None
+    return _json(wire.fault(active), 201)
+
+
+async def delete_fault(request: Request) -> Response:
+    plane = _plane(request)
+    rule_id: int = request.path_params["rule_id"]
+    if not plane.faults.delete(rule_id):
+        raise Problem(404, f"No fault rule {rule_id}")
+    return Response(status_code=204)
+
+
+async def clear_faults(request: Request) -> Response:
+    _plane(request).faults.clear()
+    return Response(status_code=204)
+
+
 async def switched_off(request: Request) -> Response:
     return problem_response(404, OFF)
 
@@ -142,6 +215,12 @@ routes: list[BaseRoute] = [
     Route(f"{PREFIX}/snapshots", save_snapshot, methods=["POST"]),
     Route(f"{PREFIX}/snapshots/{{name}}/restore", restore_snapshot, methods=["POST"]),
     Route(f"{PREFIX}/snapshots/{{name}}", delete_snapshot, methods=["DELETE"]),
+    Route(f"{PREFIX}/requests", list_requests, methods=["GET"]),
+    Route(f"{PREFIX}/requests", clear_requests, methods=["DELETE"]),
+    Route(f"{PREFIX}/faults", list_faults, methods=["GET"]),
+    Route(f"{PREFIX}/faults", add_fault, methods=["POST"]),
+    Route(f"{PREFIX}/faults", clear_faults, methods=["DELETE"]),
+    Route(f"{PREFIX}/faults/{{rule_id:int}}", delete_fault, methods=["DELETE"]),
 ]
 """The control plane when it is on."""
 

@@ -6,6 +6,9 @@ from typing import Literal
 
 import msgspec
 
+from kommodore.control.faults import ActiveRule, Rule
+from kommodore.control.journal import Entry
+
 
 class Reset(msgspec.Struct, forbid_unknown_fields=True):
     to: Literal["empty", "demo"] = "empty"
@@ -42,3 +45,52 @@ class Snapshots(msgspec.Struct):
 
 class Restored(msgspec.Struct):
     restored: str
+
+
+class Principal(msgspec.Struct):
+    account_id: int
+    user_id: int
+    integration_id: str
+
+
+class RequestEntry(msgspec.Struct):
+    id: int
+    at_ms: int
+    method: str
+    path: str
+    query: str
+    status: int
+    latency_ms: float
+    principal: Principal | None
+    request_body: str | None
+    response_body: str | None
+    reason: str | None
+    injected: str | None
+
+
+class Requests(msgspec.Struct):
+    requests: list[RequestEntry]
+
+
+def request_entry(e: Entry) -> RequestEntry:
+    p = e.principal
+    return RequestEntry(
+        e.id, e.at_ms, e.method, e.path, e.query, e.status, e.latency_ms,
+        None if p is None else Principal(p.account_id, p.user_id, p.integration_id),
+        e.request_body, e.response_body, e.reason, e.injected,
+    )  # fmt: skip
+
+
+class Fault(msgspec.Struct):
+    id: int
+    rule: Rule
+    matched: int
+    remaining: int | None
+
+
+class FaultList(msgspec.Struct):
+    faults: list[Fault]
+
+
+def fault(active: ActiveRule) -> Fault:
+    return Fault(active.id, active.rule, active.matched, active.remaining)
