@@ -52,8 +52,10 @@ def test_an_answered_request_is_recorded_whole(control: TestClient, factory: Fac
                          headers={"Authorization": f"Bearer {token}"})  # fmt: skip
     assert answer.status_code == 200
     entry = _last(control, account)
-    assert set(entry) == {"id", "at_ms", "method", "path", "query", "status", "latency_ms",
-                          "principal", "request_body", "response_body", "reason", "injected"}  # fmt: skip
+    assert set(entry) == {
+        "id", "at_ms", "method", "path", "query", "status", "latency_ms", "principal",
+        "request_body", "response_body", "reason", "injected",
+    }  # fmt: skip
     assert {k: entry[k] for k in ("method", "path", "query", "status", "reason", "injected")} == {
         "method": "GET", "path": f"/api/v4/leads/{lead}", "query": "with=contacts",
         "status": 200, "reason": None, "injected": None,
@@ -61,7 +63,7 @@ def test_an_answered_request_is_recorded_whole(control: TestClient, factory: Fac
     assert entry["principal"]["account_id"] == account.id
     assert entry["principal"]["user_id"] == account.admin
     assert entry["request_body"] is None
-    assert entry["response_body"].startswith('{"id":%d,"name":"journaled"' % lead)
+    assert entry["response_body"].startswith(f'{{"id":{lead},"name":"journaled"')
     assert entry["response_body"].endswith("…")  # the body is cut at journal_body_bytes
     assert entry["latency_ms"] >= 0 and entry["at_ms"] > 0
     assert token not in json.dumps(entry)
@@ -92,8 +94,8 @@ def test_a_revoked_token_and_an_admin_only_refusal(control: TestClient, factory:
     account = factory.account()
     revoked = factory.token(account, account.admin)
     factory.execute("UPDATE api_tokens SET revoked_at = 1 WHERE account_id = :a", a=account.id)
-    assert control.get("/api/v4/account",
-                       headers={"Authorization": f"Bearer {revoked}"}).status_code == 401  # fmt: skip
+    refused = control.get("/api/v4/account", headers={"Authorization": f"Bearer {revoked}"})
+    assert refused.status_code == 401
     assert _last(control)["reason"] == "token: token unknown or revoked"
 
     user = factory.user(account)
