@@ -30,12 +30,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from dataset import IDS_FILE, TOKEN_FILE, mint_token, resolved_url, server_env
+from launch import serve_command
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -85,14 +87,19 @@ def http_get(url: str, token: str | None = None, timeout: float = 5.0) -> tuple[
         return exc.code, exc.read()
 
 
-def start_server(target: Target, server: str, log_path: Path) -> subprocess.Popen[bytes]:
-    """``kommodore serve`` on core 0, in its own process group so it can be stopped whole."""
+def start_server(
+    target: Target, server: str, log_path: Path, *, ceiling: bool = True,
+    extra_env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:  # fmt: skip
+    """``kommodore serve`` on core 0, in its own process group so it can be stopped whole.
+    ``ceiling`` serves ``/__bench/ceiling`` (the data dir must hold its file); ``extra_env``
+    goes over the environment last (``bench/revisions.py`` sets ``PYTHONPATH`` there)."""
     env = server_env(target.data_dir, target.database_url)
-    env.update(KOMMODORE_BENCH_CEILING="true", KOMMODORE_ACCESS_LOG="false",
-               KOMMODORE_LOG_LEVEL="warning")  # fmt: skip
-    kommodore = str(Path(sys.executable).parent / "kommodore")
-    cmd = ["taskset", "-c", SERVER_CPU, kommodore, "serve", "--port", str(target.port),
-           "--workers", "1", "--server", server]  # fmt: skip
+    env.update(KOMMODORE_ACCESS_LOG="false", KOMMODORE_LOG_LEVEL="warning")
+    if ceiling:
+        env["KOMMODORE_BENCH_CEILING"] = "true"
+    env.update(extra_env or {})
+    cmd = serve_command(target.port, server)
     log = log_path.open("wb")
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True, cwd=target.data_dir)  # fmt: skip

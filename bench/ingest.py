@@ -55,6 +55,7 @@ from kommodore.db.bulk import allocate_ids, bulk_connection, insert_rows
 from kommodore.db.migrate import upgrade
 from kommodore.db.sqlite import PRAGMAS
 from kommodore.demo.generator import create_demo
+from launch import serve_command
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -359,7 +360,7 @@ def postgres_cpu_seconds() -> float:
 
 
 def measure(
-    url: str, leads: int, step: Callable[[], None], server_pgid: int | None = None
+    url: str, leads: int, step: Callable[[], object], server_pgid: int | None = None
 ) -> dict[str, Any]:
     """Wall time and CPU shares: this process, the server, PostgreSQL, each core, and what
     other processes used (a busy machine slows either side and spoils the ratio)."""
@@ -409,9 +410,7 @@ def start_server(
 ) -> subprocess.Popen[bytes]:
     env = server_env(data_dir, database_url)
     env.update(KOMMODORE_ACCESS_LOG="false", KOMMODORE_LOG_LEVEL="warning")
-    kommodore = str(Path(sys.executable).parent / "kommodore")
-    cmd = ["taskset", "-c", str(SERVER_CPU), kommodore, "serve", "--port", str(port),
-           "--workers", "1", "--server", server]  # fmt: skip
+    cmd = serve_command(port, server)
     log = log_path.open("ab")  # appended to, round after round
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True, cwd=data_dir)  # fmt: skip
@@ -434,7 +433,9 @@ class Client:
     def __init__(self, base: str, token: str, concurrency: int) -> None:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self.local = threading.local()
-        self.make = lambda: httpx.Client(base_url=base, headers=headers, timeout=120)
+        self.make: Callable[[], httpx.Client] = lambda: httpx.Client(
+            base_url=base, headers=headers, timeout=120
+        )
         self.clients: list[httpx.Client] = []
         self.pool = ThreadPoolExecutor(concurrency) if concurrency > 1 else None
 
@@ -515,6 +516,21 @@ def api_run(
     return {"ingest": ingest, "update": update}, [i for batch in created for i in batch]
 
 
+def _select(
+    table: str, columns: Sequence[str], account_id: int, order_by: str = "", **where: int
+) -> sa.Executable:
+    """``SELECT columns FROM table WHERE account_id = ... AND key = ...``, the values bound."""
+    conditions = [sa.column("account_id") == account_id]
+    conditions += [sa.column(key) == value for key, value in where.items()]
+    order: list[sa.ColumnClause[Any]] = [sa.column(order_by)] if order_by else []
+    return (
+        sa.select(*(sa.column(c) for c in columns))
+        .select_from(sa.table(table))
+        .where(*conditions)
+        .order_by(*order)
+    )
+
+
 def check_api_rows(url: str, acc: Account, measured: list[list[LeadSpec]], ids: list[int]) -> None:
     """The API stored exactly the rows the reference inserts (leads moved once since)."""
     engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
@@ -523,12 +539,9 @@ def check_api_rows(url: str, acc: Account, measured: list[list[LeadSpec]], ids: 
             for position in (0, len(ids) - 1):
                 lead_id, spec = ids[position], measured[position // BATCH][position % BATCH]
                 got = conn.execute(
-                    sa.text(
-                        f"SELECT {', '.join(VALUE_COLUMNS)} FROM lead_custom_field_values "
-                        "WHERE account_id = :a AND lead_id = :l ORDER BY field_id"
-                    ),
-                    {"a": acc.id, "l": lead_id},
-                ).all()
+                    _select("lead_custom_field_values", VALUE_COLUMNS, acc.id, "field_id",
+                            lead_id=lead_id)
+                ).all()  # fmt: skip
                 want = sorted(value_rows(acc, lead_id, spec), key=lambda r: r[2])
                 if [tuple(r) for r in got] != want:
                     raise BenchError(f"lead {lead_id}: values {got} are not {want}")
@@ -538,13 +551,7 @@ def check_api_rows(url: str, acc: Account, measured: list[list[LeadSpec]], ids: 
                 ).scalars()
                 if sorted(tags) != sorted(r[2] for r in tag_rows(acc, lead_id, spec)):
                     raise BenchError(f"lead {lead_id}: other tags than asked")
-                row = conn.execute(
-                    sa.text(
-                        f"SELECT {', '.join(LEAD_COLUMNS)} FROM leads "
-                        "WHERE account_id = :a AND id = :l"
-                    ),
-                    {"a": acc.id, "l": lead_id},
-                ).one()
+                row = conn.execute(_select("leads", LEAD_COLUMNS, acc.id, id=lead_id)).one()
                 want_row = lead_row(acc, lead_id, spec, row.created_at)
                 moved = {"status_id": acc.stages[1 - spec.stage], "updated_at": row.updated_at}
                 want_row = tuple(
@@ -587,25 +594,22 @@ def _statement(dialect: str, sql: str) -> str:
     return sql.replace("?", "%s") if dialect == "postgresql" else sql
 
 
+def _insert(dialect: str, table: str, columns: Sequence[str]) -> str:
+    """``INSERT INTO table (columns) VALUES (?, ...)`` for a DB-API ``executemany``."""
+    names, marks = ", ".join(columns), ", ".join("?" * len(columns))
+    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 (fixed names, markers)
+    return _statement(dialect, sql)
+
+
 def reference_run(
     url: str, acc: Account, warm: list[list[LeadSpec]], measured: list[list[LeadSpec]]
 ) -> dict[str, Any]:
     engine = reference_engine(url)
     dialect = engine.dialect.name
 
-    def marks(n: int) -> str:
-        return ", ".join("?" * n)
-
-    insert_lead = _statement(
-        dialect, f"INSERT INTO leads ({', '.join(LEAD_COLUMNS)}) VALUES ({marks(21)})"
-    )
-    insert_value = _statement(
-        dialect,
-        f"INSERT INTO lead_custom_field_values ({', '.join(VALUE_COLUMNS)}) VALUES ({marks(9)})",
-    )
-    insert_tag = _statement(
-        dialect, f"INSERT INTO lead_tags ({', '.join(TAG_COLUMNS)}) VALUES ({marks(3)})"
-    )
+    insert_lead = _insert(dialect, "leads", LEAD_COLUMNS)
+    insert_value = _insert(dialect, "lead_custom_field_values", VALUE_COLUMNS)
+    insert_tag = _insert(dialect, "lead_tags", TAG_COLUMNS)
     update = _statement(
         dialect,
         "UPDATE leads SET status_id = ?, pipeline_id = ?, updated_at = ? "

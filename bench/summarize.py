@@ -27,8 +27,8 @@ def rows(path: Path) -> list[str]:
 
         def med(kind: str, key: str, runs: list[dict[str, Any]] = runs) -> float:
             if key == "rps":
-                return statistics.median(r[kind]["rps"] for r in runs)
-            return statistics.median(r[kind]["latency_us"][key] for r in runs) / 1000
+                return float(statistics.median(r[kind]["rps"] for r in runs))
+            return float(statistics.median(r[kind]["latency_us"][key] for r in runs)) / 1000
 
         out.append(
             f"| {dataset['dialect']} | {dataset['visible_leads']:,} | {server} | {uvloop} "

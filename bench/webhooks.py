@@ -83,7 +83,7 @@ def _receiver_main(port: int, count: Synchronized[int], ready: Any) -> None:
 
 
 def start_receiver(port: int) -> tuple[multiprocessing.Process, Synchronized[int]]:
-    count: Synchronized[int] = multiprocessing.Value("q", 0)  # type: ignore[assignment]
+    count: Synchronized[int] = multiprocessing.Value("q", 0)
     ready = multiprocessing.Event()
     proc = multiprocessing.Process(target=_receiver_main, args=(port, count, ready), daemon=True)
     proc.start()

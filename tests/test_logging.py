@@ -15,8 +15,8 @@ from starlette.testclient import TestClient
 from kommodore.app import create_app
 from kommodore.auth.keys import SigningKey, generate_pem, load_signing_key
 from kommodore.context import AppContext, using
+from kommodore.leads.outbox import LeadChange
 from kommodore.settings import Settings
-from kommodore.webhooks.outbox import LeadChange
 from tests.conftest import BASE_DOMAIN, Backend
 from tests.factories import Factory
 from tests.webhooks.helpers import add_webhook, enqueue, run_once

@@ -56,14 +56,17 @@ def test_queued_webhook_bodies_survive_0007_up_and_down(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'm.db'}"
     engine = sa.create_engine(sqlalchemy_url(url))
-    columns = (
-        "account_id, id, webhook_id, destination, created_at, status, attempts, next_attempt_ms"
+    insert = (
+        "INSERT INTO webhook_deliveries (account_id, id, webhook_id, destination, created_at, "
+        "status, attempts, next_attempt_ms, body_id, actions) "
+        "VALUES (1, :id, 5, 'https://h.example/', 1, 'pending', 0, 1, 20, :actions)"
     )
     try:
         upgrade(url, "0006")
         with engine.begin() as conn:
             conn.execute(sa.text(
-                f"INSERT INTO webhook_deliveries ({columns}, body) "
+                "INSERT INTO webhook_deliveries (account_id, id, webhook_id, destination, "
+                "created_at, status, attempts, next_attempt_ms, body) "
                 "VALUES (1, 10, 5, 'https://h.example/', 1, 'pending', 0, 1, "
                 "'account%5Bid%5D=1&x=y')"
             ))  # fmt: skip
@@ -78,11 +81,7 @@ def test_queued_webhook_bodies_survive_0007_up_and_down(tmp_path):
                 "update_items, status_items) VALUES (1, 20, 1, 9, 'h=1', 'a=1', 'u=1', 's=1')"
             ))  # fmt: skip
             for delivery_id, actions in ((21, "add,status"), (22, "update")):
-                conn.execute(sa.text(
-                    f"INSERT INTO webhook_deliveries ({columns}, body_id, actions) "
-                    f"VALUES (1, {delivery_id}, 5, 'https://h.example/', 1, 'pending', 0, 1, 20, "
-                    f"'{actions}')"
-                ))  # fmt: skip
+                conn.execute(sa.text(insert), {"id": delivery_id, "actions": actions})
         downgrade(url, "0006")
         with engine.begin() as conn:
             bodies = conn.execute(

@@ -15,7 +15,7 @@ from kommodore.cli import main as cli
 from kommodore.db import open_database
 from kommodore.db.database import Connection
 from kommodore.leads import lifecycle
-from kommodore.webhooks.outbox import LeadChange
+from kommodore.leads.outbox import LeadChange
 from tests.conftest import Backend
 from tests.events.helpers import auth, event_body
 from tests.factories import Factory

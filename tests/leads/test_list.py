@@ -37,7 +37,7 @@ class Demo:
     def ids(self, where: str = "1 = 1", order: str = "id", deleted: bool = False, **params: Any):
         """Lead ids a direct query says match, in order."""
         statement = (
-            f"SELECT id FROM leads WHERE account_id = :a AND is_deleted = :d AND ({where}) "
+            f"SELECT id FROM leads WHERE account_id = :a AND is_deleted = :d AND ({where}) "  # noqa: S608 (fragments written by the test)
             f"ORDER BY {order}"
         )
         with self.engine.connect() as conn:
@@ -103,10 +103,11 @@ def enums(demo: Demo, field_id: int) -> list[int]:
         return [r[0] for r in rows]
 
 
-def values_where(field_id: int, condition: str) -> str:
+def values_where(condition: str) -> str:
+    """Leads with a value of the field ``:field`` (a parameter) meeting ``condition``."""
     return (
-        "id IN (SELECT lead_id FROM lead_custom_field_values WHERE account_id = :a "
-        f"AND field_id = {field_id} AND {condition})"
+        "id IN (SELECT lead_id FROM lead_custom_field_values WHERE account_id = :a "  # noqa: S608 (a condition written by the test)
+        f"AND field_id = :field AND {condition})"
     )
 
 
@@ -179,7 +180,7 @@ class TestFilters:
     def test_multiple_id_columns(self, client, demo: Demo, column: str):
         with demo.engine.connect() as conn:
             values = [r[0] for r in conn.execute(
-                sa.text(f"SELECT DISTINCT {column} FROM leads WHERE account_id = :a ORDER BY 1"),
+                sa.text(f"SELECT DISTINCT {column} FROM leads WHERE account_id = :a ORDER BY 1"),  # noqa: S608 (a column from the parametrize list)
                 {"a": demo.id},
             )][:2]  # fmt: skip
         scalar = f"filter[{column}]={values[0]}"
@@ -194,8 +195,8 @@ class TestFilters:
     @pytest.mark.parametrize("column", ["created_at", "updated_at", "closed_at",
                                         "closest_task_at"])  # fmt: skip
     def test_date_ranges(self, client, demo: Demo, column: str):
-        low = demo.scalar(f"SELECT min({column}) FROM leads WHERE account_id = :a")
-        high = demo.scalar(f"SELECT max({column}) FROM leads WHERE account_id = :a")
+        low = demo.scalar(f"SELECT min({column}) FROM leads WHERE account_id = :a")  # noqa: S608 (a column from the parametrize list)
+        high = demo.scalar(f"SELECT max({column}) FROM leads WHERE account_id = :a")  # noqa: S608 (a column from the parametrize list)
         middle = (low + high) // 2
         both = f"filter[{column}][from]={low + 1}&filter[{column}][to]={middle}"
         assert admin_ids(client, demo, f"limit=250&{both}") == demo.ids(
@@ -237,16 +238,16 @@ class TestCustomFieldFilters:
         two = (f"filter[custom_fields_values][{fid}][]={north}"
                f"&filter[custom_fields_values][{fid}][]={south}")  # fmt: skip
         assert admin_ids(client, demo, f"limit=250&{one}") == demo.ids(
-            values_where(fid, f"enum_id = {north}")
+            values_where(f"enum_id = {north}"), field=fid
         )
         assert admin_ids(client, demo, f"limit=250&{two}") == demo.ids(
-            values_where(fid, f"enum_id IN ({north}, {south})")
+            values_where(f"enum_id IN ({north}, {south})"), field=fid
         )
 
     def test_multiselect_by_enum_id(self, client, demo: Demo):
         fid = field(demo, "multiselect")
         crm = enums(demo, fid)[0]
-        expected = demo.ids(values_where(fid, f"enum_id = {crm}"))
+        expected = demo.ids(values_where(f"enum_id = {crm}"), field=fid)
         assert expected
         assert admin_ids(
             client, demo, f"limit=250&filter[custom_fields_values][{fid}][]={crm}"
@@ -262,15 +263,15 @@ class TestCustomFieldFilters:
         ranged = (f"filter[custom_fields_values][{fid}][from]=1000"
                   f"&filter[custom_fields_values][{fid}][to]=20000")  # fmt: skip
         assert admin_ids(client, demo, f"limit=250&{exact}") == demo.ids(
-            values_where(fid, f"value_number = {float(some)}")
+            values_where(f"value_number = {float(some)}"), field=fid
         )
-        expected = demo.ids(values_where(fid, "value_number BETWEEN 1000 AND 20000"))
+        expected = demo.ids(values_where("value_number BETWEEN 1000 AND 20000"), field=fid)
         assert expected and admin_ids(client, demo, f"limit=250&{ranged}") == expected
 
     def test_checkbox_on_and_off(self, client, demo: Demo):
         fid = field(demo, "checkbox")
-        checked = demo.ids(values_where(fid, "value_int = 1"))
-        unchecked = demo.ids(f"NOT {values_where(fid, 'value_int = 1')}")
+        checked = demo.ids(values_where("value_int = 1"), field=fid)
+        unchecked = demo.ids(f"NOT {values_where('value_int = 1')}", field=fid)
         assert checked and unchecked
         assert admin_ids(client, demo, f"limit=250&filter[custom_fields_values][{fid}]=1") == (
             checked
@@ -283,7 +284,9 @@ class TestCustomFieldFilters:
         fid = field(demo, "date_time")
         query = (f"filter[custom_fields_values][{fid}][from]={NOW - 100 * 86400}"
                  f"&filter[custom_fields_values][{fid}][to]={NOW}")  # fmt: skip
-        expected = demo.ids(values_where(fid, f"value_int BETWEEN {NOW - 100 * 86400} AND {NOW}"))
+        expected = demo.ids(
+            values_where(f"value_int BETWEEN {NOW - 100 * 86400} AND {NOW}"), field=fid
+        )
         assert expected and admin_ids(client, demo, f"limit=250&{query}") == expected
 
     @pytest.mark.parametrize("field_type", ["text", "tracking_data"])
@@ -293,7 +296,7 @@ class TestCustomFieldFilters:
             "SELECT value_text FROM lead_custom_field_values WHERE account_id = :a "
             "AND field_id = :f ORDER BY lead_id LIMIT 1", f=fid,
         )  # fmt: skip
-        expected = demo.ids(values_where(fid, "value_text = :v"), v=value)
+        expected = demo.ids(values_where("value_text = :v"), v=value, field=fid)
         assert expected
         assert admin_ids(
             client, demo, f"limit=250&filter[custom_fields_values][{fid}]={value}"
@@ -314,7 +317,7 @@ class TestSearch:
             f=fid,
         )
         part = value[:8]  # "ORD-0123" of "ORD-01234": shared by up to ten leads
-        text = demo.ids(values_where(fid, "value_text LIKE :p"), p=f"{part}%")
+        text = demo.ids(values_where("value_text LIKE :p"), p=f"{part}%", field=fid)
         by_name = demo.ids("lower(name) LIKE :p", p=f"%{part.lower()}%")
         assert text
         assert admin_ids(client, demo, f"limit=250&query={part.lower()}") == sorted(
@@ -322,7 +325,7 @@ class TestSearch:
         )
         fid = field(demo, "select")
         north = enums(demo, fid)[0]  # "North"; no other value or name contains it
-        label = demo.ids(values_where(fid, f"enum_id = {north}"))
+        label = demo.ids(values_where(f"enum_id = {north}"), field=fid)
         assert admin_ids(client, demo, "limit=250&query=nORTh") == label
 
     def test_numeric_query_matches_the_id(self, client, demo: Demo):

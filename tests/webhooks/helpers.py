@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from kommodore.db import open_database
+from kommodore.leads.outbox import LeadChange, enqueue_lead_changes
 from kommodore.outbound import OutboundPolicy
 from kommodore.settings import WebhookSettings
-from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
 from kommodore.webhooks.payload import assemble
 from kommodore.webhooks.store import SECTIONS
 from kommodore.webhooks.worker import Worker
@@ -137,7 +137,7 @@ def deliveries(factory: Factory, account: Account) -> list[dict[str, Any]]:
     with factory.engine.begin() as conn:
         rows = conn.execute(
             sa.text(
-                "SELECT d.id, d.webhook_id, d.destination, d.body_id, d.actions, d.status, "
+                "SELECT d.id, d.webhook_id, d.destination, d.body_id, d.actions, d.status, "  # noqa: S608 (a column list constant)
                 "d.attempts, d.next_attempt_ms, d.locked_until_ms, d.claimed_by, d.last_status, "
                 f"d.last_error, d.delivered_at, d.created_at, b.head, {sections} "
                 "FROM webhook_deliveries d LEFT JOIN webhook_bodies b "

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from kommodore.db import open_database
-from kommodore.webhooks.outbox import LeadChange
+from kommodore.leads.outbox import LeadChange
 from kommodore.webhooks.worker import Worker, retry_delay
 from tests.conftest import Backend
 from tests.factories import Account, Factory

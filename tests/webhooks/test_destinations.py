@@ -11,8 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from kommodore.app import create_app
+from kommodore.leads.outbox import LeadChange
 from kommodore.outbound import OutboundPolicy
-from kommodore.webhooks.outbox import LeadChange
 from tests.conftest import Backend
 from tests.factories import Factory
 from tests.webhooks.helpers import (

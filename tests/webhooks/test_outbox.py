@@ -11,7 +11,7 @@ import pytest
 
 from kommodore.db import open_database
 from kommodore.db.database import Connection, Query
-from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
+from kommodore.leads.outbox import LeadChange, enqueue_lead_changes
 from kommodore.webhooks.payload import body, encode, php_quote
 from tests.conftest import BASE_DOMAIN, Backend
 from tests.factories import NOW, Account, Factory

@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from urllib.parse import parse_qsl
 
-from kommodore.webhooks.outbox import LeadChange
+from kommodore.leads.outbox import LeadChange
 from tests.conftest import Backend
 from tests.factories import Factory
 from tests.webhooks.helpers import Receiver, add_webhook, deliveries, enqueue

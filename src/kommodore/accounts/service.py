@@ -56,6 +56,7 @@ DEFAULT_DATETIME_SETTINGS: dict[str, Any] = {
     "timezone_offset": "+00:00",
 }
 DEFAULT_INVOICES_LANG = "en"
+_FLAGS = ("is_unsorted_on", "is_loss_reason_enabled", "is_helpbot_enabled", "is_technical_account")
 
 
 def _settings(raw: str) -> dict[str, Any]:
@@ -79,32 +80,20 @@ async def read_account(
     row = await store.get_account(conn, account_id)
     if row is None:  # authentication found it a moment ago on this same connection
         raise LookupError(f"account {account_id} vanished")
-    settings = _settings(row.settings)
+    columns = row._asdict()
+    settings = _settings(columns.pop("settings"))
+    amojo_id, version = columns.pop("amojo_id"), columns.pop("version")
+    for flag in _FLAGS:  # 0/1 on SQLite
+        columns[flag] = bool(columns[flag])
     model = wire.Account(
-        id=row.id,
-        name=row.name,
-        subdomain=row.subdomain,
-        created_at=row.created_at,
-        created_by=row.created_by,
-        updated_at=row.updated_at,
-        updated_by=row.updated_by,
+        **columns,
         current_user_id=principal.actor.user_id,
-        country=row.country,
-        currency=row.currency,
-        currency_symbol=row.currency_symbol,
-        customers_mode=row.customers_mode,
-        is_unsorted_on=row.is_unsorted_on,
-        is_loss_reason_enabled=row.is_loss_reason_enabled,
-        is_helpbot_enabled=row.is_helpbot_enabled,
-        is_technical_account=row.is_technical_account,
-        contact_name_display_order=row.contact_name_display_order,
-        mobile_feature_version=row.mobile_feature_version,
         links=self_links(f"{origin}/api/v4/account"),
     )
     if "amojo_id" in with_:
-        model.amojo_id = row.amojo_id
+        model.amojo_id = amojo_id
     if "version" in with_:
-        model.version = row.version
+        model.version = version
     if "entity_names" in with_:
         names = settings.get("entity_names")
         model.entity_names = names if isinstance(names, dict) else DEFAULT_ENTITY_NAMES
@@ -133,8 +122,8 @@ async def read_account(
         embedded.amojo_rights = _merged(DEFAULT_AMOJO_RIGHTS, settings.get("amojo_rights"))
     if "users_groups" in with_:
         embedded.users_groups = [
-            wire.UserGroup(id=gid, name=name, uuid=uuid)
-            for gid, name, uuid in await store.user_groups(conn, account_id)
+            wire.UserGroup(id=g.id, name=g.name, uuid=g.uuid)
+            for g in await store.user_groups(conn, account_id)
         ]
     if "task_types" in with_:
         types = settings.get("task_types")

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 from kommodore.auth.store import AccountRef
-from kommodore.db.database import Connection, sql
+from kommodore.db.database import Connection, fetch_row, fetch_rows, fetch_value, sql
 
-_COLUMNS = "id, subdomain, paid_till"
-BY_SUBDOMAIN = sql(f"SELECT {_COLUMNS} FROM accounts WHERE subdomain = $1")
-
-
-def _ref(row: object | None) -> AccountRef | None:
-    if row is None:
-        return None
-    r = row  # sqlite3.Row and asyncpg.Record both index by position
-    return AccountRef(r[0], r[1], r[2])  # type: ignore[index]
+BY_SUBDOMAIN = sql("SELECT id, subdomain, paid_till FROM accounts WHERE subdomain = $1")
 
 
 async def find_by_subdomain(conn: Connection, subdomain: str) -> AccountRef | None:
-    return _ref(await conn.fetch_one(BY_SUBDOMAIN, subdomain))
+    return await fetch_row(conn, AccountRef, BY_SUBDOMAIN, subdomain)
 
 
-@dataclass(frozen=True, slots=True)
-class AccountRow:
-    """Every column GET /api/v4/account reads; ``settings`` is the JSON of its extras."""
+class AccountRow(NamedTuple):
+    """Every column GET /api/v4/account reads; ``settings`` is the JSON of its extras. The
+    flags are 0/1 on SQLite: the service makes them booleans for the wire."""
 
     id: int
     name: str
@@ -61,23 +52,22 @@ INVOICES_CATALOG = sql(
 )
 
 
+class UserGroupRow(NamedTuple):
+    id: int
+    name: str
+    uuid: str | None
+
+
 async def get_account(conn: Connection, account_id: int) -> AccountRow | None:
-    row: Any = await conn.fetch_one(FULL_BY_ID, account_id)
-    if row is None:
-        return None
-    return AccountRow(
-        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
-        row[10], bool(row[11]), bool(row[12]), bool(row[13]), bool(row[14]), row[15], row[16],
-        row[17], row[18], row[19],
-    )  # fmt: skip
+    return await fetch_row(conn, AccountRow, FULL_BY_ID, account_id)
 
 
-async def user_groups(conn: Connection, account_id: int) -> list[tuple[int, str, str | None]]:
-    """(id, name, uuid) of every group, the default group 0 first."""
-    return [(r[0], r[1], r[2]) for r in await conn.fetch_all(USER_GROUPS, account_id)]
+async def user_groups(conn: Connection, account_id: int) -> list[UserGroupRow]:
+    """Every group of the account, the default group 0 first."""
+    return await fetch_rows(conn, UserGroupRow, USER_GROUPS, account_id)
 
 
 async def invoices_catalog_id(conn: Connection, account_id: int) -> int | None:
     """The account's invoices catalog (at most one per account, Kommo's API), if any."""
-    row: Any = await conn.fetch_one(INVOICES_CATALOG, account_id)
-    return None if row is None else int(row[0])
+    found = await fetch_value(conn, INVOICES_CATALOG, account_id)
+    return None if found is None else int(found)

@@ -8,10 +8,11 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from kommodore.http.auth import api_request
 from kommodore.http.body import batch_of
+from kommodore.http.directory import routes_of
 from kommodore.http.hal import no_content
 from kommodore.http.validation import BatchErrors, Reader, request_id_of
 from kommodore.leads import lifecycle
@@ -68,9 +69,9 @@ async def restore_leads(request: Request) -> Response:
     return await _change(request, "restore", None)
 
 
-routes: list[BaseRoute] = [
-    Route("/admin/leads/delete", delete_leads, methods=["POST"]),
-    Route("/admin/leads/restore", restore_leads, methods=["POST"]),
-    Route("/admin/leads/{lead_id:int}/delete", delete_lead, methods=["POST"]),
-    Route("/admin/leads/{lead_id:int}/restore", restore_lead, methods=["POST"]),
-]
+routes: list[BaseRoute] = routes_of(
+    ("/admin/leads/delete", {"POST": delete_leads}),
+    ("/admin/leads/restore", {"POST": restore_leads}),
+    ("/admin/leads/{lead_id:int}/delete", {"POST": delete_lead}),
+    ("/admin/leads/{lead_id:int}/restore", {"POST": restore_lead}),
+)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 from kommodore.auth.rights import Code, Visibility
 from kommodore.auth.tokens import Claims
-from kommodore.db.database import Connection, sql
+from kommodore.db.database import Connection, fetch_row, fetch_value, sql
 
 
-@dataclass(frozen=True, slots=True)
-class AccountRef:
+class AccountRef(NamedTuple):
     """The account a request is for, as authentication finds it."""
 
     id: int
@@ -40,13 +39,43 @@ class TokenRecord:
     account. Tokens of integrations without a row (the CLI's built-in one) are always live."""
 
 
-_USER_COLUMNS = "u.id, u.group_id, u.is_admin, u.is_active, u.is_free, u.rights"
+class _UserColumns(NamedTuple):
+    id: int
+    group_id: int | None
+    is_admin: bool
+    is_active: bool
+    is_free: bool
+    rights: str
+
+
+class _AccountToken(NamedTuple):
+    """The account, its token ``jti``, the token's integration and install, and its user.
+    Every column after ``paid_till`` is NULL where its join found nothing: the user's are
+    read only once ``token_user_id`` says the user exists."""
+
+    account_id: int
+    subdomain: str
+    paid_till: int | None
+    user_id: int | None
+    revoked_at: int | None
+    integration_id: str | None
+    disabled_at: int | None
+    installed_at: int | None
+    removed_at: int | None
+    token_user_id: int | None
+    group_id: int | None
+    is_admin: bool
+    is_active: bool
+    is_free: bool
+    rights: str
+
 
 # One statement per request: the account, the token, its integration's state there, and the
 # user. Every join is on a primary key.
-_ACCOUNT_TOKEN = (
+_AUTHENTICATION = (
     "SELECT a.id, a.subdomain, a.paid_till, t.user_id, t.revoked_at, "
-    f"i.id, i.disabled_at, ai.installed_at, ai.removed_at, {_USER_COLUMNS} "
+    "i.id, i.disabled_at, ai.installed_at, ai.removed_at, "
+    "u.id, u.group_id, u.is_admin, u.is_active, u.is_free, u.rights "
     "FROM accounts a "
     "LEFT JOIN api_tokens t ON t.account_id = a.id AND t.jti = $2 "
     "LEFT JOIN integrations i ON i.id = t.integration_id "
@@ -54,9 +83,12 @@ _ACCOUNT_TOKEN = (
     "ON ai.account_id = t.account_id AND ai.integration_id = t.integration_id "
     "LEFT JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id "
 )
-ACCOUNT_TOKEN_BY_SUBDOMAIN = sql(_ACCOUNT_TOKEN + "WHERE a.subdomain = $1")
-ACCOUNT_TOKEN_BY_ID = sql(_ACCOUNT_TOKEN + "WHERE a.id = $1")
-USER = sql(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.account_id = $1 AND u.id = $2")
+ACCOUNT_TOKEN_BY_SUBDOMAIN = sql(_AUTHENTICATION + "WHERE a.subdomain = $1")
+ACCOUNT_TOKEN_BY_ID = sql(_AUTHENTICATION + "WHERE a.id = $1")
+USER = sql(
+    "SELECT id, group_id, is_admin, is_active, is_free, rights FROM users "
+    "WHERE account_id = $1 AND id = $2"
+)
 FIRST_ADMIN = sql(
     "SELECT id FROM users WHERE account_id = $1 AND is_admin AND is_active ORDER BY id LIMIT 1"
 )
@@ -70,15 +102,14 @@ REVOKE_TOKEN = sql(
 )
 
 
-def _user(row: Any, offset: int = 0) -> UserRecord:
-    group_id = row[offset + 1]
+def _user(r: _UserColumns | _AccountToken, user_id: int) -> UserRecord:
     return UserRecord(
-        id=row[offset],
-        group_id=0 if group_id is None else group_id,
-        is_admin=bool(row[offset + 2]),
-        is_active=bool(row[offset + 3]),
-        is_free=bool(row[offset + 4]),
-        rights_json=row[offset + 5],
+        id=user_id,
+        group_id=0 if r.group_id is None else r.group_id,
+        is_admin=bool(r.is_admin),
+        is_active=bool(r.is_active),
+        is_free=bool(r.is_free),
+        rights_json=r.rights,
     )
 
 
@@ -88,28 +119,33 @@ async def find_account_token(
     """The account (by subdomain when ``account`` is a str, else by id) and the token ``jti``
     recorded for it with its user, in one statement: this runs on every request."""
     query = ACCOUNT_TOKEN_BY_SUBDOMAIN if isinstance(account, str) else ACCOUNT_TOKEN_BY_ID
-    row = await conn.fetch_one(query, account, jti)
-    if row is None:
+    r = await fetch_row(conn, _AccountToken, query, account, jti)
+    if r is None:
         return None, None
-    ref = AccountRef(row[0], row[1], row[2])
-    if row[3] is None or row[9] is None:
+    ref = AccountRef(r.account_id, r.subdomain, r.paid_till)
+    if r.user_id is None or r.token_user_id is None:
         return ref, None
     # no integrations row: the CLI's built-in integration, always live
-    live = row[5] is None or (row[6] is None and row[7] is not None and row[8] is None)
+    live = r.integration_id is None or (
+        r.disabled_at is None and r.installed_at is not None and r.removed_at is None
+    )
     return ref, TokenRecord(
-        user_id=row[3], revoked_at=row[4], user=_user(row, 9), integration_live=live
+        user_id=r.user_id,
+        revoked_at=r.revoked_at,
+        user=_user(r, r.token_user_id),
+        integration_live=live,
     )
 
 
 async def find_user(conn: Connection, account_id: int, user_id: int) -> UserRecord | None:
-    row = await conn.fetch_one(USER, account_id, user_id)
-    return None if row is None else _user(row)
+    r = await fetch_row(conn, _UserColumns, USER, account_id, user_id)
+    return None if r is None else _user(r, r.id)
 
 
 async def first_admin_id(conn: Connection, account_id: int) -> int | None:
     """The account's first active admin (lowest id), whom ``--admin`` tokens act as."""
-    row = await conn.fetch_one(FIRST_ADMIN, account_id)
-    return None if row is None else int(row[0])
+    found = await fetch_value(conn, FIRST_ADMIN, account_id)
+    return None if found is None else int(found)
 
 
 async def insert_token(conn: Connection, claims: Claims, kind: str, issued_at: int) -> None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from msgspec.structs import astuple
+
 from kommodore.auth.service import MAX_ID
 from kommodore.catalogs import store, wire
 from kommodore.db.database import Connection
-from kommodore.http.hal import collection_body, self_links
-from kommodore.http.paging import Page, page_links
+from kommodore.http.directory import page_answer
+from kommodore.http.hal import self_links
+from kommodore.http.paging import Page
 from kommodore.http.phpquery import get_path
 from kommodore.http.problems import Problem
 from kommodore.http.query import int_values, search_of
@@ -29,30 +32,18 @@ async def list_catalogs(
 ) -> bytes | None:
     """A page of catalogs by sort then id, or None (204) when the page is empty."""
     rows = await store.list_catalogs(conn, account_id, page.offset, page.limit + 1)
-    if not rows:
-        return None
-    items = [
-        wire.Catalog(
-            id=r.id,
-            name=r.name,
-            created_by=r.created_by,
-            updated_by=r.updated_by,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-            sort=r.sort,
-            type=r.type,
-            can_add_elements=r.can_add_elements,
-            can_show_in_cards=r.can_show_in_cards,
-            can_link_multiple=r.can_link_multiple,
-            can_be_deleted=r.can_be_deleted,
-            sdk_widget_code=r.sdk_widget_code,
-            account_id=account_id,
-            links=self_links(f"{origin}/api/v4/catalogs/{r.id}"),
-        )
-        for r in rows[: page.limit]
-    ]
-    links = page_links(url, raw_query, page, len(rows) > page.limit)
-    return collection_body("catalogs", items, links, page=page.number)
+    base = f"{origin}/api/v4/catalogs/"
+    return page_answer(
+        "catalogs",
+        rows,
+        page,
+        # the wire's keys are the row's columns, then the account and the links
+        lambda r: wire.Catalog(
+            *astuple(r), account_id=account_id, links=self_links(f"{base}{r.id}")
+        ),
+        url,
+        raw_query,
+    )
 
 
 async def list_elements(
@@ -83,24 +74,18 @@ async def list_elements(
         offset=page.offset,
         limit=page.limit + 1,
     )
-    if not rows:
-        return None
     base = f"{origin}/api/v4/catalogs/{catalog_id}/elements/"
-    items = [
-        wire.Element(
-            id=r.id,
-            catalog_id=r.catalog_id,
-            name=r.name,
-            created_by=r.created_by,
-            updated_by=r.updated_by,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-            is_deleted=r.is_deleted,
+    return page_answer(
+        "elements",
+        rows,
+        page,
+        # the row's columns, then custom_fields_values (none stored yet), account, links
+        lambda r: wire.Element(
+            *astuple(r),
             custom_fields_values=None,
             account_id=account_id,
             links=self_links(f"{base}{r.id}"),
-        )
-        for r in rows[: page.limit]
-    ]
-    links = page_links(url, raw_query, page, len(rows) > page.limit)
-    return collection_body("elements", items, links, page=page.number)
+        ),
+        url,
+        raw_query,
+    )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
-from kommodore.db.database import Connection, int_array, sql
+import msgspec
+
+from kommodore.db.database import Connection, fetch_rows, fetch_value, int_array, sql
+from kommodore.http.directory import with_booleans
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogRow:
+class CatalogRow(msgspec.Struct):
+    """A catalog's columns, in the order its answer lists them (the wire extends it)."""
+
     id: int
     name: str
     created_by: int
@@ -26,8 +28,9 @@ class CatalogRow:
     sdk_widget_code: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class ElementRow:
+class ElementRow(msgspec.Struct):
+    """An element's columns, in the order its answer lists them (the wire extends it)."""
+
     id: int
     catalog_id: int
     name: str
@@ -53,22 +56,20 @@ ELEMENTS = sql(
 )
 
 
-def _catalog(r: Any) -> CatalogRow:
-    return CatalogRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-        bool(r[8]), bool(r[9]), bool(r[10]), bool(r[11]), r[12],
-    )  # fmt: skip
+_catalog = with_booleans(
+    CatalogRow, "can_add_elements", "can_show_in_cards", "can_link_multiple", "can_be_deleted"
+)
+_element = with_booleans(ElementRow, "is_deleted")
 
 
 async def list_catalogs(
     conn: Connection, account_id: int, offset: int, limit: int
 ) -> list[CatalogRow]:
-    rows = await conn.fetch_all(CATALOGS, account_id, limit, offset)
-    return [_catalog(r) for r in rows]
+    return await fetch_rows(conn, _catalog, CATALOGS, account_id, limit, offset)
 
 
 async def catalog_exists(conn: Connection, account_id: int, catalog_id: int) -> bool:
-    return await conn.fetch_one(CATALOG_EXISTS, account_id, catalog_id) is not None
+    return await fetch_value(conn, CATALOG_EXISTS, account_id, catalog_id) is not None
 
 
 async def list_elements(
@@ -82,7 +83,9 @@ async def list_elements(
     limit: int,
 ) -> list[ElementRow]:
     """Live elements of a catalog by id; ``pattern`` is a lower-cased, escaped LIKE pattern."""
-    rows = await conn.fetch_all(
+    return await fetch_rows(
+        conn,
+        _element,
         ELEMENTS,
         account_id,
         catalog_id,
@@ -91,4 +94,3 @@ async def list_elements(
         limit,
         offset,
     )
-    return [ElementRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in rows]

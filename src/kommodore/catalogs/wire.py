@@ -1,4 +1,5 @@
-"""Catalogs and their elements in the key order of Kommo's API."""
+"""Catalogs and their elements in the key order of Kommo's API: the stored row
+(:mod:`kommodore.catalogs.store`), extended by what the answer adds."""
 
 from __future__ import annotations
 
@@ -6,36 +7,16 @@ from typing import Any
 
 import msgspec
 
+from kommodore.catalogs.store import CatalogRow, ElementRow
 from kommodore.http.hal import SelfLinks
 
 
-class Catalog(msgspec.Struct, kw_only=True):
-    id: int
-    name: str
-    created_by: int
-    updated_by: int
-    created_at: int
-    updated_at: int
-    sort: int
-    type: str
-    can_add_elements: bool
-    can_show_in_cards: bool
-    can_link_multiple: bool
-    can_be_deleted: bool
-    sdk_widget_code: str | None
+class Catalog(CatalogRow, kw_only=True):
     account_id: int
     links: SelfLinks = msgspec.field(name="_links")
 
 
-class Element(msgspec.Struct, kw_only=True):
-    id: int
-    catalog_id: int
-    name: str
-    created_by: int
-    updated_by: int
-    created_at: int
-    updated_at: int
-    is_deleted: bool
+class Element(ElementRow, kw_only=True):
     custom_fields_values: list[Any] | None
     account_id: int
     links: SelfLinks = msgspec.field(name="_links")

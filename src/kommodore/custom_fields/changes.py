@@ -10,29 +10,27 @@ they are exactly what ``GET /api/v4/leads/custom_fields/{id}`` shows.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import msgspec
 
-from kommodore.auth.service import MAX_ID
 from kommodore.custom_fields import service, store, types, wire
 from kommodore.custom_fields.input import MAX_SORT, EnumInput, FieldInput, read_field
-from kommodore.custom_fields.store import EnumRow, EnumWriteRow, FieldRow, FieldWriteRow
+from kommodore.custom_fields.store import EnumRow, FieldRow, StageRow
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
-from kommodore.http.hal import Href, collection_body
+from kommodore.http import directory
 from kommodore.http.problems import Problem
-from kommodore.http.validation import BatchErrors, request_id_of
+from kommodore.http.validation import BatchErrors
 from kommodore.search.index import reindex
 
 MAX_BATCH = 50
 """Kommo pages fields by 50; a write takes as many."""
 DEFAULT_SORT = 500
 NOT_DELETABLE = "This custom field can not be deleted"
-USED = "This value is already used."
 
 ONLY_FOR = {
     "remind": frozenset({"birthday"}),
@@ -46,7 +44,7 @@ ONLY_FOR = {
 
 @dataclass(slots=True)
 class _Lookups:
-    stages: set[tuple[int, int]]
+    stages: set[StageRow]
     catalogs: set[int]
     codes: dict[int, str]
     """field id -> code of the account's lead fields."""
@@ -58,7 +56,7 @@ class _EnumPlan:
 
     inserts: list[tuple[str, int, str | None]] = field(default_factory=list)
     """(value, sort, code) of new enums, in the list's order."""
-    updates: list[EnumWriteRow] = field(default_factory=list)
+    updates: list[EnumRow] = field(default_factory=list)
     deletes: list[int] = field(default_factory=list)
     relabelled: list[int] = field(default_factory=list)
     """Enums whose value changes: the search documents of their leads change too."""
@@ -110,13 +108,13 @@ def _plan_enums(
                 f.errors.not_supported(f"{entry.path}.id")
                 continue
             if entry.id in kept:
-                f.errors.invalid(f"{entry.path}.id", USED)
+                f.errors.invalid(f"{entry.path}.id", directory.USED)
                 continue
             kept.add(entry.id)
             value = entry.value if entry.value is not None else old.value
             sort = entry.sort if entry.sort is not None else old.sort
             code = entry.code if entry.code_sent else old.code
-            plan.updates.append(EnumWriteRow(entry.id, field_id, value, sort, code))
+            plan.updates.append(EnumRow(field_id, entry.id, value, sort, code))
             if value != old.value:
                 plan.relabelled.append(entry.id)
         else:
@@ -131,11 +129,11 @@ def _plan_enums(
     codes: set[str] = set()
     for entry, value, code in final:
         if value in values:
-            f.errors.invalid(f"{entry.path}.value", USED)
+            f.errors.invalid(f"{entry.path}.value", directory.USED)
         values.add(value)
         if code is not None:
             if code.casefold() in codes:
-                f.errors.invalid(f"{entry.path}.code", USED)
+                f.errors.invalid(f"{entry.path}.code", directory.USED)
             codes.add(code.casefold())
     plan.deletes = [e.id for e in existing if e.id not in kept]
     return plan
@@ -158,8 +156,7 @@ async def _answer(
         msgspec.structs.replace(models[field_id], request_id=request_id)
         for field_id, request_id in zip(field_ids, request_ids, strict=True)
     ]
-    links = {"self": Href(self_href)}
-    return collection_body("custom_fields", items, links, total_items=len(items))
+    return directory.answer("custom_fields", items, self_href)
 
 
 # -- POST ------------------------------------------------------------------------------------
@@ -171,21 +168,13 @@ async def add_fields(
     """``POST``: new fields in the batch's order; ids from the ``custom_fields`` sequence,
     their enums' from ``custom_field_enums``."""
     errors = BatchErrors()
-    inputs = [
-        read_field(item, errors.item(request_id_of(item, index)), update=False)
-        for index, item in enumerate(items)
-    ]
-    valid = [f for f in inputs if f is not None]
+    valid = [read_field(r, update=False) for r in directory.readers(items, errors)]
     look = await _lookups(conn, account_id, valid)
     taken = set(look.codes.values())
     plans: list[_EnumPlan | None] = []
     for f in valid:
         _check_refs(f, look)
-        code = f.columns.get("code")
-        if code is not None:
-            if code in taken:
-                f.errors.invalid("code", USED)
-            taken.add(code)
+        directory.claim(f, "code", taken)
         if f.type is not None:
             _check_for_type(f, f.type)
             plans.append(_plan_enums(f, 0, f.type, ()))
@@ -202,19 +191,23 @@ async def add_fields(
     )
 
 
-def _new_row(f: FieldInput, field_id: int, account_currency: str) -> FieldWriteRow:
+def _new_row(f: FieldInput, field_id: int, account_currency: str) -> FieldRow:
     """A monetary field without a currency takes the account's."""
     c = f.columns
     field_type = f.type or ""
     currency = c.get("currency")
     if field_type == "monetary" and currency is None:
         currency = account_currency
-    return FieldWriteRow(
+    return FieldRow(
         id=field_id,
         name=c["name"],
         code=c.get("code"),
         sort=c.get("sort", DEFAULT_SORT),
         type=field_type,
+        entity_type="leads",
+        is_computed=False,
+        is_predefined=False,
+        is_deletable=True,
         is_api_only=c.get("is_api_only", False),
         group_id=c.get("group_id"),
         required_statuses=_json(c.get("required_statuses")),
@@ -236,7 +229,7 @@ async def _insert_enums(
         conn,
         account_id,
         [
-            EnumWriteRow(eid, fid, value, sort, code)
+            EnumRow(fid, eid, value, sort, code)
             for eid, (fid, (value, sort, code)) in zip(enum_ids, new, strict=True)
         ],
     )
@@ -251,26 +244,10 @@ async def edit_fields(
     """``PATCH`` of a batch: every item names its field by ``id``; an unknown id (or another
     account's, or another entity's field) is ``NotSupportedChoice`` at ``id``."""
     errors = BatchErrors()
-    inputs = [
-        read_field(item, errors.item(request_id_of(item, index)), update=True)
-        for index, item in enumerate(items)
-    ]
-    valid = [f for f in inputs if f is not None]
-    ids = [f.id for f in valid if f.id is not None]
-    rows = await store.fields_by_ids(conn, account_id, ids)
-    seen: set[int] = set()
-    edits: list[tuple[FieldInput, FieldRow]] = []
-    for f in valid:
-        if f.id is None:
-            continue
-        row = rows.get(f.id)
-        if row is None:
-            f.errors.not_supported("id")
-        elif f.id in seen:
-            f.errors.invalid("id", USED)
-        else:
-            edits.append((f, row))
-        seen.add(f.id)
+    edits = await directory.edited_rows(
+        [read_field(r, update=True) for r in directory.readers(items, errors)],
+        partial(store.fields_by_ids, conn, account_id),
+    )
     await _edit(conn, account_id, edits, errors)
     return await _answer(
         conn, account_id, [row.id for _, row in edits], [f.request_id for f, _ in edits],
@@ -283,13 +260,9 @@ async def edit_field(
 ) -> bytes:
     """``PATCH /{id}``: one object, answered as ``GET /{id}`` shows the field; an unknown id
     is the 404 of ``GET``. An ``id`` in the body is ignored: the path names the field."""
-    rows = await store.fields_by_ids(conn, account_id, [field_id]) if field_id <= MAX_ID else {}
-    row = rows.get(field_id)
-    if row is None:
-        raise service.field_not_found()
-    errors = BatchErrors()
-    f = read_field(body, errors.item(request_id_of(body, 0)), update=True, path_id=field_id)
-    edits = [] if f is None else [(f, row)]
+    row = await service.field_row(conn, account_id, field_id)
+    errors, r = directory.single(body)
+    edits = [(read_field(r, update=True, path_id=field_id), row)]
     await _edit(conn, account_id, edits, errors)
     models = await service.models(conn, account_id, [field_id], origin)
     return wire.encoder.encode(models[field_id])
@@ -304,27 +277,16 @@ async def _edit(
     look = await _lookups(conn, account_id, [f for f, _ in edits])
     with_enums = [row.id for f, row in edits if f.enums is not None]
     stored_enums = await store.enums(conn, account_id, with_enums) if with_enums else {}
-    final_codes = dict(look.codes)
     plans: list[tuple[int, _EnumPlan | None]] = []
     for f, row in edits:
         _check_refs(f, look)
         if f.type is not None and f.type != row.type:
             f.errors.invalid("type", "The type of a custom field cannot be changed.")
         _check_for_type(f, row.type)
-        if "code" in f.columns:
-            code = f.columns["code"]
-            if row.is_predefined and code != row.code:
-                f.errors.invalid("code", "The code of a predefined field cannot be changed.")
-            if code is None:
-                final_codes.pop(row.id, None)
-            else:
-                final_codes[row.id] = code
+        if "code" in f.columns and row.is_predefined and f.columns["code"] != row.code:
+            f.errors.invalid("code", "The code of a predefined field cannot be changed.")
         plans.append((row.id, _plan_enums(f, row.id, row.type, stored_enums.get(row.id, []))))
-    used = Counter(final_codes.values())
-    for f, _ in edits:
-        code = f.columns.get("code")
-        if code is not None and used[code] > 1:
-            f.errors.invalid("code", USED)
+    directory.still_unique([(f, row.id) for f, row in edits], "code", look.codes)
     errors.raise_if_any()
 
     now = int(time.time())
@@ -340,7 +302,7 @@ async def _edit(
     await reindex(conn, account_id, sorted(set(touched)))
 
 
-def _edited_row(f: FieldInput, row: FieldRow) -> FieldWriteRow:
+def _edited_row(f: FieldInput, row: FieldRow) -> FieldRow:
     """The stored field with the keys sent; a monetary field keeps a currency."""
     c = f.columns
 
@@ -354,12 +316,10 @@ def _edited_row(f: FieldInput, row: FieldRow) -> FieldWriteRow:
     currency = text("currency", row.currency)
     if row.type == "monetary" and currency is None:
         currency = row.currency
-    return FieldWriteRow(
-        id=row.id,
+    return row._replace(
         name=c.get("name", row.name),
         code=text("code", row.code),
         sort=c.get("sort", row.sort),
-        type=row.type,
         is_api_only=c.get("is_api_only", row.is_api_only),
         group_id=text("group_id", row.group_id),
         required_statuses=json_column("required_statuses", row.required_statuses),
@@ -378,10 +338,7 @@ def _edited_row(f: FieldInput, row: FieldRow) -> FieldWriteRow:
 async def delete_field(conn: Connection, account_id: int, field_id: int) -> None:
     """Delete a field with its enums and every lead's values of it (foreign keys cascade);
     a predefined or undeletable field is refused with a 400 problem."""
-    rows = await store.fields_by_ids(conn, account_id, [field_id]) if field_id <= MAX_ID else {}
-    row = rows.get(field_id)
-    if row is None:
-        raise service.field_not_found()
+    row = await service.field_row(conn, account_id, field_id)
     if row.is_predefined or not row.is_deletable:
         raise Problem(400, NOT_DELETABLE)
     touched = await store.leads_of_field(conn, account_id, field_id)

@@ -12,10 +12,12 @@ the nullable ones (``code``, ``group_id``, ``required_statuses``...), and is ign
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from kommodore.custom_fields import types
+from kommodore.http.directory import edit_id
 from kommodore.http.validation import BLANK, ItemErrors, Reader
 
 MAX_NAME = 255
@@ -79,20 +81,10 @@ class FieldInput:
     """The new full list of enums; None when ``enums`` was not sent (or null)."""
 
 
-def read_field(
-    item: Any, errors: ItemErrors, *, update: bool, path_id: int | None = None
-) -> FieldInput | None:
-    """Type-check one item; None when it is not even an object. ``path_id``: the field the
-    URL names (``PATCH /{id}``), which wins over an ``id`` in the body."""
-    if not isinstance(item, dict):
-        errors.invalid_type("", "object")
-        return None
-    r = Reader(item, errors)
-    f = FieldInput(errors.request_id, errors, id=path_id)
-    if update and path_id is None:
-        f.id = r.id("id")
-        if f.id is None and not r.has("id"):
-            errors.missing("id")
+def read_field(r: Reader, *, update: bool, path_id: int | None = None) -> FieldInput:
+    """Type-check one item. ``path_id``: the field the URL names (``PATCH /{id}``), which
+    wins over an ``id`` in the body."""
+    f = FieldInput(r.errors.request_id, r.errors, id=edit_id(r, path_id) if update else None)
     _type(f, r, update=update)
     _name(f, r, required=not update)
     _nullable_text(f, r, "code", MAX_CODE)
@@ -109,8 +101,8 @@ def read_field(
     _nullable_text(f, r, "group_id", MAX_GROUP_ID)
     _stages(f, r, "required_statuses")
     _stages(f, r, "hidden_statuses")
-    _remind(f, r)
-    _currency(f, r)
+    _nullable_text(f, r, "remind", MAX_CODE, _remind)
+    _nullable_text(f, r, "currency", 3, _currency)
     _nullable_text(f, r, "tracking_callback", MAX_CALLBACK)
     _nullable_text(f, r, "search_in", MAX_SEARCH_IN)
     _chained_lists(f, r)
@@ -147,13 +139,22 @@ def _name(f: FieldInput, r: Reader, *, required: bool) -> None:
         f.columns["name"] = name
 
 
-def _nullable_text(f: FieldInput, r: Reader, key: str, max_length: int) -> None:
+def _nullable_text(
+    f: FieldInput,
+    r: Reader,
+    key: str,
+    max_length: int,
+    check: Callable[[FieldInput, str], str | None] | None = None,
+) -> None:
+    """A text key ``null`` clears; ``check`` (which records why) may refuse or normalise it."""
     if key not in r.data:
         return
     if r.is_null(key):
         f.columns[key] = None
         return
     value = r.text(key, max_length=max_length)
+    if value is not None and check is not None:
+        value = check(f, value)
     if value is not None:
         f.columns[key] = value
 
@@ -187,34 +188,18 @@ def _stages(f: FieldInput, r: Reader, key: str) -> None:
         f.columns[key] = pairs
 
 
-def _remind(f: FieldInput, r: Reader) -> None:
-    if "remind" not in r.data:
-        return
-    if r.is_null("remind"):
-        f.columns["remind"] = None
-        return
-    value = r.text("remind", max_length=MAX_CODE)
-    if value is None:
-        return
+def _remind(f: FieldInput, value: str) -> str | None:
     if value not in REMINDS:
         f.errors.not_supported("remind")
-        return
-    f.columns["remind"] = value
+        return None
+    return value
 
 
-def _currency(f: FieldInput, r: Reader) -> None:
-    if "currency" not in r.data:
-        return
-    if r.is_null("currency"):
-        f.columns["currency"] = None
-        return
-    value = r.text("currency", max_length=3)
-    if value is None:
-        return
+def _currency(f: FieldInput, value: str) -> str | None:
     if not CURRENCY.fullmatch(value):
         f.errors.invalid("currency", "This value should be a 3-letter currency code.")
-        return
-    f.columns["currency"] = value.upper()
+        return None
+    return value.upper()
 
 
 def _chained_lists(f: FieldInput, r: Reader) -> None:

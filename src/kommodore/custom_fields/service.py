@@ -12,6 +12,7 @@ from kommodore.auth.service import MAX_ID
 from kommodore.custom_fields import store, types, wire
 from kommodore.custom_fields.store import EnumRow, FieldRow
 from kommodore.db.database import Connection
+from kommodore.http.directory import found
 from kommodore.http.hal import collection_body, self_links
 from kommodore.http.paging import Page, page_links
 from kommodore.http.phpquery import as_list, get_path
@@ -40,7 +41,8 @@ def order_of(params: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     if not order:
         return DEFAULT_ORDER
     if "id" not in dict(order):
-        order.append(("id", order[0][1]))
+        _, first_direction = order[0]
+        order.append(("id", first_direction))
     return tuple(order)
 
 
@@ -52,13 +54,15 @@ def types_of(params: dict[str, Any]) -> list[str] | None:
 
 async def read_field(conn: Connection, account_id: int, field_id: int, origin: str) -> bytes:
     """One lead field; an unknown id (or another entity's field) is a 404 problem."""
-    if not 1 <= field_id <= MAX_ID:
-        raise field_not_found()
-    row = await store.get_field(conn, account_id, field_id)
-    if row is None:
-        raise field_not_found()
+    row = await field_row(conn, account_id, field_id)
     enums = await store.enums(conn, account_id, [row.id])
     return wire.encoder.encode(_model(row, enums.get(row.id, []), account_id, origin))
+
+
+async def field_row(conn: Connection, account_id: int, field_id: int) -> FieldRow:
+    """The account's lead field, or the 404 problem (an id out of range names nothing)."""
+    row = await store.get_field(conn, account_id, field_id) if 1 <= field_id <= MAX_ID else None
+    return found(row, field_not_found)
 
 
 async def list_fields(

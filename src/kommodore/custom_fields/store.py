@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import NamedTuple
 
-from kommodore.db.database import Connection, Query, int_array, sql, text_array
-
-FIELD_COLUMNS = (
-    "id, name, code, sort, type, entity_type, is_computed, is_predefined, is_deletable, "
-    "is_api_only, group_id, required_statuses, hidden_statuses, remind, currency, "
-    "chained_lists, tracking_callback, search_in"
+from kommodore.db.database import (
+    Connection,
+    Query,
+    fetch_column,
+    fetch_row,
+    fetch_rows,
+    fetch_value,
+    int_array,
+    sql,
+    text_array,
 )
+from kommodore.http.directory import with_booleans
 
 
-@dataclass(frozen=True, slots=True)
-class FieldRow:
+class FieldRow(NamedTuple):
+    """A lead field as stored (JSON columns as their text): what reads show and writes
+    write."""
+
     id: int
     name: str
     code: str | None
@@ -37,27 +43,28 @@ class FieldRow:
     chained_lists: str | None
     tracking_callback: str | None
     search_in: str | None
+    total: int = 0
+    """Only on a list page: how many fields match on all pages."""
 
 
-def _field(r: Any) -> FieldRow:
-    return FieldRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7]), bool(r[8]), bool(r[9]),
-        r[10], r[11], r[12], r[13], r[14], r[15], r[16], r[17],
-    )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class EnumRow:
+class EnumRow(NamedTuple):
+    field_id: int
     id: int
     value: str
     sort: int
     code: str | None
 
 
-GET_FIELD = sql(
-    f"SELECT {FIELD_COLUMNS} FROM custom_fields "
-    "WHERE account_id = $1 AND entity_type = 'leads' AND id = $2"
+_field = with_booleans(FieldRow, "is_computed", "is_predefined", "is_deletable", "is_api_only")
+
+_SELECT_FIELD = (
+    "SELECT id, name, code, sort, type, entity_type, is_computed, is_predefined, is_deletable, "
+    "is_api_only, group_id, required_statuses, hidden_statuses, remind, currency, "
+    "chained_lists, tracking_callback, search_in"
 )
+_FIELDS = _SELECT_FIELD + " FROM custom_fields WHERE account_id = $1 AND entity_type = 'leads' "
+
+GET_FIELD = sql(_FIELDS + "AND id = $2")
 ENUMS = sql(
     "SELECT field_id, id, value, sort, code FROM custom_field_enums "
     "WHERE account_id = $1 AND field_id = ANY($2::bigint[]) ORDER BY field_id, sort, id"
@@ -73,7 +80,7 @@ def _list_query(order: tuple[tuple[str, str], ...]) -> Query:
     texts there are can be built once and cached."""
     by = ", ".join(f"{ORDER_COLUMNS[c]} {'DESC' if d == 'desc' else 'ASC'}" for c, d in order)
     return sql(
-        f"SELECT {FIELD_COLUMNS}, count(*) OVER () FROM custom_fields "
+        _SELECT_FIELD + ", count(*) OVER () FROM custom_fields "
         "WHERE account_id = $1 AND entity_type = 'leads' "
         "AND ($2::text[] IS NULL OR type = ANY($2::text[])) "
         f"ORDER BY {by} LIMIT $3 OFFSET $4"
@@ -81,8 +88,7 @@ def _list_query(order: tuple[tuple[str, str], ...]) -> Query:
 
 
 async def get_field(conn: Connection, account_id: int, field_id: int) -> FieldRow | None:
-    row = await conn.fetch_one(GET_FIELD, account_id, field_id)
-    return None if row is None else _field(row)
+    return await fetch_row(conn, _field, GET_FIELD, account_id, field_id)
 
 
 async def list_fields(
@@ -95,11 +101,19 @@ async def list_fields(
 ) -> tuple[list[FieldRow], int]:
     """A page of the account's lead fields and the number of matching fields on all pages
     (0 when the page is empty: the count comes from the page's own rows)."""
-    rows = await conn.fetch_all(
-        _list_query(order), account_id, text_array(conn, field_types), limit, offset
+    rows = await fetch_rows(
+        conn, _field, _list_query(order), account_id, text_array(conn, field_types), limit, offset
     )
-    total = int(rows[0][18]) if rows else 0
-    return [_field(r) for r in rows], total
+    return rows, int(rows[0].total) if rows else 0
+
+
+async def enums_of_fields(
+    conn: Connection, account_id: int, field_ids: Sequence[int]
+) -> list[EnumRow]:
+    """The fields' enums by field, sort, then id."""
+    if not field_ids:
+        return []
+    return await fetch_rows(conn, EnumRow, ENUMS, account_id, int_array(conn.dialect, field_ids))
 
 
 async def enums(
@@ -107,17 +121,14 @@ async def enums(
 ) -> dict[int, list[EnumRow]]:
     """field id -> its enums by sort, then id."""
     by_field: dict[int, list[EnumRow]] = defaultdict(list)
-    for r in await conn.fetch_all(ENUMS, account_id, int_array(conn.dialect, field_ids)):
-        by_field[r[0]].append(EnumRow(r[1], r[2], r[3], r[4]))
+    for enum in await enums_of_fields(conn, account_id, field_ids):
+        by_field[enum.field_id].append(enum)
     return by_field
 
 
 # -- writes (Kommo's API "Writes") ----------------------------------------------------------
 
-FIELDS_BY_IDS = sql(
-    f"SELECT {FIELD_COLUMNS} FROM custom_fields "
-    "WHERE account_id = $1 AND entity_type = 'leads' AND id = ANY($2::bigint[])"
-)
+FIELDS_BY_IDS = sql(_FIELDS + "AND id = ANY($2::bigint[])")
 CODES = sql(
     "SELECT id, code FROM custom_fields "
     "WHERE account_id = $1 AND entity_type = 'leads' AND code IS NOT NULL"
@@ -126,11 +137,11 @@ STAGES = sql("SELECT pipeline_id, id FROM statuses WHERE account_id = $1")
 CATALOGS = sql("SELECT id FROM catalogs WHERE account_id = $1")
 CURRENCY = sql("SELECT currency FROM accounts WHERE id = $1")
 INSERT_FIELD = sql(
-    "INSERT INTO custom_fields (account_id, id, entity_type, name, code, sort, type, "
+    "INSERT INTO custom_fields (account_id, id, name, code, sort, type, entity_type, "
     "is_computed, is_predefined, is_deletable, is_api_only, group_id, required_statuses, "
     "hidden_statuses, remind, currency, chained_lists, tracking_callback, search_in, "
-    "created_at, updated_at) VALUES ($1, $2, 'leads', $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-    "$12, $13, $14, $15, $16, $17, $18, $19, $19)"
+    "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+    "$13, $14, $15, $16, $17, $18, $19, $20, $20)"
 )
 UPDATE_FIELD = sql(
     "UPDATE custom_fields SET name = $3, code = $4, sort = $5, is_api_only = $6, "
@@ -139,7 +150,7 @@ UPDATE_FIELD = sql(
     "updated_at = $15 WHERE account_id = $1 AND entity_type = 'leads' AND id = $2"
 )
 INSERT_ENUM = sql(
-    "INSERT INTO custom_field_enums (account_id, id, field_id, value, sort, code) "
+    "INSERT INTO custom_field_enums (account_id, field_id, id, value, sort, code) "
     "VALUES ($1, $2, $3, $4, $5, $6)"
 )
 UPDATE_ENUM = sql(
@@ -164,77 +175,59 @@ DELETE_FIELD = sql(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class FieldWriteRow:
-    """The writable columns of a field; JSON columns as their text."""
-
+class CodeRow(NamedTuple):
     id: int
-    name: str
-    code: str | None
-    sort: int
-    type: str
-    is_api_only: bool
-    group_id: str | None
-    required_statuses: str | None
-    hidden_statuses: str
-    remind: str | None
-    currency: str | None
-    chained_lists: str | None
-    tracking_callback: str | None
-    search_in: str | None
+    code: str
 
 
-@dataclass(frozen=True, slots=True)
-class EnumWriteRow:
-    id: int
-    field_id: int
-    value: str
-    sort: int
-    code: str | None
+class StageRow(NamedTuple):
+    pipeline_id: int
+    status_id: int
 
 
 async def fields_by_ids(
     conn: Connection, account_id: int, field_ids: Sequence[int]
 ) -> dict[int, FieldRow]:
-    rows = await conn.fetch_all(FIELDS_BY_IDS, account_id, int_array(conn.dialect, field_ids))
-    return {r[0]: _field(r) for r in rows}
+    ids = int_array(conn.dialect, field_ids)
+    return {row.id: row for row in await fetch_rows(conn, _field, FIELDS_BY_IDS, account_id, ids)}
 
 
 async def codes(conn: Connection, account_id: int) -> dict[int, str]:
     """field id -> code, for the account's lead fields that have one."""
-    return {r[0]: r[1] for r in await conn.fetch_all(CODES, account_id)}
+    return {row.id: row.code for row in await fetch_rows(conn, CodeRow, CODES, account_id)}
 
 
-async def stages(conn: Connection, account_id: int) -> set[tuple[int, int]]:
+async def stages(conn: Connection, account_id: int) -> set[StageRow]:
     """Every (pipeline id, status id) of the account."""
-    return {(r[0], r[1]) for r in await conn.fetch_all(STAGES, account_id)}
+    return set(await fetch_rows(conn, StageRow, STAGES, account_id))
 
 
 async def catalogs(conn: Connection, account_id: int) -> set[int]:
-    return {r[0] for r in await conn.fetch_all(CATALOGS, account_id)}
+    return set(await fetch_column(conn, CATALOGS, account_id))
 
 
 async def currency(conn: Connection, account_id: int) -> str:
-    row = await conn.fetch_one(CURRENCY, account_id)
-    return "USD" if row is None else str(row[0])
+    value = await fetch_value(conn, CURRENCY, account_id)
+    return "USD" if value is None else str(value)
 
 
 async def insert_fields(
-    conn: Connection, account_id: int, rows: Sequence[FieldWriteRow], now: int
+    conn: Connection, account_id: int, rows: Sequence[FieldRow], now: int
 ) -> None:
     await conn.execute_many(
         INSERT_FIELD,
         [
-            (account_id, f.id, f.name, f.code, f.sort, f.type, False, False, True,
-             f.is_api_only, f.group_id, f.required_statuses, f.hidden_statuses, f.remind,
-             f.currency, f.chained_lists, f.tracking_callback, f.search_in, now)
+            (account_id, f.id, f.name, f.code, f.sort, f.type, f.entity_type, f.is_computed,
+             f.is_predefined, f.is_deletable, f.is_api_only, f.group_id, f.required_statuses,
+             f.hidden_statuses, f.remind, f.currency, f.chained_lists, f.tracking_callback,
+             f.search_in, now)
             for f in rows
         ],
     )  # fmt: skip
 
 
 async def update_fields(
-    conn: Connection, account_id: int, rows: Sequence[FieldWriteRow], now: int
+    conn: Connection, account_id: int, rows: Sequence[FieldRow], now: int
 ) -> None:
     await conn.execute_many(
         UPDATE_FIELD,
@@ -247,23 +240,18 @@ async def update_fields(
     )  # fmt: skip
 
 
-async def insert_enums(conn: Connection, account_id: int, rows: Sequence[EnumWriteRow]) -> None:
-    await conn.execute_many(
-        INSERT_ENUM, [(account_id, e.id, e.field_id, e.value, e.sort, e.code) for e in rows]
-    )
+async def insert_enums(conn: Connection, account_id: int, rows: Sequence[EnumRow]) -> None:
+    await conn.execute_many(INSERT_ENUM, [(account_id, *e) for e in rows])
 
 
-async def update_enums(conn: Connection, account_id: int, rows: Sequence[EnumWriteRow]) -> None:
-    await conn.execute_many(
-        UPDATE_ENUM, [(account_id, e.field_id, e.id, e.value, e.sort, e.code) for e in rows]
-    )
+async def update_enums(conn: Connection, account_id: int, rows: Sequence[EnumRow]) -> None:
+    await conn.execute_many(UPDATE_ENUM, [(account_id, *e) for e in rows])
 
 
 async def leads_of_enums(conn: Connection, account_id: int, enum_ids: Sequence[int]) -> list[int]:
     if not enum_ids:
         return []
-    rows = await conn.fetch_all(LEADS_OF_ENUMS, account_id, int_array(conn.dialect, enum_ids))
-    return [r[0] for r in rows]
+    return await fetch_column(conn, LEADS_OF_ENUMS, account_id, int_array(conn.dialect, enum_ids))
 
 
 async def delete_enums(conn: Connection, account_id: int, enum_ids: Sequence[int]) -> None:
@@ -276,7 +264,7 @@ async def delete_enums(conn: Connection, account_id: int, enum_ids: Sequence[int
 
 
 async def leads_of_field(conn: Connection, account_id: int, field_id: int) -> list[int]:
-    return [r[0] for r in await conn.fetch_all(LEADS_OF_FIELD, account_id, field_id)]
+    return await fetch_column(conn, LEADS_OF_FIELD, account_id, field_id)
 
 
 async def delete_field(conn: Connection, account_id: int, field_id: int) -> None:
@@ -287,8 +275,7 @@ async def delete_field(conn: Connection, account_id: int, field_id: int) -> None
 # -- what a write of values needs to know about the fields it names ---------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class FieldDefRow:
+class FieldDefRow(NamedTuple):
     """The columns of a field that validating its values needs."""
 
     id: int
@@ -299,56 +286,29 @@ class FieldDefRow:
     """JSON: the stages that require the field."""
 
 
-@dataclass(frozen=True, slots=True)
-class FieldEnumRow:
-    """An enum with the field it belongs to."""
-
-    field_id: int
-    id: int
-    value: str
-    code: str | None
-
-
-_DEF_COLUMNS = "id, name, code, type, required_statuses"
-FIELDS_BY_ID_OR_CODE = sql(
-    f"SELECT {_DEF_COLUMNS} FROM custom_fields "
+_FIELD_DEFS = (
+    "SELECT id, name, code, type, required_statuses FROM custom_fields "
     "WHERE account_id = $1 AND entity_type = $2 "
-    "AND (id = ANY($3::bigint[]) OR code = ANY($4::text[]))"
 )
-ENUMS_OF_FIELDS = sql(
-    "SELECT field_id, id, value, code FROM custom_field_enums "
-    "WHERE account_id = $1 AND field_id = ANY($2::bigint[]) ORDER BY field_id, sort, id"
-)
-FIELDS_REQUIRING_STAGES = sql(
-    f"SELECT {_DEF_COLUMNS} FROM custom_fields "
-    "WHERE account_id = $1 AND entity_type = $2 AND required_statuses IS NOT NULL"
-)
+FIELDS_BY_ID_OR_CODE = sql(_FIELD_DEFS + "AND (id = ANY($3::bigint[]) OR code = ANY($4::text[]))")
+FIELDS_REQUIRING_STAGES = sql(_FIELD_DEFS + "AND required_statuses IS NOT NULL")
 
 
 async def fields_by_id_or_code(
     conn: Connection, account_id: int, entity_type: str, ids: Sequence[int], codes: Sequence[str]
 ) -> list[FieldDefRow]:
-    rows = await conn.fetch_all(
+    return await fetch_rows(
+        conn,
+        FieldDefRow,
         FIELDS_BY_ID_OR_CODE,
         account_id,
         entity_type,
         int_array(conn.dialect, ids),
         text_array(conn, codes),
     )
-    return [FieldDefRow(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-
-
-async def enums_of_fields(
-    conn: Connection, account_id: int, field_ids: Sequence[int]
-) -> list[FieldEnumRow]:
-    if not field_ids:
-        return []
-    rows = await conn.fetch_all(ENUMS_OF_FIELDS, account_id, int_array(conn.dialect, field_ids))
-    return [FieldEnumRow(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 async def fields_requiring_stages(
     conn: Connection, account_id: int, entity_type: str
 ) -> list[FieldDefRow]:
-    rows = await conn.fetch_all(FIELDS_REQUIRING_STAGES, account_id, entity_type)
-    return [FieldDefRow(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    return await fetch_rows(conn, FieldDefRow, FIELDS_REQUIRING_STAGES, account_id, entity_type)

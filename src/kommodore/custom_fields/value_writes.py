@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from kommodore.custom_fields import store, types
 from kommodore.db.database import Connection
 from kommodore.http.validation import MAX_ID, MAX_TIMESTAMP, Reader, as_int, storable_text
+
+T = TypeVar("T")
 
 MAX_TEXT = 10_000
 """The longest text value kept; Kommo's own limits per type are not public."""
@@ -188,25 +190,37 @@ def read_field_writes(entries: list[Reader], catalog: FieldCatalog) -> list[Fiel
     return list(writes.values())
 
 
+def _named(
+    r: Reader,
+    id_key: str,
+    code_key: str,
+    by_id: Callable[[int], T | None],
+    by_code: Callable[[str], T | None],
+) -> tuple[bool, T | None]:
+    """What an entry names by ``id_key`` (or else by ``code_key``): whether it names one at
+    all, and the one it names; None when it is wrong or unknown (``NotSupportedChoice``)."""
+    if r.has(id_key):
+        wanted_id = r.id(id_key)
+        key, named = id_key, None if wanted_id is None else by_id(wanted_id)
+        given = wanted_id is not None
+    elif r.has(code_key):
+        code = r.text(code_key, max_length=64)
+        key, named = code_key, None if code is None else by_code(code)
+        given = code is not None
+    else:
+        return False, None
+    if given and named is None:
+        r.errors.not_supported(r.path(key))
+    return True, named
+
+
 def _field_of(entry: Reader, catalog: FieldCatalog) -> FieldDef | None:
-    if entry.has("field_id"):
-        field_id = entry.id("field_id")
-        if field_id is None:
-            return None
-        definition = catalog.by_id.get(field_id)
-        if definition is None:
-            entry.errors.not_supported(entry.path("field_id"))
-        return definition
-    if entry.has("field_code"):
-        code = entry.text("field_code", max_length=64)
-        if code is None:
-            return None
-        definition = catalog.by_code.get(code)
-        if definition is None:
-            entry.errors.not_supported(entry.path("field_code"))
-        return definition
-    entry.errors.missing(entry.path("field_id"))
-    return None
+    named, definition = _named(
+        entry, "field_id", "field_code", catalog.by_id.get, catalog.by_code.get
+    )
+    if not named:
+        entry.errors.missing(entry.path("field_id"))
+    return definition
 
 
 def _dedupe(definition: FieldDef, rows: list[StoredValue]) -> list[StoredValue]:
@@ -333,24 +347,11 @@ def _date(value: Reader) -> int | None:
 
 def _enum(definition: FieldDef, value: Reader, *, by_label: bool) -> EnumDef | None:
     """The chosen enum: by ``enum_id``, ``enum_code`` or (labelled types) ``value``."""
-    if value.has("enum_id"):
-        enum_id = value.id("enum_id")
-        if enum_id is None:
-            return None
-        choice = definition.enums.get(enum_id)
-        if choice is None:
-            value.errors.not_supported(value.path("enum_id"))
+    named, choice = _named(
+        value, "enum_id", "enum_code", definition.enums.get, definition.enum_by_code
+    )
+    if named or not by_label:
         return choice
-    if value.has("enum_code"):
-        code = value.text("enum_code", max_length=64)
-        if code is None:
-            return None
-        choice = definition.enum_by_code(code)
-        if choice is None:
-            value.errors.not_supported(value.path("enum_code"))
-        return choice
-    if not by_label:
-        return None
     label = value.data.get("value")
     if label is None:
         value.errors.missing(value.path("value"))

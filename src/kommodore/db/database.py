@@ -14,6 +14,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
+import msgspec
+
 Dialect = Literal["sqlite", "postgresql"]
 
 
@@ -101,7 +103,9 @@ class Database(Protocol):
     async def close(self) -> None: ...
 
 
-RowT = TypeVar("RowT", bound=tuple[Any, ...])
+RowT = TypeVar("RowT", bound=tuple[Any, ...] | msgspec.Struct)
+"""A typed row: a NamedTuple, or a msgspec Struct that a wire shape extends; either is built
+from the columns in SELECT order (``row(*r)``)."""
 
 
 async def fetch_rows(

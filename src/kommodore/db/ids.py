@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kommodore.db.database import Connection, sql
+from kommodore.db.database import Connection, fetch_column, fetch_value, sql
 from kommodore.db.schema import SEQUENCED_ENTITIES
 
 _NEXTVAL = {
-    entity: sql(f"SELECT nextval('{entity}_id_seq') FROM generate_series(1, $1)")
+    entity: sql(f"SELECT nextval('{entity}_id_seq') FROM generate_series(1, $1)")  # noqa: S608 (sequence names from the fixed SEQUENCED_ENTITIES)
     for entity in SEQUENCED_ENTITIES
 }
 _SQLITE_RESERVE = sql(
@@ -24,9 +24,9 @@ async def allocate(conn: Connection, entity: str, count: int) -> Sequence[int]:
     if count <= 0:
         return []
     if conn.dialect == "postgresql":
-        return [row[0] for row in await conn.fetch_all(_NEXTVAL[entity], count)]
-    row = await conn.fetch_one(_SQLITE_RESERVE, count, entity)
-    if row is None:
+        return await fetch_column(conn, _NEXTVAL[entity], count)
+    start = await fetch_value(conn, _SQLITE_RESERVE, count, entity)
+    if start is None:
         raise LookupError(f"no id sequence for {entity!r}")
-    start = int(row[0])
+    start = int(start)
     return range(start, start + count)

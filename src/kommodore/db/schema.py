@@ -8,6 +8,8 @@ reference tables, and no reference table points at a tenant table.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 NAMING_CONVENTION = {
@@ -70,6 +72,38 @@ def _timestamps() -> list[sa.Column[int]]:
     ]
 
 
+def _authored() -> list[sa.Column[int]]:
+    """Who created and last changed a row, then when."""
+    return [
+        sa.Column("created_by", BigInt, nullable=False),
+        sa.Column("updated_by", BigInt, nullable=False),
+        *_timestamps(),
+    ]
+
+
+def _tenant(name: str, *items: sa.schema.SchemaItem, child: bool = False, **kw: Any) -> sa.Table:
+    """A tenant table: ``account_id`` first. A ``child`` row reaches its account through its
+    parent's key, so only the other tables point ``account_id`` at ``accounts``."""
+    account = (
+        sa.Column("account_id", BigInt, nullable=False)
+        if child
+        else sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False)
+    )
+    return sa.Table(name, metadata, account, *items, **kw)
+
+
+def _entity(
+    name: str,
+    *items: sa.schema.SchemaItem,
+    child: bool = False,
+    id_comment: str | None = None,
+    **kw: Any,
+) -> sa.Table:
+    """A tenant's entity with an ``id`` of its own: keyed by (``account_id``, ``id``)."""
+    id_column = sa.Column("id", BigInt, nullable=False, comment=id_comment)
+    return _tenant(name, id_column, *items, _pk("id"), child=child, **kw)
+
+
 id_sequences = sa.Table(
     "id_sequences",
     metadata,
@@ -103,36 +137,24 @@ accounts = sa.Table(
         nullable=False,
         comment="JSON of the with= extras of GET /account (datetime_settings, entity_names, ...)",
     ),
-    sa.Column("created_by", BigInt, nullable=False),
-    sa.Column("updated_by", BigInt, nullable=False),
-    *_timestamps(),
+    *_authored(),
 )
 
-user_groups = sa.Table(
+user_groups = _entity(
     "user_groups",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("id", BigInt, nullable=False, comment="0 is the account's default group"),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("uuid", sa.String(36), nullable=True),
-    _pk("id"),
+    id_comment="0 is the account's default group",
 )
 
-roles = sa.Table(
+roles = _entity(
     "roles",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("id", BigInt, nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("rights", sa.Text, nullable=False, comment="JSON rights object of the role"),
-    _pk("id"),
 )
 
-users = sa.Table(
+users = _entity(
     "users",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("id", BigInt, nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("email", sa.String(255), nullable=False),
     sa.Column("lang", sa.String(2), nullable=False),
@@ -154,29 +176,22 @@ users = sa.Table(
     ),
     *_timestamps(),
     sa.Column("password_hash", sa.Text, nullable=True, comment="argon2id; NULL: cannot sign in"),
-    _pk("id"),
     _fk(["group_id"], "user_groups", ["id"]),
     _fk(["role_id"], "roles", ["id"]),
 )
 
-pipelines = sa.Table(
+pipelines = _entity(
     "pipelines",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("id", BigInt, nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("sort", sa.Integer, nullable=False),
     sa.Column("is_main", sa.Boolean, nullable=False),
     sa.Column("is_unsorted_on", sa.Boolean, nullable=False),
     sa.Column("is_archive", sa.Boolean, nullable=False),
     *_timestamps(),
-    _pk("id"),
 )
 
-statuses = sa.Table(
+statuses = _tenant(
     "statuses",
-    metadata,
-    sa.Column("account_id", BigInt, nullable=False),
     sa.Column("pipeline_id", BigInt, nullable=False),
     sa.Column("id", BigInt, nullable=False, comment="142 won and 143 lost recur in every pipeline"),
     sa.Column("name", sa.String(255), nullable=False),
@@ -186,38 +201,29 @@ statuses = sa.Table(
     sa.Column("type", sa.SmallInteger, nullable=False, comment="0 regular, 1 incoming"),
     _pk("pipeline_id", "id"),
     _fk(["pipeline_id"], "pipelines", ["id"], ondelete="CASCADE"),
+    child=True,
 )
 
-status_descriptions = sa.Table(
+status_descriptions = _entity(
     "status_descriptions",
-    metadata,
-    sa.Column("account_id", BigInt, nullable=False),
-    sa.Column("id", BigInt, nullable=False),
     sa.Column("pipeline_id", BigInt, nullable=False),
     sa.Column("status_id", BigInt, nullable=False),
     sa.Column("level", sa.String(16), nullable=False),
     sa.Column("description", sa.String(1000), nullable=False),
     *_timestamps(),
-    _pk("id"),
     _fk(["pipeline_id", "status_id"], "statuses", ["pipeline_id", "id"], ondelete="CASCADE"),
+    child=True,
 )
 
-loss_reasons = sa.Table(
+loss_reasons = _entity(
     "loss_reasons",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("id", BigInt, nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("sort", sa.Integer, nullable=False),
     *_timestamps(),
-    _pk("id"),
 )
 
-sources = sa.Table(
+sources = _entity(
     "sources",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("id", BigInt, nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("pipeline_id", BigInt, nullable=False),
     sa.Column("external_id", sa.String(36), nullable=False),
@@ -226,30 +232,22 @@ sources = sa.Table(
     sa.Column("integration_id", sa.String(36), nullable=True),
     sa.Column("services", sa.Text, nullable=False, comment="JSON array of services"),
     *_timestamps(),
-    _pk("id"),
     _fk(["pipeline_id"], "pipelines", ["id"]),
 )
 
-tags = sa.Table(
+tags = _entity(
     "tags",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("id", BigInt, nullable=False),
     sa.Column("entity_type", sa.String(16), nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("color", sa.String(6), nullable=True),
-    _pk("id"),
     sa.UniqueConstraint("account_id", "entity_type", "name"),
 )
 
 
 def _party(name: str) -> sa.Table:
     """Contacts and companies share a base model; a lead's ``_links`` point at them."""
-    return sa.Table(
+    return _entity(
         name,
-        metadata,
-        sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
-        sa.Column("id", BigInt, nullable=False),
         sa.Column("name", sa.String(255), nullable=False),
         *(
             [
@@ -261,23 +259,17 @@ def _party(name: str) -> sa.Table:
         ),
         sa.Column("responsible_user_id", BigInt, nullable=False),
         sa.Column("group_id", BigInt, nullable=False),
-        sa.Column("created_by", BigInt, nullable=False),
-        sa.Column("updated_by", BigInt, nullable=False),
-        *_timestamps(),
+        *_authored(),
         sa.Column("closest_task_at", BigInt, nullable=True),
         sa.Column("is_deleted", sa.Boolean, nullable=False),
-        _pk("id"),
     )
 
 
 contacts = _party("contacts")
 companies = _party("companies")
 
-catalogs = sa.Table(
+catalogs = _entity(
     "catalogs",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("id", BigInt, nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("type", sa.String(16), nullable=False, comment="regular, invoices, products"),
     sa.Column("sort", sa.Integer, nullable=False),
@@ -286,32 +278,21 @@ catalogs = sa.Table(
     sa.Column("can_link_multiple", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("can_be_deleted", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("sdk_widget_code", sa.String(64), nullable=True),
-    sa.Column("created_by", BigInt, nullable=False),
-    sa.Column("updated_by", BigInt, nullable=False),
-    *_timestamps(),
-    _pk("id"),
+    *_authored(),
 )
 
-catalog_elements = sa.Table(
+catalog_elements = _entity(
     "catalog_elements",
-    metadata,
-    sa.Column("account_id", BigInt, nullable=False),
-    sa.Column("id", BigInt, nullable=False),
     sa.Column("catalog_id", BigInt, nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("created_by", BigInt, nullable=False),
-    sa.Column("updated_by", BigInt, nullable=False),
-    *_timestamps(),
+    *_authored(),
     sa.Column("is_deleted", sa.Boolean, nullable=False),
-    _pk("id"),
     _fk(["catalog_id"], "catalogs", ["id"]),
+    child=True,
 )
 
-custom_fields = sa.Table(
+custom_fields = _entity(
     "custom_fields",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("id", BigInt, nullable=False),
     sa.Column("entity_type", sa.String(16), nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("code", sa.String(64), nullable=True),
@@ -330,27 +311,20 @@ custom_fields = sa.Table(
     sa.Column("tracking_callback", sa.Text, nullable=True),
     sa.Column("search_in", sa.String(32), nullable=True),
     *_timestamps(),
-    _pk("id"),
 )
 
-custom_field_enums = sa.Table(
+custom_field_enums = _entity(
     "custom_field_enums",
-    metadata,
-    sa.Column("account_id", BigInt, nullable=False),
-    sa.Column("id", BigInt, nullable=False),
     sa.Column("field_id", BigInt, nullable=False),
     sa.Column("value", sa.String(255), nullable=False),
     sa.Column("sort", sa.Integer, nullable=False),
     sa.Column("code", sa.String(64), nullable=True),
-    _pk("id"),
     _fk(["field_id"], "custom_fields", ["id"], ondelete="CASCADE"),
+    child=True,
 )
 
-leads = sa.Table(
+leads = _entity(
     "leads",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("id", BigInt, nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("price", BigInt, nullable=False),
     sa.Column("responsible_user_id", BigInt, nullable=False),
@@ -361,9 +335,7 @@ leads = sa.Table(
     sa.Column("status_id", BigInt, nullable=False),
     sa.Column("loss_reason_id", BigInt, nullable=True),
     sa.Column("source_id", BigInt, nullable=True),
-    sa.Column("created_by", BigInt, nullable=False),
-    sa.Column("updated_by", BigInt, nullable=False),
-    *_timestamps(),
+    *_authored(),
     sa.Column("closed_at", BigInt, nullable=True),
     sa.Column("closest_task_at", BigInt, nullable=True),
     sa.Column("is_deleted", sa.Boolean, nullable=False),
@@ -371,7 +343,6 @@ leads = sa.Table(
     sa.Column("labor_cost", sa.Integer, nullable=True),
     sa.Column("is_price_computed", sa.Boolean, nullable=False),
     sa.Column("is_price_modified_by_robot", sa.Boolean, nullable=False),
-    _pk("id"),
     _fk(["pipeline_id", "status_id"], "statuses", ["pipeline_id", "id"]),
     _fk(["loss_reason_id"], "loss_reasons", ["id"]),
     _fk(["source_id"], "sources", ["id"]),
@@ -384,22 +355,43 @@ leads = sa.Table(
     sa.Index("ix_leads_closed_at", "account_id", "closed_at", "id"),
 )
 
-lead_custom_field_values = sa.Table(
-    "lead_custom_field_values",
-    metadata,
-    sa.Column("account_id", BigInt, nullable=False),
-    sa.Column("lead_id", BigInt, nullable=False),
-    sa.Column("field_id", BigInt, nullable=False),
-    sa.Column("position", sa.SmallInteger, nullable=False),
-    sa.Column("enum_id", BigInt, nullable=True),
-    sa.Column("value_text", sa.Text, nullable=True, comment="text-like and numeric (as written)"),
-    sa.Column("value_number", sa.Float, nullable=True, comment="numeric, for range filters"),
-    sa.Column("value_int", BigInt, nullable=True, comment="dates (unix seconds), checkbox 0/1"),
-    sa.Column("value_json", sa.Text, nullable=True, comment="object values, chained_list"),
-    _pk("lead_id", "field_id", "position"),
-    _fk(["lead_id"], "leads", ["id"], ondelete="CASCADE"),
-    _fk(["field_id"], "custom_fields", ["id"], ondelete="CASCADE"),
-    _fk(["enum_id"], "custom_field_enums", ["id"]),
+_VALUE_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("value_text", sa.Text),
+    ("value_number", sa.Float),
+    ("value_int", BigInt),
+    ("value_json", sa.Text),
+)
+
+
+def _field_values(
+    owner: str, table: str, *indexes: sa.Index, notes: dict[str, str] | None = None
+) -> sa.Table:
+    """An entity type's custom field values: a row per value, ``position`` keeping a field's
+    values in order; ``owner`` is the ``*_id`` column naming the entity in ``table``. ``notes``
+    comment the value columns."""
+    notes = notes or {}
+    return _tenant(
+        f"{owner.removesuffix('_id')}_custom_field_values",
+        sa.Column(owner, BigInt, nullable=False),
+        sa.Column("field_id", BigInt, nullable=False),
+        sa.Column("position", sa.SmallInteger, nullable=False),
+        sa.Column("enum_id", BigInt, nullable=True),
+        *(
+            sa.Column(column, kind, nullable=True, comment=notes.get(column))
+            for column, kind in _VALUE_COLUMNS
+        ),
+        _pk(owner, "field_id", "position"),
+        _fk([owner], table, ["id"], ondelete="CASCADE"),
+        _fk(["field_id"], "custom_fields", ["id"], ondelete="CASCADE"),
+        _fk(["enum_id"], "custom_field_enums", ["id"]),
+        *indexes,
+        child=True,
+    )
+
+
+lead_custom_field_values = _field_values(
+    "lead_id",
+    "leads",
     # custom field filters: by enum, number, date/checkbox, and text (a bounded prefix, so long
     # textarea values never exceed PostgreSQL's btree row limit)
     sa.Index("ix_lcfv_enum", "account_id", "field_id", "enum_id", "lead_id"),
@@ -412,98 +404,70 @@ lead_custom_field_values = sa.Table(
         sa.text("substr(value_text, 1, 100)"),
         "lead_id",
     ),
+    notes={
+        "value_text": "text-like and numeric (as written)",
+        "value_number": "numeric, for range filters",
+        "value_int": "dates (unix seconds), checkbox 0/1",
+        "value_json": "object values, chained_list",
+    },
 )
+contact_custom_field_values = _field_values("contact_id", "contacts")
+company_custom_field_values = _field_values("company_id", "companies")
 
 
-def _party_values(party: str) -> sa.Table:
-    """Custom field values of contacts or companies, stored as a lead's are."""
-    owner = f"{party[:-1] if party == 'contacts' else 'company'}_id"
-    return sa.Table(
-        f"{party[:-1] if party == 'contacts' else 'company'}_custom_field_values",
-        metadata,
-        sa.Column("account_id", BigInt, nullable=False),
-        sa.Column(owner, BigInt, nullable=False),
-        sa.Column("field_id", BigInt, nullable=False),
-        sa.Column("position", sa.SmallInteger, nullable=False),
-        sa.Column("enum_id", BigInt, nullable=True),
-        sa.Column("value_text", sa.Text, nullable=True),
-        sa.Column("value_number", sa.Float, nullable=True),
-        sa.Column("value_int", BigInt, nullable=True),
-        sa.Column("value_json", sa.Text, nullable=True),
-        _pk(owner, "field_id", "position"),
-        _fk([owner], party, ["id"], ondelete="CASCADE"),
-        _fk(["field_id"], "custom_fields", ["id"], ondelete="CASCADE"),
-        _fk(["enum_id"], "custom_field_enums", ["id"]),
+def _link(
+    name: str, end: tuple[str, str], other: tuple[str, str], *items: sa.schema.SchemaItem
+) -> sa.Table:
+    """Links an entity to another, each ``end`` a column and the table it names; keyed by
+    both ends and removed with either."""
+    (column, table), (other_column, other_table) = end, other
+    return _tenant(
+        name,
+        sa.Column(column, BigInt, nullable=False),
+        sa.Column(other_column, BigInt, nullable=False),
+        *items,
+        _pk(column, other_column),
+        _fk([column], table, ["id"], ondelete="CASCADE"),
+        _fk([other_column], other_table, ["id"], ondelete="CASCADE"),
+        child=True,
     )
 
 
-contact_custom_field_values = _party_values("contacts")
-company_custom_field_values = _party_values("companies")
-
-company_contacts = sa.Table(
+company_contacts = _link(
     "company_contacts",
-    metadata,
-    sa.Column("account_id", BigInt, nullable=False),
-    sa.Column("company_id", BigInt, nullable=False),
-    sa.Column("contact_id", BigInt, nullable=False),
-    _pk("company_id", "contact_id"),
-    _fk(["company_id"], "companies", ["id"], ondelete="CASCADE"),
-    _fk(["contact_id"], "contacts", ["id"], ondelete="CASCADE"),
+    ("company_id", "companies"),
+    ("contact_id", "contacts"),
     sa.Index("ix_company_contacts_contact", "account_id", "contact_id"),
 )
-
-lead_tags = sa.Table(
-    "lead_tags",
-    metadata,
-    sa.Column("account_id", BigInt, nullable=False),
-    sa.Column("lead_id", BigInt, nullable=False),
-    sa.Column("tag_id", BigInt, nullable=False),
-    _pk("lead_id", "tag_id"),
-    _fk(["lead_id"], "leads", ["id"], ondelete="CASCADE"),
-    _fk(["tag_id"], "tags", ["id"], ondelete="CASCADE"),
-)
-
-lead_contacts = sa.Table(
+lead_tags = _link("lead_tags", ("lead_id", "leads"), ("tag_id", "tags"))
+lead_contacts = _link(
     "lead_contacts",
-    metadata,
-    sa.Column("account_id", BigInt, nullable=False),
-    sa.Column("lead_id", BigInt, nullable=False),
-    sa.Column("contact_id", BigInt, nullable=False),
+    ("lead_id", "leads"),
+    ("contact_id", "contacts"),
     sa.Column("is_main", sa.Boolean, nullable=False),
-    _pk("lead_id", "contact_id"),
-    _fk(["lead_id"], "leads", ["id"], ondelete="CASCADE"),
-    _fk(["contact_id"], "contacts", ["id"], ondelete="CASCADE"),
 )
 
-lead_companies = sa.Table(
+lead_companies = _tenant(
     "lead_companies",
-    metadata,
-    sa.Column("account_id", BigInt, nullable=False),
     sa.Column("lead_id", BigInt, nullable=False, comment="the key: a lead has at most one company"),
     sa.Column("company_id", BigInt, nullable=False),
     _pk("lead_id"),
     _fk(["lead_id"], "leads", ["id"], ondelete="CASCADE"),
     _fk(["company_id"], "companies", ["id"], ondelete="CASCADE"),
+    child=True,
 )
 
-lead_catalog_elements = sa.Table(
+lead_catalog_elements = _link(
     "lead_catalog_elements",
-    metadata,
-    sa.Column("account_id", BigInt, nullable=False),
-    sa.Column("lead_id", BigInt, nullable=False),
-    sa.Column("element_id", BigInt, nullable=False),
+    ("lead_id", "leads"),
+    ("element_id", "catalog_elements"),
     sa.Column("catalog_id", BigInt, nullable=False),
     sa.Column("quantity", sa.Float, nullable=False),
     sa.Column("price_id", BigInt, nullable=True),
-    _pk("lead_id", "element_id"),
-    _fk(["lead_id"], "leads", ["id"], ondelete="CASCADE"),
-    _fk(["element_id"], "catalog_elements", ["id"], ondelete="CASCADE"),
 )
 
-api_tokens = sa.Table(
+api_tokens = _tenant(
     "api_tokens",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
     sa.Column("jti", sa.String(36), nullable=False),
     sa.Column("user_id", BigInt, nullable=False),
     sa.Column("integration_id", sa.String(36), nullable=False),
@@ -542,10 +506,8 @@ integrations = sa.Table(
     comment="OAuth clients; a reference table on Citus, like accounts.",
 )
 
-account_integrations = sa.Table(
+account_integrations = _tenant(
     "account_integrations",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
     sa.Column("integration_id", sa.String(36), sa.ForeignKey("integrations.id"), nullable=False),
     sa.Column("installed_by", BigInt, nullable=False),
     sa.Column("installed_at", BigInt, nullable=False),
@@ -553,10 +515,8 @@ account_integrations = sa.Table(
     _pk("integration_id"),
 )
 
-oauth_codes = sa.Table(
+oauth_codes = _tenant(
     "oauth_codes",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
     sa.Column("code_hash", sa.String(64), nullable=False, comment="SHA-256 hex of the code"),
     sa.Column("integration_id", sa.String(36), nullable=False),
     sa.Column("user_id", BigInt, nullable=False),
@@ -569,10 +529,8 @@ oauth_codes = sa.Table(
     _fk(["user_id"], "users", ["id"]),
 )
 
-refresh_tokens = sa.Table(
+refresh_tokens = _tenant(
     "refresh_tokens",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
     sa.Column("token_hash", sa.String(64), nullable=False, comment="SHA-256 hex of the token"),
     sa.Column("integration_id", sa.String(36), nullable=False),
     sa.Column("user_id", BigInt, nullable=False),
@@ -587,26 +545,24 @@ refresh_tokens = sa.Table(
     _fk(["user_id"], "users", ["id"]),
 )
 
-rate_limit_windows = sa.Table(
+rate_limit_windows = _tenant(
     "rate_limit_windows",
-    metadata,
-    sa.Column("account_id", BigInt, nullable=False),
     sa.Column("integration_id", sa.String(36), nullable=False),
     sa.Column("window_start", BigInt, nullable=False, comment="unix second the window opened"),
     sa.Column("hits", sa.Integer, nullable=False),
     _pk("integration_id", "window_start"),
     comment="request counters when no Redis is configured (KOMMODORE_REDIS_URL)",
+    child=True,
 )
 
-rate_limit_blocks = sa.Table(
+rate_limit_blocks = _tenant(
     "rate_limit_blocks",
-    metadata,
-    sa.Column("account_id", BigInt, nullable=False),
     sa.Column("integration_id", sa.String(36), nullable=False),
     sa.Column("strikes", sa.Integer, nullable=False, comment="429s in the current strike window"),
     sa.Column("strike_window_start", BigInt, nullable=False),
     sa.Column("blocked_until", BigInt, nullable=True),
     _pk("integration_id"),
+    child=True,
 )
 
 
@@ -623,11 +579,8 @@ sign_in_throttle = sa.Table(
 
 # -- webhooks and events -------------------------------------------------------
 
-webhooks = sa.Table(
+webhooks = _entity(
     "webhooks",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("id", BigInt, nullable=False),
     sa.Column("destination", sa.String(2048), nullable=False),
     sa.Column("settings", sa.Text, nullable=False, comment="JSON array of event names"),
     sa.Column("sort", sa.Integer, nullable=False),
@@ -641,15 +594,11 @@ webhooks = sa.Table(
         server_default="[]",
         comment="JSON array of recent bad-answer times (ms), for the 100-in-2-hours rule",
     ),
-    _pk("id"),
     sa.UniqueConstraint("account_id", "destination"),
 )
 
-webhook_bodies = sa.Table(
+webhook_bodies = _entity(
     "webhook_bodies",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("id", BigInt, nullable=False, comment="from the webhook_deliveries sequence"),
     sa.Column("created_at", BigInt, nullable=False),
     sa.Column("size", BigInt, nullable=False, comment="characters stored, for the byte budget"),
     sa.Column("head", sa.Text, nullable=False, comment="the encoded account block"),
@@ -657,15 +606,12 @@ webhook_bodies = sa.Table(
         sa.Column(f"{action}_items", sa.Text, nullable=True, comment=f"encoded leads[{action}]")
         for action in ("add", "update", "status", "responsible", "delete", "restore")
     ),
-    _pk("id"),
     comment="a change batch's body, once for every webhook it goes to",
+    id_comment="from the webhook_deliveries sequence",
 )
 
-webhook_deliveries = sa.Table(
+webhook_deliveries = _entity(
     "webhook_deliveries",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
-    sa.Column("id", BigInt, nullable=False),
     sa.Column("webhook_id", BigInt, nullable=False),
     sa.Column("destination", sa.String(2048), nullable=False),
     sa.Column("body_id", BigInt, nullable=False),
@@ -684,17 +630,14 @@ webhook_deliveries = sa.Table(
     sa.Column("last_status", sa.Integer, nullable=True, comment="HTTP status; 0: no answer"),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("delivered_at", BigInt, nullable=True),
-    _pk("id"),
     _fk(["body_id"], "webhook_bodies", ["id"]),
     sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_ms"),
     sa.Index("ix_webhook_deliveries_body", "account_id", "body_id"),
     comment="the outbox: written in the transaction of the change it reports",
 )
 
-events = sa.Table(
+events = _tenant(
     "events",
-    metadata,
-    sa.Column("account_id", BigInt, sa.ForeignKey("accounts.id"), nullable=False),
     sa.Column("id", sa.String(26), nullable=False, comment="time-ordered, Crockford base32"),
     sa.Column("type", sa.String(64), nullable=False),
     sa.Column("entity_type", sa.String(32), nullable=False),

@@ -316,8 +316,10 @@ class _Builder:
         colors = ("#99ccff", "#ffff99", "#ffcc66", "#ff99cc", "#87f2c0", "#d6eaff")
         rows = []
         self.stages: list[tuple[int, int]] = []  # (pipeline, status) of regular stages
+        self.incoming: dict[int, int] = {}  # pipeline -> its incoming stage
         for pipeline in (main, partners):
             incoming, *regular = self.ids("statuses", 1 + len(stage_names[pipeline]))
+            self.incoming[pipeline] = incoming
             rows.append((self.account_id, pipeline, incoming, "Incoming leads", 10, False,
                          "#c1c1c1", 1))  # fmt: skip
             for i, (sid, name) in enumerate(zip(regular, stage_names[pipeline], strict=True)):
@@ -333,9 +335,8 @@ class _Builder:
             "statuses", "account_id, pipeline_id, id, name, sort, is_editable, color, type", rows
         )
         self.pipelines = (main, partners)
-        self.incoming = {r[1]: r[2] for r in rows if r[7] == 1}
         # Stan sees his group's leads except in Negotiation, and every won lead.
-        negotiation = self.stages[3][1]  # the main pipeline's fourth stage
+        _, negotiation = self.stages[3]  # the main pipeline's fourth stage
         self.by_key["staged"].rights["status_rights"] = [
             {"entity_type": "leads", "pipeline_id": main, "status_id": negotiation,
              "rights": {"view": "D", "edit": "D", "delete": "D"}},

@@ -3,66 +3,41 @@
 Rights join the event to its lead and reuse the leads list's visibility clause, so a user's
 pages are full and ``_links.next`` is exact. The values are JSON text; filters on them read
 them with each database's JSON functions (``json_each``/``json_extract`` on SQLite,
-``jsonb_array_elements``/``#>>`` on PostgreSQL). Integers are inlined only after ``int()``;
-every string is a parameter.
+``jsonb_array_elements``/``#>>`` on PostgreSQL). Only fixed fragments are put together here;
+every value (the page's LIMIT and OFFSET too) is a bound parameter. The lead rights clause
+comes from ``auth.store.lead_visibility_sql``, which formats in integers of the stored rights.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from kommodore.auth.rights import Visibility
 from kommodore.auth.store import lead_visibility_sql
-from kommodore.db.database import Connection, Dialect, composed, sql
-from kommodore.events.filters import EventQuery, Range, ValueFilter
+from kommodore.db.database import Connection, Dialect, fetch_value, sql
+from kommodore.db.where import FALSE, Where
+from kommodore.events.filters import EventQuery, ValueFilter
+from kommodore.events.wire import EventHead
 
-FALSE = "1 = 0"
 CUSTOM_FIELD_CHANGED = "custom_field_value_changed"
 
 
-@dataclass(slots=True)
-class EventRow:
-    id: str
-    type: str
-    entity_id: int
-    entity_type: str
-    created_by: int
-    created_at: int
+class EventRow(EventHead):
+    """A page's row: the event's head, its values as stored JSON text, and its lead's name.
+    A Struct rather than a NamedTuple, so that it shares its head with the wire's ``Event``;
+    built by position from the SELECT list as fetch_rows builds its tuple rows, read by name."""
+
     value_after: str
     value_before: str
     lead_name: str | None
 
 
-class _Where:
-    """A WHERE clause and its parameters for one dialect."""
+class _Where(Where):
+    """The shared WHERE builder, with the JSON reads the events' values need."""
 
     def __init__(self, dialect: Dialect, account_id: int) -> None:
-        self.dialect = dialect
-        self.args: list[Any] = [account_id]
-        self.clauses: list[str] = [f"e.account_id = {self.mark(1)}"]
-
-    def mark(self, n: int) -> str:
-        return f"${n}" if self.dialect == "postgresql" else f"?{n}"
-
-    def arg(self, value: Any) -> str:
-        self.args.append(value)
-        return self.mark(len(self.args))
-
-    def texts_in(self, expression: str, values: Sequence[str]) -> str:
-        if not values:
-            return FALSE
-        if self.dialect == "postgresql":
-            return f"{expression} = ANY({self.arg(list(values))}::text[])"
-        mark = self.arg(json.dumps(list(values)))
-        return f"{expression} IN (SELECT value FROM json_each({mark}))"
-
-    def ints_in(self, expression: str, values: Sequence[int]) -> str:
-        if not values:
-            return FALSE
-        return f"{expression} IN ({', '.join(str(int(v)) for v in values)})"
+        super().__init__(dialect, "e.account_id", account_id)
 
     def json_text(self, document: str, *path: str | int) -> str:
         """The scalar at ``path`` inside a JSON document, as text (NULL when absent)."""
@@ -78,15 +53,7 @@ class _Where:
             elements = f"jsonb_array_elements({column}::jsonb) AS j(value)"
         else:
             elements = f"json_each({column}) AS j"
-        return f"EXISTS (SELECT 1 FROM {elements} WHERE {condition})"
-
-
-def _range(column: str, bounds: Range) -> str:
-    low, high = bounds
-    parts = [f"{column} >= {int(low)}"] if low is not None else []
-    if high is not None:
-        parts.append(f"{column} <= {int(high)}")
-    return " AND ".join(parts) if parts else "1 = 1"
+        return f"EXISTS (SELECT 1 FROM {elements} WHERE {condition})"  # noqa: S608 (fragments built here; values are bound)
 
 
 def _field_id(w: _Where) -> str:
@@ -118,8 +85,8 @@ def _values(w: _Where, column: str, f: ValueFilter) -> list[str]:
     out = []
     if f.statuses is not None:
         pairs = [
-            f"({w.json_text('j.value', 'lead_status', 'pipeline_id')} = '{int(p)}' AND "
-            f"{w.json_text('j.value', 'lead_status', 'id')} = '{int(s)}')"
+            f"({w.json_text('j.value', 'lead_status', 'pipeline_id')} = {w.arg(str(int(p)))} AND "
+            f"{w.json_text('j.value', 'lead_status', 'id')} = {w.arg(str(int(s)))})"
             for p, s in f.statuses
         ]
         out.append(w.any_element(column, " OR ".join(pairs)) if pairs else FALSE)
@@ -165,14 +132,14 @@ async def list_events(
     c.append("e.entity_type = 'lead'")
     if not query.lead_entity:
         c.append(FALSE)
-    if query.ids is not None:
-        c.append(w.texts_in("e.id", query.ids))
-    if query.created_at is not None:
-        c.append(_range("e.created_at", query.created_at))
-    if query.created_by is not None:
-        c.append(w.ints_in("e.created_by", query.created_by))
-    if query.entity_ids is not None:
-        c.append(w.ints_in("e.entity_id", query.entity_ids))
+    w.filter(
+        [
+            ("e.id", query.ids, w.texts_in),
+            ("e.created_at", query.created_at, w.range),
+            ("e.created_by", query.created_by, w.ints_in),
+            ("e.entity_id", query.entity_ids, w.ints_in),
+        ]
+    )
     if query.types is not None:
         c.append(_types(w, query))
     if query.value_after is not None:
@@ -183,20 +150,16 @@ async def list_events(
     if rights:
         c.append("l.id IS NOT NULL")
         c.append(rights)
-    text = (
-        f"{_COLUMNS} WHERE {' AND '.join(c)} "
-        f"ORDER BY e.created_at DESC, e.id DESC LIMIT {int(limit)} OFFSET {int(offset)}"
-    )
-    rows = await conn.fetch_all(composed(w.dialect, text), *w.args)
-    return [EventRow(*r) for r in rows]
+    statement = w.page(_COLUMNS, "e.created_at DESC, e.id DESC", offset, limit)
+    return [EventRow(*r) for r in await conn.fetch_all(statement, *w.args)]
 
 
 _USER_LANG = sql("SELECT lang FROM users WHERE account_id = $1 AND id = $2")
 
 
 async def user_language(conn: Connection, account_id: int, user_id: int) -> str | None:
-    row = await conn.fetch_one(_USER_LANG, account_id, user_id)
-    return None if row is None else row[0]
+    lang = await fetch_value(conn, _USER_LANG, account_id, user_id)
+    return None if lang is None else str(lang)
 
 
 # -- recording ---------------------------------------------------------------------------------

@@ -22,13 +22,19 @@ class EventEmbedded(msgspec.Struct, kw_only=True):
     entity: EntityRef
 
 
-class Event(msgspec.Struct, kw_only=True):
+class EventHead(msgspec.Struct):
+    """An event's first keys on the wire, and the first columns of its stored row (the store's
+    ``EventRow`` extends it), in Kommo's key order."""
+
     id: str
     type: str
     entity_id: int
     entity_type: str
     created_by: int
     created_at: int
+
+
+class Event(EventHead, kw_only=True):
     value_after: list[Any]
     value_before: list[Any]
     account_id: int

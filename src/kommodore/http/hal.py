@@ -19,6 +19,21 @@ class SelfLinks(msgspec.Struct, frozen=True):
     self_: Href = msgspec.field(name="self")
 
 
+class TagRef(msgspec.Struct, kw_only=True):
+    """A tag as an entity embeds it (leads, contacts, companies)."""
+
+    id: int
+    name: str
+    color: str | None
+
+
+class CompanyRef(msgspec.Struct, kw_only=True):
+    """A company as an entity embeds it: its id and a link to it."""
+
+    id: int
+    links: SelfLinks = msgspec.field(name="_links")
+
+
 def self_links(href: str) -> SelfLinks:
     return SelfLinks(Href(href))
 

@@ -10,9 +10,11 @@ the details are Kommo's where known.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from kommodore.http.problems import Problem
+
+T = TypeVar("T")
 
 MAX_ID = 2**63 - 1
 MAX_TIMESTAMP = 253_402_300_799
@@ -135,15 +137,28 @@ class Reader:
     def is_null(self, key: str) -> bool:
         return key in self.data and self.data[key] is None
 
-    def integer(self, key: str, *, minimum: int = 0, maximum: int = MAX_ID) -> int | None:
+    def typed(self, key: str, kind: type[T], type_name: str) -> T | None:
+        """The value when it is a ``kind``; None when absent or null, and when of another
+        type, after recording ``InvalidType`` with ``type_name``."""
+        value = self.data.get(key)
+        if value is None or isinstance(value, kind):
+            return value
+        self.errors.invalid_type(self.path(key), type_name)
+        return None
+
+    def _int(self, key: str) -> int | None:
+        """An integer (see :func:`as_int`), unchecked for range."""
         value = self.data.get(key)
         if value is None:
             return None
         number = as_int(value)
         if number is None:
             self.errors.invalid_type(self.path(key), "int")
-            return None
-        if not minimum <= number <= maximum:
+        return number
+
+    def integer(self, key: str, *, minimum: int = 0, maximum: int = MAX_ID) -> int | None:
+        number = self._int(key)
+        if number is not None and not minimum <= number <= maximum:
             self.errors.invalid(
                 self.path(key), f"This value should be between {minimum} and {maximum}."
             )
@@ -152,14 +167,8 @@ class Reader:
 
     def id(self, key: str) -> int | None:
         """An entity id: an int that cannot name anything when out of range."""
-        value = self.data.get(key)
-        if value is None:
-            return None
-        number = as_int(value)
-        if number is None:
-            self.errors.invalid_type(self.path(key), "int")
-            return None
-        if not 1 <= number <= MAX_ID:
+        number = self._int(key)
+        if number is not None and not 1 <= number <= MAX_ID:
             self.errors.not_supported(self.path(key))
             return None
         return number
@@ -167,12 +176,14 @@ class Reader:
     def timestamp(self, key: str) -> int | None:
         return self.integer(key, maximum=MAX_TIMESTAMP)
 
+    def string(self, key: str) -> str | None:
+        """Any string, unchecked: for values that are only compared, never stored."""
+        return self.typed(key, str, "string")
+
     def text(self, key: str, *, max_length: int = 255) -> str | None:
-        value = self.data.get(key)
+        """A string to store: at most ``max_length`` characters, all storable."""
+        value = self.string(key)
         if value is None:
-            return None
-        if not isinstance(value, str):
-            self.errors.invalid_type(self.path(key), "string")
             return None
         if len(value) > max_length:
             self.errors.invalid(
@@ -203,32 +214,15 @@ class Reader:
         return value
 
     def boolean(self, key: str) -> bool | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, bool):
-            self.errors.invalid_type(self.path(key), "bool")
-            return None
-        return value
+        return self.typed(key, bool, "bool")
 
     def array(self, key: str) -> list[Any] | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, list):
-            self.errors.invalid_type(self.path(key), "array")
-            return None
-        return value
+        return self.typed(key, list, "array")
 
     def nested(self, key: str) -> Reader | None:
         """A nested object, read with paths under ``key.``."""
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            self.errors.invalid_type(self.path(key), "object")
-            return None
-        return Reader(value, self.errors, f"{self.path(key)}.")
+        value = self.typed(key, dict, "object")
+        return None if value is None else Reader(value, self.errors, f"{self.path(key)}.")
 
     def nested_list(self, key: str) -> list[Reader] | None:
         """A list of objects, each read with paths under ``key.N.``; a non-object entry is an

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
-from kommodore.db.database import Connection, sql
+from kommodore.db.database import Connection, Row, fetch_column, fetch_row, sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +25,7 @@ class Integration:
     created_at: int
 
 
-@dataclass(frozen=True, slots=True)
-class Installation:
+class Installation(NamedTuple):
     account_id: int
     integration_id: str
     installed_by: int
@@ -38,15 +37,17 @@ class Installation:
         return self.removed_at is None
 
 
-_COLUMNS = (
-    "id, secret, name, redirect_uri, revocation_url, scopes, is_private, owner_account_id, "
-    "disabled_at, created_at"
-)
 INSERT = sql(
-    f"INSERT INTO integrations ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9)"
+    "INSERT INTO integrations (id, secret, name, redirect_uri, revocation_url, scopes, "
+    "is_private, owner_account_id, disabled_at, created_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9)"
 )
-BY_ID = sql(f"SELECT {_COLUMNS} FROM integrations WHERE id = $1")
-ALL = sql(f"SELECT {_COLUMNS} FROM integrations ORDER BY created_at, id")
+_SELECT = (
+    "SELECT id, secret, name, redirect_uri, revocation_url, scopes, is_private, "
+    "owner_account_id, disabled_at, created_at FROM integrations "
+)
+BY_ID = sql(_SELECT + "WHERE id = $1")
+ALL = sql(_SELECT + "ORDER BY created_at, id")
 DISABLE = sql(
     "UPDATE integrations SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL RETURNING id"
 )
@@ -89,18 +90,10 @@ SPEND_CODES = sql(
 )
 
 
-def _integration(row: Any) -> Integration:
+def _integration(row: Row) -> Integration:
+    """Built by column name; the scopes are stored as JSON, the flag as 0/1 on SQLite."""
     return Integration(
-        id=row[0],
-        secret=row[1],
-        name=row[2],
-        redirect_uri=row[3],
-        revocation_url=row[4],
-        scopes=tuple(json.loads(row[5])),
-        is_private=bool(row[6]),
-        owner_account_id=row[7],
-        disabled_at=row[8],
-        created_at=row[9],
+        **{**row, "scopes": tuple(json.loads(row["scopes"])), "is_private": bool(row["is_private"])}
     )
 
 
@@ -136,10 +129,7 @@ async def disable(conn: Connection, integration_id: str, now: int) -> bool:
 async def installation(
     conn: Connection, account_id: int, integration_id: str
 ) -> Installation | None:
-    row = await conn.fetch_one(INSTALLATION, account_id, integration_id)
-    if row is None:
-        return None
-    return Installation(row[0], row[1], row[2], row[3], row[4])
+    return await fetch_row(conn, Installation, INSTALLATION, account_id, integration_id)
 
 
 async def install(
@@ -155,7 +145,7 @@ async def remove(conn: Connection, account_id: int, integration_id: str, now: in
 
 
 async def live_installs(conn: Connection, integration_id: str) -> list[int]:
-    return [int(row[0]) for row in await conn.fetch_all(LIVE_INSTALLS, integration_id)]
+    return [int(i) for i in await fetch_column(conn, LIVE_INSTALLS, integration_id)]
 
 
 async def revoke_all_tokens(

@@ -8,7 +8,7 @@ then the business rule of Kommo's API (400 keyed by lead). A refusal raises befo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,16 +31,17 @@ from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, request_id_of
 from kommodore.leads import events, store, wire
 from kommodore.leads.input import LeadInput, PartyRef, TagRef, read_lead
+from kommodore.leads.outbox import LeadChange, enqueue_lead_changes
 from kommodore.leads.stages import (
     LOST,
     StageError,
+    StageKey,
     Stages,
     closed_at_after,
     load_stages,
     resolve_stage,
 )
 from kommodore.tags.resolve import lead_tags_by_id, resolve_lead_tags
-from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
 
 MAX_BATCH = 250
 MAX_COMPLEX = 50
@@ -60,7 +61,7 @@ class Lookups:
     tags: dict[int, tuple[int, str, str | None]]
     contacts: set[int]
     companies: set[int]
-    sources: dict[str, tuple[int, int]]
+    sources: dict[str, store.SourceRef]
     leads: dict[int, store.LeadRow]
     required: list[FieldDef] | None = None
 
@@ -73,13 +74,24 @@ class Plan:
     lead_id: int
     columns: dict[str, Any]
     before: store.LeadRow | None
-    stage: tuple[int, int]
+    stage: StageKey
     field_writes: list[FieldWrite] = field(default_factory=list)
-    tags_replace: list[TagRef] | None = None
-    tags_add: list[TagRef] = field(default_factory=list)
-    tags_delete: list[TagRef] = field(default_factory=list)
     contacts: list[tuple[int, bool]] = field(default_factory=list)
     companies: list[int] = field(default_factory=list)
+
+    @property
+    def tags_replace(self) -> list[TagRef] | None:
+        """``_embedded.tags``: the lead's new set of tags, None when not sent."""
+        return self.lead.tags
+
+    @property
+    def tags_add(self) -> list[TagRef]:
+        return self.lead.tags_to_add
+
+    @property
+    def tags_delete(self) -> list[TagRef]:
+        """Empty on create: only an edit reads ``tags_to_delete``."""
+        return self.lead.tags_to_delete
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +204,7 @@ def _stage(
     before: store.LeadRow | None,
     *,
     incoming: bool = False,
-) -> tuple[int, int] | None:
+) -> StageKey | None:
     pipeline_id = lead.pipeline_id
     if (
         before is None
@@ -201,8 +213,8 @@ def _stage(
         and lead.source_external_id in found.sources
     ):
         # Kommo's API: without a pipeline, a lead from a source goes to the source's pipeline
-        pipeline_id = found.sources[lead.source_external_id][1]
-    current = None if before is None else (before.pipeline_id, before.status_id)
+        pipeline_id = found.sources[lead.source_external_id].pipeline_id
+    current = None if before is None else StageKey(before.pipeline_id, before.status_id)
     try:
         return resolve_stage(found.stages, pipeline_id, lead.status_id, current, incoming=incoming)
     except StageError as error:
@@ -224,7 +236,7 @@ def _plan_add(
         if source is None:
             lead.errors.not_supported("_embedded.source.external_id")
         else:
-            source_id = source[0]
+            source_id = source.id
     _tag_refs(lead, [*(lead.tags or ()), *lead.tags_to_add], found)
     contacts = _parties_of(lead, lead.contacts, found.contacts)
     companies = [c for c, _ in _parties_of(lead, lead.companies, found.companies)]
@@ -241,9 +253,9 @@ def _plan_add(
         "price": lead.price or 0,
         "responsible_user_id": responsible,
         "group_id": found.users.get(responsible, 0),
-        "pipeline_id": stage[0],
-        "status_id": stage[1],
-        "loss_reason_id": lead.loss_reason_id if stage[1] == LOST else None,
+        "pipeline_id": stage.pipeline_id,
+        "status_id": stage.status_id,
+        "loss_reason_id": lead.loss_reason_id if stage.status_id == LOST else None,
         "source_id": source_id,
         "created_by": lead.created_by if lead.created_by is not None else actor.user_id,
         "updated_by": lead.updated_by if lead.updated_by is not None else actor.user_id,
@@ -258,8 +270,6 @@ def _plan_add(
         before=None,
         stage=stage,
         field_writes=field_writes,
-        tags_replace=lead.tags,
-        tags_add=lead.tags_to_add,
         contacts=contacts,
         companies=companies,
     )
@@ -294,13 +304,13 @@ def _plan_edit(lead: LeadInput, found: Lookups, actor: Actor, now: int) -> Plan 
         columns["group_id"] = found.users.get(lead.responsible_user_id, 0)
     if lead.created_at is not None:
         columns["created_at"] = lead.created_at
-    before_stage = (before.pipeline_id, before.status_id)
+    before_stage = StageKey(before.pipeline_id, before.status_id)
     if stage != before_stage:
         columns["pipeline_id"], columns["status_id"] = stage
     closed_at = closed_at_after(before_stage, stage, before.closed_at, lead.closed_at, now)
     if closed_at != before.closed_at:
         columns["closed_at"] = closed_at
-    if stage[1] != LOST:
+    if stage.status_id != LOST:
         if before.loss_reason_id is not None:
             columns["loss_reason_id"] = None
     elif lead.loss_reason_id is not None:
@@ -314,9 +324,6 @@ def _plan_edit(lead: LeadInput, found: Lookups, actor: Actor, now: int) -> Plan 
         before=before,
         stage=stage,
         field_writes=field_writes,
-        tags_replace=lead.tags,
-        tags_add=lead.tags_to_add,
-        tags_delete=lead.tags_to_delete,
     )
 
 
@@ -350,7 +357,7 @@ def _check_loss_reasons(plans: Sequence[Plan]) -> None:
             LOSS_REASON_ONLY_LOST
         )
         for plan in plans
-        if plan.lead.loss_reason_id is not None and plan.stage[1] != LOST
+        if plan.lead.loss_reason_id is not None and plan.stage.status_id != LOST
     }
     if errors:
         raise Problem(400, "Invalid request body", errors=errors)
@@ -387,6 +394,23 @@ async def _check_required(
     errors.raise_if_any()
 
 
+async def _checked(
+    conn: Connection,
+    principal: Principal,
+    found: Lookups,
+    errors: BatchErrors,
+    planned: Iterable[Plan | None],
+) -> list[Plan]:
+    """The items that planned, once the batch passed every check, in the order of refusals
+    (validation errors, rights, loss reasons, required fields)."""
+    plans = [plan for plan in planned if plan is not None]
+    errors.raise_if_any()
+    _check_rights(plans, principal.actor)
+    _check_loss_reasons(plans)
+    await _check_required(conn, principal.account.id, plans, found)
+    return plans
+
+
 # -- writing ---------------------------------------------------------------------------------
 
 
@@ -411,7 +435,7 @@ async def _write_tags(conn: Connection, account_id: int, plans: Sequence[Plan]) 
     by_name: dict[str, int] = {}
     if names - delete_only:
         resolved = await resolve_lead_tags(conn, account_id, sorted(names - delete_only))
-        by_name.update({name: tag[0] for name, tag in resolved.items()})
+        by_name.update({name: tag_id for name, (tag_id, _, _) in resolved.items()})
     if delete_only:
         by_name.update(await store.tag_ids_by_name(conn, account_id, delete_only))
 
@@ -468,16 +492,17 @@ async def add_leads(
     account_id = principal.account.id
     found = await _lookups(conn, principal, inputs, update=False)
     lead_ids = await ids.allocate(conn, "leads", len(inputs))
-    plans = []
-    for position, (lead, lead_id) in enumerate(zip(inputs, lead_ids, strict=True)):
-        is_incoming = bool(incoming and incoming[position])
-        plan = _plan_add(lead, found, principal.actor, lead_id, now, incoming=is_incoming)
-        if plan is not None:
-            plans.append(plan)
-    errors.raise_if_any()
-    _check_rights(plans, principal.actor)
-    _check_loss_reasons(plans)
-    await _check_required(conn, account_id, plans, found)
+    flags = incoming or [False] * len(inputs)
+    plans = await _checked(
+        conn,
+        principal,
+        found,
+        errors,
+        (
+            _plan_add(lead, found, principal.actor, lead_id, now, incoming=is_incoming)
+            for lead, lead_id, is_incoming in zip(inputs, lead_ids, flags, strict=True)
+        ),
+    )
     await store.insert_leads(conn, [_lead_row(account_id, p) for p in plans])
     await _write_values(conn, account_id, plans)
     await _write_tags(conn, account_id, plans)
@@ -514,17 +539,13 @@ async def edit_leads(
                 lead.errors.invalid("id", "This lead is already edited by this batch.")
             seen.add(lead.id)
     found = await _lookups(conn, principal, [i for i in inputs if i.id is not None], update=True)
-    plans = []
-    for lead in inputs:
-        if lead.id is None:
-            continue
-        plan = _plan_edit(lead, found, principal.actor, now)
-        if plan is not None:
-            plans.append(plan)
-    errors.raise_if_any()
-    _check_rights(plans, principal.actor)
-    _check_loss_reasons(plans)
-    await _check_required(conn, account_id, plans, found)
+    plans = await _checked(
+        conn,
+        principal,
+        found,
+        errors,
+        (_plan_edit(lead, found, principal.actor, now) for lead in inputs if lead.id is not None),
+    )
     tagged = [p.lead_id for p in plans if p.tags_replace is not None or p.tags_add or p.tags_delete]
     tags_before = await store.lead_tag_ids(conn, account_id, tagged)
     values_before = await events.old_values(
@@ -538,6 +559,14 @@ async def edit_leads(
     tags_after = await store.lead_tag_ids(conn, account_id, tagged)
     await _report_edits(conn, account_id, plans, found, tags_before, tags_after, values_before, now)
     return [Written(p.lead_id, p.lead.request_id, p.columns["updated_at"]) for p in plans]
+
+
+_FIELD_EVENTS = (
+    ("responsible_user_id", "entity_responsible_changed", "responsible_user", "id"),
+    ("price", "sale_field_changed", "sale_field_value", "sale"),
+    ("name", "name_field_changed", "name_field_value", "name"),
+)
+"""A lead column an edit changed, the event it records, and the event's value keys."""
 
 
 async def _report_edits(
@@ -555,7 +584,10 @@ async def _report_edits(
         t for lead_id in tags_before.keys() | tags_after.keys()
         for t in tags_before.get(lead_id, set()) ^ tags_after.get(lead_id, set())
     }  # fmt: skip
-    names = {t: v[1] for t, v in (await lead_tags_by_id(conn, account_id, changed_tags)).items()}
+    names = {
+        tag_id: name
+        for tag_id, (_, name, _) in (await lead_tags_by_id(conn, account_id, changed_tags)).items()
+    }
     new_events: list[NewEvent] = []
     webhook_changes: list[LeadChange] = []
     for plan in plans:
@@ -575,36 +607,13 @@ async def _report_edits(
                 )
             )
         responsible = columns.get("responsible_user_id", before.responsible_user_id)
-        if responsible != before.responsible_user_id:
-            new_events.append(
-                NewEvent(
-                    "entity_responsible_changed",
-                    lead_id,
-                    user,
-                    [{"responsible_user": {"id": responsible}}],
-                    [{"responsible_user": {"id": before.responsible_user_id}}],
+        for column, event, key, inner in _FIELD_EVENTS:
+            old = getattr(before, column)
+            new = columns.get(column, old)
+            if new != old:
+                new_events.append(
+                    NewEvent(event, lead_id, user, [{key: {inner: new}}], [{key: {inner: old}}])
                 )
-            )
-        if columns.get("price", before.price) != before.price:
-            new_events.append(
-                NewEvent(
-                    "sale_field_changed",
-                    lead_id,
-                    user,
-                    [{"sale_field_value": {"sale": columns["price"]}}],
-                    [{"sale_field_value": {"sale": before.price}}],
-                )
-            )
-        if columns.get("name", before.name) != before.name:
-            new_events.append(
-                NewEvent(
-                    "name_field_changed",
-                    lead_id,
-                    user,
-                    [{"name_field_value": {"name": columns["name"]}}],
-                    [{"name_field_value": {"name": before.name}}],
-                )
-            )
         if lead_id in tags_before or lead_id in tags_after:
             new_events += events.tag_events(
                 lead_id, user, tags_before.get(lead_id, set()), tags_after.get(lead_id, set()),

@@ -61,19 +61,16 @@ _user = click.option(
 _ids = click.argument("lead_ids", nargs=-1, required=True, type=click.IntRange(min=1))
 
 
-@lead.command("delete")
-@_subdomain
-@_user
-@_ids
-def delete(subdomain: str, user_id: int | None, lead_ids: tuple[int, ...]) -> None:
-    """Delete leads (soft, as Kommo does): all of them or, on any error, none."""
-    _run(subdomain, user_id, lead_ids, "delete")
+def _command(op: Operation, summary: str) -> None:
+    """``kommodore lead <op>``: the two commands differ only in what they do."""
+
+    @lead.command(op, help=summary)
+    @_subdomain
+    @_user
+    @_ids
+    def command(subdomain: str, user_id: int | None, lead_ids: tuple[int, ...]) -> None:
+        _run(subdomain, user_id, lead_ids, op)
 
 
-@lead.command("restore")
-@_subdomain
-@_user
-@_ids
-def restore(subdomain: str, user_id: int | None, lead_ids: tuple[int, ...]) -> None:
-    """Restore deleted leads: all of them or, on any error, none."""
-    _run(subdomain, user_id, lead_ids, "restore")
+_command("delete", "Delete leads (soft, as Kommo does): all of them or, on any error, none.")
+_command("restore", "Restore deleted leads: all of them or, on any error, none.")

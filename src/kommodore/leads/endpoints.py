@@ -6,12 +6,12 @@ import time
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from kommodore.http.auth import api_request
 from kommodore.http.body import batch_of, object_of
-from kommodore.http.hal import hal_response, no_content
-from kommodore.http.paging import page_of
+from kommodore.http.directory import read, read_page, routes_of
+from kommodore.http.hal import hal_response
 from kommodore.leads import changes, complex_add, service
 from kommodore.leads.filters import lead_query
 
@@ -21,20 +21,28 @@ MAX_LIMIT = 250
 async def get_lead(request: Request) -> Response:
     """``GET /api/v4/leads/{id}``."""
     lead_id: int = request.path_params["lead_id"]
-    async with api_request(request) as api:
-        body = await service.read_lead(api.conn, api.principal, lead_id, api.with_, api.origin)
-    return no_content() if body is None else hal_response(body)
+    return await read(
+        request,
+        lambda api: service.read_lead(api.conn, api.principal, lead_id, api.with_, api.origin),
+    )
 
 
 async def list_leads(request: Request) -> Response:
     """``GET /api/v4/leads``."""
-    async with api_request(request) as api:
-        query = lead_query(api.params, api.with_)
-        page = page_of(api.params, MAX_LIMIT)
-        body = await service.list_leads(
-            api.conn, api.principal, query, api.with_, page, api.origin, api.url, api.query
-        )
-    return no_content() if body is None else hal_response(body)
+    return await read_page(
+        request,
+        MAX_LIMIT,
+        lambda api, page: service.list_leads(
+            api.conn,
+            api.principal,
+            lead_query(api.params, api.with_),
+            api.with_,
+            page,
+            api.origin,
+            api.url,
+            api.query,
+        ),
+    )
 
 
 async def add_leads(request: Request) -> Response:
@@ -81,11 +89,8 @@ async def add_complex(request: Request) -> Response:
     return hal_response(body)
 
 
-routes: list[BaseRoute] = [
-    Route("/api/v4/leads", list_leads, methods=["GET"]),
-    Route("/api/v4/leads", add_leads, methods=["POST"]),
-    Route("/api/v4/leads", edit_leads, methods=["PATCH"]),
-    Route("/api/v4/leads/complex", add_complex, methods=["POST"]),
-    Route("/api/v4/leads/{lead_id:int}", get_lead, methods=["GET"]),
-    Route("/api/v4/leads/{lead_id:int}", edit_lead, methods=["PATCH"]),
-]
+routes: list[BaseRoute] = routes_of(
+    ("/api/v4/leads", {"GET": list_leads, "POST": add_leads, "PATCH": edit_leads}),
+    ("/api/v4/leads/complex", {"POST": add_complex}),
+    ("/api/v4/leads/{lead_id:int}", {"GET": get_lead, "PATCH": edit_lead}),
+)

@@ -53,13 +53,14 @@ async def old_values(
     found: dict[tuple[int, int], list[tuple[ValueKey, str | None]]] = {}
     if not pairs:
         return found
-    leads = sorted({p[0] for p in pairs})
-    fields = sorted({p[1] for p in pairs})
-    for lead_id, field_id, enum_id, text, number, blob, label in await store.values_of(
-        conn, account_id, leads, fields
-    ):
-        if (lead_id, field_id) in pairs:
-            found.setdefault((lead_id, field_id), []).append(((enum_id, text, number, blob), label))
+    leads = sorted({lead_id for lead_id, _ in pairs})
+    fields = sorted({field_id for _, field_id in pairs})
+    for v in await store.values_of(conn, account_id, leads, fields):
+        key = (v.lead_id, v.field_id)
+        if key in pairs:
+            found.setdefault(key, []).append(
+                ((v.enum_id, v.value_text, v.value_int, v.value_json), v.enum_value)
+            )
     return found
 
 

@@ -7,6 +7,7 @@ Lookups (users, stages, fields, tags) come after, for the whole batch at once, i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,22 +94,14 @@ def read_lead(
         lead.name = r.text("name", max_length=MAX_NAME)
     if "price" in sent:
         lead.price = _price(r)
-    if "status_id" in sent:
-        lead.status_id = r.id("status_id")
-    if "pipeline_id" in sent:
-        lead.pipeline_id = r.id("pipeline_id")
-    if "responsible_user_id" in sent:
-        lead.responsible_user_id = r.id("responsible_user_id")
-    if "created_by" in sent:
-        lead.created_by = r.integer("created_by")
-    if "updated_by" in sent:
-        lead.updated_by = r.integer("updated_by")
-    if "created_at" in sent:
-        lead.created_at = r.timestamp("created_at")
-    if "updated_at" in sent:
-        lead.updated_at = r.timestamp("updated_at")
-    if "closed_at" in sent:
-        lead.closed_at = r.timestamp("closed_at")
+    readers: tuple[tuple[str, Callable[[str], int | None]], ...] = (
+        ("status_id", r.id), ("pipeline_id", r.id), ("responsible_user_id", r.id),
+        ("created_by", r.integer), ("updated_by", r.integer), ("created_at", r.timestamp),
+        ("updated_at", r.timestamp), ("closed_at", r.timestamp),
+    )  # fmt: skip
+    for key, read in readers:
+        if key in sent:
+            setattr(lead, key, read(key))
     if "loss_reason_id" in sent:
         lead.loss_reason_id = r.id("loss_reason_id")
         lead.clear_loss_reason = r.is_null("loss_reason_id")

@@ -18,7 +18,7 @@ from kommodore.events.record import NewEvent, record
 from kommodore.http.problems import Problem
 from kommodore.http.validation import MAX_ID
 from kommodore.leads import store
-from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
+from kommodore.leads.outbox import LeadChange, enqueue_lead_changes
 
 Operation = Literal["delete", "restore"]
 

@@ -15,7 +15,7 @@ from kommodore.http.hal import collection_body, self_links
 from kommodore.http.paging import Page, page_links
 from kommodore.leads import listing, store, wire
 from kommodore.leads.filters import LeadQuery
-from kommodore.leads.store import LeadRow
+from kommodore.leads.store import ElementPart, LeadRow, ValuePart
 
 #: The ``with`` values GET /leads and GET /leads/{id} understand; others are ignored.
 LEAD_WITH = frozenset(
@@ -117,23 +117,21 @@ async def shape_leads(
     models = []
     for lead in leads:
         embedded = wire.LeadEmbedded(
-            tags=[
-                wire.TagRef(id=t[2], name=t[9], color=t[10]) for t in parts.tags.get(lead.id, ())
-            ],
+            tags=[wire.TagRef(id=t.id, name=t.name, color=t.color) for t in parts.tags[lead.id]],
             companies=[
-                wire.CompanyRef(id=c[2], links=self_links(f"{companies_url}{c[2]}"))
-                for c in parts.companies.get(lead.id, ())
+                wire.CompanyRef(id=c.id, links=self_links(f"{companies_url}{c.id}"))
+                for c in parts.companies[lead.id]
             ],
         )
         if with_contacts:
             embedded.contacts = [
                 wire.ContactRef(
-                    id=c[2], is_main=c[6] == 0, links=self_links(f"{contacts_url}{c[2]}")
+                    id=c.id, is_main=c.is_main, links=self_links(f"{contacts_url}{c.id}")
                 )
-                for c in parts.contacts.get(lead.id, ())
+                for c in parts.contacts[lead.id]
             ]
         if with_elements:
-            embedded.catalog_elements = [_element(e) for e in parts.elements.get(lead.id, ())]
+            embedded.catalog_elements = [_element(e) for e in parts.elements[lead.id]]
         if with_reason and (reason := lead.loss_reason) is not None:
             embedded.loss_reason = [
                 wire.LossReasonRef(
@@ -179,37 +177,42 @@ async def shape_leads(
     return models
 
 
-def _element(row: Any) -> wire.CatalogElementRef:
-    quantity = row[5]
-    if isinstance(quantity, float) and quantity.is_integer():
-        quantity = int(quantity)
-    metadata = wire.CatalogElementMetadata(quantity=quantity, catalog_id=row[3])
-    if row[4] is not None:
-        metadata.price_id = row[4]
-    return wire.CatalogElementRef(id=row[2], metadata=metadata)
+def _element(e: ElementPart) -> wire.CatalogElementRef:
+    metadata = wire.CatalogElementMetadata(quantity=e.quantity, catalog_id=e.catalog_id)
+    if e.price_id is not None:
+        metadata.price_id = e.price_id
+    return wire.CatalogElementRef(id=e.id, metadata=metadata)
 
 
-def _custom_fields(rows: list[Any] | None) -> list[wire.CustomFieldValues] | None:
-    """Rows come ordered by field then position; ``None`` (not ``[]``) when the lead has none."""
-    if not rows:
+def _custom_fields(values: list[ValuePart] | None) -> list[wire.CustomFieldValues] | None:
+    """Values come ordered by field then position; ``None`` (not ``[]``) when the lead has
+    none."""
+    if not values:
         return None
     entries: list[wire.CustomFieldValues] = []
     current: wire.CustomFieldValues | None = None
-    for r in rows:
-        if current is None or current.field_id != r[2]:
+    for v in values:
+        if current is None or current.field_id != v.field_id:
             current = wire.CustomFieldValues(
-                field_id=r[2], field_name=r[9], field_code=r[10], field_type=r[11], values=[]
+                field_id=v.field_id,
+                field_name=v.field_name,
+                field_code=v.field_code,
+                field_type=v.field_type,
+                values=[],
             )
             entries.append(current)
-        current.values.append(
-            read_value(
-                r[11],
-                enum_id=r[3],
-                enum_value=r[12],
-                enum_code=r[13],
-                value_text=r[14],
-                value_int=r[4],
-                value_json=r[15],
-            )
-        )
+        current.values.append(read_part(v))
     return entries
+
+
+def read_part(v: ValuePart) -> dict[str, Any]:
+    """A stored value as Kommo's ``values[]`` item (``read_value`` of its columns)."""
+    return read_value(
+        v.field_type,
+        enum_id=v.enum_id,
+        enum_value=v.enum_value,
+        enum_code=v.enum_code,
+        value_text=v.value_text,
+        value_int=v.value_int,
+        value_json=v.value_json,
+    )

@@ -5,6 +5,7 @@ batch."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kommodore.db.database import Connection
 from kommodore.leads import store
@@ -65,42 +66,49 @@ class StageError(Exception):
         self.key = key
 
 
+class StageKey(NamedTuple):
+    """Where a lead stands."""
+
+    pipeline_id: int
+    status_id: int
+
+
 def resolve_stage(
     stages: Stages,
     pipeline_id: int | None,
     status_id: int | None,
-    current: tuple[int, int] | None,
+    current: StageKey | None,
     *,
     incoming: bool = False,
-) -> tuple[int, int]:
+) -> StageKey:
     """The (pipeline, status) a lead ends up in; ``current`` is the edited lead's, None on
     create. ``incoming`` puts it in the pipeline's incoming stage (complex add with metadata).
     Raises :class:`StageError` naming the key at fault."""
     if pipeline_id is not None and not stages.has_pipeline(pipeline_id):
         raise StageError("pipeline_id")
-    home = current[0] if current is not None else stages.main_pipeline
+    home = current.pipeline_id if current is not None else stages.main_pipeline
     if incoming:
         target = pipeline_id or stages.main_pipeline
         if target is None or target not in stages.incoming:
             raise StageError("pipeline_id")
-        return target, stages.incoming[target]
+        return StageKey(target, stages.incoming[target])
     if status_id is None:
         if pipeline_id is None:
             if current is not None:
                 return current
             if home is None or home not in stages.first_regular:
                 raise StageError("status_id")
-            return home, stages.first_regular[home]
-        if current is not None and current[0] == pipeline_id:
+            return StageKey(home, stages.first_regular[home])
+        if current is not None and current.pipeline_id == pipeline_id:
             return current
         if pipeline_id not in stages.first_regular:
             raise StageError("pipeline_id")
-        return pipeline_id, stages.first_regular[pipeline_id]
+        return StageKey(pipeline_id, stages.first_regular[pipeline_id])
     if status_id in CLOSED:
         target = pipeline_id if pipeline_id is not None else home
         if target is None or (target, status_id) not in stages.by_key:
             raise StageError("status_id")
-        return target, status_id
+        return StageKey(target, status_id)
     owner = stages.pipeline_of.get(status_id)
     if owner is None or (pipeline_id is not None and owner != pipeline_id):
         raise StageError("status_id")
@@ -109,12 +117,12 @@ def resolve_stage(
     ):
         # our choice: incoming leads come from complex adds with metadata
         raise StageError("status_id")
-    return owner, status_id
+    return StageKey(owner, status_id)
 
 
 def closed_at_after(
-    before: tuple[int, int] | None,
-    after: tuple[int, int],
+    before: StageKey | None,
+    after: StageKey,
     current_closed_at: int | None,
     sent: int | None,
     now: int,
@@ -123,9 +131,9 @@ def closed_at_after(
     client sends is kept as sent (our choice)."""
     if sent is not None:
         return sent
-    was_closed = before is not None and before[1] in CLOSED
-    is_closed = after[1] in CLOSED
-    if is_closed and (not was_closed or before is None or before[1] != after[1]):
+    was_closed = before is not None and before.status_id in CLOSED
+    is_closed = after.status_id in CLOSED
+    if is_closed and (not was_closed or before is None or before.status_id != after.status_id):
         return now
     if not is_closed:
         return None

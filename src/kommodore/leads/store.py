@@ -5,14 +5,22 @@ costs a handful of round trips rather than thousands."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from kommodore.db.database import Connection, Query, int_array, sql, text_array
+from kommodore.db.database import (
+    Connection,
+    Query,
+    fetch_column,
+    fetch_rows,
+    int_array,
+    sql,
+    text_array,
+)
+from kommodore.loss_reasons.store import LossReasonRow
 from kommodore.search import index as search
 
 LEAD_COLUMNS = (
@@ -21,22 +29,14 @@ LEAD_COLUMNS = (
     "l.closed_at, l.closest_task_at, l.is_deleted, l.score, l.labor_cost, l.is_price_computed, "
     "l.is_price_modified_by_robot"
 )
+"""The lead row's columns, in the order of :func:`lead_row`'s parameters."""
 LEAD_SELECT = (
-    f"SELECT {LEAD_COLUMNS}, lr.name, lr.sort, lr.created_at, lr.updated_at, s.name "
+    f"SELECT {LEAD_COLUMNS}, lr.name, lr.sort, lr.created_at, lr.updated_at, s.name "  # noqa: S608 (a column list constant)
     "FROM leads l "
     "LEFT JOIN loss_reasons lr ON lr.account_id = l.account_id AND lr.id = l.loss_reason_id "
     "LEFT JOIN sources s ON s.account_id = l.account_id AND s.id = l.source_id"
 )
 """A lead with its loss reason and source, which every answer may embed: one statement."""
-
-
-@dataclass(slots=True)
-class LossReasonRow:
-    id: int
-    name: str
-    sort: int
-    created_at: int
-    updated_at: int
 
 
 @dataclass(slots=True)
@@ -65,94 +65,197 @@ class LeadRow:
     source_name: str | None = None
 
 
-def lead_row(r: Any) -> LeadRow:
-    """A row of ``LEAD_SELECT``."""
+def lead_row(
+    id: int, name: str, price: int, responsible_user_id: int, group_id: int, status_id: int,
+    pipeline_id: int, loss_reason_id: int | None, source_id: int | None, created_by: int,
+    updated_by: int, created_at: int, updated_at: int, closed_at: int | None,
+    closest_task_at: int | None, is_deleted: Any, score: int | None, labor_cost: int | None,
+    is_price_computed: Any, is_price_modified_by_robot: Any, reason_name: str | None,
+    reason_sort: Any, reason_created_at: Any, reason_updated_at: Any, source_name: str | None,
+) -> LeadRow:  # fmt: skip
+    """A row of ``LEAD_SELECT``, unpacked into the parameters (``lead_row(*r)``): flags come
+    back as 0/1 from SQLite; a reason or source that no longer exists is left out."""
     reason = None
-    if r[7] is not None and r[20] is not None:
-        reason = LossReasonRow(r[7], r[20], r[21], r[22], r[23])
+    if loss_reason_id is not None and reason_name is not None:
+        reason = LossReasonRow(
+            loss_reason_id, reason_name, reason_sort, reason_created_at, reason_updated_at
+        )
     return LeadRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-        r[13], r[14], bool(r[15]), r[16], r[17], bool(r[18]), bool(r[19]), reason,
-        r[24] if r[8] is not None else None,
+        id, name, price, responsible_user_id, group_id, status_id, pipeline_id, loss_reason_id,
+        source_id, created_by, updated_by, created_at, updated_at, closed_at, closest_task_at,
+        bool(is_deleted), score, labor_cost, bool(is_price_computed),
+        bool(is_price_modified_by_robot), reason, source_name if source_id is not None else None,
     )  # fmt: skip
 
 
+async def lead_rows(conn: Connection, query: Query, *args: Any) -> list[LeadRow]:
+    """The leads a statement starting with ``LEAD_SELECT`` (or ``_LOCKED_SELECT``) finds."""
+    return [lead_row(*r) for r in await conn.fetch_all(query, *args)]
+
+
 GET_LEAD = sql(f"{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = $2")
+LEADS_BY_ID = sql(f"{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = ANY($2::bigint[])")
 
 
 async def get_lead(conn: Connection, account_id: int, lead_id: int) -> LeadRow | None:
     row = await conn.fetch_one(GET_LEAD, account_id, lead_id)
-    return None if row is None else lead_row(row)
+    return None if row is None else lead_row(*row)
+
+
+async def leads_by_id(
+    conn: Connection, account_id: int, lead_ids: Sequence[int]
+) -> dict[int, LeadRow]:
+    """The account's leads among ``lead_ids`` (deleted ones too), by id."""
+    found = await lead_rows(conn, LEADS_BY_ID, account_id, int_array(conn.dialect, lead_ids))
+    return {lead.id: lead for lead in found}
 
 
 # -- what a lead embeds, for many leads in one statement -------------------------------------
 #
 # One UNION ALL over the link tables and the custom field values, each branch shaped to the
-# same columns: (kind, lead_id, id, n1, n2, num, o1, o2, o3, t1 .. t7). A lead answer thus
-# costs three statements whatever it embeds: the token, the lead, and this.
+# same columns: (kind, lead_id, id, n1, n2, num, o1, o2, o3, t1 .. t7), then sorted into typed
+# parts by kind. A lead answer thus costs three statements whatever it embeds: the token, the
+# lead, and this.
+
+
+class TagPart(NamedTuple):
+    id: int
+    name: str
+    color: str | None
+
+
+class CompanyPart(NamedTuple):
+    id: int
+
+
+class ContactPart(NamedTuple):
+    id: int
+    is_main: bool
+
+
+class ElementPart(NamedTuple):
+    id: int
+    catalog_id: int
+    price_id: int | None
+    quantity: int | float
+    """A whole quantity as an int (``2``, not ``2.0``), as Kommo writes it."""
+
+
+class ValuePart(NamedTuple):
+    """One value of a custom field; a field's values come together, in their order."""
+
+    field_id: int
+    enum_id: int | None
+    value_int: int | None
+    field_name: str
+    field_code: str | None
+    field_type: str
+    enum_value: str | None
+    enum_code: str | None
+    value_text: str | None
+    value_json: str | None
+
 
 TAG, COMPANY, CONTACT, ELEMENT, VALUE = range(5)
 # typed NULLs: PostgreSQL resolves a UNION column's type from its first branches
 _BIG, _REAL, _TEXT = "CAST(NULL AS BIGINT)", "CAST(NULL AS DOUBLE PRECISION)", "CAST(NULL AS TEXT)"
 _N = f"{_BIG}, {_BIG}, {_REAL}"  # n1, n2, num
-_T = ", ".join([_TEXT] * 7)  # t1 .. t7
+
+
+def _texts(count: int) -> str:
+    return ", ".join([_TEXT] * count)
+
+
 _BRANCHES = {
+    # kind: (alias of the table with lead_id, id .. t7, FROM, extra condition)
     TAG: (
-        f"SELECT {TAG}, lt.lead_id, t.id, {_N}, t.id, 0, 0, t.name, t.color, "
-        f"{', '.join([_TEXT] * 5)} FROM lead_tags lt "
-        "JOIN tags t ON t.account_id = lt.account_id AND t.id = lt.tag_id "
-        "WHERE lt.account_id = $1 AND {IDS:lt.lead_id}"
+        "lt",
+        f"t.id, {_N}, t.id, 0, 0, t.name, t.color, {_texts(5)}",
+        "lead_tags lt JOIN tags t ON t.account_id = lt.account_id AND t.id = lt.tag_id",
+        "",
     ),
     COMPANY: (
-        f"SELECT {COMPANY}, lc.lead_id, lc.company_id, {_N}, lc.company_id, 0, 0, {_T} "
-        "FROM lead_companies lc "
-        "JOIN companies c ON c.account_id = lc.account_id AND c.id = lc.company_id "
-        "WHERE lc.account_id = $1 AND {IDS:lc.lead_id} AND NOT c.is_deleted"
+        "lc",
+        f"lc.company_id, {_N}, lc.company_id, 0, 0, {_texts(7)}",
+        "lead_companies lc "
+        "JOIN companies c ON c.account_id = lc.account_id AND c.id = lc.company_id",
+        " AND NOT c.is_deleted",
     ),
     CONTACT: (
-        f"SELECT {CONTACT}, lc.lead_id, lc.contact_id, {_N}, "
-        f"CASE WHEN lc.is_main THEN 0 ELSE 1 END, lc.contact_id, 0, {_T} "
-        "FROM lead_contacts lc "
-        "JOIN contacts c ON c.account_id = lc.account_id AND c.id = lc.contact_id "
-        "WHERE lc.account_id = $1 AND {IDS:lc.lead_id} AND NOT c.is_deleted"
+        "lc",
+        f"lc.contact_id, {_N}, CASE WHEN lc.is_main THEN 0 ELSE 1 END, lc.contact_id, 0, "
+        f"{_texts(7)}",
+        "lead_contacts lc JOIN contacts c ON c.account_id = lc.account_id AND c.id = lc.contact_id",
+        " AND NOT c.is_deleted",
     ),
     ELEMENT: (
-        f"SELECT {ELEMENT}, le.lead_id, le.element_id, le.catalog_id, le.price_id, le.quantity, "
-        f"le.element_id, 0, 0, {_T} FROM lead_catalog_elements le "
-        "JOIN catalog_elements e ON e.account_id = le.account_id AND e.id = le.element_id "
-        "WHERE le.account_id = $1 AND {IDS:le.lead_id} AND NOT e.is_deleted"
+        "le",
+        f"le.element_id, le.catalog_id, le.price_id, le.quantity, le.element_id, 0, 0, {_texts(7)}",
+        "lead_catalog_elements le "
+        "JOIN catalog_elements e ON e.account_id = le.account_id AND e.id = le.element_id",
+        " AND NOT e.is_deleted",
     ),
     VALUE: (
-        f"SELECT {VALUE}, v.lead_id, v.field_id, v.enum_id, v.value_int, {_REAL}, f.sort, f.id, "
-        "v.position, f.name, f.code, f.type, e.value, e.code, v.value_text, v.value_json "
-        "FROM lead_custom_field_values v "
+        "v",
+        f"v.field_id, v.enum_id, v.value_int, {_REAL}, f.sort, f.id, v.position, f.name, "
+        "f.code, f.type, e.value, e.code, v.value_text, v.value_json",
+        "lead_custom_field_values v "
         "JOIN custom_fields f ON f.account_id = v.account_id AND f.id = v.field_id "
-        "LEFT JOIN custom_field_enums e ON e.account_id = v.account_id AND e.id = v.enum_id "
-        "WHERE v.account_id = $1 AND {IDS:v.lead_id}"
+        "LEFT JOIN custom_field_enums e ON e.account_id = v.account_id AND e.id = v.enum_id",
+        "",
     ),
 }
 
 
+def _branch(kind: int, lead_ids: str) -> str:
+    """One kind's SELECT for the leads ``lead_ids`` picks (``= $2`` or ``= ANY($2...)``)."""
+    alias, columns, source, extra = _BRANCHES[kind]
+    return (
+        f"SELECT {kind}, {alias}.lead_id, {columns} FROM {source} "  # noqa: S608 (fixed fragments of _BRANCHES)
+        f"WHERE {alias}.account_id = $1 AND {alias}.lead_id {lead_ids}{extra}"
+    )
+
+
 @lru_cache(maxsize=32)
 def _parts_query(kinds: frozenset[int], single: bool) -> Query:
-    """The UNION of the asked kinds; ``single`` compares with ``= $2`` rather than a list,
-    which lets SQLite plan a point lookup."""
-    body = " UNION ALL ".join(_BRANCHES[k] for k in sorted(kinds))
-    order = " ORDER BY 2, 1, 7, 8, 9"
-
-    ids = r"\1 = $2" if single else r"\1 = ANY($2::bigint[])"
-    return sql(re.sub(r"\{IDS:([\w.]+)\}", ids, body) + order)
+    """The UNION of the asked kinds, by lead, kind, then each kind's order (o1, o2, o3);
+    ``single`` compares with ``= $2`` rather than a list, which lets SQLite plan a point
+    lookup."""
+    lead_ids = "= $2" if single else "= ANY($2::bigint[])"
+    body = " UNION ALL ".join(_branch(k, lead_ids) for k in sorted(kinds))
+    return sql(f"{body} ORDER BY 2, 1, 7, 8, 9")
 
 
 @dataclass(slots=True)
 class LeadParts:
     """What the leads embed, by lead id, each list already in Kommo's order."""
 
-    tags: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    companies: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    contacts: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    elements: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
-    values: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    tags: dict[int, list[TagPart]] = field(default_factory=lambda: defaultdict(list))
+    companies: dict[int, list[CompanyPart]] = field(default_factory=lambda: defaultdict(list))
+    contacts: dict[int, list[ContactPart]] = field(default_factory=lambda: defaultdict(list))
+    elements: dict[int, list[ElementPart]] = field(default_factory=lambda: defaultdict(list))
+    values: dict[int, list[ValuePart]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(
+        self, kind: int, lead_id: int, id: int, n1: Any, n2: Any, num: Any, o1: int, o2: Any,
+        o3: Any, t1: Any, t2: Any, t3: Any, t4: Any, t5: Any, t6: Any, t7: Any,
+    ) -> None:  # fmt: skip
+        """One row of the UNION (``add(*row)``), typed once by its kind: tags (id, name=t1,
+        color=t2), companies (id), contacts (id, is_main = o1 == 0), elements (id,
+        catalog_id=n1, price_id=n2, quantity=num), custom field values (field id, enum_id=n1,
+        value_int=n2, name=t1, code=t2, type=t3, enum value=t4, enum code=t5, value_text=t6,
+        value_json=t7)."""
+        if kind == VALUE:
+            self.values[lead_id].append(ValuePart(id, n1, n2, t1, t2, t3, t4, t5, t6, t7))
+        elif kind == TAG:
+            self.tags[lead_id].append(TagPart(id, t1, t2))
+        elif kind == COMPANY:
+            self.companies[lead_id].append(CompanyPart(id))
+        elif kind == CONTACT:
+            self.contacts[lead_id].append(ContactPart(id, o1 == 0))
+        else:
+            quantity = int(num) if isinstance(num, float) and num.is_integer() else num
+            self.elements[lead_id].append(ElementPart(id, n1, n2, quantity))
 
 
 async def lead_parts(
@@ -164,11 +267,8 @@ async def lead_parts(
     elements: bool,
     tags_and_values: bool = True,
 ) -> LeadParts:
-    """Rows (kind, lead_id, id, n1, n2, num, o1, o2, o3, t1 .. t7) sorted into their kinds:
-    tags (id, name=t1, color=t2), companies (id), contacts (id, is_main = o1 == 0),
-    elements (id, catalog_id=n1, price_id=n2, quantity=num), custom field values
-    (field id, enum_id=n1, value_int=n2, name=t1, code=t2, type=t3, enum value=t4,
-    enum code=t5, value_text=t6, value_json=t7)."""
+    """What the leads embed (companies always; tags and values, contacts, catalog elements
+    when asked), typed and sorted by lead, in one statement."""
     kinds = {COMPANY}
     if tags_and_values:
         kinds |= {TAG, VALUE}
@@ -178,11 +278,14 @@ async def lead_parts(
         kinds.add(ELEMENT)
     single = len(lead_ids) == 1
     query = _parts_query(frozenset(kinds), single)
-    ids: Any = lead_ids[0] if single else int_array(conn.dialect, lead_ids)
+    if single:
+        (ids,) = lead_ids
+    else:
+        ids = int_array(conn.dialect, lead_ids)
     parts = LeadParts()
-    buckets = (parts.tags, parts.companies, parts.contacts, parts.elements, parts.values)
+    add = parts.add
     for row in await conn.fetch_all(query, account_id, ids):
-        buckets[row[0]][row[1]].append(row)
+        add(*row)
     return parts
 
 
@@ -203,7 +306,7 @@ _USERS = sql("SELECT id, group_id FROM users WHERE account_id = $1 AND id = ANY(
 _LOSS_REASONS = sql("SELECT id FROM loss_reasons WHERE account_id = $1 AND id = ANY($2::bigint[])")
 _PARTIES = {
     kind: sql(
-        f"SELECT id FROM {kind} WHERE account_id = $1 AND id = ANY($2::bigint[]) AND NOT is_deleted"
+        f"SELECT id FROM {kind} WHERE account_id = $1 AND id = ANY($2::bigint[]) AND NOT is_deleted"  # noqa: S608 (table names from a fixed tuple)
     )
     for kind in ("contacts", "companies")
 }
@@ -212,11 +315,10 @@ _SOURCES = sql(
     "AND external_id = ANY($2::text[]) AND (integration_id IS NULL OR integration_id = $3) "
     "ORDER BY integration_id NULLS LAST"
 )
-_LEADS_SELECT = (
-    f"SELECT {LEAD_COLUMNS}, NULL, NULL, NULL, NULL, NULL FROM leads l "
-    "WHERE l.account_id = $1 AND l.id = ANY($2::bigint[])"
+_LEADS = sql(
+    f"SELECT {LEAD_COLUMNS}, NULL, NULL, NULL, NULL, NULL FROM leads l "  # noqa: S608 (a column list constant)
+    "WHERE l.account_id = $1 AND l.id = ANY($2::bigint[]) FOR UPDATE"
 )
-_LEADS = sql(f"{_LEADS_SELECT} FOR UPDATE")
 """The edited leads, locked on PostgreSQL until the batch commits (SQLite has one writer)."""
 _VALUED_FIELDS = sql(
     "SELECT DISTINCT lead_id, field_id FROM lead_custom_field_values "
@@ -231,12 +333,40 @@ _LEAD_TAG_IDS = sql(
 )
 
 
+class _UserGroup(NamedTuple):
+    id: int
+    group_id: int | None
+
+
+class SourceRef(NamedTuple):
+    external_id: str
+    id: int
+    pipeline_id: int
+
+
+class _NamedTag(NamedTuple):
+    name: str
+    id: int
+
+
+class LeadField(NamedTuple):
+    lead_id: int
+    field_id: int
+
+
+class _LeadTag(NamedTuple):
+    lead_id: int
+    tag_id: int
+
+
 async def user_groups(conn: Connection, account_id: int, ids: Collection[int]) -> dict[int, int]:
     """user id -> group id (0 for the default group) for the ids that are account users."""
     if not ids:
         return {}
-    rows = await conn.fetch_all(_USERS, account_id, int_array(conn.dialect, sorted(ids)))
-    return {r[0]: r[1] or 0 for r in rows}
+    ids_ = int_array(conn.dialect, sorted(ids))
+    return {
+        u.id: u.group_id or 0 for u in await fetch_rows(conn, _UserGroup, _USERS, account_id, ids_)
+    }
 
 
 async def existing(
@@ -244,9 +374,7 @@ async def existing(
 ) -> set[int]:
     if not ids:
         return set()
-    return {
-        r[0] for r in await conn.fetch_all(query, account_id, int_array(conn.dialect, sorted(ids)))
-    }
+    return set(await fetch_column(conn, query, account_id, int_array(conn.dialect, sorted(ids))))
 
 
 async def loss_reasons(conn: Connection, account_id: int, ids: Collection[int]) -> set[int]:
@@ -260,16 +388,14 @@ async def parties(conn: Connection, kind: str, account_id: int, ids: Collection[
 
 async def sources(
     conn: Connection, account_id: int, integration_id: str, external_ids: Collection[str]
-) -> dict[str, tuple[int, int]]:
-    """external id -> (source id, pipeline id): the integration's own sources first, then the
-    account's."""
+) -> dict[str, SourceRef]:
+    """external id -> its source: the integration's own sources first, then the account's."""
     if not external_ids:
         return {}
-    found: dict[str, tuple[int, int]] = {}
-    for r in await conn.fetch_all(
-        _SOURCES, account_id, text_array(conn, sorted(external_ids)), integration_id
-    ):
-        found.setdefault(r[0], (r[1], r[2]))
+    found: dict[str, SourceRef] = {}
+    names = text_array(conn, sorted(external_ids))
+    for source in await fetch_rows(conn, SourceRef, _SOURCES, account_id, names, integration_id):
+        found.setdefault(source.external_id, source)
     return found
 
 
@@ -278,23 +404,19 @@ async def leads_for_update(
 ) -> dict[int, LeadRow]:
     if not ids:
         return {}
-    rows = await conn.fetch_all(_LEADS, account_id, int_array(conn.dialect, sorted(ids)))
-    return {r[0]: lead_row(r) for r in rows}
+    found = await lead_rows(conn, _LEADS, account_id, int_array(conn.dialect, sorted(ids)))
+    return {lead.id: lead for lead in found}
 
 
 async def valued_fields(
     conn: Connection, account_id: int, lead_ids: Collection[int], field_ids: Collection[int]
-) -> set[tuple[int, int]]:
+) -> set[LeadField]:
     """(lead id, field id) pairs that hold a value, for required-field checks on a move."""
     if not lead_ids or not field_ids:
         return set()
-    rows = await conn.fetch_all(
-        _VALUED_FIELDS,
-        account_id,
-        int_array(conn.dialect, sorted(lead_ids)),
-        int_array(conn.dialect, sorted(field_ids)),
-    )
-    return {(r[0], r[1]) for r in rows}
+    leads = int_array(conn.dialect, sorted(lead_ids))
+    fields = int_array(conn.dialect, sorted(field_ids))
+    return set(await fetch_rows(conn, LeadField, _VALUED_FIELDS, account_id, leads, fields))
 
 
 async def tag_ids_by_name(
@@ -303,8 +425,10 @@ async def tag_ids_by_name(
     """Existing lead tags by exact name, without creating any (for ``tags_to_delete``)."""
     if not names:
         return {}
-    rows = await conn.fetch_all(_TAGS_BY_NAME, account_id, text_array(conn, sorted(names)))
-    return {r[0]: r[1] for r in rows}
+    found = await fetch_rows(
+        conn, _NamedTag, _TAGS_BY_NAME, account_id, text_array(conn, sorted(names))
+    )
+    return {tag.name: tag.id for tag in found}
 
 
 async def lead_tag_ids(
@@ -312,10 +436,9 @@ async def lead_tag_ids(
 ) -> dict[int, set[int]]:
     tags: dict[int, set[int]] = defaultdict(set)
     if lead_ids:
-        for r in await conn.fetch_all(
-            _LEAD_TAG_IDS, account_id, int_array(conn.dialect, sorted(lead_ids))
-        ):
-            tags[r[0]].add(r[1])
+        ids = int_array(conn.dialect, sorted(lead_ids))
+        for link in await fetch_rows(conn, _LeadTag, _LEAD_TAG_IDS, account_id, ids):
+            tags[link.lead_id].add(link.tag_id)
     return tags
 
 
@@ -331,7 +454,7 @@ LEAD_INSERT_COLUMNS = (
 
 def _insert(table: str, columns: Sequence[str], conflict: str = "") -> Query:
     marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    return sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}){conflict}")
+    return sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}){conflict}")  # noqa: S608 (names and marks from code)
 
 
 INSERT_LEAD = _insert("leads", LEAD_INSERT_COLUMNS)
@@ -365,7 +488,7 @@ def update_query(columns: tuple[str, ...]) -> Query:
     """``UPDATE leads SET c = $3, ...`` for one set of changed columns (whitelisted)."""
     assert set(columns) <= set(UPDATABLE)
     sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(columns, start=3))
-    return sql(f"UPDATE leads SET {sets} WHERE account_id = $1 AND id = $2")
+    return sql(f"UPDATE leads SET {sets} WHERE account_id = $1 AND id = $2")  # noqa: S608 (whitelisted columns)
 
 
 async def insert_leads(conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
@@ -438,14 +561,22 @@ VALUES_OF = sql(
 )
 
 
+class OldValue(NamedTuple):
+    lead_id: int
+    field_id: int
+    enum_id: int | None
+    value_text: str | None
+    value_int: int | None
+    value_json: str | None
+    enum_value: str | None
+
+
 async def values_of(
     conn: Connection, account_id: int, lead_ids: Sequence[int], field_ids: Sequence[int]
-) -> Sequence[Any]:
-    """(lead_id, field_id, enum_id, value_text, value_int, value_json, enum label) of the
-    leads' values of those fields, in their order."""
-    return await conn.fetch_all(
-        VALUES_OF, account_id, int_array(conn.dialect, lead_ids), int_array(conn.dialect, field_ids)
-    )
+) -> list[OldValue]:
+    """The leads' values of those fields (with their enum's label), in their order."""
+    leads, fields = int_array(conn.dialect, lead_ids), int_array(conn.dialect, field_ids)
+    return await fetch_rows(conn, OldValue, VALUES_OF, account_id, leads, fields)
 
 
 # -- the account's stages, for the stage rules --------------------------------------------------
@@ -457,9 +588,17 @@ STAGES_OF = sql(
 )
 
 
-async def stages_of(conn: Connection, account_id: int) -> Sequence[Any]:
-    """(pipeline_id, status_id, type, sort, pipeline is_main) in the pipelines' order."""
-    return await conn.fetch_all(STAGES_OF, account_id)
+class StageRow(NamedTuple):
+    pipeline_id: int
+    status_id: int
+    type: int
+    sort: int
+    pipeline_is_main: bool
+
+
+async def stages_of(conn: Connection, account_id: int) -> list[StageRow]:
+    """The account's stages in the pipelines' order."""
+    return await fetch_rows(conn, StageRow, STAGES_OF, account_id)
 
 
 # -- delete and restore -----------------------------------------------------------------------

@@ -12,18 +12,9 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from kommodore.http.hal import CompanyRef as CompanyRef  # an entity's embedded shapes
 from kommodore.http.hal import SelfLinks
-
-
-class TagRef(msgspec.Struct, kw_only=True):
-    id: int
-    name: str
-    color: str | None
-
-
-class CompanyRef(msgspec.Struct, kw_only=True):
-    id: int
-    links: SelfLinks = msgspec.field(name="_links")
+from kommodore.http.hal import TagRef as TagRef
 
 
 class ContactRef(msgspec.Struct, kw_only=True):

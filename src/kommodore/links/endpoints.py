@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from kommodore.http.auth import api_request
 from kommodore.http.body import batch_of
-from kommodore.http.hal import hal_response, no_content
+from kommodore.http.directory import read, routes_of, write
 from kommodore.links import service
 
 MAX_ITEMS = 250
@@ -17,43 +18,54 @@ MAX_ITEMS = 250
 async def lead_links(request: Request) -> Response:
     """``GET /api/v4/leads/{id}/links``."""
     lead_id: int = request.path_params["lead_id"]
-    async with api_request(request) as api:
-        body = await service.lead_links(
-            api.conn,
-            api.principal,
-            lead_id,
-            service.link_filter(api.params),
-            api.url,
-            api.query,
-        )
-    return no_content() if body is None else hal_response(body)
+    return await read(
+        request,
+        lambda api: service.lead_links(
+            api.conn, api.principal, lead_id, service.link_filter(api.params), api.url, api.query
+        ),
+    )
 
 
 async def many_links(request: Request) -> Response:
     """``GET /api/v4/leads/links?filter[entity_id][]=…``; without
     ``filter[entity_id]`` a 400 problem."""
-    async with api_request(request) as api:
-        ids = service.entity_ids(api.params)
-        body = await service.many_links(
-            api.conn, api.principal, ids, service.link_filter(api.params), api.url, api.query
-        )
-    return no_content() if body is None else hal_response(body)
+    return await read(
+        request,
+        lambda api: service.many_links(
+            api.conn,
+            api.principal,
+            service.entity_ids(api.params),
+            service.link_filter(api.params),
+            api.url,
+            api.query,
+        ),
+    )
+
+
+def _items(data: Any) -> list[Any]:
+    return batch_of(data, MAX_ITEMS)
 
 
 async def _link(request: Request, lead_id: int | None) -> Response:
-    async with api_request(request) as api:
-        items = batch_of(await api.json(), MAX_ITEMS)
-        async with api.transaction() as conn:
-            body = await service.link(conn, api.principal, items, lead_id, api.url, api.query)
-    return hal_response(body)
+    """Any user's link batch: 200 with the links as written."""
+    return await write(
+        request,
+        _items,
+        lambda api, conn, items: service.link(
+            conn, api.principal, items, lead_id, api.url, api.query
+        ),
+        admin=False,
+    )
 
 
 async def _unlink(request: Request, lead_id: int | None) -> Response:
-    async with api_request(request) as api:
-        items = batch_of(await api.json(), MAX_ITEMS)
-        async with api.transaction() as conn:
-            await service.unlink(conn, api.principal, items, lead_id)
-    return no_content()
+    """Any user's unlink batch: 204."""
+    return await write(
+        request,
+        _items,
+        lambda api, conn, items: service.unlink(conn, api.principal, items, lead_id),
+        admin=False,
+    )
 
 
 async def link_lead(request: Request) -> Response:
@@ -78,11 +90,11 @@ async def unlink_many(request: Request) -> Response:
     return await _unlink(request, None)
 
 
-routes: list[BaseRoute] = [
-    Route("/api/v4/leads/links", many_links, methods=["GET"]),
-    Route("/api/v4/leads/{lead_id:int}/links", lead_links, methods=["GET"]),
-    Route("/api/v4/leads/link", link_many, methods=["POST"]),
-    Route("/api/v4/leads/unlink", unlink_many, methods=["POST"]),
-    Route("/api/v4/leads/{lead_id:int}/link", link_lead, methods=["POST"]),
-    Route("/api/v4/leads/{lead_id:int}/unlink", unlink_lead, methods=["POST"]),
-]
+routes: list[BaseRoute] = routes_of(
+    ("/api/v4/leads/links", {"GET": many_links}),
+    ("/api/v4/leads/{lead_id:int}/links", {"GET": lead_links}),
+    ("/api/v4/leads/link", {"POST": link_many}),
+    ("/api/v4/leads/unlink", {"POST": unlink_many}),
+    ("/api/v4/leads/{lead_id:int}/link", {"POST": link_lead}),
+    ("/api/v4/leads/{lead_id:int}/unlink", {"POST": unlink_lead}),
+)

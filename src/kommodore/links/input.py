@@ -52,13 +52,13 @@ def read_link(
     link = LinkInput(index=index, errors=errors, lead_id=path_lead_id)
     if path_lead_id is None:
         link.lead_id = _required_id(r, "entity_id")
-        entity_type = _text(r, "entity_type")
+        entity_type = r.string("entity_type")
         if entity_type is not None and entity_type != "leads":
             errors.not_supported("entity_type")
     link.to_id = _required_id(r, "to_entity_id")
     if not r.has("to_entity_type"):
         errors.missing("to_entity_type")
-    elif (to_type := _text(r, "to_entity_type")) is not None:
+    elif (to_type := r.string("to_entity_type")) is not None:
         if to_type in TO_ENTITY_TYPES:
             link.to_type = to_type
         else:
@@ -83,17 +83,6 @@ def _required_id(r: Reader, key: str) -> int | None:
         r.errors.missing(r.path(key))
         return None
     return r.id(key)
-
-
-def _text(r: Reader, key: str) -> str | None:
-    """A string value; any other type is an error (no length limit: it is compared only)."""
-    value = r.data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        r.errors.invalid_type(r.path(key), "string")
-        return None
-    return value
 
 
 def _quantity(r: Reader, key: str) -> float | None:

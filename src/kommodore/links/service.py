@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from msgspec import UNSET, UnsetType
 
@@ -23,6 +23,7 @@ from kommodore.http.query import int_values
 from kommodore.http.validation import BatchErrors, request_id_of
 from kommodore.leads import store as leads
 from kommodore.leads.events import link_events
+from kommodore.leads.outbox import LeadChange, enqueue_lead_changes
 from kommodore.links import store, wire
 from kommodore.links.input import (
     COMPANIES,
@@ -33,7 +34,6 @@ from kommodore.links.input import (
     LinkInput,
     read_link,
 )
-from kommodore.webhooks.outbox import LeadChange, enqueue_lead_changes
 
 ONE_COMPANY = "A lead can have only one company"
 MAX_LEADS = 250
@@ -105,18 +105,19 @@ async def _links(
         )
 
     for lead_id in lead_ids:
-        for row in parts.contacts.get(lead_id, ()):
-            if f.admits(row[2], "contacts", None):
-                add(lead_id, row[2], "contacts", wire.ContactMetadata(main_contact=row[6] == 0))
-        for row in parts.companies.get(lead_id, ()):
-            if f.admits(row[2], "companies", None):
-                add(lead_id, row[2], "companies", None)
-        for row in parts.elements.get(lead_id, ()):
-            if f.admits(row[2], "catalog_elements", row[3]):
-                metadata = wire.ElementMetadata(quantity=_quantity(row[5]), catalog_id=row[3])
-                if row[4] is not None:
-                    metadata.price_id = row[4]
-                add(lead_id, row[2], "catalog_elements", metadata)
+        for contact in parts.contacts.get(lead_id, ()):
+            if f.admits(contact.id, "contacts", None):
+                main = wire.ContactMetadata(main_contact=contact.is_main)
+                add(lead_id, contact.id, "contacts", main)
+        for company in parts.companies.get(lead_id, ()):
+            if f.admits(company.id, "companies", None):
+                add(lead_id, company.id, "companies", None)
+        for e in parts.elements.get(lead_id, ()):
+            if f.admits(e.id, "catalog_elements", e.catalog_id):
+                metadata = wire.ElementMetadata(quantity=e.quantity, catalog_id=e.catalog_id)
+                if e.price_id is not None:
+                    metadata.price_id = e.price_id
+                add(lead_id, e.id, "catalog_elements", metadata)
     return out
 
 
@@ -175,6 +176,14 @@ async def many_links(
 # are the differences between the links as they were and as they end written.
 
 
+class ElementState(NamedTuple):
+    """A catalog element link's values, in the column order its writes take."""
+
+    catalog_id: int
+    quantity: float
+    price_id: int | None
+
+
 @dataclass(slots=True)
 class LeadLinks:
     """A lead's link rows as the batch sees them; deleted contacts and companies keep their
@@ -185,8 +194,8 @@ class LeadLinks:
     live_contacts: set[int]
     company: int | None
     company_live: bool
-    elements: dict[int, tuple[int, float, int | None]]
-    """element id -> (catalog id, quantity, price id)"""
+    elements: dict[int, ElementState]
+    """element id -> its link's values"""
 
     def copy(self) -> LeadLinks:
         return LeadLinks(
@@ -237,23 +246,25 @@ class LeadLinks:
         old = self.elements.get(element_id)
         quantity = link.quantity
         if quantity is None:
-            quantity = DEFAULT_QUANTITY if old is None else old[1]
+            quantity = DEFAULT_QUANTITY if old is None else old.quantity
         price_id = link.price_id
         if isinstance(price_id, UnsetType):
-            price_id = None if old is None else old[2]
-        self.elements[element_id] = (catalog_id, quantity, price_id)
+            price_id = None if old is None else old.price_id
+        self.elements[element_id] = ElementState(catalog_id, quantity, price_id)
 
 
 def _lead_links(rows: store.LinkRows, lead_ids: Sequence[int]) -> dict[int, LeadLinks]:
     state = {i: LeadLinks({}, set(), None, False, {}) for i in lead_ids}
-    for lead_id, contact_id, is_main, deleted in rows.contacts:
-        state[lead_id].contacts[contact_id] = is_main
-        if not deleted:
-            state[lead_id].live_contacts.add(contact_id)
-    for lead_id, company_id, deleted in rows.companies:
-        state[lead_id].company, state[lead_id].company_live = company_id, not deleted
-    for lead_id, element_id, catalog_id, quantity, price_id in rows.elements:
-        state[lead_id].elements[element_id] = (catalog_id, quantity, price_id)
+    for c in rows.contacts:
+        state[c.lead_id].contacts[c.contact_id] = bool(c.is_main)
+        if not c.is_deleted:
+            state[c.lead_id].live_contacts.add(c.contact_id)
+    for co in rows.companies:
+        state[co.lead_id].company, state[co.lead_id].company_live = co.company_id, not co.is_deleted
+    for e in rows.elements:
+        state[e.lead_id].elements[e.element_id] = ElementState(
+            e.catalog_id, float(e.quantity), e.price_id
+        )
     return state
 
 
@@ -442,10 +453,12 @@ def _metadata(state: LeadLinks, link: LinkInput) -> wire.Metadata:
         return wire.ContactMetadata(main_contact=state.contacts[link.to_id])
     if link.to_type == COMPANIES:
         return None
-    catalog_id, quantity, price_id = state.elements[link.to_id]
-    metadata = wire.ElementMetadata(quantity=_quantity(quantity), catalog_id=catalog_id)
-    if price_id is not None:
-        metadata.price_id = price_id
+    element = state.elements[link.to_id]
+    metadata = wire.ElementMetadata(
+        quantity=_quantity(element.quantity), catalog_id=element.catalog_id
+    )
+    if element.price_id is not None:
+        metadata.price_id = element.price_id
     return metadata
 
 

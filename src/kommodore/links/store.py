@@ -6,38 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from kommodore.db.database import Connection, int_array, sql
-
-
-@dataclass(frozen=True, slots=True)
-class LeadRef:
-    """What ``rights.can_view_lead`` needs to judge a lead."""
-
-    id: int
-    responsible_user_id: int
-    group_id: int
-    pipeline_id: int
-    status_id: int
+from kommodore.db.database import Connection, fetch_column, fetch_rows, int_array, sql
 
 
-LIVE_LEADS = sql(
-    "SELECT id, responsible_user_id, group_id, pipeline_id, status_id FROM leads "
-    "WHERE account_id = $1 AND id = ANY($2::bigint[]) AND NOT is_deleted ORDER BY id"
-)
-
-
-async def live_leads(conn: Connection, account_id: int, ids: Sequence[int]) -> list[LeadRef]:
-    rows = await conn.fetch_all(LIVE_LEADS, account_id, int_array(conn.dialect, ids))
-    return [LeadRef(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-
-
-# -- link writes ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LockedLead:
-    """A lead a link write names, with what ``rights.can_edit_lead`` needs to judge it."""
+class LeadRef(NamedTuple):
+    """A lead a link read or write names, with what ``rights.can_view_lead`` and
+    ``can_edit_lead`` need to judge it; ``is_deleted`` is 0/1 on SQLite."""
 
     id: int
     responsible_user_id: int
@@ -47,25 +23,39 @@ class LockedLead:
     is_deleted: bool
 
 
-_LEADS = sql(
+LIVE_LEADS = sql(
     "SELECT id, responsible_user_id, group_id, pipeline_id, status_id, is_deleted FROM leads "
-    "WHERE account_id = $1 AND id = ANY($2::bigint[]) ORDER BY id"
+    "WHERE account_id = $1 AND id = ANY($2::bigint[]) AND NOT is_deleted ORDER BY id"
 )
-LOCK_LEADS = sql(f"{_LEADS.postgresql} FOR UPDATE")
+
+
+async def live_leads(conn: Connection, account_id: int, ids: Sequence[int]) -> list[LeadRef]:
+    return await fetch_rows(conn, LeadRef, LIVE_LEADS, account_id, int_array(conn.dialect, ids))
+
+
+# -- link writes ------------------------------------------------------------------------------
+
+LOCK_LEADS = sql(
+    "SELECT id, responsible_user_id, group_id, pipeline_id, status_id, is_deleted FROM leads "
+    "WHERE account_id = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE"
+)
 """Row locks (in id order, so two writers cannot deadlock) keep two concurrent link writes to
 one lead from both inserting its company; SQLite's single writer needs none."""
 
 
-async def lock_leads(
-    conn: Connection, account_id: int, ids: Sequence[int]
-) -> dict[int, LockedLead]:
-    rows = await conn.fetch_all(LOCK_LEADS, account_id, int_array(conn.dialect, ids))
-    return {r[0]: LockedLead(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows}
+async def lock_leads(conn: Connection, account_id: int, ids: Sequence[int]) -> dict[int, LeadRef]:
+    rows = await fetch_rows(conn, LeadRef, LOCK_LEADS, account_id, int_array(conn.dialect, ids))
+    return {r.id: r for r in rows}
+
+
+class Target(NamedTuple):
+    id: int
+    catalog_id: int | None
 
 
 _LIVE_TARGETS = {
     kind: sql(
-        f"SELECT id, {catalog} FROM {kind} "
+        f"SELECT id, {catalog} FROM {kind} "  # noqa: S608 (names from the fixed tuple below)
         "WHERE account_id = $1 AND id = ANY($2::bigint[]) AND NOT is_deleted"
     )
     for kind, catalog in (
@@ -83,8 +73,9 @@ async def live_targets(
     companies)."""
     if not ids:
         return {}
-    rows = await conn.fetch_all(_LIVE_TARGETS[kind], account_id, int_array(conn.dialect, ids))
-    return {r[0]: r[1] for r in rows}
+    ids_ = int_array(conn.dialect, ids)
+    rows = await fetch_rows(conn, Target, _LIVE_TARGETS[kind], account_id, ids_)
+    return {r.id: r.catalog_id for r in rows}
 
 
 _USERS = sql("SELECT id FROM users WHERE account_id = $1 AND id = ANY($2::bigint[])")
@@ -93,8 +84,7 @@ _USERS = sql("SELECT id FROM users WHERE account_id = $1 AND id = ANY($2::bigint
 async def account_users(conn: Connection, account_id: int, ids: Sequence[int]) -> set[int]:
     if not ids:
         return set()
-    rows = await conn.fetch_all(_USERS, account_id, int_array(conn.dialect, ids))
-    return {r[0] for r in rows}
+    return set(await fetch_column(conn, _USERS, account_id, int_array(conn.dialect, ids)))
 
 
 CONTACT_ROWS = sql(
@@ -113,27 +103,44 @@ ELEMENT_ROWS = sql(
 )
 
 
+class ContactLink(NamedTuple):
+    lead_id: int
+    contact_id: int
+    is_main: bool
+    is_deleted: bool
+    """The contact's; like ``is_main``, 0/1 on SQLite."""
+
+
+class CompanyLink(NamedTuple):
+    lead_id: int
+    company_id: int
+    is_deleted: bool
+    """The company's; 0/1 on SQLite."""
+
+
+class ElementLink(NamedTuple):
+    lead_id: int
+    element_id: int
+    catalog_id: int
+    quantity: float
+    price_id: int | None
+
+
 @dataclass(frozen=True, slots=True)
 class LinkRows:
     """Every link row of some leads, deleted targets included (they keep their rows)."""
 
-    contacts: list[tuple[int, int, bool, bool]]
-    """(lead id, contact id, is_main, contact is deleted)"""
-    companies: list[tuple[int, int, bool]]
-    """(lead id, company id, company is deleted)"""
-    elements: list[tuple[int, int, int, float, int | None]]
-    """(lead id, element id, catalog id, quantity, price id)"""
+    contacts: list[ContactLink]
+    companies: list[CompanyLink]
+    elements: list[ElementLink]
 
 
 async def link_rows(conn: Connection, account_id: int, lead_ids: Sequence[int]) -> LinkRows:
     ids = int_array(conn.dialect, lead_ids)
-    contacts = await conn.fetch_all(CONTACT_ROWS, account_id, ids)
-    companies = await conn.fetch_all(COMPANY_ROWS, account_id, ids)
-    elements = await conn.fetch_all(ELEMENT_ROWS, account_id, ids)
     return LinkRows(
-        contacts=[(r[0], r[1], bool(r[2]), bool(r[3])) for r in contacts],
-        companies=[(r[0], r[1], bool(r[2])) for r in companies],
-        elements=[(r[0], r[1], r[2], float(r[3]), r[4]) for r in elements],
+        contacts=await fetch_rows(conn, ContactLink, CONTACT_ROWS, account_id, ids),
+        companies=await fetch_rows(conn, CompanyLink, COMPANY_ROWS, account_id, ids),
+        elements=await fetch_rows(conn, ElementLink, ELEMENT_ROWS, account_id, ids),
     )
 
 

@@ -11,14 +11,16 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
+from msgspec.structs import astuple
 
 from kommodore.auth.service import MAX_ID
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
-from kommodore.http.hal import Href, collection_body, self_links
+from kommodore.http.directory import answer, found, present, readers, self_href, single
+from kommodore.http.hal import self_links
 from kommodore.http.problems import Problem
-from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
+from kommodore.http.validation import BatchErrors, Reader
 from kommodore.loss_reasons import store, wire
 from kommodore.loss_reasons.store import LossReasonRow
 
@@ -43,15 +45,12 @@ class ReasonChange:
     sort: int | None
 
 
-def _model(row: LossReasonRow, origin: str, request_id: str | None = None) -> wire.LossReason:
+def _model(row: LossReasonRow, origin: str, request_id: str | UnsetType = UNSET) -> wire.LossReason:
+    """The wire's keys are the row's columns, then the links (and a write's ``request_id``)."""
     return wire.LossReason(
-        id=row.id,
-        name=row.name,
-        sort=row.sort,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        *astuple(row),
         links=self_links(f"{origin}/api/v4/leads/loss_reasons/{row.id}"),
-        request_id=UNSET if request_id is None else request_id,
+        request_id=request_id,
     )
 
 
@@ -62,9 +61,7 @@ async def list_loss_reasons(
     rows = await store.loss_reasons(conn, account_id)
     if not rows:
         return None
-    links = {"self": Href(f"{url}?{query}" if query else url)}
-    models = [_model(row, origin) for row in rows]
-    return collection_body("loss_reasons", models, links, total_items=len(models))
+    return answer("loss_reasons", [_model(row, origin) for row in rows], self_href(url, query))
 
 
 async def read_loss_reason(conn: Connection, account_id: int, reason_id: int, origin: str) -> bytes:
@@ -79,19 +76,20 @@ async def _existing(conn: Connection, account_id: int, reason_id: int) -> LossRe
         if 1 <= reason_id <= MAX_ID
         else None
     )
-    if row is None:
-        raise Problem(404, NOT_FOUND)
-    return row
+    return found(row, _not_found)
+
+
+def _not_found() -> Problem:
+    return Problem(404, NOT_FOUND)
 
 
 # -- validation ----------------------------------------------------------------------------
 
 
-def _sort(r: Reader, errors: ItemErrors, *, nullable: bool) -> int | None:
-    if r.is_null("sort") and not nullable:
-        errors.invalid_type("sort", "int")
-        return None
-    return r.integer("sort", maximum=MAX_SORT)
+def _sort(r: Reader, *, nullable: bool) -> int | None:
+    if nullable or present(r, "sort", "int", required=False):
+        return r.integer("sort", maximum=MAX_SORT)
+    return None
 
 
 def parse_new_reasons(items: list[Any]) -> list[NewReason]:
@@ -99,17 +97,11 @@ def parse_new_reasons(items: list[Any]) -> list[NewReason]:
     is the same as absent); any mistake of any item refuses the whole batch (400)."""
     errors = BatchErrors()
     parsed: list[NewReason] = []
-    for index, item in enumerate(items):
-        request_id = request_id_of(item, index)
-        item_errors = errors.item(request_id)
-        if not isinstance(item, dict):
-            item_errors.invalid_type("", "object")
-            continue
-        r = Reader(item, item_errors)
+    for r in readers(items, errors):
         name = r.name(required=True)
-        sort = _sort(r, item_errors, nullable=True)
+        sort = _sort(r, nullable=True)
         if name is not None:
-            parsed.append(NewReason(request_id, name, sort))
+            parsed.append(NewReason(r.errors.request_id, name, sort))
     errors.raise_if_any()
     return parsed
 
@@ -117,10 +109,8 @@ def parse_new_reasons(items: list[Any]) -> list[NewReason]:
 def parse_change(body: dict[str, Any]) -> ReasonChange:
     """The body of ``PATCH /leads/loss_reasons/{id}``: ``name`` and/or ``sort``, neither may be
     null; other keys are ignored. Errors answer under ``request_id`` "0" (or the one sent)."""
-    errors = BatchErrors()
-    item_errors = errors.item(request_id_of(body, 0))
-    r = Reader(body, item_errors)
-    change = ReasonChange(name=r.name(required=False), sort=_sort(r, item_errors, nullable=False))
+    errors, r = single(body)
+    change = ReasonChange(name=r.name(required=False), sort=_sort(r, nullable=False))
     errors.raise_if_any()
     return change
 
@@ -129,7 +119,7 @@ def parse_change(body: dict[str, Any]) -> ReasonChange:
 
 
 async def add_loss_reasons(
-    conn: Connection, account_id: int, reasons: list[NewReason], self_href: str, origin: str
+    conn: Connection, account_id: int, reasons: list[NewReason], href: str, origin: str
 ) -> bytes:
     """Create the reasons in the batch's order. One without ``sort`` goes ``SORT_STEP`` after
     the largest sort so far (stored ones and earlier items of the batch), at most ``MAX_SORT``."""
@@ -145,8 +135,7 @@ async def add_loss_reasons(
     models = [
         _model(row, origin, reason.request_id) for row, reason in zip(rows, reasons, strict=True)
     ]
-    links = {"self": Href(self_href)}
-    return collection_body("loss_reasons", models, links, total_items=len(models))
+    return answer("loss_reasons", models, href)
 
 
 async def update_loss_reason(

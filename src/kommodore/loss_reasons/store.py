@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import msgspec
+from msgspec.structs import astuple
 
-from kommodore.db.database import Connection, sql
+from kommodore.db.database import Connection, fetch_row, fetch_rows, fetch_value, sql
 
 
-@dataclass(frozen=True, slots=True)
-class LossReasonRow:
+class LossReasonRow(msgspec.Struct):
+    """A reason's columns, in the order of its keys on the wire (which extends it)."""
+
     id: int
     name: str
     sort: int
@@ -22,20 +23,15 @@ ALL = sql(_COLUMNS + "WHERE account_id = $1 ORDER BY sort, id")
 ONE = sql(_COLUMNS + "WHERE account_id = $1 AND id = $2")
 
 
-def _reason(r: Any) -> LossReasonRow:
-    return LossReasonRow(r[0], r[1], r[2], r[3], r[4])
-
-
 async def loss_reasons(conn: Connection, account_id: int) -> list[LossReasonRow]:
     """Every loss reason of the account, by ``sort`` then id."""
-    return [_reason(r) for r in await conn.fetch_all(ALL, account_id)]
+    return await fetch_rows(conn, LossReasonRow, ALL, account_id)
 
 
 async def get_loss_reason(
     conn: Connection, account_id: int, reason_id: int
 ) -> LossReasonRow | None:
-    row = await conn.fetch_one(ONE, account_id, reason_id)
-    return None if row is None else _reason(row)
+    return await fetch_row(conn, LossReasonRow, ONE, account_id, reason_id)
 
 
 MAX_SORT = sql("SELECT max(sort) FROM loss_reasons WHERE account_id = $1")
@@ -56,17 +52,14 @@ DELETE = sql("DELETE FROM loss_reasons WHERE account_id = $1 AND id = $2")
 
 async def max_sort(conn: Connection, account_id: int) -> int | None:
     """The largest ``sort`` of the account's reasons; None when it has none."""
-    row = await conn.fetch_one(MAX_SORT, account_id)
-    return None if row is None or row[0] is None else int(row[0])
+    value = await fetch_value(conn, MAX_SORT, account_id)
+    return None if value is None else int(value)
 
 
 async def insert_loss_reasons(
     conn: Connection, account_id: int, reasons: list[LossReasonRow]
 ) -> None:
-    await conn.execute_many(
-        INSERT,
-        [(account_id, r.id, r.name, r.sort, r.created_at, r.updated_at) for r in reasons],
-    )
+    await conn.execute_many(INSERT, [(account_id, *astuple(r)) for r in reasons])
 
 
 async def update_loss_reason(

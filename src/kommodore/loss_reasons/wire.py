@@ -6,14 +6,13 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from kommodore.http.hal import SelfLinks
+from kommodore.loss_reasons.store import LossReasonRow
 
 
-class LossReason(msgspec.Struct, kw_only=True):
-    id: int
-    name: str
-    sort: int
-    created_at: int
-    updated_at: int
+class LossReason(LossReasonRow, kw_only=True):
+    """The stored row (:class:`kommodore.loss_reasons.store.LossReasonRow`), then what the
+    answer adds."""
+
     links: SelfLinks = msgspec.field(name="_links")
     request_id: str | UnsetType = UNSET
     """Only in the add answer, last, as the other add answers carry it."""

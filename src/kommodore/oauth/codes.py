@@ -41,12 +41,9 @@ async def issue_code(
     code = new_opaque(account_id)
     await store.insert_code(
         conn,
-        account_id=account_id,
+        store.Consent(account_id, integration_id, user_id, tuple(scopes)),
         code_hash=hash_of(code),
-        integration_id=integration_id,
-        user_id=user_id,
         redirect_uri=redirect_uri,
-        scopes=list(scopes),
         created_at=now,
         expires_at=now + CODE_LIFETIME,
     )

@@ -10,13 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from kommodore.context import AppContext
 from kommodore.http.body import (
@@ -26,6 +25,7 @@ from kommodore.http.body import (
     read_body,
     read_form,
 )
+from kommodore.http.directory import routes_of
 from kommodore.http.origin import request_host, subdomain_of
 from kommodore.http.problems import Problem
 from kommodore.oauth import service
@@ -34,7 +34,7 @@ from kommodore.oauth.service import ClientCredentials, Issuer, OAuthError
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _json(body: dict[str, Any], status_code: int = 200, **headers: str) -> Response:
+def _json(body: object, status_code: int = 200, **headers: str) -> Response:
     return Response(
         msgspec.json.encode(body),
         status_code=status_code,
@@ -114,15 +114,7 @@ async def access_token(request: Request) -> Response:
         )
     except OAuthError as error:
         return _error(error, basic_used=basic.client_id is not None)
-    return _json(
-        {
-            "token_type": "Bearer",
-            "expires_in": pair.expires_in,
-            "server_time": pair.server_time,
-            "access_token": pair.access_token,
-            "refresh_token": pair.refresh_token,
-        }
-    )
+    return _json(pair)
 
 
 async def current_subdomain(request: Request) -> Response:
@@ -138,17 +130,10 @@ async def current_subdomain(request: Request) -> Response:
             )
     except OAuthError as error:
         return _error(error)
-    return _json(
-        {
-            "id": found.id,
-            "subdomain": found.subdomain,
-            "domain": found.domain,
-            "top_level_domain": found.top_level_domain,
-        }
-    )
+    return _json(found)
 
 
-routes: list[BaseRoute] = [
-    Route("/oauth2/access_token", access_token, methods=["POST"]),
-    Route("/oauth2/account/current/subdomain", current_subdomain, methods=["GET"]),
-]
+routes: list[BaseRoute] = routes_of(
+    ("/oauth2/access_token", {"POST": access_token}),
+    ("/oauth2/account/current/subdomain", {"GET": current_subdomain}),
+)

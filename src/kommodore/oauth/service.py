@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import NamedTuple, TypeVar
 
 from kommodore.accounts import store as accounts
 from kommodore.auth import store as auth_store
@@ -37,6 +38,7 @@ from kommodore.oauth.tokens import (
     hash_of,
     new_opaque,
 )
+from kommodore.oauth.wire import AccountDomain, TokenPair
 
 PROBLEM_TYPE = "https://developers.amocrm.ru/v3/errors/OAuthProblemJson"
 
@@ -60,7 +62,7 @@ TOKEN_OTHER_CLIENT = "Token is not linked to client"  # noqa: S105 (a hint, not 
 TOKEN_REVOKED = "Token has been revoked"  # noqa: S105 (a hint, not a secret)
 TOKEN_EXPIRED = "Token has expired"  # noqa: S105 (a hint, not a secret)
 
-GRANTS = ("authorization_code", "refresh_token")
+_Row = TypeVar("_Row", CodeRow, RefreshRow)
 _SUBDOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?")
 
 
@@ -105,14 +107,6 @@ class Issuer:
 
 
 @dataclass(frozen=True, slots=True)
-class TokenPair:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-    server_time: int
-
-
-@dataclass(frozen=True, slots=True)
 class ClientCredentials:
     client_id: str | None
     client_secret: str | None
@@ -141,7 +135,8 @@ async def token_grant(
     grant_type = _text(params, "grant_type")
     if grant_type is None:
         raise missing("grant_type")
-    if grant_type not in GRANTS:
+    kind = _GRANT_TYPES.get(grant_type)
+    if kind is None:
         raise OAuthError(400, "Check the `grant_type` parameter", UNSUPPORTED_GRANT)
     # league/oauth2-server: body credentials first, HTTP Basic as the fallback
     client_id = _text(params, "client_id") or basic.client_id
@@ -149,26 +144,20 @@ async def token_grant(
     if client_id is None:
         raise missing("client_id")
     redirect_uri = _text(params, "redirect_uri")
-    if grant_type == "authorization_code":
-        code = _text(params, "code")
-        async with db.transaction() as conn:
-            client = await _client(conn, client_id, client_secret)
-            if code is None:
-                raise missing("code")
-            if redirect_uri is None:
-                raise missing("redirect_uri")
-            outcome = await _exchange_code(
-                conn, issuer, client, code, redirect_uri, host_subdomain, now
-            )
-    else:
-        refresh_token = _text(params, "refresh_token")
-        async with db.transaction() as conn:
-            client = await _client(conn, client_id, client_secret)
-            if refresh_token is None:
-                raise missing("refresh_token")
-            outcome = await _refresh(
-                conn, issuer, client, refresh_token, redirect_uri, host_subdomain, now
-            )
+    presented = _text(params, kind.parameter)
+    async with db.transaction() as conn:
+        client = await _client(conn, client_id, client_secret)
+        if presented is None:
+            raise missing(kind.parameter)
+        if kind.needs_redirect and redirect_uri is None:
+            raise missing("redirect_uri")
+        account_id = await _account_named(conn, presented, host_subdomain)
+        outcome: TokenPair | OAuthError
+        if account_id is None:
+            outcome = kind.error(kind.unreadable)
+        else:
+            grant = _Grant(conn, issuer, client, redirect_uri, now, account_id, hash_of(presented))
+            outcome = await kind.run(grant)
     # an error that had to write (a replayed code revokes what it issued) is raised only
     # after its transaction committed
     if isinstance(outcome, OAuthError):
@@ -189,14 +178,18 @@ async def _client(conn: Connection, client_id: str, client_secret: str | None) -
     return integration
 
 
-async def _account_matches(conn: Connection, account_id: int, host_subdomain: str | None) -> bool:
-    """A Host naming an account must name the token's; any other Host is fine."""
-    if host_subdomain is None:
-        return True
+async def _account_named(
+    conn: Connection, presented: str, host_subdomain: str | None
+) -> int | None:
+    """The account a code or refresh token names, if the request's Host agrees: a Host naming
+    an account must name the token's; any other Host is fine."""
+    account_id = account_of(presented)
+    if account_id is None or host_subdomain is None:
+        return account_id
     if not _SUBDOMAIN.fullmatch(host_subdomain):
-        return False
+        return None
     account = await accounts.find_by_subdomain(conn, host_subdomain)
-    return account is not None and account.id == account_id
+    return account_id if account is not None and account.id == account_id else None
 
 
 async def _installed(conn: Connection, account_id: int, integration_id: str) -> bool:
@@ -204,66 +197,54 @@ async def _installed(conn: Connection, account_id: int, integration_id: str) -> 
     return install is not None and install.live
 
 
-async def _exchange_code(
-    conn: Connection,
-    issuer: Issuer,
-    client: Integration,
-    code: str,
-    redirect_uri: str,
-    host_subdomain: str | None,
-    now: int,
-) -> TokenPair | OAuthError:
-    account_id = account_of(code)
-    if account_id is None or not await _account_matches(conn, account_id, host_subdomain):
-        return _code_error(CODE_UNREADABLE)
-    code_hash = hash_of(code)
-    row: CodeRow | None = await store.lock_code(conn, account_id, code_hash)
-    if row is None:
-        return _code_error(CODE_UNREADABLE)
-    if row.integration_id != client.id:
-        return _code_error(CODE_OTHER_CLIENT)
+@dataclass(frozen=True, slots=True)
+class _Grant:
+    """One token request, in its transaction: who asks, what a grant checks against, and the
+    key (``account_id``, ``presented_hash``) of the code or refresh token it presents."""
+
+    conn: Connection
+    issuer: Issuer
+    client: Integration
+    redirect_uri: str | None
+    now: int
+    account_id: int
+    presented_hash: str
+
+
+async def _exchange_code(g: _Grant) -> TokenPair | OAuthError:
+    conn, client, now = g.conn, g.client, g.now
+    account_id, code_hash = g.account_id, g.presented_hash
+    row = _CODE.own(await store.lock_code(conn, account_id, code_hash), client)
+    if isinstance(row, OAuthError):
+        return row
     if row.used_at is not None:
         # RFC 6749 §4.1.2: a code used twice is refused, and what it issued is revoked
         chain = await store.descendants(conn, account_id, code_hash)
-        await store.revoke_refresh(conn, account_id, [h for h, _ in chain], now)
-        await store.revoke_access(conn, account_id, [jti for _, jti in chain], now)
+        await store.revoke_refresh(conn, account_id, [c.token_hash for c in chain], now)
+        await store.revoke_access(conn, account_id, [c.access_jti for c in chain], now)
         return _code_error(CODE_REVOKED)
     if row.expires_at <= now:
         return _code_error(CODE_EXPIRED)
-    if row.redirect_uri != redirect_uri:
+    if row.redirect_uri != g.redirect_uri:
         return _code_error(BAD_REDIRECT)
     if not await _installed(conn, account_id, client.id):
         return _code_error(CODE_REVOKED)
     await store.use_code(conn, account_id, code_hash, now)
-    return await _issue_pair(
-        conn, issuer, account_id, row.user_id, client.id, row.scopes, code_hash, now
-    )
+    return await _issue_pair(g, row)
 
 
-async def _refresh(
-    conn: Connection,
-    issuer: Issuer,
-    client: Integration,
-    refresh_token: str,
-    redirect_uri: str | None,
-    host_subdomain: str | None,
-    now: int,
-) -> TokenPair | OAuthError:
-    account_id = account_of(refresh_token)
-    if account_id is None or not await _account_matches(conn, account_id, host_subdomain):
-        return _token_error(TOKEN_UNREADABLE)
-    token_hash = hash_of(refresh_token)
+async def _refresh(g: _Grant) -> TokenPair | OAuthError:
+    conn, client, now = g.conn, g.client, g.now
+    account_id, token_hash = g.account_id, g.presented_hash
     # lock the parent before the token itself: every grant locks ancestors first
     peek = await store.find_refresh(conn, account_id, token_hash)
     if peek is None:
         return _token_error(TOKEN_UNREADABLE)
     if peek.parent_hash is not None:
         await store.lock_refresh(conn, account_id, peek.parent_hash)
-    row: RefreshRow | None = await store.lock_refresh(conn, account_id, token_hash)
-    if row is None:
-        return _token_error(TOKEN_UNREADABLE)
-    if row.integration_id != client.id:
-        return _token_error(TOKEN_OTHER_CLIENT)
+    row = _REFRESH.own(await store.lock_refresh(conn, account_id, token_hash), client)
+    if isinstance(row, OAuthError):
+        return row
     if row.revoked_at is not None:
         return _token_error(TOKEN_REVOKED)
     if row.expires_at <= now:
@@ -271,7 +252,7 @@ async def _refresh(
     if not await _installed(conn, account_id, client.id):
         return _token_error(TOKEN_REVOKED)
     # documented as required; tolerated when absent, refused when wrong
-    if redirect_uri is not None and redirect_uri != client.redirect_uri:
+    if g.redirect_uri is not None and g.redirect_uri != client.redirect_uri:
         return _code_error(BAD_REDIRECT)
     if row.used_at is None:
         await store.mark_refresh_used(conn, account_id, token_hash, now)
@@ -283,23 +264,42 @@ async def _refresh(
         # the earlier answer was lost, so that pair's refresh token is replaced
         unused = await store.unused_children(conn, account_id, token_hash)
         await store.revoke_refresh(conn, account_id, unused, now)
-    return await _issue_pair(
-        conn, issuer, account_id, row.user_id, client.id, row.scopes, token_hash, now
-    )
+    return await _issue_pair(g, row)
 
 
-async def _issue_pair(
-    conn: Connection,
-    issuer: Issuer,
-    account_id: int,
-    user_id: int,
-    integration_id: str,
-    scopes: tuple[str, ...],
-    parent_hash: str,
-    now: int,
-) -> TokenPair:
+class _GrantType(NamedTuple):
+    """What differs between the two grants: the parameter presenting the code or refresh
+    token, whether ``redirect_uri`` is required, how a refusal is answered, and the steps."""
+
+    parameter: str
+    needs_redirect: bool
+    error: Callable[[str], OAuthError]
+    unreadable: str
+    other_client: str
+    run: Callable[[_Grant], Awaitable[TokenPair | OAuthError]]
+
+    def own(self, row: _Row | None, client: Integration) -> _Row | OAuthError:
+        """The row of what the request presented, if it exists and was issued to ``client``."""
+        if row is None:
+            return self.error(self.unreadable)
+        if row.integration_id != client.id:
+            return self.error(self.other_client)
+        return row
+
+
+_CODE = _GrantType("code", True, _code_error, CODE_UNREADABLE, CODE_OTHER_CLIENT, _exchange_code)
+_REFRESH = _GrantType(
+    "refresh_token", False, _token_error, TOKEN_UNREADABLE, TOKEN_OTHER_CLIENT, _refresh
+)
+_GRANT_TYPES = {"authorization_code": _CODE, "refresh_token": _REFRESH}
+
+
+async def _issue_pair(g: _Grant, row: CodeRow | RefreshRow) -> TokenPair:
     """An access JWT (recorded in api_tokens) and a refresh token whose parent is the code or
-    refresh token it was exchanged for."""
+    refresh token the request presented (``row``, checked to be the client's)."""
+    conn, issuer, now = g.conn, g.issuer, g.now
+    account_id, user_id, integration_id = g.account_id, row.user_id, row.integration_id
+    consent = store.Consent(account_id, integration_id, user_id, store.scopes_of(row.scopes))
     issued = issue_token(
         issuer.key,
         account_id=account_id,
@@ -308,32 +308,26 @@ async def _issue_pair(
         api_domain=issuer.api_domain,
         base_domain=issuer.base_domain,
         lifetime_seconds=ACCESS_LIFETIME,
-        scopes=scopes,
+        scopes=consent.scopes,
         now=now,
     )
     await auth_store.insert_token(conn, issued.claims, "access", now)
     refresh_token = new_opaque(account_id)
     await store.insert_refresh(
         conn,
-        account_id=account_id,
+        consent,
         token_hash=hash_of(refresh_token),
-        integration_id=integration_id,
-        user_id=user_id,
-        scopes=scopes,
         access_jti=issued.claims.jti,
-        parent_hash=parent_hash,
+        parent_hash=g.presented_hash,
         issued_at=now,
         expires_at=now + REFRESH_LIFETIME,
     )
-    return TokenPair(issued.token, refresh_token, ACCESS_LIFETIME, now)
-
-
-@dataclass(frozen=True, slots=True)
-class AccountDomain:
-    id: int
-    subdomain: str
-    domain: str
-    top_level_domain: str
+    return TokenPair(
+        expires_in=ACCESS_LIFETIME,
+        server_time=now,
+        access_token=issued.token,
+        refresh_token=refresh_token,
+    )
 
 
 async def current_subdomain(
@@ -349,8 +343,8 @@ async def current_subdomain(
     label (Kommo: ``kommo.com`` and ``com``)."""
     if not refresh_token:
         raise OAuthError(400, "Check the `X-Refresh-Token` header", INVALID_REQUEST)
-    account_id = account_of(refresh_token)
-    if account_id is None or not await _account_matches(conn, account_id, host_subdomain):
+    account_id = await _account_named(conn, refresh_token, host_subdomain)
+    if account_id is None:
         raise _token_error(TOKEN_UNREADABLE)
     row = await store.find_refresh(conn, account_id, hash_of(refresh_token))
     if row is None:
@@ -370,4 +364,9 @@ async def current_subdomain(
     if subdomain is None:
         raise _token_error(TOKEN_UNREADABLE)
     domain = base_domain.lower().rstrip(".")
-    return AccountDomain(account_id, subdomain, domain, domain.rsplit(".", 1)[-1])
+    return AccountDomain(
+        id=account_id,
+        subdomain=subdomain,
+        domain=domain,
+        top_level_domain=domain.rsplit(".", 1)[-1],
+    )

@@ -9,28 +9,34 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
-from kommodore.db.database import Connection, Query, sql
+from kommodore.db.database import (
+    Connection,
+    fetch_column,
+    fetch_row,
+    fetch_rows,
+    fetch_value,
+    sql,
+)
 
 
-@dataclass(frozen=True, slots=True)
-class CodeRow:
+class CodeRow(NamedTuple):
     integration_id: str
     user_id: int
     redirect_uri: str
-    scopes: tuple[str, ...]
+    scopes: str
+    """JSON list: :func:`scopes_of` reads it."""
     expires_at: int
     used_at: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class RefreshRow:
+class RefreshRow(NamedTuple):
     token_hash: str
     integration_id: str
     user_id: int
-    scopes: tuple[str, ...]
+    scopes: str
+    """JSON list: :func:`scopes_of` reads it."""
     access_jti: str
     parent_hash: str | None
     issued_at: int
@@ -39,34 +45,42 @@ class RefreshRow:
     revoked_at: int | None
 
 
-def _locking(select: str) -> Query:
-    return sql(select + " FOR UPDATE")
+class Consent(NamedTuple):
+    """What a code and every refresh token descended from it carry: a user's consent to an
+    integration in an account, with the scopes it grants."""
+
+    account_id: int
+    integration_id: str
+    user_id: int
+    scopes: tuple[str, ...]
+
+
+class Issued(NamedTuple):
+    token_hash: str
+    access_jti: str
 
 
 INSERT_CODE = sql(
     "INSERT INTO oauth_codes (account_id, code_hash, integration_id, user_id, redirect_uri, "
     "scopes, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)"
 )
-CODE_FOR_UPDATE = _locking(
+CODE_FOR_UPDATE = sql(
     "SELECT integration_id, user_id, redirect_uri, scopes, expires_at, used_at "
-    "FROM oauth_codes WHERE account_id = $1 AND code_hash = $2"
+    "FROM oauth_codes WHERE account_id = $1 AND code_hash = $2 FOR UPDATE"
 )
 USE_CODE = sql("UPDATE oauth_codes SET used_at = $3 WHERE account_id = $1 AND code_hash = $2")
 
-_REFRESH_COLUMNS = (
-    "token_hash, integration_id, user_id, scopes, access_jti, parent_hash, issued_at, "
-    "expires_at, used_at, revoked_at"
-)
 INSERT_REFRESH = sql(
     "INSERT INTO refresh_tokens (account_id, token_hash, integration_id, user_id, scopes, "
     "access_jti, parent_hash, issued_at, expires_at, used_at, revoked_at) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, NULL)"
 )
 _REFRESH = (
-    f"SELECT {_REFRESH_COLUMNS} FROM refresh_tokens WHERE account_id = $1 AND token_hash = $2"
+    "SELECT token_hash, integration_id, user_id, scopes, access_jti, parent_hash, issued_at, "
+    "expires_at, used_at, revoked_at FROM refresh_tokens WHERE account_id = $1 AND token_hash = $2"
 )
 REFRESH = sql(_REFRESH)
-REFRESH_FOR_UPDATE = _locking(_REFRESH)
+REFRESH_FOR_UPDATE = sql(_REFRESH + " FOR UPDATE")
 MARK_REFRESH_USED = sql(
     "UPDATE refresh_tokens SET used_at = $3 "
     "WHERE account_id = $1 AND token_hash = $2 AND used_at IS NULL"
@@ -97,69 +111,46 @@ REVOKE_ACCESS = sql(
 )
 
 
-def _scopes(text: str) -> tuple[str, ...]:
+def scopes_of(text: str) -> tuple[str, ...]:
+    """The scopes a code or refresh token grants, from their stored JSON."""
     return tuple(json.loads(text))
 
 
 async def insert_code(
     conn: Connection,
+    consent: Consent,
     *,
-    account_id: int,
     code_hash: str,
-    integration_id: str,
-    user_id: int,
     redirect_uri: str,
-    scopes: Sequence[str],
     created_at: int,
     expires_at: int,
 ) -> None:
     await conn.execute(
         INSERT_CODE,
-        account_id,
+        consent.account_id,
         code_hash,
-        integration_id,
-        user_id,
+        consent.integration_id,
+        consent.user_id,
         redirect_uri,
-        json.dumps(list(scopes)),
+        json.dumps(list(consent.scopes)),
         created_at,
         expires_at,
     )
 
 
 async def lock_code(conn: Connection, account_id: int, code_hash: str) -> CodeRow | None:
-    row = await conn.fetch_one(CODE_FOR_UPDATE, account_id, code_hash)
-    if row is None:
-        return None
-    return CodeRow(row[0], row[1], row[2], _scopes(row[3]), row[4], row[5])
+    return await fetch_row(conn, CodeRow, CODE_FOR_UPDATE, account_id, code_hash)
 
 
 async def use_code(conn: Connection, account_id: int, code_hash: str, now: int) -> None:
     await conn.execute(USE_CODE, account_id, code_hash, now)
 
 
-def _refresh(row: Any) -> RefreshRow:
-    return RefreshRow(
-        token_hash=row[0],
-        integration_id=row[1],
-        user_id=row[2],
-        scopes=_scopes(row[3]),
-        access_jti=row[4],
-        parent_hash=row[5],
-        issued_at=row[6],
-        expires_at=row[7],
-        used_at=row[8],
-        revoked_at=row[9],
-    )
-
-
 async def insert_refresh(
     conn: Connection,
+    consent: Consent,
     *,
-    account_id: int,
     token_hash: str,
-    integration_id: str,
-    user_id: int,
-    scopes: Sequence[str],
     access_jti: str,
     parent_hash: str,
     issued_at: int,
@@ -167,11 +158,11 @@ async def insert_refresh(
 ) -> None:
     await conn.execute(
         INSERT_REFRESH,
-        account_id,
+        consent.account_id,
         token_hash,
-        integration_id,
-        user_id,
-        json.dumps(list(scopes)),
+        consent.integration_id,
+        consent.user_id,
+        json.dumps(list(consent.scopes)),
         access_jti,
         parent_hash,
         issued_at,
@@ -180,13 +171,11 @@ async def insert_refresh(
 
 
 async def find_refresh(conn: Connection, account_id: int, token_hash: str) -> RefreshRow | None:
-    row = await conn.fetch_one(REFRESH, account_id, token_hash)
-    return None if row is None else _refresh(row)
+    return await fetch_row(conn, RefreshRow, REFRESH, account_id, token_hash)
 
 
 async def lock_refresh(conn: Connection, account_id: int, token_hash: str) -> RefreshRow | None:
-    row = await conn.fetch_one(REFRESH_FOR_UPDATE, account_id, token_hash)
-    return None if row is None else _refresh(row)
+    return await fetch_row(conn, RefreshRow, REFRESH_FOR_UPDATE, account_id, token_hash)
 
 
 async def mark_refresh_used(conn: Connection, account_id: int, token_hash: str, now: int) -> None:
@@ -200,22 +189,21 @@ async def revoke_refresh(
 
 
 async def unused_children(conn: Connection, account_id: int, token_hash: str) -> list[str]:
-    return [row[0] for row in await conn.fetch_all(UNUSED_CHILDREN, account_id, token_hash)]
+    return await fetch_column(conn, UNUSED_CHILDREN, account_id, token_hash)
 
 
-async def descendants(conn: Connection, account_id: int, parent_hash: str) -> list[tuple[str, str]]:
-    """(token_hash, access_jti) of every refresh token issued from ``parent_hash`` onwards."""
-    rows = await conn.fetch_all(DESCENDANTS, account_id, parent_hash)
-    return [(row[0], row[1]) for row in rows]
+async def descendants(conn: Connection, account_id: int, parent_hash: str) -> list[Issued]:
+    """Every refresh token (and its access token) issued from ``parent_hash`` onwards."""
+    return await fetch_rows(conn, Issued, DESCENDANTS, account_id, parent_hash)
 
 
 async def revoke_access(conn: Connection, account_id: int, jtis: Sequence[str], now: int) -> None:
     await conn.execute_many(REVOKE_ACCESS, [(account_id, jti, now) for jti in jtis])
 
 
-ACCOUNT = sql("SELECT id, subdomain FROM accounts WHERE id = $1")
+ACCOUNT_SUBDOMAIN = sql("SELECT subdomain FROM accounts WHERE id = $1")
 
 
 async def account_subdomain(conn: Connection, account_id: int) -> str | None:
-    row = await conn.fetch_one(ACCOUNT, account_id)
-    return None if row is None else str(row[1])
+    subdomain = await fetch_value(conn, ACCOUNT_SUBDOMAIN, account_id)
+    return None if subdomain is None else str(subdomain)

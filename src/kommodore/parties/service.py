@@ -19,7 +19,7 @@ from kommodore.custom_fields.values import read_value
 from kommodore.db.database import Connection
 from kommodore.http.hal import self_links
 from kommodore.parties import store, wire
-from kommodore.parties.store import Kind, PartyRow
+from kommodore.parties.store import Kind, PartyRow, ValueRow
 
 
 @lru_cache(maxsize=1024)
@@ -54,90 +54,60 @@ async def _visible(
     return party if await can_view(conn, principal, kind, party) else None
 
 
-def _custom_fields(rows: Sequence[Any]) -> list[dict[str, Any]] | None:
+def _custom_fields(rows: Sequence[ValueRow]) -> list[dict[str, Any]] | None:
     """Kommo's read shapes, one entry per field; ``None`` without values."""
     entries: list[dict[str, Any]] = []
     for r in rows:
-        if not entries or entries[-1]["field_id"] != r[0]:
+        if not entries or entries[-1]["field_id"] != r.field_id:
             entries.append(
-                {"field_id": r[0], "field_name": r[1], "field_code": r[2], "field_type": r[3],
-                 "values": []}
+                {"field_id": r.field_id, "field_name": r.field_name, "field_code": r.field_code,
+                 "field_type": r.field_type, "values": []}
             )  # fmt: skip
         entries[-1]["values"].append(
             read_value(
-                r[3],
-                enum_id=r[4],
-                enum_value=r[5],
-                enum_code=r[6],
-                value_text=r[7],
-                value_int=r[8],
-                value_json=r[9],
+                r.field_type,
+                enum_id=r.enum_id,
+                enum_value=r.enum_value,
+                enum_code=r.enum_code,
+                value_text=r.value_text,
+                value_int=r.value_int,
+                value_json=r.value_json,
             )
         )
     return entries or None
 
 
-async def read_contact(
-    conn: Connection, principal: Principal, contact_id: int, origin: str
+async def read_party(
+    conn: Connection, principal: Principal, kind: Kind, party_id: int, origin: str
 ) -> bytes | None:
-    party = await _visible(conn, principal, "contacts", contact_id)
+    """The contact's or company's JSON, or None (Kommo's 204)."""
+    party = await _visible(conn, principal, kind, party_id)
     if party is None:
         return None
     account_id = principal.account.id
-    values = await store.party_values(conn, "contacts", account_id, party.id)
-    companies = await store.contact_companies(conn, account_id, party.id)
-    return wire.encoder.encode(
-        wire.Contact(
-            id=party.id,
-            name=party.name,
-            first_name=party.first_name or "",
-            last_name=party.last_name or "",
-            responsible_user_id=party.responsible_user_id,
-            group_id=party.group_id,
-            created_by=party.created_by,
-            updated_by=party.updated_by,
-            created_at=party.created_at,
-            updated_at=party.updated_at,
-            closest_task_at=party.closest_task_at,
-            is_deleted=False,
-            is_unsorted=False,
-            custom_fields_values=_custom_fields(values),
-            account_id=account_id,
-            links=self_links(f"{origin}/api/v4/contacts/{party.id}"),
-            embedded=wire.ContactEmbedded(
-                tags=[],
-                companies=[
-                    wire.CompanyRef(id=c, links=self_links(f"{origin}/api/v4/companies/{c}"))
-                    for c in companies
-                ],
-            ),
-        )
+    values = await store.party_values(conn, kind, account_id, party.id)
+    model = wire.Party(
+        id=party.id,
+        name=party.name,
+        responsible_user_id=party.responsible_user_id,
+        group_id=party.group_id,
+        created_by=party.created_by,
+        updated_by=party.updated_by,
+        created_at=party.created_at,
+        updated_at=party.updated_at,
+        closest_task_at=party.closest_task_at,
+        is_deleted=False,
+        is_unsorted=False,
+        custom_fields_values=_custom_fields(values),
+        account_id=account_id,
+        links=self_links(f"{origin}/api/v4/{kind}/{party.id}"),
+        embedded=wire.PartyEmbedded(tags=[]),
     )
-
-
-async def read_company(
-    conn: Connection, principal: Principal, company_id: int, origin: str
-) -> bytes | None:
-    party = await _visible(conn, principal, "companies", company_id)
-    if party is None:
-        return None
-    values = await store.party_values(conn, "companies", principal.account.id, party.id)
-    return wire.encoder.encode(
-        wire.Company(
-            id=party.id,
-            name=party.name,
-            responsible_user_id=party.responsible_user_id,
-            group_id=party.group_id,
-            created_by=party.created_by,
-            updated_by=party.updated_by,
-            created_at=party.created_at,
-            updated_at=party.updated_at,
-            closest_task_at=party.closest_task_at,
-            is_deleted=False,
-            is_unsorted=False,
-            custom_fields_values=_custom_fields(values),
-            account_id=principal.account.id,
-            links=self_links(f"{origin}/api/v4/companies/{party.id}"),
-            embedded=wire.CompanyEmbedded(tags=[]),
-        )
-    )
+    if kind == "contacts":
+        model.first_name = party.first_name or ""
+        model.last_name = party.last_name or ""
+        model.embedded.companies = [
+            wire.CompanyRef(id=c, links=self_links(f"{origin}/api/v4/companies/{c}"))
+            for c in await store.contact_companies(conn, account_id, party.id)
+        ]
+    return wire.encoder.encode(model)

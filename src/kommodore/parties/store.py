@@ -4,16 +4,24 @@ of the user asking."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from kommodore.db.database import Connection, Query, sql
+from kommodore.db.database import (
+    Connection,
+    Query,
+    fetch_column,
+    fetch_row,
+    fetch_rows,
+    fetch_value,
+    sql,
+)
 
 Kind = Literal["contacts", "companies"]
 
 
-@dataclass(frozen=True, slots=True)
-class PartyRow:
+class PartyRow(NamedTuple):
+    """A contact or company; ``is_deleted`` is 0/1 on SQLite."""
+
     id: int
     name: str
     first_name: str | None
@@ -32,8 +40,8 @@ class PartyRow:
 
 def _get(table: str, names: str) -> Query:
     return sql(
-        f"SELECT p.id, p.name, {names}, p.responsible_user_id, p.group_id, p.created_by, "
-        "p.updated_by, p.created_at, p.updated_at, p.closest_task_at, p.is_deleted, "
+        f"SELECT p.id, p.name, {names}, p.responsible_user_id, p.group_id, "  # noqa: S608 (table and columns from GET's fixed pairs)
+        "p.created_by, p.updated_by, p.created_at, p.updated_at, p.closest_task_at, p.is_deleted, "
         "CASE WHEN u.id IS NULL THEN p.group_id ELSE COALESCE(u.group_id, 0) END "
         f"FROM {table} p LEFT JOIN users u "
         "ON u.account_id = p.account_id AND u.id = p.responsible_user_id "
@@ -48,30 +56,38 @@ GET: dict[Kind, Query] = {
 USER_RIGHTS = sql("SELECT rights FROM users WHERE account_id = $1 AND id = $2")
 
 
-def _party(r: Any) -> PartyRow:
-    return PartyRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], bool(r[11]), r[12],
-    )  # fmt: skip
-
-
 async def get_party(
     conn: Connection, kind: Kind, account_id: int, party_id: int
 ) -> PartyRow | None:
-    row = await conn.fetch_one(GET[kind], account_id, party_id)
-    return None if row is None else _party(row)
+    return await fetch_row(conn, PartyRow, GET[kind], account_id, party_id)
 
 
 async def user_rights(conn: Connection, account_id: int, user_id: int) -> str | None:
     """The JSON ``users.rights`` of the acting user (the request's actor holds lead rights
     only)."""
-    row = await conn.fetch_one(USER_RIGHTS, account_id, user_id)
-    return None if row is None else str(row[0])
+    rights = await fetch_value(conn, USER_RIGHTS, account_id, user_id)
+    return None if rights is None else str(rights)
+
+
+class ValueRow(NamedTuple):
+    """One stored value of a party's custom field, with the field's and the enum's names."""
+
+    field_id: int
+    field_name: str
+    field_code: str | None
+    field_type: str
+    enum_id: int | None
+    enum_value: str | None
+    enum_code: str | None
+    value_text: str | None
+    value_int: int | None
+    value_json: Any
 
 
 def _values(table: str, owner: str) -> Query:
     return sql(
-        "SELECT v.field_id, f.name, f.code, f.type, v.enum_id, e.value, e.code, v.value_text, "
-        f"v.value_int, v.value_json FROM {table} v "
+        "SELECT v.field_id, f.name, f.code, f.type, v.enum_id, e.value, e.code, "  # noqa: S608 (table and owner column from VALUES' fixed pairs)
+        f"v.value_text, v.value_int, v.value_json FROM {table} v "
         "JOIN custom_fields f ON f.account_id = v.account_id AND f.id = v.field_id "
         "LEFT JOIN custom_field_enums e ON e.account_id = v.account_id AND e.id = v.enum_id "
         f"WHERE v.account_id = $1 AND v.{owner} = $2 ORDER BY f.sort, f.id, v.position"
@@ -91,14 +107,13 @@ CONTACT_COMPANIES = sql(
 
 async def party_values(
     conn: Connection, kind: Kind, account_id: int, party_id: int
-) -> Sequence[Any]:
-    """(field_id, name, code, type, enum_id, enum value, enum code, text, int, json) rows,
-    fields by sort then id, values by position."""
-    return await conn.fetch_all(VALUES[kind], account_id, party_id)
+) -> list[ValueRow]:
+    """The party's values, fields by sort then id, values by position."""
+    return await fetch_rows(conn, ValueRow, VALUES[kind], account_id, party_id)
 
 
 async def contact_companies(conn: Connection, account_id: int, contact_id: int) -> list[int]:
-    return [r[0] for r in await conn.fetch_all(CONTACT_COMPANIES, account_id, contact_id)]
+    return await fetch_column(conn, CONTACT_COMPANIES, account_id, contact_id)
 
 
 # -- creating them (complex lead adds) --------------------------------------------------------
@@ -119,7 +134,8 @@ INSERT = {
 }
 INSERT_VALUES = {
     kind: sql(
-        f"INSERT INTO {table} (account_id, {owner}, field_id, position, enum_id, value_text, "
+        f"INSERT INTO {table} (account_id, {owner}, field_id, position, "  # noqa: S608 (names from the fixed tuple below)
+        "enum_id, value_text, "
         "value_number, value_int, value_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     )
     for kind, table, owner in (

@@ -14,18 +14,12 @@ from typing import Any, Generic, TypeVar
 
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
-from kommodore.http.hal import Href, collection_body
+from kommodore.http.directory import answer, each_item, present, self_href, single
 from kommodore.http.problems import Problem
-from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
+from kommodore.http.validation import BatchErrors, ItemErrors, Reader
 from kommodore.pipelines import store, wire
-from kommodore.pipelines.service import (
-    _in_range,
-    _pipeline,
-    _status,
-    pipeline_not_found,
-    status_not_found,
-)
-from kommodore.pipelines.store import DescriptionRow, PipelineRow, StatusRow
+from kommodore.pipelines.service import pipeline_model, pipeline_row, status_model, status_row
+from kommodore.pipelines.store import DescriptionRow, PipelineEdit, PipelineRow, StatusRow
 
 MAX_PIPELINE_BATCH = 50
 """Pipelines per POST: an account holds no more."""
@@ -110,11 +104,7 @@ class PipelineChange:
     request_id: str
     errors: BatchErrors
     item: ItemErrors
-    name: str | None
-    sort: int | None
-    is_main: bool | None
-    is_unsorted_on: bool | None
-    is_archive: bool | None
+    edit: PipelineEdit
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,29 +131,26 @@ class Batch(Generic[T]):
     values: list[T]
 
 
+def _check_limit(batch: Batch[Any], existing: int, maximum: int, message: str) -> None:
+    """Refuse every item past ``maximum`` (the stored ones counted), then the batch when any
+    item has an error."""
+    for index, errors in enumerate(batch.items):
+        if existing + index + 1 > maximum:
+            errors.invalid("", message)
+    batch.errors.raise_if_any()
+
+
 # -- field readers ---------------------------------------------------------------------------
 
 
 def _sort(r: Reader, *, required: bool) -> int | None:
-    if "sort" not in r.data:
-        if required:
-            r.errors.missing(r.path("sort"))
-        return None
-    if r.is_null("sort"):
-        r.errors.invalid_type(r.path("sort"), "int")
+    if not present(r, "sort", "int", required=required):
         return None
     return r.integer("sort", maximum=MAX_SORT)
 
 
 def _flag(r: Reader, key: str, *, required: bool) -> bool | None:
-    if key not in r.data:
-        if required:
-            r.errors.missing(r.path(key))
-        return None
-    if r.is_null(key):
-        r.errors.invalid_type(r.path(key), "bool")
-        return None
-    return r.boolean(key)
+    return r.boolean(key) if present(r, key, "bool", required=required) else None
 
 
 def _color(r: Reader) -> str | None:
@@ -197,12 +184,7 @@ def _level(r: Reader) -> str | None:
 
 
 def _description_text(r: Reader, *, required: bool) -> str | None:
-    if "description" not in r.data:
-        if required:
-            r.errors.missing(r.path("description"))
-        return None
-    if r.is_null("description"):
-        r.errors.invalid_type(r.path("description"), "string")
+    if not present(r, "description", "string", required=required):
         return None
     return r.text("description", max_length=MAX_DESCRIPTION)
 
@@ -237,13 +219,6 @@ def _descriptions(r: Reader, *, edit: bool) -> list[DescriptionEdit] | None:
             seen.add(level)
         edits.append(DescriptionEdit(description_id, level, text))
     return edits if len(r.errors.errors) == before else None
-
-
-def _object(item: Any, errors: ItemErrors) -> Reader | None:
-    if not isinstance(item, dict):
-        errors.invalid_type("", "object")
-        return None
-    return Reader(item, errors)
 
 
 # -- pipelines ---------------------------------------------------------------------------------
@@ -289,13 +264,11 @@ def parse_new_pipelines(items: list[Any]) -> Batch[NewPipeline]:
     one item may be the main pipeline."""
     batch: Batch[NewPipeline] = Batch(BatchErrors(), [], [])
     main_seen = False
-    for index, item in enumerate(items):
-        request_id = request_id_of(item, index)
-        errors = batch.errors.item(request_id)
+    for errors, r in each_item(items, batch.errors):
         batch.items.append(errors)
-        r = _object(item, errors)
         if r is None:
             continue
+        request_id = errors.request_id
         name, sort = r.name(required=True), _sort(r, required=True)
         is_main = _flag(r, "is_main", required=True)
         is_unsorted_on = _flag(r, "is_unsorted_on", required=True)
@@ -334,10 +307,6 @@ def parse_new_pipelines(items: list[Any]) -> Batch[NewPipeline]:
     return batch
 
 
-def _self(url: str, query: str) -> dict[str, Href]:
-    return {"self": Href(f"{url}?{query}" if query else url)}
-
-
 async def add_pipelines(
     conn: Connection,
     account_id: int,
@@ -349,10 +318,7 @@ async def add_pipelines(
     """Create the pipelines, each with its incoming, won and lost statuses and the regular
     ones it names; a new main pipeline demotes the others."""
     existing = await store.count_pipelines(conn, account_id)
-    for index, errors in enumerate(batch.items):
-        if existing + index + 1 > MAX_PIPELINES:
-            errors.invalid("", TOO_MANY_PIPELINES)
-    batch.errors.raise_if_any()
+    _check_limit(batch, existing, MAX_PIPELINES, TOO_MANY_PIPELINES)
 
     now = int(time.time())
     new = batch.values
@@ -368,9 +334,9 @@ async def add_pipelines(
             PipelineRow(pipeline_id, p.name, p.sort, p.is_main, p.is_unsorted_on, p.is_archive)
         )
         name, sort, color = INCOMING
-        statuses.append(StatusRow(pipeline_id, next(status_ids), name, sort, False, color, 1))
+        statuses.append(StatusRow(next(status_ids), name, sort, False, pipeline_id, color, 1))
         statuses.extend(
-            StatusRow(pipeline_id, next(status_ids), s.name, s.sort, True, s.color, 0)
+            StatusRow(next(status_ids), s.name, s.sort, True, pipeline_id, s.color, 0)
             for s in p.statuses
         )
         for status_id, (name, sort, color), custom in (
@@ -378,7 +344,7 @@ async def add_pipelines(
             (LOST, SYSTEM_LOST, p.lost_name),
         ):
             statuses.append(
-                StatusRow(pipeline_id, status_id, custom or name, sort, False, color, 0)
+                StatusRow(status_id, custom or name, sort, False, pipeline_id, color, 0)
             )
     main = next((row.id for row in pipelines if row.is_main), None)
     if main is not None:
@@ -387,42 +353,27 @@ async def add_pipelines(
     await store.insert_statuses(conn, account_id, statuses)
 
     grouped = await store.statuses_by_pipeline(conn, account_id)
-    models = []
-    for row, p in zip(pipelines, new, strict=True):
-        model = _pipeline(row, grouped.get(row.id, []), account_id, origin)
-        model.request_id = p.request_id
-        models.append(model)
-    return collection_body("pipelines", models, _self(url, query), total_items=len(models))
+    models = [
+        pipeline_model(row, grouped.get(row.id, []), account_id, origin, p.request_id)
+        for row, p in zip(pipelines, new, strict=True)
+    ]
+    return answer("pipelines", models, self_href(url, query))
 
 
 def parse_pipeline_change(body: dict[str, Any]) -> PipelineChange:
     """``PATCH /leads/pipelines/{id}``: any of ``name``, ``sort``, ``is_main``,
     ``is_unsorted_on``, ``is_archive``, none of them null; other keys are ignored."""
-    errors = BatchErrors()
-    request_id = request_id_of(body, 0)
-    item = errors.item(request_id)
-    r = Reader(body, item)
-    change = PipelineChange(
-        request_id,
-        errors,
-        item,
+    errors, r = single(body)
+    edit = PipelineEdit(
         name=r.name(required=False),
         sort=_sort(r, required=False),
         is_main=_flag(r, "is_main", required=False),
         is_unsorted_on=_flag(r, "is_unsorted_on", required=False),
         is_archive=_flag(r, "is_archive", required=False),
     )
+    change = PipelineChange(r.errors.request_id, errors, r.errors, edit)
     errors.raise_if_any()
     return change
-
-
-async def _pipeline_row(conn: Connection, account_id: int, pipeline_id: int) -> PipelineRow:
-    row = (
-        await store.get_pipeline(conn, account_id, pipeline_id) if _in_range(pipeline_id) else None
-    )
-    if row is None:
-        raise pipeline_not_found()
-    return row
 
 
 async def update_pipeline(
@@ -430,39 +381,29 @@ async def update_pipeline(
 ) -> bytes:
     """Apply the change; ``is_main: true`` demotes the other pipelines, ``false`` on the main
     one is refused (there is always exactly one). Answers the pipeline as ``GET`` shows it."""
-    current = await _pipeline_row(conn, account_id, pipeline_id)
-    if change.is_main is False and current.is_main:
+    current = await pipeline_row(conn, account_id, pipeline_id)
+    edit = change.edit
+    if edit.is_main is False and current.is_main:
         change.item.invalid("is_main", KEEP_MAIN)
-    main = current.is_main if change.is_main is None else change.is_main
-    archived = current.is_archive if change.is_archive is None else change.is_archive
-    if main and archived and change.is_main is not False:
+    main = current.is_main if edit.is_main is None else edit.is_main
+    archived = current.is_archive if edit.is_archive is None else edit.is_archive
+    if main and archived and edit.is_main is not False:
         change.item.invalid("is_archive", MAIN_ARCHIVED)
     change.errors.raise_if_any()
 
     now = int(time.time())
-    if change.is_main:
+    if edit.is_main:
         await store.demote_others(conn, account_id, pipeline_id, now)
-    await store.update_pipeline(
-        conn,
-        account_id,
-        pipeline_id,
-        name=change.name,
-        sort=change.sort,
-        is_main=change.is_main,
-        is_unsorted_on=change.is_unsorted_on,
-        is_archive=change.is_archive,
-        now=now,
-    )
-    row = await _pipeline_row(conn, account_id, pipeline_id)
-    model = _pipeline(row, await store.statuses(conn, account_id, pipeline_id), account_id, origin)
-    model.request_id = change.request_id
-    return wire.encoder.encode(model)
+    await store.update_pipeline(conn, account_id, pipeline_id, edit, now)
+    row = await pipeline_row(conn, account_id, pipeline_id)
+    statuses = await store.statuses(conn, account_id, pipeline_id)
+    return wire.encoder.encode(pipeline_model(row, statuses, account_id, origin, change.request_id))
 
 
 async def delete_pipeline(conn: Connection, account_id: int, pipeline_id: int) -> None:
     """Delete an unused pipeline with its statuses. Refused (400): the account's last
     pipeline, the main one, and one that leads (deleted ones too) or sources still use."""
-    row = await _pipeline_row(conn, account_id, pipeline_id)
+    row = await pipeline_row(conn, account_id, pipeline_id)
     if await store.count_pipelines(conn, account_id) <= 1:
         raise Problem(400, "The last pipeline of the account cannot be deleted")
     if row.is_main:
@@ -487,13 +428,11 @@ def parse_new_statuses(items: list[Any]) -> Batch[NewStatus]:
     """The items of ``POST /leads/pipelines/{pid}/statuses``: ``name`` and ``sort`` required,
     ``color`` (default the first allowed one) and ``descriptions`` optional."""
     batch: Batch[NewStatus] = Batch(BatchErrors(), [], [])
-    for index, item in enumerate(items):
-        request_id = request_id_of(item, index)
-        errors = batch.errors.item(request_id)
+    for errors, r in each_item(items, batch.errors):
         batch.items.append(errors)
-        r = _object(item, errors)
         if r is None:
             continue
+        request_id = errors.request_id
         name, sort, color = r.name(required=True), _sort(r, required=True), _color(r)
         descriptions = _descriptions(r, edit=False)
         if name is None or sort is None or errors.errors:
@@ -511,20 +450,6 @@ def parse_new_statuses(items: list[Any]) -> Batch[NewStatus]:
     return batch
 
 
-def _status_model(
-    row: StatusRow,
-    account_id: int,
-    origin: str,
-    descriptions: list[DescriptionRow],
-    request_id: str,
-) -> wire.Status:
-    """A status in a write answer: with its descriptions (as Kommo's examples show them, even
-    when empty) and the item's ``request_id``."""
-    model = _status(row, account_id, origin, descriptions)
-    model.request_id = request_id
-    return model
-
-
 async def add_statuses(
     conn: Connection,
     account_id: int,
@@ -535,18 +460,15 @@ async def add_statuses(
     origin: str,
 ) -> bytes:
     """Add regular statuses (and their descriptions) to the pipeline, ≤ 100 in all."""
-    await _pipeline_row(conn, account_id, pipeline_id)
+    await pipeline_row(conn, account_id, pipeline_id)
     existing = await store.count_statuses(conn, account_id, pipeline_id)
-    for index, errors in enumerate(batch.items):
-        if existing + index + 1 > MAX_STATUSES:
-            errors.invalid("", TOO_MANY_STATUSES)
-    batch.errors.raise_if_any()
+    _check_limit(batch, existing, MAX_STATUSES, TOO_MANY_STATUSES)
 
     now = int(time.time())
     new = batch.values
     ids = await allocate(conn, "statuses", len(new))
     rows = [
-        StatusRow(pipeline_id, status_id, s.name, s.sort, True, s.color, 0)
+        StatusRow(status_id, s.name, s.sort, True, pipeline_id, s.color, 0)
         for status_id, s in zip(ids, new, strict=True)
     ]
     description_ids = iter(
@@ -560,27 +482,26 @@ async def add_statuses(
     await store.insert_statuses(conn, account_id, rows)
     await store.insert_descriptions(conn, account_id, descriptions)
 
+    # a status in a write answer comes with its descriptions (as Kommo's examples show
+    # them, even when empty) and the item's ``request_id``
     stored = await store.descriptions(conn, account_id, pipeline_id)
     models = [
-        _status_model(row, account_id, origin, stored.get(row.id, []), s.request_id)
+        status_model(row, account_id, origin, stored.get(row.id, []), s.request_id)
         for row, s in zip(rows, new, strict=True)
     ]
-    return collection_body("statuses", models, _self(url, query), total_items=len(models))
+    return answer("statuses", models, self_href(url, query))
 
 
 def parse_status_change(body: dict[str, Any]) -> StatusChange:
     """``PATCH /leads/pipelines/{pid}/statuses/{id}``: any of ``name``, ``sort``, ``color``,
     ``descriptions`` (the status's new set of descriptions), none of them null."""
-    errors = BatchErrors()
-    request_id = request_id_of(body, 0)
-    item = errors.item(request_id)
-    r = Reader(body, item)
+    errors, r = single(body)
     if r.is_null("color"):
-        item.invalid_type("color", "string")
+        r.errors.invalid_type("color", "string")
     change = StatusChange(
-        request_id,
+        r.errors.request_id,
         errors,
-        item,
+        r.errors,
         name=r.name(required=False),
         sort=_sort(r, required=False),
         color=None if r.is_null("color") else _color(r),
@@ -588,20 +509,6 @@ def parse_status_change(body: dict[str, Any]) -> StatusChange:
     )
     errors.raise_if_any()
     return change
-
-
-async def _status_row(
-    conn: Connection, account_id: int, pipeline_id: int, status_id: int
-) -> StatusRow:
-    await _pipeline_row(conn, account_id, pipeline_id)
-    row = (
-        await store.get_status(conn, account_id, pipeline_id, status_id)
-        if _in_range(status_id)
-        else None
-    )
-    if row is None:
-        raise status_not_found()
-    return row
 
 
 async def update_status(
@@ -615,12 +522,10 @@ async def update_status(
     """Apply the change to a regular status. ``descriptions``, when sent, becomes the
     status's whole set: an entry with the ``id`` of one of its descriptions keeps it (with the
     new text), one without ``id`` is new, and every description not kept is removed."""
-    row = await _status_row(conn, account_id, pipeline_id, status_id)
+    row = await status_row(conn, account_id, pipeline_id, status_id)
     if is_system(row):
         change.item.invalid("id", SYSTEM_EDIT)
-    current = (await store.descriptions(conn, account_id, pipeline_id, status_id)).get(
-        status_id, []
-    )
+    current = await store.status_descriptions(conn, account_id, pipeline_id, status_id)
     current_ids = {d.id for d in current}
     given: set[int] = set()
     for index, edit in enumerate(change.descriptions or []):
@@ -657,9 +562,9 @@ async def update_status(
                 for i, e in zip(ids, added, strict=True)
             ],
         )
-    row = await _status_row(conn, account_id, pipeline_id, status_id)
-    stored = (await store.descriptions(conn, account_id, pipeline_id, status_id)).get(status_id, [])
-    return wire.encoder.encode(_status_model(row, account_id, origin, stored, change.request_id))
+    row = await status_row(conn, account_id, pipeline_id, status_id)
+    stored = await store.status_descriptions(conn, account_id, pipeline_id, status_id)
+    return wire.encoder.encode(status_model(row, account_id, origin, stored, change.request_id))
 
 
 async def delete_status(
@@ -668,7 +573,7 @@ async def delete_status(
     """Delete a regular status with its descriptions; its leads (deleted ones too) move to
     the pipeline's first other regular status by ``sort, id``. System statuses and the
     pipeline's last regular status are refused (400)."""
-    row = await _status_row(conn, account_id, pipeline_id, status_id)
+    row = await status_row(conn, account_id, pipeline_id, status_id)
     if is_system(row):
         raise Problem(400, "System statuses cannot be deleted")
     others = [

@@ -9,9 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from msgspec import UNSET, UnsetType
+from msgspec.structs import astuple
+
 from kommodore.auth.service import MAX_ID
 from kommodore.db.database import Connection
-from kommodore.http.hal import Href, collection_body, self_links
+from kommodore.http.directory import answer, found, self_href
+from kommodore.http.hal import self_links
 from kommodore.http.problems import Problem
 from kommodore.pipelines import store, wire
 from kommodore.pipelines.store import DescriptionRow, PipelineRow, StatusRow
@@ -34,9 +38,25 @@ def _in_range(value: int) -> bool:
     return 1 <= value <= MAX_ID
 
 
-def _self(url: str, query: str) -> dict[str, Href]:
-    """A collection's ``_links``: the request URL as sent."""
-    return {"self": Href(f"{url}?{query}" if query else url)}
+async def pipeline_row(conn: Connection, account_id: int, pipeline_id: int) -> PipelineRow:
+    """The account's pipeline, or the 404 "Pipeline not found"."""
+    row = (
+        await store.get_pipeline(conn, account_id, pipeline_id) if _in_range(pipeline_id) else None
+    )
+    return found(row, pipeline_not_found)
+
+
+async def status_row(
+    conn: Connection, account_id: int, pipeline_id: int, status_id: int
+) -> StatusRow:
+    """The pipeline's status, or the 404 of whichever of the two does not exist."""
+    await pipeline_row(conn, account_id, pipeline_id)
+    row = (
+        await store.get_status(conn, account_id, pipeline_id, status_id)
+        if _in_range(status_id)
+        else None
+    )
+    return found(row, status_not_found)
 
 
 def _datetime(timestamp: int) -> str:
@@ -44,21 +64,18 @@ def _datetime(timestamp: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(timestamp))
 
 
-def _status(
+def status_model(
     status: StatusRow,
     account_id: int,
     origin: str,
     descriptions: Sequence[DescriptionRow] | None,
+    request_id: str | UnsetType = UNSET,
 ) -> wire.Status:
+    """A status as ``GET`` shows it; a write answer adds the item's ``request_id``."""
     model = wire.Status(
-        id=status.id,
-        name=status.name,
-        sort=status.sort,
-        is_editable=status.is_editable,
-        pipeline_id=status.pipeline_id,
-        color=status.color,
-        type=status.type,
+        *astuple(status),  # the row's columns lead the keys, in their order
         account_id=account_id,
+        request_id=request_id,
         links=self_links(
             f"{origin}/api/v4/leads/pipelines/{status.pipeline_id}/statuses/{status.id}"
         ),
@@ -82,20 +99,21 @@ def _status(
     return model
 
 
-def _pipeline(
-    pipeline: PipelineRow, statuses: Sequence[StatusRow], account_id: int, origin: str
+def pipeline_model(
+    pipeline: PipelineRow,
+    statuses: Sequence[StatusRow],
+    account_id: int,
+    origin: str,
+    request_id: str | UnsetType = UNSET,
 ) -> wire.Pipeline:
+    """A pipeline with its statuses as ``GET`` shows it; a write answer adds ``request_id``."""
     return wire.Pipeline(
-        id=pipeline.id,
-        name=pipeline.name,
-        sort=pipeline.sort,
-        is_main=pipeline.is_main,
-        is_unsorted_on=pipeline.is_unsorted_on,
-        is_archive=pipeline.is_archive,
+        *astuple(pipeline),  # the row's columns lead the keys, in their order
         account_id=account_id,
+        request_id=request_id,
         links=self_links(f"{origin}/api/v4/leads/pipelines/{pipeline.id}"),
         embedded=wire.PipelineEmbedded(
-            statuses=[_status(s, account_id, origin, None) for s in statuses]
+            statuses=[status_model(s, account_id, origin, None) for s in statuses]
         ),
     )
 
@@ -108,18 +126,14 @@ async def list_pipelines(
     if not pipelines:
         return None
     statuses = await store.statuses_by_pipeline(conn, account_id)
-    models = [_pipeline(p, statuses.get(p.id, []), account_id, origin) for p in pipelines]
-    return collection_body("pipelines", models, _self(url, query), total_items=len(models))
+    models = [pipeline_model(p, statuses.get(p.id, []), account_id, origin) for p in pipelines]
+    return answer("pipelines", models, self_href(url, query))
 
 
 async def read_pipeline(conn: Connection, account_id: int, pipeline_id: int, origin: str) -> bytes:
-    pipeline = (
-        await store.get_pipeline(conn, account_id, pipeline_id) if _in_range(pipeline_id) else None
-    )
-    if pipeline is None:
-        raise pipeline_not_found()
+    pipeline = await pipeline_row(conn, account_id, pipeline_id)
     statuses = await store.statuses(conn, account_id, pipeline_id)
-    return wire.encoder.encode(_pipeline(pipeline, statuses, account_id, origin))
+    return wire.encoder.encode(pipeline_model(pipeline, statuses, account_id, origin))
 
 
 async def list_statuses(
@@ -132,11 +146,7 @@ async def list_statuses(
     origin: str,
 ) -> bytes | None:
     """The pipeline's statuses by ``sort``; 404 when the pipeline is unknown."""
-    if (
-        not _in_range(pipeline_id)
-        or await store.get_pipeline(conn, account_id, pipeline_id) is None
-    ):
-        raise pipeline_not_found()
+    await pipeline_row(conn, account_id, pipeline_id)
     statuses = await store.statuses(conn, account_id, pipeline_id)
     if not statuses:
         return None
@@ -144,10 +154,12 @@ async def list_statuses(
         await store.descriptions(conn, account_id, pipeline_id) if "descriptions" in with_ else None
     )
     models = [
-        _status(s, account_id, origin, None if descriptions is None else descriptions.get(s.id, []))
+        status_model(
+            s, account_id, origin, None if descriptions is None else descriptions.get(s.id, [])
+        )
         for s in statuses
     ]
-    return collection_body("statuses", models, _self(url, query), total_items=len(models))
+    return answer("statuses", models, self_href(url, query))
 
 
 async def read_status(
@@ -159,21 +171,10 @@ async def read_status(
     origin: str,
 ) -> bytes:
     """One status; 404 "Pipeline not found" or "Status not found" for what does not exist."""
-    if (
-        not _in_range(pipeline_id)
-        or await store.get_pipeline(conn, account_id, pipeline_id) is None
-    ):
-        raise pipeline_not_found()
-    status = (
-        await store.get_status(conn, account_id, pipeline_id, status_id)
-        if _in_range(status_id)
-        else None
-    )
-    if status is None:
-        raise status_not_found()
+    status = await status_row(conn, account_id, pipeline_id, status_id)
     descriptions = (
-        (await store.descriptions(conn, account_id, pipeline_id, status_id)).get(status_id, [])
+        await store.status_descriptions(conn, account_id, pipeline_id, status_id)
         if "descriptions" in with_
         else None
     )
-    return wire.encoder.encode(_status(status, account_id, origin, descriptions))
+    return wire.encoder.encode(status_model(status, account_id, origin, descriptions))

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
-from kommodore.db.database import Connection, sql
+import msgspec
+from msgspec.structs import astuple
+
+from kommodore.db.database import Connection, fetch_row, fetch_rows, fetch_value, sql
+from kommodore.http.directory import with_booleans
 
 
-@dataclass(frozen=True, slots=True)
-class PipelineRow:
+class PipelineRow(msgspec.Struct):
+    """A pipeline's columns, in the order of its keys on the wire (which extends it)."""
+
     id: int
     name: str
     sort: int
@@ -20,19 +24,19 @@ class PipelineRow:
     is_archive: bool
 
 
-@dataclass(frozen=True, slots=True)
-class StatusRow:
-    pipeline_id: int
+class StatusRow(msgspec.Struct):
+    """A status's columns, in the order of its keys on the wire (which extends it)."""
+
     id: int
     name: str
     sort: int
     is_editable: bool
+    pipeline_id: int
     color: str
     type: int
 
 
-@dataclass(frozen=True, slots=True)
-class DescriptionRow:
+class DescriptionRow(NamedTuple):
     id: int
     pipeline_id: int
     status_id: int
@@ -43,7 +47,7 @@ class DescriptionRow:
 
 
 _PIPELINE = "SELECT id, name, sort, is_main, is_unsorted_on, is_archive FROM pipelines "
-_STATUS = "SELECT pipeline_id, id, name, sort, is_editable, color, type FROM statuses "
+_STATUS = "SELECT id, name, sort, is_editable, pipeline_id, color, type FROM statuses "
 _DESCRIPTION = (
     "SELECT id, pipeline_id, status_id, level, description, created_at, updated_at "
     "FROM status_descriptions "
@@ -60,62 +64,56 @@ STATUS_DESCRIPTIONS = sql(
 )
 
 
-def _pipeline(r: Any) -> PipelineRow:
-    return PipelineRow(r[0], r[1], r[2], bool(r[3]), bool(r[4]), bool(r[5]))
-
-
-def _status(r: Any) -> StatusRow:
-    return StatusRow(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6])
-
-
-def _description(r: Any) -> DescriptionRow:
-    return DescriptionRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6])
+_pipeline = with_booleans(PipelineRow, "is_main", "is_unsorted_on", "is_archive")
+_status = with_booleans(StatusRow, "is_editable")
 
 
 async def pipelines(conn: Connection, account_id: int) -> list[PipelineRow]:
     """Every pipeline of the account in Kommo's order: by ``sort``, then id."""
-    return [_pipeline(r) for r in await conn.fetch_all(PIPELINES, account_id)]
+    return await fetch_rows(conn, _pipeline, PIPELINES, account_id)
 
 
 async def get_pipeline(conn: Connection, account_id: int, pipeline_id: int) -> PipelineRow | None:
-    row = await conn.fetch_one(PIPELINE, account_id, pipeline_id)
-    return None if row is None else _pipeline(row)
+    return await fetch_row(conn, _pipeline, PIPELINE, account_id, pipeline_id)
 
 
 async def statuses_by_pipeline(conn: Connection, account_id: int) -> dict[int, list[StatusRow]]:
     """pipeline id -> its statuses by ``sort``; one statement for the whole account."""
     grouped: dict[int, list[StatusRow]] = defaultdict(list)
-    for row in await conn.fetch_all(ALL_STATUSES, account_id):
-        status = _status(row)
+    for status in await fetch_rows(conn, _status, ALL_STATUSES, account_id):
         grouped[status.pipeline_id].append(status)
     return grouped
 
 
 async def statuses(conn: Connection, account_id: int, pipeline_id: int) -> list[StatusRow]:
-    return [_status(r) for r in await conn.fetch_all(STATUSES, account_id, pipeline_id)]
+    return await fetch_rows(conn, _status, STATUSES, account_id, pipeline_id)
 
 
 async def get_status(
     conn: Connection, account_id: int, pipeline_id: int, status_id: int
 ) -> StatusRow | None:
-    row = await conn.fetch_one(STATUS, account_id, pipeline_id, status_id)
-    return None if row is None else _status(row)
+    return await fetch_row(conn, _status, STATUS, account_id, pipeline_id, status_id)
 
 
 async def descriptions(
-    conn: Connection, account_id: int, pipeline_id: int, status_id: int | None = None
+    conn: Connection, account_id: int, pipeline_id: int
 ) -> dict[int, list[DescriptionRow]]:
-    """status id -> its descriptions in id order, for one status or the whole pipeline."""
-    rows = (
-        await conn.fetch_all(DESCRIPTIONS, account_id, pipeline_id)
-        if status_id is None
-        else await conn.fetch_all(STATUS_DESCRIPTIONS, account_id, pipeline_id, status_id)
-    )
+    """status id -> its descriptions in id order, for the whole pipeline."""
     grouped: dict[int, list[DescriptionRow]] = defaultdict(list)
-    for row in rows:
-        description = _description(row)
+    for description in await fetch_rows(
+        conn, DescriptionRow, DESCRIPTIONS, account_id, pipeline_id
+    ):
         grouped[description.status_id].append(description)
     return grouped
+
+
+async def status_descriptions(
+    conn: Connection, account_id: int, pipeline_id: int, status_id: int
+) -> list[DescriptionRow]:
+    """One status's descriptions in id order."""
+    return await fetch_rows(
+        conn, DescriptionRow, STATUS_DESCRIPTIONS, account_id, pipeline_id, status_id
+    )
 
 
 # -- writes --------------------------------------------------------------------------------
@@ -127,7 +125,7 @@ INSERT_PIPELINE = sql(
     "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
 )
 INSERT_STATUS = sql(
-    "INSERT INTO statuses (account_id, pipeline_id, id, name, sort, is_editable, color, type) "
+    "INSERT INTO statuses (account_id, id, name, sort, is_editable, pipeline_id, color, type) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
 )
 INSERT_DESCRIPTION = sql(
@@ -170,57 +168,28 @@ DELETE_STATUS = sql("DELETE FROM statuses WHERE account_id = $1 AND pipeline_id 
 
 
 async def count_pipelines(conn: Connection, account_id: int) -> int:
-    row = await conn.fetch_one(COUNT_PIPELINES, account_id)
-    return 0 if row is None else int(row[0])
+    return int(await fetch_value(conn, COUNT_PIPELINES, account_id) or 0)
 
 
 async def count_statuses(conn: Connection, account_id: int, pipeline_id: int) -> int:
     """The pipeline's statuses, system ones included (Kommo's API counts them)."""
-    row = await conn.fetch_one(COUNT_STATUSES, account_id, pipeline_id)
-    return 0 if row is None else int(row[0])
+    return int(await fetch_value(conn, COUNT_STATUSES, account_id, pipeline_id) or 0)
 
 
 async def insert_pipelines(
     conn: Connection, account_id: int, pipelines: Sequence[PipelineRow], now: int
 ) -> None:
-    await conn.execute_many(
-        INSERT_PIPELINE,
-        [
-            (account_id, p.id, p.name, p.sort, p.is_main, p.is_unsorted_on, p.is_archive, now)
-            for p in pipelines
-        ],
-    )
+    await conn.execute_many(INSERT_PIPELINE, [(account_id, *astuple(p), now) for p in pipelines])
 
 
 async def insert_statuses(conn: Connection, account_id: int, statuses: Sequence[StatusRow]) -> None:
-    await conn.execute_many(
-        INSERT_STATUS,
-        [
-            (account_id, s.pipeline_id, s.id, s.name, s.sort, s.is_editable, s.color, s.type)
-            for s in statuses
-        ],
-    )
+    await conn.execute_many(INSERT_STATUS, [(account_id, *astuple(s)) for s in statuses])
 
 
 async def insert_descriptions(
     conn: Connection, account_id: int, descriptions: Sequence[DescriptionRow]
 ) -> None:
-    await conn.execute_many(
-        INSERT_DESCRIPTION,
-        [
-            (
-                account_id,
-                d.id,
-                d.pipeline_id,
-                d.status_id,
-                d.level,
-                d.description,
-                d.created_at,
-                d.updated_at,
-            )
-            for d in descriptions
-        ],
-    )
+    await conn.execute_many(INSERT_DESCRIPTION, [(account_id, *d) for d in descriptions])
 
 
 async def demote_others(conn: Connection, account_id: int, main_id: int, now: int) -> None:
@@ -228,31 +197,28 @@ async def demote_others(conn: Connection, account_id: int, main_id: int, now: in
     await conn.execute(DEMOTE_OTHERS, account_id, main_id, False, now, True)
 
 
+class PipelineEdit(NamedTuple):
+    """The columns a pipeline PATCH may set; None keeps the stored value."""
+
+    name: str | None
+    sort: int | None
+    is_main: bool | None
+    is_unsorted_on: bool | None
+    is_archive: bool | None
+
+
 async def update_pipeline(
-    conn: Connection,
-    account_id: int,
-    pipeline_id: int,
-    *,
-    name: str | None,
-    sort: int | None,
-    is_main: bool | None,
-    is_unsorted_on: bool | None,
-    is_archive: bool | None,
-    now: int,
+    conn: Connection, account_id: int, pipeline_id: int, edit: PipelineEdit, now: int
 ) -> None:
-    """Set the given columns (None keeps the stored value) and ``updated_at``."""
-    await conn.execute(
-        UPDATE_PIPELINE,
-        account_id, pipeline_id, name, sort, is_main, is_unsorted_on, is_archive, now,
-    )  # fmt: skip
+    """Set the edit's columns and ``updated_at``."""
+    await conn.execute(UPDATE_PIPELINE, account_id, pipeline_id, *edit, now)
 
 
 async def pipeline_in_use(conn: Connection, account_id: int, pipeline_id: int) -> str | None:
     """What still points at the pipeline: "leads" (deleted ones too), "sources", or None."""
-    if await conn.fetch_one(PIPELINE_LEAD, account_id, pipeline_id) is not None:
-        return "leads"
-    if await conn.fetch_one(PIPELINE_SOURCE, account_id, pipeline_id) is not None:
-        return "sources"
+    for user, query in (("leads", PIPELINE_LEAD), ("sources", PIPELINE_SOURCE)):
+        if await fetch_value(conn, query, account_id, pipeline_id) is not None:
+            return user
     return None
 
 

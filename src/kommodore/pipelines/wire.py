@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from kommodore.http.hal import SelfLinks
+from kommodore.pipelines.store import PipelineRow, StatusRow
 
 
 class StatusDescription(msgspec.Struct, kw_only=True):
@@ -27,14 +28,9 @@ class StatusDescription(msgspec.Struct, kw_only=True):
     description: str
 
 
-class Status(msgspec.Struct, kw_only=True):
-    id: int
-    name: str
-    sort: int
-    is_editable: bool
-    pipeline_id: int
-    color: str
-    type: int
+class Status(StatusRow, kw_only=True):
+    """The stored columns (:class:`~kommodore.pipelines.store.StatusRow`) lead its keys."""
+
     account_id: int
     request_id: str | UnsetType = UNSET
     """Only in write answers, after the scalars as Kommo's examples put it."""
@@ -46,13 +42,9 @@ class PipelineEmbedded(msgspec.Struct, kw_only=True):
     statuses: list[Status]
 
 
-class Pipeline(msgspec.Struct, kw_only=True):
-    id: int
-    name: str
-    sort: int
-    is_main: bool
-    is_unsorted_on: bool
-    is_archive: bool
+class Pipeline(PipelineRow, kw_only=True):
+    """The stored columns (:class:`~kommodore.pipelines.store.PipelineRow`) lead its keys."""
+
     account_id: int
     request_id: str | UnsetType = UNSET
     """Only in write answers, between ``account_id`` and ``_links`` as in Kommo's examples."""

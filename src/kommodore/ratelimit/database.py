@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import NamedTuple
 
-from kommodore.db.database import Connection, Database, sql
+from kommodore.db.database import Connection, Database, fetch_row, fetch_value, sql
 from kommodore.ratelimit.limiter import Batch, Policy, Tally
 
 KEEP_WINDOWS_SECONDS = 60
@@ -26,6 +27,15 @@ ADD_HITS = sql(
     "RETURNING hits, (SELECT b.blocked_until FROM rate_limit_blocks b "
     "WHERE b.account_id = $1 AND b.integration_id = $2)"
 )
+
+
+class Window(NamedTuple):
+    """What :data:`ADD_HITS` returns: the window's hits, and the block's end if any."""
+
+    hits: int
+    blocked_until: int | None
+
+
 ADD_STRIKES = sql(
     "INSERT INTO rate_limit_blocks "
     "(account_id, integration_id, strikes, strike_window_start, blocked_until) "
@@ -70,18 +80,19 @@ class DatabaseCounters:
         tallies: list[Tally] = []
         async with self._session() as conn:
             for b in batches:
-                row = await conn.fetch_one(
-                    ADD_HITS, b.account_id, b.integration_id, second, b.count
+                window = await fetch_row(
+                    conn, Window, ADD_HITS, b.account_id, b.integration_id, second, b.count
                 )
-                assert row is not None
-                hits, blocked_until = int(row[0]), int(row[1] or 0)
+                assert window is not None
+                hits, blocked_until = int(window.hits), int(window.blocked_until or 0)
                 if blocked_until > second:
                     tallies.append(Tally(False, hits, blocked_until))
                     continue
                 blocked_until = 0
                 over = min(b.count, hits - p.per_second)
                 if over > 0 and p.block_after > 0:
-                    strikes_row = await conn.fetch_one(
+                    strikes = await fetch_value(
+                        conn,
                         ADD_STRIKES,
                         b.account_id,
                         b.integration_id,
@@ -89,8 +100,7 @@ class DatabaseCounters:
                         second,
                         second - p.strike_window,
                     )
-                    assert strikes_row is not None
-                    if int(strikes_row[0]) >= p.block_after:
+                    if int(strikes) >= p.block_after:
                         blocked_until = second + p.block_seconds
                         await conn.execute(
                             BLOCK, b.account_id, b.integration_id, blocked_until, second

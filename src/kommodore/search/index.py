@@ -11,7 +11,7 @@ scanning every lead and value. Writers of leads and their values must call
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,14 +55,13 @@ def _index_batch(conn: sa.Connection, account_id: int, ids: list[int]) -> None:
     low, high = ids[0], ids[-1]
     params = {"a": account_id, "lo": low, "hi": high}
     names = {
-        row[0]: row[1]
-        for row in conn.execute(
+        lead_id: name
+        for lead_id, name in conn.execute(
             sa.text("SELECT id, name FROM leads WHERE account_id = :a AND id BETWEEN :lo AND :hi"),
             params,
         )
     }
-    texts: dict[int, list[str]] = defaultdict(list)
-    for lead_id, value_text, label in conn.execute(
+    values = conn.execute(
         sa.text(
             "SELECT v.lead_id, v.value_text, e.value FROM lead_custom_field_values v "
             "LEFT JOIN custom_field_enums e ON e.account_id = v.account_id AND e.id = v.enum_id "
@@ -70,14 +69,22 @@ def _index_batch(conn: sa.Connection, account_id: int, ids: list[int]) -> None:
             "ORDER BY v.lead_id, v.field_id, v.position"
         ),
         params,
-    ):
+    )
+    _replace(conn, account_id, ids, _documents(ids, names, values))
+
+
+def _documents(
+    ids: Sequence[int], names: Mapping[int, str], values: Iterable[Any]
+) -> list[tuple[int, str]]:
+    """(lead id, document) of the ``ids`` that are leads, from their names and their values'
+    (lead_id, value_text, enum label) rows in order."""
+    texts: dict[int, list[str]] = defaultdict(list)
+    for lead_id, value_text, label in values:
         if value_text:
             texts[lead_id].append(value_text)
         if label:
             texts[lead_id].append(label)
-    wanted = set(ids)
-    docs = [(i, document(names[i], texts.get(i, ()))) for i in ids if i in names and i in wanted]
-    _replace(conn, account_id, ids, docs)
+    return [(i, document(names[i], texts.get(i, ()))) for i in ids if i in names]
 
 
 def _replace(conn: sa.Connection, account_id: int, ids: list[int], docs: list[Any]) -> None:
@@ -121,14 +128,8 @@ async def reindex(
     if not ids:
         return
     param = int_array(conn.dialect, ids)
-    names = {r[0]: r[1] for r in await conn.fetch_all(_NAMES, account_id, param)}
-    texts: dict[int, list[str]] = defaultdict(list)
-    for lead_id, value_text, label in await conn.fetch_all(_TEXTS, account_id, param):
-        if value_text:
-            texts[lead_id].append(value_text)
-        if label:
-            texts[lead_id].append(label)
-    docs = [(i, document(names[i], texts.get(i, ()))) for i in ids if i in names]
+    names = {i: name for i, name in await conn.fetch_all(_NAMES, account_id, param)}
+    docs = _documents(ids, names, await conn.fetch_all(_TEXTS, account_id, param))
     if conn.dialect == "postgresql":
         if not fresh:
             await conn.execute(_DELETE_PG, account_id, list(ids))

@@ -9,19 +9,18 @@ Every item is checked before anything is written; the batch is all or nothing.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import msgspec
 
-from kommodore.auth.service import MAX_ID
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
-from kommodore.http.hal import Href, collection_body
+from kommodore.http import directory
 from kommodore.http.problems import Problem
-from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
+from kommodore.http.validation import BatchErrors, ItemErrors, Reader
 from kommodore.sources import service, store, wire
 from kommodore.sources.store import SourceRow
 
@@ -33,7 +32,6 @@ MAX_NAME = 255
 MAX_EXTERNAL_ID = 36
 MAX_ORIGIN_CODE = 64
 NOT_FOUND = "Source not found"
-USED = "This value is already used."
 ONE_DEFAULT = "Only one source can be the default."
 EXTERNAL_ID = "This value should be 1 to 36 printable ASCII characters."
 
@@ -48,22 +46,13 @@ class SourceInput:
     columns: dict[str, Any] = field(default_factory=dict)
 
 
-def read_source(
-    item: Any, errors: ItemErrors, *, update: bool, path_id: int | None = None
-) -> SourceInput | None:
+def read_source(r: Reader, *, update: bool, path_id: int | None = None) -> SourceInput:
     """Type-check one item: ``name`` and ``external_id`` are required on create and may never
     be null; ``pipeline_id``, ``default`` and ``services`` sent as null are ignored,
     ``origin_code`` null clears it. Read-only keys (``_links``...) are ignored. ``path_id``:
     the source the URL names (``PATCH /{id}``), which wins over an ``id`` in the body."""
-    if not isinstance(item, dict):
-        errors.invalid_type("", "object")
-        return None
-    r = Reader(item, errors)
-    s = SourceInput(errors.request_id, errors, id=path_id)
-    if update and path_id is None:
-        s.id = r.id("id")
-        if s.id is None and not r.has("id"):
-            errors.missing("id")
+    errors = r.errors
+    s = SourceInput(errors.request_id, errors, id=directory.edit_id(r, path_id) if update else None)
     name = r.name(required=not update, max_length=MAX_NAME)
     if name is not None:
         s.columns["name"] = name
@@ -140,7 +129,7 @@ def _answer(
     rows: Sequence[SourceRow], inputs: Sequence[SourceInput], origin: str, href: str
 ) -> bytes:
     models = [service.model(row, origin, s.request_id) for row, s in zip(rows, inputs, strict=True)]
-    return collection_body("sources", models, {"self": Href(href)}, total_items=len(models))
+    return directory.answer("sources", models, href)
 
 
 # -- POST ------------------------------------------------------------------------------------
@@ -158,21 +147,13 @@ async def add_sources(
     ``external_id`` must be new among the sources the integration sees; a new default source
     makes the others not default. 422 when the integration would have more than 100."""
     errors = BatchErrors()
-    inputs = [
-        read_source(item, errors.item(request_id_of(item, index)), update=False)
-        for index, item in enumerate(items)
-    ]
-    valid = [s for s in inputs if s is not None]
+    valid = [read_source(r, update=False) for r in directory.readers(items, errors)]
     pipelines = await store.pipelines(conn, account_id)
     taken = {row.external_id for row in await store.sources(conn, account_id, integration_id)}
     defaults: list[SourceInput] = []
     for s in valid:
         _check(s, pipelines, defaults)
-        external_id = s.columns.get("external_id")
-        if external_id is not None:
-            if external_id in taken:
-                s.errors.invalid("external_id", USED)
-            taken.add(external_id)
+        directory.claim(s, "external_id", taken)
     errors.raise_if_any()
     own = await store.own_count(conn, account_id, integration_id)
     if own + len(valid) > MAX_PER_INTEGRATION:
@@ -215,26 +196,10 @@ async def edit_sources(
     """``PATCH`` of a batch: each item names a source the integration sees by ``id``;
     an unknown one (another integration's, another account's) is ``NotSupportedChoice``."""
     errors = BatchErrors()
-    inputs = [
-        read_source(item, errors.item(request_id_of(item, index)), update=True)
-        for index, item in enumerate(items)
-    ]
-    valid = [s for s in inputs if s is not None]
-    ids = [s.id for s in valid if s.id is not None]
-    rows = await store.sources_by_ids(conn, account_id, integration_id, ids)
-    seen: set[int] = set()
-    edits: list[tuple[SourceInput, SourceRow]] = []
-    for s in valid:
-        if s.id is None:
-            continue
-        row = rows.get(s.id)
-        if row is None:
-            s.errors.not_supported("id")
-        elif s.id in seen:
-            s.errors.invalid("id", USED)
-        else:
-            edits.append((s, row))
-        seen.add(s.id)
+    edits = await directory.edited_rows(
+        [read_source(r, update=True) for r in directory.readers(items, errors)],
+        partial(store.sources_by_ids, conn, account_id, integration_id),
+    )
     updated = await _edit(conn, account_id, integration_id, edits, errors)
     return _answer(updated, [s for s, _ in edits], origin, self_href)
 
@@ -250,9 +215,8 @@ async def edit_source(
     """``PATCH /{id}``: one object, answered as ``GET /{id}`` shows the source; 404 when the
     integration does not see it. An ``id`` in the body is ignored."""
     row = await _visible(conn, account_id, integration_id, source_id)
-    errors = BatchErrors()
-    s = read_source(body, errors.item(request_id_of(body, 0)), update=True, path_id=source_id)
-    edits = [] if s is None else [(s, row)]
+    errors, r = directory.single(body)
+    edits = [(read_source(r, update=True, path_id=source_id), row)]
     updated = await _edit(conn, account_id, integration_id, edits, errors)
     return wire.encoder.encode(service.model(updated[0], origin))
 
@@ -260,15 +224,12 @@ async def edit_source(
 async def _visible(
     conn: Connection, account_id: int, integration_id: str, source_id: int
 ) -> SourceRow:
-    rows = (
-        await store.sources_by_ids(conn, account_id, integration_id, [source_id])
-        if 1 <= source_id <= MAX_ID
-        else {}
-    )
-    row = rows.get(source_id)
-    if row is None:
-        raise Problem(404, NOT_FOUND)
-    return row
+    row = await service.visible_source(conn, account_id, integration_id, source_id)
+    return directory.found(row, _not_found)
+
+
+def _not_found() -> Problem:
+    return Problem(404, NOT_FOUND)
 
 
 async def _edit(
@@ -281,19 +242,13 @@ async def _edit(
     """Check the edits against the account and the integration's other sources (external
     ids stay distinct after the whole batch, so two sources may swap theirs), then write."""
     pipelines = await store.pipelines(conn, account_id)
-    final = {
+    stored = {
         row.id: row.external_id for row in await store.sources(conn, account_id, integration_id)
     }
     defaults: list[SourceInput] = []
-    for s, row in edits:
-        _check(s, pipelines, defaults)
-        if "external_id" in s.columns:
-            final[row.id] = s.columns["external_id"]
-    used = Counter(final.values())
     for s, _ in edits:
-        external_id = s.columns.get("external_id")
-        if external_id is not None and used[external_id] > 1:
-            s.errors.invalid("external_id", USED)
+        _check(s, pipelines, defaults)
+    directory.still_unique([(s, row.id) for s, row in edits], "external_id", stored)
     errors.raise_if_any()
 
     now = int(time.time())
@@ -315,8 +270,7 @@ async def _reread(
 
 def _edited(s: SourceInput, row: SourceRow) -> SourceRow:
     c = s.columns
-    return replace(
-        row,
+    return row._replace(
         name=c.get("name", row.name),
         pipeline_id=c.get("pipeline_id", row.pipeline_id),
         external_id=c.get("external_id", row.external_id),
@@ -335,22 +289,11 @@ async def delete_sources(
     """``DELETE`` of a batch of ``{"id"}``: every id must name a source the integration sees
     (``NotSupportedChoice`` otherwise); an id sent twice is deleted once."""
     errors = BatchErrors()
-    wanted: list[tuple[ItemErrors, int]] = []
-    for index, item in enumerate(items):
-        item_errors = errors.item(request_id_of(item, index))
-        if not isinstance(item, dict):
-            item_errors.invalid_type("", "object")
-            continue
-        r = Reader(item, item_errors)
-        source_id = r.id("id")
-        if source_id is None:
-            if not r.has("id"):
-                item_errors.missing("id")
-            continue
-        wanted.append((item_errors, source_id))
-    rows = await store.sources_by_ids(conn, account_id, integration_id, [i for _, i in wanted])
+    wanted = [(r.errors, directory.edit_id(r, None)) for r in directory.readers(items, errors)]
+    ids = [source_id for _, source_id in wanted if source_id is not None]
+    rows = await store.sources_by_ids(conn, account_id, integration_id, ids)
     for item_errors, source_id in wanted:
-        if source_id not in rows:
+        if source_id is not None and source_id not in rows:
             item_errors.not_supported("id")
     errors.raise_if_any()
     await store.delete_sources(conn, account_id, sorted(rows), int(time.time()), user_id)

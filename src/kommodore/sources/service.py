@@ -62,9 +62,17 @@ async def read_source(
     conn: Connection, principal: Principal, source_id: int, origin: str
 ) -> bytes | None:
     """One source, or None (204) when it does not exist or is another integration's."""
-    if not 1 <= source_id <= MAX_ID:
-        return None
-    row = await store.get_source(
+    row = await visible_source(
         conn, principal.account.id, principal.claims.integration_id, source_id
     )
     return None if row is None else wire.encoder.encode(model(row, origin))
+
+
+async def visible_source(
+    conn: Connection, account_id: int, integration_id: str, source_id: int
+) -> SourceRow | None:
+    """The source if the integration sees it (its own or the account's); an id out of range
+    names nothing."""
+    if not 1 <= source_id <= MAX_ID:
+        return None
+    return await store.get_source(conn, account_id, integration_id, source_id)

@@ -3,16 +3,22 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
-from kommodore.db.database import Connection, int_array, sql
+from kommodore.db.database import (
+    Connection,
+    fetch_row,
+    fetch_rows,
+    fetch_value,
+    int_array,
+    sql,
+    text_array,
+)
+from kommodore.http.directory import with_booleans
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRow:
+class SourceRow(NamedTuple):
     id: int
     name: str
     pipeline_id: int
@@ -30,10 +36,16 @@ _SELECT = (
 ALL = sql(_SELECT + "ORDER BY id")
 BY_EXTERNAL_IDS = sql(_SELECT + "AND external_id = ANY($3::text[]) ORDER BY id")
 ONE = sql(_SELECT + "AND id = $3")
+BY_IDS = sql(_SELECT + "AND id = ANY($3::bigint[])")
 
 
-def _source(r: Any) -> SourceRow:
-    return SourceRow(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6])
+class PipelineRow(NamedTuple):
+    id: int
+    is_main: bool
+
+
+_source = with_booleans(SourceRow, "is_default")
+_pipeline = with_booleans(PipelineRow, "is_main")
 
 
 async def sources(
@@ -44,34 +56,24 @@ async def sources(
 ) -> list[SourceRow]:
     """The sources the integration may see, in id order; ``external_ids`` narrows them."""
     if external_ids is None:
-        rows = await conn.fetch_all(ALL, account_id, integration_id)
-    else:
-        values: Any = (
-            json.dumps(list(external_ids)) if conn.dialect == "sqlite" else list(external_ids)
-        )
-        rows = await conn.fetch_all(BY_EXTERNAL_IDS, account_id, integration_id, values)
-    return [_source(r) for r in rows]
+        return await fetch_rows(conn, _source, ALL, account_id, integration_id)
+    values = text_array(conn, external_ids)
+    return await fetch_rows(conn, _source, BY_EXTERNAL_IDS, account_id, integration_id, values)
 
 
 async def get_source(
     conn: Connection, account_id: int, integration_id: str, source_id: int
 ) -> SourceRow | None:
-    row = await conn.fetch_one(ONE, account_id, integration_id, source_id)
-    return None if row is None else _source(row)
+    return await fetch_row(conn, _source, ONE, account_id, integration_id, source_id)
 
 
 # -- writes -------------------------------------------------------------------
 
-BY_IDS = sql(
-    "SELECT id, name, pipeline_id, external_id, is_default, origin_code, services FROM sources "
-    "WHERE account_id = $1 AND (integration_id = $2 OR integration_id IS NULL) "
-    "AND id = ANY($3::bigint[])"
-)
 OWN_COUNT = sql("SELECT count(*) FROM sources WHERE account_id = $1 AND integration_id = $2")
 PIPELINES = sql("SELECT id, is_main FROM pipelines WHERE account_id = $1")
 INSERT = sql(
-    "INSERT INTO sources (account_id, id, name, pipeline_id, external_id, is_default, "
-    "origin_code, integration_id, services, created_at, updated_at) "
+    "INSERT INTO sources (account_id, integration_id, id, name, pipeline_id, external_id, "
+    "is_default, origin_code, services, created_at, updated_at) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)"
 )
 UPDATE = sql(
@@ -94,46 +96,32 @@ async def sources_by_ids(
     conn: Connection, account_id: int, integration_id: str, source_ids: Sequence[int]
 ) -> dict[int, SourceRow]:
     """Those of the ids the integration may see (its own and the account's), by id."""
-    rows = await conn.fetch_all(
-        BY_IDS, account_id, integration_id, int_array(conn.dialect, source_ids)
-    )
-    return {r[0]: _source(r) for r in rows}
+    ids = int_array(conn.dialect, source_ids)
+    rows = await fetch_rows(conn, _source, BY_IDS, account_id, integration_id, ids)
+    return {row.id: row for row in rows}
 
 
 async def own_count(conn: Connection, account_id: int, integration_id: str) -> int:
-    row = await conn.fetch_one(OWN_COUNT, account_id, integration_id)
-    return 0 if row is None else int(row[0])
+    return int(await fetch_value(conn, OWN_COUNT, account_id, integration_id) or 0)
 
 
 async def pipelines(conn: Connection, account_id: int) -> dict[int, bool]:
     """pipeline id -> is_main."""
-    return {r[0]: bool(r[1]) for r in await conn.fetch_all(PIPELINES, account_id)}
+    return {p.id: p.is_main for p in await fetch_rows(conn, _pipeline, PIPELINES, account_id)}
 
 
 async def insert_sources(
     conn: Connection, account_id: int, integration_id: str, rows: Sequence[SourceRow], now: int
 ) -> None:
-    await conn.execute_many(
-        INSERT,
-        [
-            (account_id, s.id, s.name, s.pipeline_id, s.external_id, s.is_default,
-             s.origin_code, integration_id, s.services, now)
-            for s in rows
-        ],
-    )  # fmt: skip
+    """The rows' columns in their order, between the owner and the timestamps."""
+    await conn.execute_many(INSERT, [(account_id, integration_id, *s, now) for s in rows])
 
 
 async def update_sources(
     conn: Connection, account_id: int, rows: Sequence[SourceRow], now: int
 ) -> None:
-    await conn.execute_many(
-        UPDATE,
-        [
-            (account_id, s.id, s.name, s.pipeline_id, s.external_id, s.is_default,
-             s.origin_code, s.services, now)
-            for s in rows
-        ],
-    )  # fmt: skip
+    """Every column but the id set from the row (its columns in order), and ``updated_at``."""
+    await conn.execute_many(UPDATE, [(account_id, *s, now) for s in rows])
 
 
 async def unset_defaults(

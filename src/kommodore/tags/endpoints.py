@@ -4,41 +4,37 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from kommodore.http.auth import api_request
 from kommodore.http.body import batch_of
-from kommodore.http.hal import hal_response, no_content
-from kommodore.http.paging import page_of
+from kommodore.http.directory import read_page, routes_of, self_href, write
 from kommodore.tags import service
 
 
 async def list_tags(request: Request) -> Response:
     """``GET /api/v4/leads/tags``: 250 per page at most, 204 when none."""
-    async with api_request(request) as api:
-        body = await service.list_tags(
-            api.conn,
-            api.account_id,
-            api.params,
-            page_of(api.params, service.MAX_LIMIT),
-            api.url,
-            api.query,
-        )
-    return no_content() if body is None else hal_response(body)
+    return await read_page(
+        request,
+        service.MAX_LIMIT,
+        lambda api, page: service.list_tags(
+            api.conn, api.account_id, api.params, page, api.url, api.query
+        ),
+    )
 
 
 async def add_tags(request: Request) -> Response:
     """``POST /api/v4/leads/tags``: any user; up to 250, all or nothing; a name
     that exists answers the existing tag."""
-    async with api_request(request) as api:
-        tags = service.parse_new_tags(batch_of(await api.json(), service.MAX_BATCH))
-        self_href = f"{api.url}?{api.query}" if api.query else api.url
-        async with api.transaction() as conn:
-            body = await service.add_tags(conn, api.account_id, tags, self_href)
-    return hal_response(body)
+    return await write(
+        request,
+        lambda data: service.parse_new_tags(batch_of(data, service.MAX_BATCH)),
+        lambda api, conn, tags: service.add_tags(
+            conn, api.account_id, tags, self_href(api.url, api.query)
+        ),
+        admin=False,
+    )
 
 
-routes: list[BaseRoute] = [
-    Route("/api/v4/leads/tags", list_tags, methods=["GET"]),
-    Route("/api/v4/leads/tags", add_tags, methods=["POST"]),
-]
+routes: list[BaseRoute] = routes_of(
+    ("/api/v4/leads/tags", {"GET": list_tags, "POST": add_tags}),
+)

@@ -16,12 +16,12 @@ from kommodore.tags import store
 from kommodore.tags.store import TagRow
 
 TagTuple = tuple[int, str, str | None]
-"""(id, name, color) of a lead tag."""
+"""(id, name, color) of a lead tag: what the lead writer's lookups hold (a TagRow is one)."""
 
 
 async def ensure_lead_tags(
     conn: Connection, account_id: int, wanted: Mapping[str, str | None]
-) -> dict[str, TagTuple]:
+) -> dict[str, TagRow]:
     """Every name of ``wanted`` (name -> colour for a tag still to be made) as its lead tag,
     creating the missing ones. Names match exactly and case-sensitively, as ``filter[name]``
     does; an existing tag is answered as stored and never changed.
@@ -44,12 +44,12 @@ async def ensure_lead_tags(
         await store.insert_lead_tags(conn, account_id, sorted(rows, key=lambda row: row.name))
         for row in await store.lead_tags_by_names(conn, account_id, missing):
             found[row.name] = row
-    return {name: (found[name].id, found[name].name, found[name].color) for name in names}
+    return {name: found[name] for name in names}
 
 
 async def resolve_lead_tags(
     conn: Connection, account_id: int, names: Collection[str]
-) -> dict[str, TagTuple]:
+) -> dict[str, TagRow]:
     """name -> (id, name, color) for every name, creating the missing lead tags without a
     colour. Call it on the write transaction's connection; see :func:`ensure_lead_tags`."""
     return await ensure_lead_tags(conn, account_id, dict.fromkeys(names))
@@ -64,4 +64,4 @@ async def lead_tags_by_id(
     if not wanted:
         return {}
     rows = await store.lead_tags_by_ids(conn, account_id, wanted)
-    return {row.id: (row.id, row.name, row.color) for row in rows}
+    return {row.id: row for row in rows}

@@ -9,14 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from msgspec import UNSET, UnsetType
+
 from kommodore.db.database import Connection
-from kommodore.http.hal import Href, collection_body
-from kommodore.http.paging import Page, page_links
+from kommodore.http.directory import answer, page_answer, readers
+from kommodore.http.paging import Page
 from kommodore.http.phpquery import as_list, get_path
 from kommodore.http.query import int_values, search_of
-from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
+from kommodore.http.validation import BatchErrors, Reader
 from kommodore.tags import store, wire
 from kommodore.tags.resolve import ensure_lead_tags
+from kommodore.tags.store import TagRow
 
 MAX_LIMIT = 250
 MAX_BATCH = 250
@@ -60,25 +63,20 @@ async def list_tags(
         offset=page.offset,
         limit=page.limit + 1,
     )
-    if not rows:
-        return None
-    has_next = len(rows) > page.limit
-    items = [wire.Tag(id=r.id, name=r.name, color=r.color) for r in rows[: page.limit]]
-    links = page_links(url, raw_query, page, has_next)
-    return collection_body("tags", items, links, page=page.number)
+    return page_answer("tags", rows, page, _tag, url, raw_query)
 
 
-def _color(r: Reader, errors: ItemErrors) -> str | None:
+def _color(r: Reader) -> str | None:
     """Optional (null is none); one of Kommo's colours in any case, stored upper-case."""
     value = r.data.get("color")
     if value is None:
         return None
     if not isinstance(value, str):
-        errors.invalid_type("color", "string")
+        r.errors.invalid_type("color", "string")
         return None
     color = value.upper()
     if color not in LEAD_TAG_COLORS:
-        errors.not_supported("color")
+        r.errors.not_supported("color")
         return None
     return color
 
@@ -87,22 +85,16 @@ def parse_new_tags(items: list[Any]) -> list[NewTag]:
     """The items of ``POST /leads/tags``; any mistake of any item refuses the batch (400)."""
     errors = BatchErrors()
     parsed: list[NewTag] = []
-    for index, item in enumerate(items):
-        request_id = request_id_of(item, index)
-        item_errors = errors.item(request_id)
-        if not isinstance(item, dict):
-            item_errors.invalid_type("", "object")
-            continue
-        r = Reader(item, item_errors)
+    for r in readers(items, errors):
         name = r.name(required=True)
-        color = _color(r, item_errors)
+        color = _color(r)
         if name is not None:
-            parsed.append(NewTag(request_id, name, color))
+            parsed.append(NewTag(r.errors.request_id, name, color))
     errors.raise_if_any()
     return parsed
 
 
-async def add_tags(conn: Connection, account_id: int, tags: list[NewTag], self_href: str) -> bytes:
+async def add_tags(conn: Connection, account_id: int, tags: list[NewTag], href: str) -> bytes:
     """Each item answered as its tag: an existing name gives the stored tag unchanged (its
     colour too, whatever the item asked for); a name new to the account is created once, with
     the colour of its first item in the batch, and answered for every item naming it."""
@@ -110,13 +102,9 @@ async def add_tags(conn: Connection, account_id: int, tags: list[NewTag], self_h
     for tag in tags:
         wanted.setdefault(tag.name, tag.color)
     resolved = await ensure_lead_tags(conn, account_id, wanted)
-    items = [
-        wire.Tag(
-            id=resolved[t.name][0],
-            name=resolved[t.name][1],
-            color=resolved[t.name][2],
-            request_id=t.request_id,
-        )
-        for t in tags
-    ]
-    return collection_body("tags", items, {"self": Href(self_href)}, total_items=len(items))
+    items = [_tag(resolved[t.name], t.request_id) for t in tags]
+    return answer("tags", items, href)
+
+
+def _tag(row: TagRow, request_id: str | UnsetType = UNSET) -> wire.Tag:
+    return wire.Tag(id=row.id, name=row.name, color=row.color, request_id=request_id)

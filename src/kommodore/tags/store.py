@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from kommodore.db.database import Connection, int_array, sql, text_array
+from kommodore.db.database import Connection, fetch_rows, int_array, sql, text_array
 
 
-@dataclass(frozen=True, slots=True)
-class TagRow:
+class TagRow(NamedTuple):
     id: int
     name: str
     color: str | None
@@ -35,7 +34,9 @@ async def list_tags(
     limit: int,
 ) -> list[TagRow]:
     """Lead tags by id; ``pattern`` is a LIKE pattern, already lower-cased and escaped."""
-    rows = await conn.fetch_all(
+    return await fetch_rows(
+        conn,
+        TagRow,
         LIST,
         account_id,
         None if ids is None else int_array(conn.dialect, ids),
@@ -44,7 +45,6 @@ async def list_tags(
         limit,
         offset,
     )
-    return [TagRow(r[0], r[1], r[2]) for r in rows]
 
 
 BY_NAMES = sql(
@@ -65,17 +65,15 @@ async def lead_tags_by_names(
     conn: Connection, account_id: int, names: Sequence[str]
 ) -> list[TagRow]:
     """The account's lead tags named exactly (case-sensitively) one of ``names``."""
-    rows = await conn.fetch_all(BY_NAMES, account_id, text_array(conn, names))
-    return [TagRow(r[0], r[1], r[2]) for r in rows]
+    return await fetch_rows(conn, TagRow, BY_NAMES, account_id, text_array(conn, names))
 
 
 async def lead_tags_by_ids(conn: Connection, account_id: int, ids: Sequence[int]) -> list[TagRow]:
     """The account's lead tags among ``ids`` (each within 1..2**63-1)."""
-    rows = await conn.fetch_all(BY_IDS, account_id, int_array(conn.dialect, ids))
-    return [TagRow(r[0], r[1], r[2]) for r in rows]
+    return await fetch_rows(conn, TagRow, BY_IDS, account_id, int_array(conn.dialect, ids))
 
 
 async def insert_lead_tags(conn: Connection, account_id: int, tags: Sequence[TagRow]) -> None:
     """Insert lead tags; a name that exists already (perhaps committed meanwhile by another
     request, which the unique key waits for) is left as it is and its row's id wasted."""
-    await conn.execute_many(INSERT, [(account_id, t.id, t.name, t.color) for t in tags])
+    await conn.execute_many(INSERT, [(account_id, *t) for t in tags])

@@ -4,35 +4,36 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from kommodore.http.auth import api_request
-from kommodore.http.hal import hal_response, no_content
+from kommodore.http.directory import read, routes_of
 from kommodore.users import service
 
 
 async def list_users(request: Request) -> Response:
     """``GET /api/v4/users``: admins only, paged by at most 250."""
-    async with api_request(request) as api:
-        api.require_admin()
-        body = await service.list_users(
+    return await read(
+        request,
+        lambda api: service.list_users(
             api.conn, api.account_id, api.params, api.with_, api.url, api.query, api.origin
-        )
-    return no_content() if body is None else hal_response(body)
+        ),
+        admin=True,
+    )
 
 
 async def get_user(request: Request) -> Response:
     """``GET /api/v4/users/{id}``: admins only; an unknown id is 204."""
     user_id: int = request.path_params["user_id"]
-    async with api_request(request) as api:
-        api.require_admin()
-        body = await service.read_user(api.conn, api.account_id, user_id, api.with_, api.origin)
-    return no_content() if body is None else hal_response(body)
+    return await read(
+        request,
+        lambda api: service.read_user(api.conn, api.account_id, user_id, api.with_, api.origin),
+        admin=True,
+    )
 
 
-routes: list[BaseRoute] = [
-    Route("/api/v4/users", list_users, methods=["GET"]),
-    Route("/api/v4/users/{user_id:int}", get_user, methods=["GET"]),
+routes: list[BaseRoute] = routes_of(
+    ("/api/v4/users", {"GET": list_users}),
+    ("/api/v4/users/{user_id:int}", {"GET": get_user}),
     # The user's own self link ends with a slash: follow it without a redirect.
-    Route("/api/v4/users/{user_id:int}/", get_user, methods=["GET"]),
-]
+    ("/api/v4/users/{user_id:int}/", {"GET": get_user}),
+)

@@ -87,9 +87,9 @@ def _rights(row: UserRow) -> wire.UserRights:
         mail_access=bool(stored.get("mail_access", False)),
         catalog_access=bool(stored.get("catalog_access", False)),
         status_rights=status_rights if isinstance(status_rights, list) else None,
-        is_admin=row.is_admin,
-        is_free=row.is_free,
-        is_active=row.is_active,
+        is_admin=bool(row.is_admin),
+        is_free=bool(row.is_free),
+        is_active=bool(row.is_active),
         group_id=row.group_id,
         role_id=row.role_id,
     )

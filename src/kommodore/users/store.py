@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
-from kommodore.db.database import Connection, sql
-
-USER_COLUMNS = (
-    "id, name, email, lang, uuid, amojo_id, is_admin, is_free, is_active, group_id, role_id, "
-    "phone_number, user_rank, rights"
-)
+from kommodore.db.database import Connection, fetch_row, fetch_rows, fetch_value, sql
 
 
-@dataclass(frozen=True, slots=True)
-class UserRow:
+class UserRow(NamedTuple):
+    """A user as the reads show it; the flags are 0/1 on SQLite (the service makes them
+    booleans for the wire)."""
+
     id: int
     name: str
     email: str
@@ -33,42 +29,42 @@ class UserRow:
     """JSON of the rights object minus the keys the columns above hold."""
 
 
-def _user(r: Any) -> UserRow:
-    return UserRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7]), bool(r[8]), r[9], r[10],
-        r[11], r[12], r[13],
-    )  # fmt: skip
+class NameRow(NamedTuple):
+    id: int
+    name: str
 
 
 COUNT = sql("SELECT count(*) FROM users WHERE account_id = $1")
-PAGE = sql(f"SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 ORDER BY id LIMIT $2 OFFSET $3")
-ONE = sql(f"SELECT {USER_COLUMNS} FROM users WHERE account_id = $1 AND id = $2")
+_USERS = (
+    "SELECT id, name, email, lang, uuid, amojo_id, is_admin, is_free, is_active, group_id, "
+    "role_id, phone_number, user_rank, rights FROM users WHERE account_id = $1 "
+)
+PAGE = sql(_USERS + "ORDER BY id LIMIT $2 OFFSET $3")
+ONE = sql(_USERS + "AND id = $2")
 ROLES = sql("SELECT id, name FROM roles WHERE account_id = $1")
 GROUPS = sql("SELECT id, name FROM user_groups WHERE account_id = $1")
 
 
 async def count_users(conn: Connection, account_id: int) -> int:
-    row: Any = await conn.fetch_one(COUNT, account_id)
-    return int(row[0])
+    return int(await fetch_value(conn, COUNT, account_id))
 
 
 async def page_of_users(
     conn: Connection, account_id: int, limit: int, offset: int
 ) -> list[UserRow]:
     """One page of the account's users in id order (stable across pages)."""
-    return [_user(r) for r in await conn.fetch_all(PAGE, account_id, limit, offset)]
+    return await fetch_rows(conn, UserRow, PAGE, account_id, limit, offset)
 
 
 async def get_user(conn: Connection, account_id: int, user_id: int) -> UserRow | None:
-    row = await conn.fetch_one(ONE, account_id, user_id)
-    return None if row is None else _user(row)
+    return await fetch_row(conn, UserRow, ONE, account_id, user_id)
 
 
 async def role_names(conn: Connection, account_id: int) -> dict[int, str]:
     """Role id -> name; an account has a handful, so all of them in one statement."""
-    return {r[0]: r[1] for r in await conn.fetch_all(ROLES, account_id)}
+    return {r.id: r.name for r in await fetch_rows(conn, NameRow, ROLES, account_id)}
 
 
 async def group_names(conn: Connection, account_id: int) -> dict[int, str]:
     """Group id -> name, the default group 0 included."""
-    return {r[0]: r[1] for r in await conn.fetch_all(GROUPS, account_id)}
+    return {r.id: r.name for r in await fetch_rows(conn, NameRow, GROUPS, account_id)}

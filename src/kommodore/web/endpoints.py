@@ -14,10 +14,11 @@ import structlog
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from kommodore.context import AppContext
 from kommodore.http.body import PUBLIC_BODY_BYTES, read_form
+from kommodore.http.directory import routes_of
 from kommodore.http.origin import client_address
 from kommodore.web import pages, service, session, throttle
 from kommodore.web.service import PageError, SignedOut
@@ -212,10 +213,9 @@ async def decision(request: Request) -> Response:
     return _redirect(outcome.url, 302)
 
 
-routes: list[BaseRoute] = [
-    Route("/oauth", consent_page, methods=["GET"]),
-    Route("/oauth/login", login_page, methods=["GET"]),
-    Route("/oauth/login", login, methods=["POST"]),
-    Route("/oauth/logout", logout, methods=["POST"]),
-    Route("/oauth/decision", decision, methods=["POST"]),
-]
+routes: list[BaseRoute] = routes_of(
+    ("/oauth", {"GET": consent_page}),
+    ("/oauth/login", {"GET": login_page, "POST": login}),
+    ("/oauth/logout", {"POST": logout}),
+    ("/oauth/decision", {"POST": decision}),
+)

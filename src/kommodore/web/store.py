@@ -6,14 +6,12 @@ the project that does not start from an account id: it names the accounts it fin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
-from kommodore.db.database import Connection, sql, text_array
+from kommodore.db.database import Connection, fetch_column, fetch_rows, fetch_value, sql, text_array
 
 
-@dataclass(frozen=True, slots=True)
-class Login:
+class Login(NamedTuple):
     """An active user row that can sign in, with the account it belongs to."""
 
     account_id: int
@@ -40,14 +38,12 @@ REPLACE_HASH = sql(
 
 async def logins_by_email(conn: Connection, email: str) -> list[Login]:
     """Every active user row with this email (any letter case) that has a password."""
-    rows: Any = await conn.fetch_all(LOGINS_BY_EMAIL, email)
-    return [Login(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
+    return await fetch_rows(conn, Login, LOGINS_BY_EMAIL, email)
 
 
 async def users_by_email(conn: Connection, account_id: int, email: str) -> list[int]:
     """Ids of the account's users with this email (any letter case), oldest first."""
-    rows: Any = await conn.fetch_all(USERS_BY_EMAIL, account_id, email)
-    return [int(r[0]) for r in rows]
+    return await fetch_column(conn, USERS_BY_EMAIL, account_id, email)
 
 
 async def set_password_hash(
@@ -87,15 +83,14 @@ PURGE_THROTTLE = sql(
 
 async def blocked_until(conn: Connection, keys: list[str]) -> int:
     """The latest end of a block on any of ``keys`` (0: none)."""
-    row = await conn.fetch_one(BLOCKED_UNTIL, text_array(conn, keys))
-    return int(row[0] or 0) if row is not None else 0
+    return int(await fetch_value(conn, BLOCKED_UNTIL, text_array(conn, keys)) or 0)
 
 
 async def count_failure(conn: Connection, key: str, now: int, window_opened_after: int) -> int:
     """Add one failure to ``key`` (a window older than ``window_opened_after`` starts anew);
     answers the failures in the window."""
-    row = await conn.fetch_one(COUNT_FAILURE, key, now, window_opened_after)
-    return int(row[0]) if row is not None else 1
+    failures = await fetch_value(conn, COUNT_FAILURE, key, now, window_opened_after)
+    return 1 if failures is None else int(failures)
 
 
 async def block(conn: Connection, key: str, now: int, until: int) -> None:

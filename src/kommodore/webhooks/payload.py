@@ -14,9 +14,6 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus
 
-from kommodore.custom_fields.values import read_value
-from kommodore.leads.store import LeadRow
-
 Pair = tuple[str, str]
 
 ACTIONS = ("add", "update", "status", "responsible", "delete", "restore")
@@ -106,79 +103,6 @@ def account_block(account_id: int, subdomain: str, base_domain: str) -> list[Pai
         ("account[id]", str(account_id)),
         ("account[_links][self]", f"https://{subdomain}.{base_domain}"),
     ]
-
-
-def custom_field_pairs(rows: Sequence[Any]) -> list[Pair]:
-    """``[custom_fields][i][id|name|code]`` and ``[values][j][value]`` (+ ``[enum]``, the
-    enum's id) from ``lead_parts`` value rows (ordered by field, then position). Dates are
-    ``[value]=<unix seconds>``, checkboxes ``1``/``0``, object values nest in brackets."""
-    pairs: list[Pair] = []
-    field_index, value_index, current = -1, 0, None
-    for r in rows:
-        if r[2] != current:
-            current, field_index, value_index = r[2], field_index + 1, 0
-            base = f"[custom_fields][{field_index}]"
-            pairs.append((f"{base}[id]", str(r[2])))
-            pairs.append((f"{base}[name]", r[9]))
-            if r[10] is not None:
-                pairs.append((f"{base}[code]", r[10]))
-        read = read_value(
-            r[11], enum_id=r[3], enum_value=r[12], enum_code=r[13], value_text=r[14],
-            value_int=r[4], value_json=r[15],
-        )  # fmt: skip
-        item = f"[custom_fields][{field_index}][values][{value_index}]"
-        for key, value in read.items():
-            if key == "enum_code":
-                continue
-            pairs += flatten(f"{item}[enum]" if key == "enum_id" else f"{item}[{key}]", value)
-        value_index += 1
-    return pairs
-
-
-def lead_pairs(
-    lead: LeadRow,
-    account_id: int,
-    tags: Sequence[Any],
-    values: Sequence[Any],
-    old_stage: tuple[int, int] | None = None,
-) -> list[Pair]:
-    """One item's keys relative to its ``leads[action][i]`` (``[id]``, ``[tags][0][id]``...), in
-    the order of the real payload of Kommo's API; ``old_stage`` (pipeline, status) adds
-    ``old_status_id`` and ``old_pipeline_id`` (status items)."""
-    pairs: list[Pair] = [
-        ("[id]", str(lead.id)),
-        ("[name]", lead.name),
-        ("[status_id]", str(lead.status_id)),
-    ]
-    if old_stage is not None:
-        pairs.append(("[old_status_id]", str(old_stage[1])))
-    pairs.append(("[pipeline_id]", str(lead.pipeline_id)))
-    if old_stage is not None:
-        pairs.append(("[old_pipeline_id]", str(old_stage[0])))
-    pairs += [
-        ("[price]", scalar(lead.price)),
-        ("[responsible_user_id]", str(lead.responsible_user_id)),
-        ("[last_modified]", str(lead.updated_at)),
-        ("[modified_user_id]", str(lead.updated_by)),
-        ("[created_user_id]", str(lead.created_by)),
-        ("[date_create]", str(lead.created_at)),
-        ("[account_id]", str(account_id)),
-    ]
-    for index, tag in enumerate(tags):
-        pairs.append((f"[tags][{index}][id]", str(tag[2])))
-        pairs.append((f"[tags][{index}][name]", tag[9]))
-    pairs += custom_field_pairs(values)
-    pairs.append(("[created_at]", str(lead.created_at)))
-    pairs.append(("[updated_at]", str(lead.updated_at)))
-    return pairs
-
-
-def deleted_pairs(lead_id: int, lead: LeadRow | None) -> list[Pair]:
-    """A delete item: the id, and the stage the lead was in."""
-    pairs: list[Pair] = [("[id]", str(lead_id))]
-    if lead is not None:
-        pairs += [("[status_id]", str(lead.status_id)), ("[pipeline_id]", str(lead.pipeline_id))]
-    return pairs
 
 
 def section(action: str, items: Sequence[Sequence[Pair]]) -> str:

@@ -37,20 +37,6 @@ class WebhookInput:
     sort: int | None
 
 
-def _model(row: WebhookRow, account_id: int) -> wire.Webhook:
-    return wire.Webhook(
-        id=row.id,
-        destination=row.destination,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        account_id=account_id,
-        created_by=row.created_by,
-        sort=row.sort,
-        disabled=row.disabled,
-        settings=row.settings,
-    )
-
-
 # -- validation ----------------------------------------------------------------------------
 
 
@@ -66,17 +52,25 @@ def is_url(value: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
+def _sent(r: Reader, errors: ItemErrors, key: str, expected: str) -> bool:
+    """Whether the required ``key`` is sent; a null is a type error, an absent key a missing
+    one."""
+    if r.has(key):
+        return True
+    if r.is_null(key):
+        errors.invalid_type(key, expected)
+    else:
+        errors.missing(key)
+    return False
+
+
 def _destination(
     r: Reader, errors: ItemErrors, outbound: OutboundPolicy | None = None
 ) -> str | None:
     """The destination URL; with ``outbound``, one whose host is a refused address (an IP
     literal or ``localhost``) is refused too. Names are checked again, resolved, when each
     delivery is sent."""
-    if not r.has("destination"):
-        if r.is_null("destination"):
-            errors.invalid_type("destination", "string")
-        else:
-            errors.missing("destination")
+    if not _sent(r, errors, "destination", "string"):
         return None
     destination = r.text("destination", max_length=MAX_DESTINATION)
     if destination is not None and not is_url(destination):
@@ -91,11 +85,7 @@ def _destination(
 
 
 def _settings(r: Reader, errors: ItemErrors) -> list[str] | None:
-    if not r.has("settings"):
-        if r.is_null("settings"):
-            errors.invalid_type("settings", "array")
-        else:
-            errors.missing("settings")
+    if not _sent(r, errors, "settings", "array"):
         return None
     values = r.array("settings")
     if values is None:
@@ -169,8 +159,7 @@ async def list_webhooks(conn: Connection, account_id: int, params: dict[str, Any
     rows = await store.list_webhooks(conn, account_id, destination)
     if not rows:
         return None
-    models = [_model(row, account_id) for row in rows]
-    return wire.encoder.encode(wire.WebhookList(len(models), wire.Embedded(models)))
+    return wire.encoder.encode(wire.WebhookList(len(rows), wire.Embedded(rows)))
 
 
 async def save_webhook(
@@ -201,9 +190,10 @@ async def save_webhook(
             created_by=user_id,
             created_at=now,
             updated_at=now,
+            account_id=account_id,
         )
         await store.insert_webhook(conn, account_id, row)
-    return wire.encoder.encode(_model(row, account_id))
+    return wire.encoder.encode(row)
 
 
 async def delete_webhook(conn: Connection, account_id: int, destination: str) -> None:

@@ -9,43 +9,55 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
-from kommodore.db.database import Connection, int_array, sql
-from kommodore.leads.store import LEAD_SELECT, LeadRow, lead_row
+from kommodore.db.database import (
+    Connection,
+    fetch_row,
+    fetch_rows,
+    fetch_value,
+    int_array,
+    sql,
+)
 from kommodore.webhooks import payload
 
 # -- webhooks -------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class WebhookRow:
+class WebhookRow(msgspec.Struct):
+    """A webhook as Kommo's answer shows it, key for key: its columns in that order (the
+    account's id among them), ``settings`` decoded."""
+
     id: int
     destination: str
-    settings: list[str]
-    sort: int
-    disabled: bool
-    created_by: int
     created_at: int
     updated_at: int
+    account_id: int
+    created_by: int
+    sort: int
+    disabled: bool
+    settings: list[str]
 
 
-_WEBHOOK_COLUMNS = "id, destination, settings, sort, disabled, created_by, created_at, updated_at"
+def _webhook(
+    id: int, destination: str, created_at: int, updated_at: int, account_id: int,
+    created_by: int, sort: int, disabled: Any, settings: str,
+) -> WebhookRow:  # fmt: skip
+    """A row of ``_SELECT``: settings are stored as JSON text, the flag is 0/1 on SQLite."""
+    return WebhookRow(
+        id, destination, created_at, updated_at, account_id, created_by, sort, bool(disabled),
+        msgspec.json.decode(settings),
+    )  # fmt: skip
 
 
-def _webhook(r: Any) -> WebhookRow:
-    return WebhookRow(r[0], r[1], msgspec.json.decode(r[2]), r[3], bool(r[4]), r[5], r[6], r[7])
-
-
-_LIST = sql(
-    f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE account_id = $1 "
-    "AND ($2::text IS NULL OR destination = $2) ORDER BY sort, id"
+_SELECT = (
+    "SELECT id, destination, created_at, updated_at, account_id, created_by, sort, disabled, "
+    "settings FROM webhooks WHERE account_id = $1 "
 )
-_BY_DESTINATION = sql(
-    f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE account_id = $1 AND destination = $2"
-)
+_LIST = sql(_SELECT + "AND ($2::text IS NULL OR destination = $2) ORDER BY sort, id")
+_BY_DESTINATION = sql(_SELECT + "AND destination = $2")
 _COUNT = sql("SELECT count(*) FROM webhooks WHERE account_id = $1")
 _LOCK_ACCOUNT = sql("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
 _INSERT = sql(
@@ -62,19 +74,17 @@ _DELETE = sql("DELETE FROM webhooks WHERE account_id = $1 AND id = $2")
 async def list_webhooks(
     conn: Connection, account_id: int, destination: str | None
 ) -> list[WebhookRow]:
-    return [_webhook(r) for r in await conn.fetch_all(_LIST, account_id, destination)]
+    return await fetch_rows(conn, _webhook, _LIST, account_id, destination)
 
 
 async def webhook_by_destination(
     conn: Connection, account_id: int, destination: str
 ) -> WebhookRow | None:
-    row = await conn.fetch_one(_BY_DESTINATION, account_id, destination)
-    return None if row is None else _webhook(row)
+    return await fetch_row(conn, _webhook, _BY_DESTINATION, account_id, destination)
 
 
 async def count_webhooks(conn: Connection, account_id: int) -> int:
-    row = await conn.fetch_one(_COUNT, account_id)
-    return int(row[0]) if row is not None else 0
+    return int(await fetch_value(conn, _COUNT, account_id))
 
 
 async def lock_account(conn: Connection, account_id: int) -> None:
@@ -108,28 +118,27 @@ _SUBSCRIBED = sql(
     "SELECT id, destination, settings FROM webhooks WHERE account_id = $1 AND NOT disabled"
 )
 _SUBDOMAIN = sql("SELECT subdomain FROM accounts WHERE id = $1")
-_LEADS = sql(f"{LEAD_SELECT} WHERE l.account_id = $1 AND l.id = ANY($2::bigint[])")
 
 
-async def enabled_webhooks(conn: Connection, account_id: int) -> list[tuple[int, str, list[str]]]:
-    """(id, destination, settings) of the account's enabled webhooks: one primary-key range."""
-    return [
-        (r[0], r[1], msgspec.json.decode(r[2]))
-        for r in await conn.fetch_all(_SUBSCRIBED, account_id)
-    ]
+class EnabledWebhook(NamedTuple):
+    id: int
+    destination: str
+    settings: list[str]
+    """The events it subscribes to."""
+
+
+def _enabled(id: int, destination: str, settings: str) -> EnabledWebhook:
+    return EnabledWebhook(id, destination, msgspec.json.decode(settings))
+
+
+async def enabled_webhooks(conn: Connection, account_id: int) -> list[EnabledWebhook]:
+    """The account's enabled webhooks: one primary-key range."""
+    return await fetch_rows(conn, _enabled, _SUBSCRIBED, account_id)
 
 
 async def subdomain(conn: Connection, account_id: int) -> str:
-    row = await conn.fetch_one(_SUBDOMAIN, account_id)
-    return str(row[0]) if row is not None else ""
-
-
-async def leads_by_id(
-    conn: Connection, account_id: int, lead_ids: Sequence[int]
-) -> dict[int, LeadRow]:
-    rows = await conn.fetch_all(_LEADS, account_id, int_array(conn.dialect, lead_ids))
-    leads = [lead_row(r) for r in rows]
-    return {lead.id: lead for lead in leads}
+    found = await fetch_value(conn, _SUBDOMAIN, account_id)
+    return "" if found is None else str(found)
 
 
 # -- the outbox -----------------------------------------------------------------------------
@@ -139,7 +148,7 @@ SECTIONS = ("add", "update", "status", "responsible", "delete", "restore")
 _SECTION_COLUMNS = ", ".join(f"{a}_items" for a in SECTIONS)
 
 _INSERT_BODY = sql(
-    f"INSERT INTO webhook_bodies (account_id, id, created_at, size, head, {_SECTION_COLUMNS}) "
+    f"INSERT INTO webhook_bodies (account_id, id, created_at, size, head, {_SECTION_COLUMNS}) "  # noqa: S608 (a column list constant)
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
 )
 _INSERT_DELIVERY = sql(
@@ -196,9 +205,19 @@ _CLAIM = sql(_CLAIM_SET.format(due=_DUE + " FOR UPDATE SKIP LOCKED"))
 """PostgreSQL skips rows another claimer holds; SQLite's ``BEGIN IMMEDIATE`` already lets one
 claimer in at a time, across processes."""
 _BODIES = sql(
-    f"SELECT id, head, {_SECTION_COLUMNS} FROM webhook_bodies "
+    f"SELECT id, head, {_SECTION_COLUMNS} FROM webhook_bodies "  # noqa: S608 (a column list constant)
     "WHERE account_id = $1 AND id = ANY($2::bigint[])"
 )
+
+
+class _ClaimedRow(NamedTuple):
+    account_id: int
+    id: int
+    webhook_id: int
+    destination: str
+    body_id: int
+    actions: str
+    attempts: int
 
 
 async def claim(
@@ -207,23 +226,23 @@ async def claim(
     """Take up to ``limit`` due deliveries for ``worker`` until ``locked_until_ms``, each with
     its body put together; run in a transaction of its own, so the claim is visible to others
     once it returns."""
-    rows = await conn.fetch_all(_CLAIM, now_ms, locked_until_ms, worker, limit)
+    rows = await fetch_rows(conn, _ClaimedRow, _CLAIM, now_ms, locked_until_ms, worker, limit)
     wanted: dict[int, set[int]] = {}
     for r in rows:
-        wanted.setdefault(r[0], set()).add(r[4])
+        wanted.setdefault(r.account_id, set()).add(r.body_id)
     bodies: dict[tuple[int, int], tuple[str, dict[str, str | None]]] = {}
     for account_id in sorted(wanted):
         ids = int_array(conn.dialect, sorted(wanted[account_id]))
-        for b in await conn.fetch_all(_BODIES, account_id, ids):
-            bodies[(account_id, b[0])] = (b[1], dict(zip(SECTIONS, b[2:], strict=True)))
+        for body_id, head, *sections in await conn.fetch_all(_BODIES, account_id, ids):
+            bodies[(account_id, body_id)] = (head, dict(zip(SECTIONS, sections, strict=True)))
     claimed = []
     for r in rows:
-        found = bodies.get((r[0], r[4]))
+        found = bodies.get((r.account_id, r.body_id))
         text = None
         if found is not None:
-            head, sections = found
-            text = payload.assemble(head, [sections[a] for a in r[5].split(",") if a])
-        claimed.append(Claimed(r[0], r[1], r[2], r[3], text, r[6]))
+            head, by_action = found
+            text = payload.assemble(head, [by_action[a] for a in r.actions.split(",") if a])
+        claimed.append(Claimed(r.account_id, r.id, r.webhook_id, r.destination, text, r.attempts))
     return claimed
 
 
@@ -236,14 +255,19 @@ _SET_HOOK_STATE = sql(
 )
 
 
-async def webhook_state(
-    conn: Connection, account_id: int, webhook_id: int
-) -> tuple[bool, list[int]] | None:
-    """(disabled, bad-answer times in ms), or None when the webhook was deleted."""
-    row = await conn.fetch_one(_HOOK_STATE, account_id, webhook_id)
-    if row is None:
-        return None
-    return bool(row[0]), msgspec.json.decode(row[1])
+class HookState(NamedTuple):
+    disabled: bool
+    bad_answers: list[int]
+    """When it answered badly, in ms."""
+
+
+def _hook_state(disabled: Any, bad_answers: str) -> HookState:
+    return HookState(bool(disabled), msgspec.json.decode(bad_answers))
+
+
+async def webhook_state(conn: Connection, account_id: int, webhook_id: int) -> HookState | None:
+    """The webhook's state, or None when it was deleted."""
+    return await fetch_row(conn, _hook_state, _HOOK_STATE, account_id, webhook_id)
 
 
 async def set_webhook_state(
@@ -278,7 +302,7 @@ _PURGE_OLD = sql(
 _COUNT_DELIVERIES = sql("SELECT count(*) FROM webhook_deliveries")
 _PURGE_OLDEST = {
     finished: sql(
-        "DELETE FROM webhook_deliveries WHERE (account_id, id) IN ("
+        "DELETE FROM webhook_deliveries WHERE (account_id, id) IN ("  # noqa: S608 (an operator from a fixed tuple)
         f"SELECT account_id, id FROM webhook_deliveries WHERE status {op} 'pending' "
         "ORDER BY id LIMIT $1) RETURNING account_id, body_id"
     )
@@ -311,6 +335,13 @@ async def sweep_orphans(conn: Connection, limit: int) -> None:
     await conn.execute(_SWEEP_ORPHANS, limit)
 
 
+class _BodyKey(NamedTuple):
+    """What a purge returns of each delivery it deleted."""
+
+    account_id: int
+    body_id: int
+
+
 async def _drop_orphans(conn: Connection, bodies: set[tuple[int, int]]) -> None:
     """Delete the bodies no delivery refers to any more (their last one was just purged)."""
     for account_id, body_id in sorted(bodies):
@@ -323,8 +354,8 @@ async def purge_old(conn: Connection, before_ms: int, limit: int) -> int:
     and the bodies left without a delivery; how many deliveries went."""
     gone = 0
     for status in ("delivered", "failed"):
-        rows = await conn.fetch_all(_PURGE_OLD, status, before_ms, limit - gone)
-        await _drop_orphans(conn, {(r[0], r[1]) for r in rows})
+        rows = await fetch_rows(conn, _BodyKey, _PURGE_OLD, status, before_ms, limit - gone)
+        await _drop_orphans(conn, set(rows))
         gone += len(rows)
         if gone >= limit:
             break
@@ -332,22 +363,20 @@ async def purge_old(conn: Connection, before_ms: int, limit: int) -> int:
 
 
 async def count_deliveries(conn: Connection) -> int:
-    row = await conn.fetch_one(_COUNT_DELIVERIES)
-    return int(row[0]) if row is not None else 0
+    return int(await fetch_value(conn, _COUNT_DELIVERIES))
 
 
 async def purge_oldest(conn: Connection, count: int, *, finished: bool) -> int:
     """Forget the ``count`` oldest deliveries, finished ones (delivered, failed) or pending
     ones, and the bodies left without a delivery; how many went."""
-    rows = await conn.fetch_all(_PURGE_OLDEST[finished], count)
-    await _drop_orphans(conn, {(r[0], r[1]) for r in rows})
+    rows = await fetch_rows(conn, _BodyKey, _PURGE_OLDEST[finished], count)
+    await _drop_orphans(conn, set(rows))
     return len(rows)
 
 
 async def body_bytes(conn: Connection) -> int:
     """What the stored bodies hold, in characters (bytes: the encoding is ASCII)."""
-    row = await conn.fetch_one(_BODY_BYTES)
-    return int(row[0]) if row is not None else 0
+    return int(await fetch_value(conn, _BODY_BYTES))
 
 
 async def purge_oldest_bodies(conn: Connection, at_least: int, limit: int) -> tuple[int, int]:

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import msgspec
 
-
-class Webhook(msgspec.Struct, kw_only=True):
-    id: int
-    destination: str
-    created_at: int
-    updated_at: int
-    account_id: int
-    created_by: int
-    sort: int
-    disabled: bool
-    settings: list[str]
+from kommodore.webhooks.store import WebhookRow
 
 
 class Embedded(msgspec.Struct):
-    webhooks: list[Webhook]
+    webhooks: list[WebhookRow]
+    """The stored rows are the answer's objects, key for key."""
 
 
 class WebhookList(msgspec.Struct):

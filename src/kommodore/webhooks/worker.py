@@ -139,7 +139,7 @@ class Worker:
         for key in sorted({(d.account_id, d.webhook_id) for d in claimed}):
             state = await store.webhook_state(conn, *key)
             states[key] = "webhook deleted" if state is None else (
-                "webhook disabled" if state[0] else None
+                "webhook disabled" if state.disabled else None
             )  # fmt: skip
 
         def reason(d: Claimed) -> str | None:
@@ -222,16 +222,18 @@ class Worker:
         state = await store.webhook_state(conn, *key)
         if state is None:
             return
-        disabled, times = state
-        times = [t for t in times if t > now_ms - BAD_WINDOW_MS]
+        account_id, webhook_id = key
+        disabled = state.disabled
+        times = [t for t in state.bad_answers if t > now_ms - BAD_WINDOW_MS]
         times += [now_ms] * answers.count(False)
         times = times[-(BAD_LIMIT + 1) :]
         if not disabled and len(times) > BAD_LIMIT and not answers[-1]:
             disabled = True
             log.warning(
-                "webhook disabled", account_id=key[0], webhook_id=key[1], bad_answers=len(times)
-            )
-        await store.set_webhook_state(conn, key[0], key[1], disabled, times)
+                "webhook disabled", account_id=account_id, webhook_id=webhook_id,
+                bad_answers=len(times),
+            )  # fmt: skip
+        await store.set_webhook_state(conn, account_id, webhook_id, disabled, times)
 
     async def _maybe_purge(self) -> None:
         now = self.clock()
