@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -167,9 +168,11 @@ async def revoke_token(conn: Connection, jti: str, now: int) -> bool:
     return await conn.fetch_one(REVOKE_TOKEN, jti, now) is not None
 
 
-def lead_visibility_sql(v: Visibility) -> str | None:
+def lead_visibility_sql(v: Visibility, bind: Callable[[int], str]) -> str | None:
     """The rights of Kommo's API as a predicate on the leads aliased ``l``; None when the actor
-    sees every lead. Only integers from the rights are formatted in (never a client's value)."""
+    sees every lead. ``bind`` binds a value as the statement's next parameter and gives its
+    mark (``Where.arg``): the rights' ids and stages are parameters like every other value, so
+    the text depends only on the rights' shape."""
     if v.everything:
         return None
 
@@ -177,20 +180,20 @@ def lead_visibility_sql(v: Visibility) -> str | None:
         if code == "A":
             return "1 = 1"
         if code == "G":
-            return f"l.group_id = {int(v.group_id)}"
+            return f"l.group_id = {bind(v.group_id)}"
         if code == "M":
-            return f"l.responsible_user_id = {int(v.user_id)}"
+            return f"l.responsible_user_id = {bind(v.user_id)}"
         return None
 
     def stage(p: int, s: int) -> str:
-        return f"(l.pipeline_id = {int(p)} AND l.status_id = {int(s)})"
+        return f"(l.pipeline_id = {bind(p)} AND l.status_id = {bind(s)})"
 
     clauses = []
-    for code in ("A", "G", "M"):
-        stages = [stage(p, s) for (p, s), c in v.stages.items() if c == code]
-        predicate = allowed(code)
-        if stages and predicate:
-            clauses.append(f"(({' OR '.join(stages)}) AND {predicate})")
+    for code in ("A", "G", "M"):  # every value is bound once, where its mark is used
+        stages = [(p, s) for (p, s), c in v.stages.items() if c == code]
+        if stages:
+            listed = " OR ".join(stage(p, s) for p, s in stages)
+            clauses.append(f"(({listed}) AND {allowed(code)})")
     general = allowed(v.general)
     if general:
         if v.stages:

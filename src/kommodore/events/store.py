@@ -5,7 +5,7 @@ pages are full and ``_links.next`` is exact. The values are JSON text; filters o
 them with each database's JSON functions (``json_each``/``json_extract`` on SQLite,
 ``jsonb_array_elements``/``#>>`` on PostgreSQL). Only fixed fragments are put together here;
 every value (the page's LIMIT and OFFSET too) is a bound parameter. The lead rights clause
-comes from ``auth.store.lead_visibility_sql``, which formats in integers of the stored rights.
+comes from ``auth.store.lead_visibility_sql``, its ids bound like the rest.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ async def list_events(
         c += _values(w, "e.value_after", query.value_after)
     if query.value_before is not None:
         c += _values(w, "e.value_before", query.value_before)
-    rights = lead_visibility_sql(visibility)
+    rights = lead_visibility_sql(visibility, w.arg)
     if rights:
         c.append("l.id IS NOT NULL")
         c.append(rights)

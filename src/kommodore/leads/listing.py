@@ -137,7 +137,7 @@ async def list_lead_rows(
             w.append(_custom_field(q, f, field_types.get(f.field_id)))
     if query.search:
         w.append(_search(q, query.search))
-    rights = lead_visibility_sql(visibility)
+    rights = lead_visibility_sql(visibility, q.arg)
     if rights:
         w.append(rights)
     direction = "DESC" if query.direction == "desc" else "ASC"
