@@ -16,7 +16,7 @@ import click
 import pydantic
 
 from kommodore.cli_support import signing_key
-from kommodore.control.commands import requests, reset, snapshot
+from kommodore.control.commands import requests, reset, snapshot, webhooks_group
 from kommodore.errors import UserError, require
 from kommodore.integrations.commands import create_token, integration, token
 from kommodore.leads.commands import lead
@@ -97,6 +97,7 @@ main.add_command(worker)
 main.add_command(reset)
 main.add_command(snapshot)
 main.add_command(requests)
+main.add_command(webhooks_group)
 
 
 @main.command()

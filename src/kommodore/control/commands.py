@@ -15,6 +15,7 @@ from kommodore.cli_support import run_with_database
 from kommodore.control.service import MAX_DEMO_LEADS, BadName, Control
 from kommodore.control.store import SnapshotIncompatible, SnapshotInfo, SnapshotMissing
 from kommodore.db.database import Database
+from kommodore.webhooks.store import Delivery
 
 
 def _run_named(name: str, action: str) -> SnapshotInfo | bool | None:
@@ -154,3 +155,39 @@ def requests(
                 return
             params.setdefault("after", 0)
             time.sleep(0.5)
+
+
+@click.group("webhooks")
+def webhooks_group() -> None:
+    """The webhook outbox: what was sent where, how it went, and a retry."""
+
+
+@webhooks_group.command("deliveries")
+@click.option("--account-id", type=int, default=None)
+@click.option("--status", type=click.Choice(["pending", "delivered", "failed"]), default=None)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--body", is_flag=True, help="Print each delivery's exact body too.")
+def deliveries(account_id: int | None, status: str | None, limit: int, body: bool) -> None:
+    """The newest deliveries first: id, status, attempts, destination, last answer or error."""
+
+    async def work(db: Database) -> list[Delivery]:
+        return await Control(db).deliveries(account_id=account_id, status=status, limit=limit)
+
+    for d in run_with_database(work):
+        answer = d.last_error or (f"HTTP {d.last_status}" if d.last_status else "-")
+        click.echo(f"{d.id}\t{d.status}\t{d.attempts}\t{d.destination}\t{answer}")
+        if body and d.body is not None:
+            click.echo(f"\t{d.body}")
+
+
+@webhooks_group.command("retry")
+@click.argument("delivery_id", type=int)
+def retry(delivery_id: int) -> None:
+    """Make a delivery due now: the worker sends it again on its next turn."""
+
+    async def work(db: Database) -> Delivery | None:
+        return await Control(db).retry_delivery(delivery_id)
+
+    if run_with_database(work) is None:
+        raise click.ClickException(f"no webhook delivery {delivery_id}")
+    click.echo(f"delivery {delivery_id} is due now")

@@ -203,6 +203,36 @@ async def clear_faults(request: Request) -> Response:
     return Response(status_code=204)
 
 
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
+
+
+async def list_deliveries(request: Request) -> Response:
+    """``GET /_kommodore/webhook-deliveries``: newest first; filters ``account_id``, ``status``
+    (pending, delivered, failed), ``limit`` (default 100, at most 1,000)."""
+    plane = _plane(request)
+    status = request.query_params.get("status") or None
+    if status is not None and status not in DELIVERY_STATUSES:
+        raise Problem(400, "status: one of " + ", ".join(DELIVERY_STATUSES))
+    limit = _int_param(request, "limit")
+    limit = 100 if limit is None else limit
+    if not 1 <= limit <= 1000:
+        raise Problem(400, "limit: from 1 to 1000")
+    found = await plane.control.deliveries(
+        account_id=_int_param(request, "account_id"), status=status, limit=limit
+    )
+    return _json(wire.WebhookDeliveries(deliveries=[wire.delivery(d) for d in found]))
+
+
+async def retry_delivery(request: Request) -> Response:
+    """``POST /_kommodore/webhook-deliveries/{id}/retry``: due now, whatever became of it."""
+    plane = _plane(request)
+    delivery_id: int = request.path_params["delivery_id"]
+    found = await plane.control.retry_delivery(delivery_id)
+    if found is None:
+        raise Problem(404, f"No webhook delivery {delivery_id}")
+    return _json(wire.delivery(found))
+
+
 async def switched_off(request: Request) -> Response:
     return problem_response(404, OFF)
 
@@ -221,6 +251,10 @@ routes: list[BaseRoute] = [
     Route(f"{PREFIX}/faults", add_fault, methods=["POST"]),
     Route(f"{PREFIX}/faults", clear_faults, methods=["DELETE"]),
     Route(f"{PREFIX}/faults/{{rule_id:int}}", delete_fault, methods=["DELETE"]),
+    Route(f"{PREFIX}/webhook-deliveries", list_deliveries, methods=["GET"]),
+    Route(
+        f"{PREFIX}/webhook-deliveries/{{delivery_id:int}}/retry", retry_delivery, methods=["POST"]
+    ),
 ]
 """The control plane when it is on."""
 

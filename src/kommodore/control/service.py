@@ -4,6 +4,7 @@ the gate that keeps in-flight requests out of a half-changed state."""
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 
@@ -11,6 +12,8 @@ from kommodore.control import store
 from kommodore.control.gate import StateGate
 from kommodore.control.store import NAME, SnapshotInfo, SnapshotMissing
 from kommodore.db.database import Database
+from kommodore.webhooks import store as webhooks
+from kommodore.webhooks.store import Delivery
 
 MAX_DEMO_LEADS = 100_000
 
@@ -93,3 +96,24 @@ class Control:
 
     async def snapshots(self) -> list[SnapshotInfo]:
         return await store.snapshots(self.db)
+
+    async def deliveries(
+        self,
+        *,
+        account_id: int | None = None,
+        status: str | None = None,
+        delivery_id: int | None = None,
+        limit: int = 100,
+    ) -> list[Delivery]:
+        async with self.db.connection() as conn:
+            return await webhooks.deliveries(
+                conn, account_id=account_id, status=status, delivery_id=delivery_id, limit=limit
+            )
+
+    async def retry_delivery(self, delivery_id: int) -> Delivery | None:
+        """Due now, for the worker's next turn (within its poll interval); None if unknown."""
+        async with self.db.transaction() as conn:
+            if not await webhooks.retry_delivery(conn, delivery_id, int(time.time() * 1000)):
+                return None
+        found = await self.deliveries(delivery_id=delivery_id, limit=1)
+        return found[0] if found else None

@@ -8,6 +8,7 @@ import msgspec
 
 from kommodore.control.faults import ActiveRule, Rule
 from kommodore.control.journal import Entry
+from kommodore.webhooks.store import Delivery
 
 
 class Reset(msgspec.Struct, forbid_unknown_fields=True):
@@ -94,3 +95,29 @@ class FaultList(msgspec.Struct):
 
 def fault(active: ActiveRule) -> Fault:
     return Fault(active.id, active.rule, active.matched, active.remaining)
+
+
+class WebhookDelivery(msgspec.Struct):
+    id: int
+    account_id: int
+    webhook_id: int
+    destination: str
+    status: str
+    attempts: int
+    next_attempt_ms: int | None
+    last_status: int | None
+    last_error: str | None
+    delivered_at: int | None
+    created_at: int
+    body: str | None
+
+
+class WebhookDeliveries(msgspec.Struct):
+    deliveries: list[WebhookDelivery]
+
+
+def delivery(d: Delivery) -> WebhookDelivery:
+    return WebhookDelivery(
+        d.id, d.account_id, d.webhook_id, d.destination, d.status, d.attempts,
+        d.next_attempt_ms, d.last_status, d.last_error, d.delivered_at, d.created_at, d.body,
+    )  # fmt: skip
