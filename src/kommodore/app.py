@@ -167,7 +167,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         middleware.append(
             Middleware(
                 RecordingMiddleware,
-                journal=journal,
+                journal=journal if settings.journal else None,
                 faults=faults,
                 body_bytes=settings.journal_body_bytes,
             )

@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     """The bearer token the control plane takes (never a Kommo token). Unset: generated on first
     use into ``data_dir/control-token`` and printed by ``kommodore demo``."""
 
+    journal: bool = True
+    """The request journal (control API on); ``false`` records nothing (faults still apply)."""
+
     journal_size: int = Field(default=10_000, ge=1, le=1_000_000)
     """The request journal keeps this many of each account's last requests (control API on)."""
 

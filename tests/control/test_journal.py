@@ -178,3 +178,17 @@ def test_redaction_rules() -> None:
     assert (
         redact_query(f"client_secret=x&q={jwt}") == "client_secret=%5Bredacted%5D&q=%5Bredacted%5D"
     )
+
+
+def test_switched_off_nothing_is_recorded_and_faults_still_apply(
+    own_backend: Backend, factory: Factory
+) -> None:
+    settings = own_backend.settings(control_api=True, control_token=CONTROL_TOKEN, journal=False)
+    account = factory.account()
+    kommo = {"Authorization": f"Bearer {factory.token(account, account.admin)}"}
+    with TestClient(create_app(settings)) as client:
+        added = client.post("/_kommodore/faults", json={"status": 503, "times": 1}, headers=AUTH)
+        assert added.status_code == 201
+        assert client.get("/api/v4/account", headers=kommo).status_code == 503
+        assert client.get("/api/v4/account", headers=kommo).status_code == 200
+        assert _journal(client) == []

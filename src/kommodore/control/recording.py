@@ -72,7 +72,9 @@ def _describe(active: ActiveRule) -> str:
 
 
 class RecordingMiddleware:
-    def __init__(self, app: ASGIApp, journal: Journal, faults: Faults, body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, journal: Journal | None, faults: Faults, body_bytes: int
+    ) -> None:
         self.app = app
         self.journal = journal
         self.faults = faults
@@ -82,6 +84,9 @@ class RecordingMiddleware:
         path: str = scope["path"] if scope["type"] == "http" else ""
         if not journaled(path):
             await self.app(scope, receive, send)
+            return
+        if self.journal is None:  # switched off: faults only
+            await self._faults_only(path, scope, receive, send)
             return
         began = time.perf_counter()
         at_ms = int(time.time() * 1000)
@@ -114,12 +119,8 @@ class RecordingMiddleware:
                 size_out += len(chunk)
             await send(message)
 
-        rule: ActiveRule | None = None
-        if self.faults.rules:
-            account_id = integration_id = None
-            if self.faults.needs_claims(method, path):
-                account_id, integration_id = _claims_of(scope)
-            rule = self.faults.pick(method, path, account_id, integration_id)
+        rule = self._pick(method, path, scope)
+        journal = self.journal
         try:
             if rule is None:
                 await self.app(scope, recording_receive, recording_send)
@@ -139,9 +140,9 @@ class RecordingMiddleware:
                 reason = f"injected by fault {_describe(rule)}"
             elif reason is None and status >= 400 and response_body:
                 reason = refusal_from_body(response_body)
-            self.journal.add(
+            journal.add(
                 Entry(
-                    id=self.journal.next_id(),
+                    id=journal.next_id(),
                     at_ms=at_ms,
                     method=method,
                     path=path,
@@ -155,6 +156,22 @@ class RecordingMiddleware:
                     injected=None if rule is None else _describe(rule),
                 )
             )
+
+    def _pick(self, method: str, path: str, scope: Scope) -> ActiveRule | None:
+        """The fault rule that takes this request, if any (none is the common case: no rules)."""
+        if not self.faults.rules:
+            return None
+        account_id = integration_id = None
+        if self.faults.needs_claims(method, path):
+            account_id, integration_id = _claims_of(scope)
+        return self.faults.pick(method, path, account_id, integration_id)
+
+    async def _faults_only(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+        rule = self._pick(scope["method"], path, scope)
+        if rule is None:
+            await self.app(scope, receive, send)
+        else:
+            await self._inject(rule, scope, receive, send)
 
     async def _inject(self, active: ActiveRule, scope: Scope, receive: Receive, send: Send) -> None:
         rule = active.rule
