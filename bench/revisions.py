@@ -505,7 +505,9 @@ def run(args: argparse.Namespace, work: Path, stamp: str, databases: list[str] |
             create_database(args.postgres_url, _database_name(str(urls[name])), databases[0])
         src, commit, dirty = code[name]
         side_env = dict(item.split("=", 1) for item in getattr(args, f"{name}_env"))
-        sides.append(Side(name, getattr(args, name), src, commit, dirty, data_dir, urls[name], env))
+        sides.append(
+            Side(name, getattr(args, name), src, commit, dirty, data_dir, urls[name], side_env)
+        )
         print(f"{name:6}: {src} (commit {commit[:12]}{', src modified' if dirty else ''})")
 
     # the POST bodies of each round, the same bytes for both sides (each posts to its own copy)
