@@ -170,3 +170,29 @@ def test_switched_off_every_control_path_is_refused(own_backend: Backend) -> Non
 def test_the_default_is_on_for_sqlite_and_off_for_postgresql(own_backend: Backend) -> None:
     settings = own_backend.settings()
     assert settings.resolved_control_api is (own_backend.name == "sqlite")
+
+
+def test_a_kommo_token_for_the_state_just_reset(control: TestClient) -> None:
+    reset = control.post("/_kommodore/reset", json={"to": "demo", "leads": 20, "seed": 3},
+                         headers=AUTH)  # fmt: skip
+    users = reset.json()["users"]
+    admin = control.post("/_kommodore/tokens", json={}, headers=AUTH)
+    assert admin.status_code == 201 and set(admin.json()) == {"token"}
+    me = control.get("/api/v4/account", params={"with": "users"},
+                     headers={"Authorization": f"Bearer {admin.json()['token']}"})  # fmt: skip
+    assert me.status_code == 200 and me.json()["current_user_id"] == users["alice"]
+    user = control.post("/_kommodore/tokens", json={"user_id": users["greta"], "days": 2},
+                        headers=AUTH)  # fmt: skip
+    assert user.status_code == 201
+    theirs = control.get("/api/v4/account",
+                         headers={"Authorization": f"Bearer {user.json()['token']}"})  # fmt: skip
+    assert theirs.json()["current_user_id"] == users["greta"]
+    unknown = control.post("/_kommodore/tokens", json={"subdomain": "nope"}, headers=AUTH)
+    assert (unknown.status_code, unknown.json()) == (
+        404, _problem(404, "no account with subdomain 'nope'")
+    )  # fmt: skip
+    bad = control.post("/_kommodore/tokens", json={"days": 0}, headers=AUTH)
+    assert (bad.status_code, bad.json()) == (400, _problem(400, "days: from 1 to 3650"))
+    kommo = control.post("/_kommodore/tokens", json={},
+                         headers={"Authorization": f"Bearer {admin.json()['token']}"})  # fmt: skip
+    assert kommo.status_code == 401

@@ -23,6 +23,7 @@ from kommodore.control.store import SnapshotIncompatible, SnapshotInfo, Snapshot
 from kommodore.control.token import matches
 from kommodore.http.body import PUBLIC_BODY_BYTES, decode_json, read_body
 from kommodore.http.problems import Problem, problem_response
+from kommodore.integrations.service import TokenRefused, issue_long_lived
 
 PREFIX = "/_kommodore"
 OFF = (
@@ -233,6 +234,25 @@ async def retry_delivery(request: Request) -> Response:
     return _json(wire.delivery(found))
 
 
+async def issue_token(request: Request) -> Response:
+    """``POST /_kommodore/tokens``: a Kommo long-lived token of the account's built-in
+    integration, for a test suite that has just reset the state."""
+    _plane(request)  # the control token first
+    body = await _body(request, wire.NewToken)
+    if not 1 <= body.days <= 3650:
+        raise Problem(400, "days: from 1 to 3650")
+    ctx = request.app.state.ctx
+    try:
+        async with ctx.db.transaction() as conn:
+            token = await issue_long_lived(
+                conn, ctx.signing_key, ctx.settings, subdomain=body.subdomain,
+                user_id=body.user_id, admin=body.user_id is None, days=body.days,
+            )  # fmt: skip
+    except TokenRefused as exc:
+        raise Problem(404, str(exc)) from None
+    return _json(wire.IssuedToken(token=token), 201)
+
+
 async def switched_off(request: Request) -> Response:
     return problem_response(404, OFF)
 
@@ -251,6 +271,7 @@ routes: list[BaseRoute] = [
     Route(f"{PREFIX}/faults", add_fault, methods=["POST"]),
     Route(f"{PREFIX}/faults", clear_faults, methods=["DELETE"]),
     Route(f"{PREFIX}/faults/{{rule_id:int}}", delete_fault, methods=["DELETE"]),
+    Route(f"{PREFIX}/tokens", issue_token, methods=["POST"]),
     Route(f"{PREFIX}/webhook-deliveries", list_deliveries, methods=["GET"]),
     Route(
         f"{PREFIX}/webhook-deliveries/{{delivery_id:int}}/retry", retry_delivery, methods=["POST"]

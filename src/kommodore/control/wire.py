@@ -121,3 +121,14 @@ def delivery(d: Delivery) -> WebhookDelivery:
         d.id, d.account_id, d.webhook_id, d.destination, d.status, d.attempts,
         d.next_attempt_ms, d.last_status, d.last_error, d.delivered_at, d.created_at, d.body,
     )  # fmt: skip
+
+
+class NewToken(msgspec.Struct, forbid_unknown_fields=True):
+    subdomain: str = "demo"
+    user_id: int | None = None
+    """The user's token; unset: the account's first active admin's."""
+    days: int = 1
+
+
+class IssuedToken(msgspec.Struct):
+    token: str
