@@ -4,12 +4,13 @@ directory, with pytest in a subprocess."""
 from __future__ import annotations
 
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pytest
 
 pytest_plugins = ["pytester"]
 
-EXAMPLE = '''
+EXAMPLE = """
 import pytest
 
 
@@ -58,7 +59,7 @@ def test_a_users_token(kommodore):
     token = kommodore.new_token(user_id=kommodore.users["greta"])
     with kommodore.client(token) as api:
         assert api.get("/api/v4/account").json()["current_user_id"] == kommodore.users["greta"]
-'''
+"""
 
 
 def test_the_package_registers_the_plugin() -> None:
@@ -79,3 +80,15 @@ def test_an_example_suite_runs_against_a_real_server(
         "-q",
     )  # fmt: skip
     result.assert_outcomes(passed=6)
+
+
+def test_the_readme_example(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (block,) = [b.split("```")[0] for b in readme.split("```python\n") if "def test_" in b]
+    pytester.makepyfile(test_my_integration=block)
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    result = pytester.runpytest_subprocess(
+        "-p", "kommodore.pytest_plugin", "-p", "no:cacheprovider", "--kommodore-leads", "20",
+        "-q",
+    )  # fmt: skip
+    result.assert_outcomes(passed=2)
