@@ -24,17 +24,24 @@ class StateGate:
         self._drained = asyncio.Event()
         self._changing = asyncio.Lock()
 
-    @asynccontextmanager
-    async def shared(self) -> AsyncIterator[None]:
+    async def enter(self) -> None:
+        """Pass shared: wait while a change waits or runs."""
         while self._closed is not None:
             await self._closed.wait()
         self._inside += 1
+
+    def leave(self) -> None:
+        self._inside -= 1
+        if self._inside == 0:
+            self._drained.set()
+
+    @asynccontextmanager
+    async def shared(self) -> AsyncIterator[None]:
+        await self.enter()
         try:
             yield
         finally:
-            self._inside -= 1
-            if self._inside == 0:
-                self._drained.set()
+            self.leave()
 
     @asynccontextmanager
     async def exclusive(self) -> AsyncIterator[None]:
@@ -63,5 +70,9 @@ class GateMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
-        async with self.gate.shared():
+        gate = self.gate  # enter/leave rather than a context manager: the hot path
+        await gate.enter()
+        try:
             await self.app(scope, receive, send)
+        finally:
+            gate.leave()
