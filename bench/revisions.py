@@ -106,11 +106,15 @@ class Side:
     """``git status --porcelain -- src`` of a worktree (empty for a snapshot)."""
     data_dir: Path
     database_url: str | None
+    env: dict[str, str]
+    """Settings of this side's server only (``--after-env KOMMODORE_JOURNAL=false``): the same
+    code in two configurations is measured the same way as two revisions."""
 
     def describe(self) -> dict[str, Any]:
         return {"spec": self.spec, "commit": self.commit, "src": str(self.src),
                 "src_dirty": list(self.dirty), "data_dir": str(self.data_dir),
-                "database": self.database_url and _database_name(self.database_url)}  # fmt: skip
+                "database": self.database_url and _database_name(self.database_url),
+                "env": self.env}  # fmt: skip
 
 
 # --- the code of each side ------------------------------------------------------------------
@@ -295,7 +299,7 @@ def start_side(
     target = Target(side.data_dir, side.database_url, port, token)
     log = log_dir / f"server-{side.name}-{round_no}.log"
     proc = start_server(target, "uvicorn", log, ceiling=False,
-                        extra_env={"PYTHONPATH": str(side.src)})  # fmt: skip
+                        extra_env={"PYTHONPATH": str(side.src), **side.env})  # fmt: skip
     try:
         package = imported_from(log)
         print(f"  {side.name:6} round {round_no}: kommodore imported from {package}")
@@ -443,6 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work dir and databases")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a ratio is below goal")
     parser.add_argument("--label", default="", help="added to the results file name")
+    for side in SIDES:
+        parser.add_argument(f"--{side}-env", action="append", default=[], metavar="KEY=VALUE",
+                            help=f"an environment variable for the {side} server only")  # fmt: skip
     args = parser.parse_args(argv)
     if isinstance(sys.stdout, io.TextIOWrapper):  # progress lines between the children's output
         sys.stdout.reconfigure(line_buffering=True)
@@ -497,7 +504,10 @@ def run(args: argparse.Namespace, work: Path, stamp: str, databases: list[str] |
         if databases is not None:
             create_database(args.postgres_url, _database_name(str(urls[name])), databases[0])
         src, commit, dirty = code[name]
-        sides.append(Side(name, getattr(args, name), src, commit, dirty, data_dir, urls[name]))
+        side_env = dict(item.split("=", 1) for item in getattr(args, f"{name}_env"))
+        sides.append(
+            Side(name, getattr(args, name), src, commit, dirty, data_dir, urls[name], side_env)
+        )
         print(f"{name:6}: {src} (commit {commit[:12]}{', src modified' if dirty else ''})")
 
     # the POST bodies of each round, the same bytes for both sides (each posts to its own copy)

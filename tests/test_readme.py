@@ -97,7 +97,7 @@ def test_integration_create_prints_the_keys_the_readme_shows(served: Served) -> 
 
 
 def test_the_python_example(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
-    (block,) = [b for b in _blocks("python") if "httpx.Client" in b]
+    (block,) = [b for b in _blocks("python") if "kommo = httpx.Client(" in b]
     monkeypatch.setenv("TOKEN", served.token)
     scope: dict[str, Any] = {}
     exec(compile(_on(served.port, block), "README.md", "exec"), scope)  # noqa: S102

@@ -21,6 +21,13 @@ from kommodore.auth.service import PaymentRequired, Unauthorized
 from kommodore.auth.tokens import TokenVerifier
 from kommodore.catalogs import endpoints as catalogs
 from kommodore.context import AppContext
+from kommodore.control import endpoints as control
+from kommodore.control.faults import Faults
+from kommodore.control.gate import GateMiddleware, StateGate
+from kommodore.control.journal import Journal
+from kommodore.control.recording import RecordingMiddleware
+from kommodore.control.service import Control
+from kommodore.control.token import control_token
 from kommodore.custom_fields import endpoints as custom_fields
 from kommodore.db import open_database
 from kommodore.db.database import Database, ping
@@ -29,6 +36,7 @@ from kommodore.http import problems
 from kommodore.http.hal import HAL_JSON
 from kommodore.http.metrics import metrics
 from kommodore.http.middleware import EdgeMiddleware
+from kommodore.http.reasons import note_refusal
 from kommodore.http.slashes import slash_redirect
 from kommodore.leads import endpoints as leads
 from kommodore.links import endpoints as links
@@ -60,15 +68,21 @@ async def healthz(request: Request) -> Response:
 async def _unauthorized(request: Request, exc: Exception) -> Response:
     # the client learns nothing of which check failed; the operator does (never the token)
     log.info("401 unauthorized", reason=str(exc), path=request.url.path)
+    note_refusal(request.scope, f"token: {exc}")
     return problems.unauthorized()
 
 
 async def _payment_required(request: Request, exc: Exception) -> Response:
+    note_refusal(request.scope, "the account's paid period is over")
     return problems.payment_required()
 
 
 async def _problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, problems.Problem)
+    if exc.reason is not None:
+        note_refusal(request.scope, exc.reason)
+        if exc.status == 403:
+            log.info("403 refused", reason=exc.reason, path=request.url.path)
     return problems.from_problem(exc)
 
 
@@ -103,6 +117,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         key = load_signing_key(settings.jwt_private_key, settings.data_dir)
         limiter = await build_limiter(settings, db)
         app.state.ctx = AppContext(settings, db, key, TokenVerifier(key), limiter)
+        if gate is not None:
+            app.state.control = control.Plane(
+                Control(db, gate), control_token(settings), gate, journal, faults
+            )
         # Everything loaded so far lives as long as the process: keep it out of the cyclic
         # collector's full passes, which otherwise stall a request now and then.
         gc.freeze()
@@ -119,6 +137,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             if database is None:
                 await db.close()
 
+    gate = StateGate() if settings.resolved_control_api else None
+    journal, faults = Journal(settings.journal_size), Faults()
     routes = [
         *leads.routes,
         *accounts.routes,
@@ -139,10 +159,22 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *_ceiling_route(settings),
+        *(control.routes if gate is not None else control.off_routes),
     ]
+    middleware = [Middleware(EdgeMiddleware, access_log=settings.resolved_access_log)]
+    if gate is not None:  # resets and restores wait for in-flight requests, never cut them
+        middleware.append(Middleware(GateMiddleware, gate=gate))
+        middleware.append(
+            Middleware(
+                RecordingMiddleware,
+                journal=journal if settings.journal else None,
+                faults=faults,
+                body_bytes=settings.journal_body_bytes,
+            )
+        )
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(EdgeMiddleware, access_log=settings.resolved_access_log)],
+        middleware=middleware,
         exception_handlers={
             Unauthorized: _unauthorized,
             PaymentRequired: _payment_required,

@@ -16,6 +16,7 @@ import click
 import pydantic
 
 from kommodore.cli_support import signing_key
+from kommodore.control.commands import requests, reset, snapshot, webhooks_group
 from kommodore.errors import UserError, require
 from kommodore.integrations.commands import create_token, integration, token
 from kommodore.leads.commands import lead
@@ -93,6 +94,10 @@ main.add_command(integration)
 main.add_command(user)
 main.add_command(lead)
 main.add_command(worker)
+main.add_command(reset)
+main.add_command(snapshot)
+main.add_command(requests)
+main.add_command(webhooks_group)
 
 
 @main.command()
@@ -297,6 +302,10 @@ def demo(subdomain: str, lead_count: int, seed: int, port: int) -> None:
     click.echo("users: " + ", ".join(f"{k}={v}" for k, v in summary.users.items()), err=True)
     lead = summary.lead_ids[0] if summary.lead_ids else 0
     click.echo(f"\nTOKEN={token}\n")
+    if settings.resolved_control_api:
+        from kommodore.control.token import control_token
+
+        click.echo(f"CONTROL_TOKEN={control_token(settings)}\n")
     click.echo(
         f'curl -s -H "Authorization: Bearer $TOKEN" '
         f'"http://127.0.0.1:{port}/api/v4/leads/{lead}?with=contacts,loss_reason,source_id"'

@@ -137,6 +137,31 @@ class Settings(BaseSettings):
 
         return not is_postgres_url(self.resolved_database_url)
 
+    control_api: bool | None = None
+    """The control plane under ``/_kommodore/`` (reset, snapshots). Unset: on with SQLite, the
+    developer's stand-in; off with PostgreSQL, where a reset would wipe a shared server."""
+
+    control_token: str | None = None
+    """The bearer token the control plane takes (never a Kommo token). Unset: generated on first
+    use into ``data_dir/control-token`` and printed by ``kommodore demo``."""
+
+    journal: bool = True
+    """The request journal (control API on); ``false`` records nothing (faults still apply)."""
+
+    journal_size: int = Field(default=10_000, ge=1, le=1_000_000)
+    """The request journal keeps this many of each account's last requests (control API on)."""
+
+    journal_body_bytes: int = Field(default=16_384, ge=0, le=1_048_576)
+    """The journal keeps at most this much of each request's and answer's body."""
+
+    @property
+    def resolved_control_api(self) -> bool:
+        if self.control_api is not None:
+            return self.control_api
+        from kommodore.db import is_postgres_url
+
+        return not is_postgres_url(self.resolved_database_url)
+
     env: Literal["development", "production"] = "development"
     """``production`` changes two defaults: JSON logs and no access log."""
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from kommodore.cli import main as cli
-from kommodore.integrations.commands import cli_integration_id
+from kommodore.integrations.service import cli_integration_id
 from tests.conftest import Backend
 from tests.factories import Factory
 

@@ -119,6 +119,26 @@ class SqliteDatabase:
             else:
                 self._writer_conn.execute("COMMIT")
 
+    async def copy_to(self, path: Path) -> None:
+        """Write the whole database to ``path`` with SQLite's online backup: a consistent copy,
+        taken between two write transactions, that other connections never wait on."""
+        async with self._write_lock:
+            target = sqlite3.connect(path)
+            try:
+                self._writer_conn.backup(target)
+            finally:
+                target.close()
+
+    async def replace_with(self, path: Path) -> None:
+        """Make the database the copy at ``path``, in one write transaction: a reader sees the
+        state before or after it, never a mixture."""
+        async with self._write_lock:
+            source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                source.backup(self._writer_conn)
+            finally:
+                source.close()
+
     async def close(self) -> None:
         self._reader._conn.close()
         self._writer_conn.close()

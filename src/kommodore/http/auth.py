@@ -19,6 +19,7 @@ from kommodore.http.origin import request_host, request_origin, subdomain_of
 from kommodore.http.phpquery import parse_query
 from kommodore.http.problems import Problem
 from kommodore.http.query import with_values_of
+from kommodore.http.reasons import note_principal
 from kommodore.ratelimit.service import ALLOWED, Verdict, check
 
 
@@ -81,7 +82,9 @@ class ApiRequest:
     def require_admin(self) -> None:
         """Admin-only endpoints answer 403 to everyone else."""
         if not self.principal.actor.is_admin:
-            raise Problem(403, "Access denied")
+            raise Problem(403, "Access denied").because(
+                f"admins only, and user {self.principal.actor.user_id} is not an admin"
+            )
 
 
 def _text(value: str) -> str:
@@ -116,6 +119,13 @@ def over_the_limit(verdict: Verdict) -> Problem:
     return problem.with_headers({"Retry-After": str(verdict.retry_after)})
 
 
+def _limit_reason(verdict: Verdict, principal: Principal) -> str:
+    who = f"integration {principal.claims.integration_id} in account {principal.account.id}"
+    if verdict.status == 429:
+        return f"rate limit: over the requests a second allowed to {who}"
+    return f"rate limit: {who} is blocked after repeated 429s for {verdict.retry_after} s more"
+
+
 def is_bulk(request: Request) -> bool:
     """Collections and writes are bulk work; a GET that names its entity in the path (a lead by
     id, a lead's links) is quick and never queues behind them."""
@@ -129,9 +139,10 @@ async def api_request(request: Request) -> AsyncIterator[ApiRequest]:
     origin = request_origin(request, ctx.settings.trust_forwarded_headers)
     async with ctx.db.connection(bulk=is_bulk(request)) as conn:
         principal = await principal_of(request, conn, ctx)
+        note_principal(request.scope, principal)
         if (
             ctx.limiter is not None
             and (verdict := await check(ctx.limiter, principal)) is not ALLOWED
         ):
-            raise over_the_limit(verdict)
+            raise over_the_limit(verdict).because(_limit_reason(verdict, principal))
         yield ApiRequest(request, ctx, conn, principal, origin)

@@ -26,6 +26,14 @@ class Problem(Exception):
         self.detail = detail
         self.extra = extra
 
+    reason: str | None = None
+    """Why, in more words than the wire's (the request journal's); never sent."""
+
+    def because(self, reason: str) -> Problem:
+        """The same problem, with the reason the journal records for it."""
+        self.reason = reason
+        return self
+
     def with_headers(self, headers: dict[str, str]) -> Problem:
         """The same problem, answered with these headers too."""
         self.headers = headers

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-import uuid
 from typing import TYPE_CHECKING
 
 import click
@@ -25,20 +24,6 @@ if TYPE_CHECKING:
     from kommodore.integrations.service import Revocation
 
 LONG_LIVED_MIN_DAYS, LONG_LIVED_MAX_DAYS = 1, 5 * 365 + 1
-
-
-def cli_integration_id(account_id: int) -> str:
-    """The account's built-in private integration that CLI-issued long-lived tokens belong to."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kommodore:cli-integration:{account_id}"))
-
-
-async def _account_id(conn: Connection, subdomain: str) -> int:
-    from kommodore.accounts import store as accounts
-
-    account = await accounts.find_by_subdomain(conn, subdomain)
-    if account is None:
-        raise click.ClickException(f"no account with subdomain {subdomain!r}")
-    return account.id
 
 
 # -- long-lived tokens ----------------------------------------------------------------------------
@@ -90,6 +75,15 @@ def token_revoke(jti: str) -> None:
     click.echo(f"revoked {jti}", err=True)
 
 
+async def _account_id(conn: Connection, subdomain: str) -> int:
+    from kommodore.accounts import store as accounts
+
+    account = await accounts.find_by_subdomain(conn, subdomain)
+    if account is None:
+        raise click.ClickException(f"no account with subdomain {subdomain!r}")
+    return account.id
+
+
 def create_token(
     settings: Settings,
     subdomain: str,
@@ -100,65 +94,20 @@ def create_token(
 ) -> str:
     """A new long-lived token of the account ``subdomain``, recorded (``token create``, and the
     admin token that ``demo`` prints)."""
-    from kommodore.auth import store
-    from kommodore.auth.tokens import DEFAULT_SCOPES, issue_token
+    from kommodore.integrations.service import TokenRefused, issue_long_lived
 
     async def work(db: Database) -> str:
         key = signing_key(settings)  # after the schema check: a wrong dir gets no new key
         async with db.transaction() as conn:
-            account_id = await _account_id(conn, subdomain)
-            if admin:
-                admin_id = await store.first_admin_id(conn, account_id)
-                if admin_id is None:
-                    raise click.ClickException(f"account {subdomain!r} has no active admin")
-                uid = admin_id
-            else:
-                assert user_id is not None
-                found = await store.find_user(conn, account_id, user_id)
-                if found is None:
-                    raise click.ClickException(f"no user {user_id} in {subdomain!r}")
-                if integration_id is not None and not (found.is_admin and found.is_active):
-                    raise click.ClickException(
-                        "long-lived tokens of an integration are issued by an active admin"
-                    )
-                uid = user_id
-            scopes: tuple[str, ...] = DEFAULT_SCOPES
-            if integration_id is not None:
-                scopes = await _private_integration_scopes(conn, integration_id, account_id)
-            now = int(time.time())
-            issued = issue_token(
-                key,
-                account_id=account_id,
-                user_id=uid,
-                integration_id=integration_id or cli_integration_id(account_id),
-                api_domain=settings.resolved_api_domain,
-                base_domain=settings.base_domain,
-                lifetime_seconds=days * 86_400,
-                scopes=scopes,
-                now=now,
-            )
-            await store.insert_token(conn, issued.claims, "long_lived", now)
-            return issued.token
+            try:
+                return await issue_long_lived(
+                    conn, key, settings, subdomain=subdomain, user_id=user_id, admin=admin,
+                    days=days, integration_id=integration_id,
+                )  # fmt: skip
+            except TokenRefused as exc:
+                raise click.ClickException(str(exc)) from None
 
     return run_with_database(work, settings)
-
-
-async def _private_integration_scopes(
-    conn: Connection, integration_id: str, account_id: int
-) -> tuple[str, ...]:
-    """The scopes of a private integration of the account that is active and installed."""
-    from kommodore.integrations import service as integrations
-
-    try:
-        integration = await integrations.usable(conn, integration_id, account_id)
-    except integrations.IntegrationUnavailable as exc:
-        raise click.ClickException(str(exc)) from exc
-    if not integration.is_private:
-        raise click.ClickException("long-lived tokens are issued for private integrations only")
-    installed = await integrations.installation(conn, account_id, integration_id)
-    if installed is None or not installed.live:
-        raise click.ClickException("the integration is not installed in this account")
-    return integration.scopes
 
 
 # -- integrations (OAuth clients) ----------------------------------------------------------------

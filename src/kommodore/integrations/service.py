@@ -13,6 +13,7 @@ import hmac
 import ipaddress
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,11 +22,14 @@ from urllib.parse import urlsplit
 import httpx
 import structlog
 
-from kommodore.auth.tokens import DEFAULT_SCOPES
+from kommodore.auth import store as auth_store
+from kommodore.auth.keys import SigningKey
+from kommodore.auth.tokens import DEFAULT_SCOPES, issue_token
 from kommodore.db.database import Connection, Database
 from kommodore.integrations import store
 from kommodore.integrations.store import Installation, Integration
 from kommodore.outbound import DestinationRefused, OutboundPolicy
+from kommodore.settings import Settings
 
 log = structlog.get_logger("kommodore.integrations")
 
@@ -352,3 +356,81 @@ async def remove_and_notify(
         return None
     delivered = await send_revocation_notices(integration, [account_id], outbound=outbound)
     return Revocation(integration, [account_id], delivered)
+
+
+# -- long-lived tokens -------------------------------------------------------------------------
+
+
+class TokenRefused(ValueError):
+    """A long-lived token that cannot be issued, in words for the person asking."""
+
+
+def cli_integration_id(account_id: int) -> str:
+    """The account's built-in private integration that CLI-issued long-lived tokens belong to."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kommodore:cli-integration:{account_id}"))
+
+
+async def issue_long_lived(
+    conn: Connection,
+    key: SigningKey,
+    settings: Settings,
+    *,
+    subdomain: str,
+    user_id: int | None,
+    admin: bool,
+    days: int,
+    integration_id: str | None = None,
+) -> str:
+    """A new long-lived token of the account ``subdomain``, recorded: the first active admin's
+    (``admin``) or ``user_id``'s, of a private installed integration or of the account's
+    built-in CLI one (``kommodore token create``, ``demo``, the control plane)."""
+    from kommodore.accounts import store as accounts
+
+    account = await accounts.find_by_subdomain(conn, subdomain)
+    if account is None:
+        raise TokenRefused(f"no account with subdomain {subdomain!r}")
+    if admin:
+        uid = await auth_store.first_admin_id(conn, account.id)
+        if uid is None:
+            raise TokenRefused(f"account {subdomain!r} has no active admin")
+    else:
+        assert user_id is not None
+        found = await auth_store.find_user(conn, account.id, user_id)
+        if found is None:
+            raise TokenRefused(f"no user {user_id} in {subdomain!r}")
+        if integration_id is not None and not (found.is_admin and found.is_active):
+            raise TokenRefused("long-lived tokens of an integration are issued by an active admin")
+        uid = user_id
+    scopes: tuple[str, ...] = DEFAULT_SCOPES
+    if integration_id is not None:
+        scopes = await _private_integration_scopes(conn, integration_id, account.id)
+    now = int(time.time())
+    issued = issue_token(
+        key,
+        account_id=account.id,
+        user_id=uid,
+        integration_id=integration_id or cli_integration_id(account.id),
+        api_domain=settings.resolved_api_domain,
+        base_domain=settings.base_domain,
+        lifetime_seconds=days * 86_400,
+        scopes=scopes,
+        now=now,
+    )
+    await auth_store.insert_token(conn, issued.claims, "long_lived", now)
+    return issued.token
+
+
+async def _private_integration_scopes(
+    conn: Connection, integration_id: str, account_id: int
+) -> tuple[str, ...]:
+    """The scopes of a private integration of the account that is active and installed."""
+    try:
+        integration = await usable(conn, integration_id, account_id)
+    except IntegrationUnavailable as exc:
+        raise TokenRefused(str(exc)) from exc
+    if not integration.is_private:
+        raise TokenRefused("long-lived tokens are issued for private integrations only")
+    installed = await installation(conn, account_id, integration_id)
+    if installed is None or not installed.live:
+        raise TokenRefused("the integration is not installed in this account")
+    return integration.scopes

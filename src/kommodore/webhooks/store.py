@@ -391,3 +391,95 @@ async def purge_oldest_bodies(conn: Connection, at_least: int, limit: int) -> tu
         await conn.execute(_DELETE_BODY, account_id, body_id)
         freed += int(size)
     return freed, pending
+
+
+# -- the outbox in the open (the control plane's webhook deliveries) --------------------------
+
+_DELIVERIES = sql(
+    "SELECT d.account_id, d.id, d.webhook_id, d.destination, d.status, d.attempts, "
+    "d.next_attempt_ms, d.last_status, d.last_error, d.delivered_at, d.created_at, d.actions, "
+    "b.head, b.add_items, b.update_items, b.status_items, b.responsible_items, b.delete_items, "
+    "b.restore_items "
+    "FROM webhook_deliveries d LEFT JOIN webhook_bodies b "
+    "ON b.account_id = d.account_id AND b.id = d.body_id "
+    "WHERE ($1::bigint IS NULL OR d.account_id = $1) AND ($2::text IS NULL OR d.status = $2) "
+    "AND ($3::bigint IS NULL OR d.id = $3) ORDER BY d.id DESC LIMIT $4"
+)
+_RETRY = sql(
+    "UPDATE webhook_deliveries SET status = 'pending', next_attempt_ms = $2, "
+    "locked_until_ms = NULL, claimed_by = NULL WHERE id = $1 RETURNING account_id"
+)
+
+
+class _DeliveryRow(NamedTuple):
+    account_id: int
+    id: int
+    webhook_id: int
+    destination: str
+    status: str
+    attempts: int
+    next_attempt_ms: int
+    last_status: int | None
+    last_error: str | None
+    delivered_at: int | None
+    created_at: int
+    actions: str
+    head: str | None
+    add_items: str | None
+    update_items: str | None
+    status_items: str | None
+    responsible_items: str | None
+    delete_items: str | None
+    restore_items: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A delivery as a developer inspects it: where, how it went, and the exact body sent (or
+    to be sent); None once the outbox purged the body."""
+
+    account_id: int
+    id: int
+    webhook_id: int
+    destination: str
+    status: str
+    attempts: int
+    next_attempt_ms: int | None
+    last_status: int | None
+    last_error: str | None
+    delivered_at: int | None
+    created_at: int
+    body: str | None
+
+
+def _delivery(r: _DeliveryRow) -> Delivery:
+    body = None
+    if r.head is not None:
+        sections = (r.add_items, r.update_items, r.status_items, r.responsible_items,
+                    r.delete_items, r.restore_items)  # fmt: skip
+        by_action = dict(zip(SECTIONS, sections, strict=True))
+        body = payload.assemble(r.head, [by_action[a] for a in r.actions.split(",") if a])
+    return Delivery(
+        r.account_id, r.id, r.webhook_id, r.destination, r.status, r.attempts,
+        r.next_attempt_ms if r.status == "pending" else None,
+        r.last_status, r.last_error, r.delivered_at, r.created_at, body,
+    )  # fmt: skip
+
+
+async def deliveries(
+    conn: Connection,
+    *,
+    account_id: int | None = None,
+    status: str | None = None,
+    delivery_id: int | None = None,
+    limit: int = 100,
+) -> list[Delivery]:
+    """The newest deliveries first, with their bodies put together."""
+    rows = await fetch_rows(conn, _DeliveryRow, _DELIVERIES, account_id, status, delivery_id, limit)
+    return [_delivery(r) for r in rows]
+
+
+async def retry_delivery(conn: Connection, delivery_id: int, now_ms: int) -> bool:
+    """Make a delivery due now, whatever became of it, for the worker's next turn; False when
+    there is none of that id."""
+    return await fetch_value(conn, _RETRY, delivery_id, now_ms) is not None

@@ -192,6 +192,7 @@ class Worker:
             log.info(
                 "webhook delivery failed",
                 account_id=d.account_id, webhook_id=d.webhook_id, delivery_id=d.id,
+                destination=d.destination,
                 attempt=attempts, status=o.status, error=o.error,
                 retry_in_seconds=None if delay is None else delay * scale,
             )  # fmt: skip

@@ -1,0 +1,285 @@
+"""``/_kommodore/``: the control plane's HTTP face, JSON in and out, behind its own token.
+
+Outside ``/api/v4`` so it can never collide with a Kommo path; refused wholesale (404, saying
+how to switch it on) when ``KOMMODORE_CONTROL_API`` is off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from kommodore.control import wire
+from kommodore.control.faults import BadRule, Faults, Rule
+from kommodore.control.gate import StateGate
+from kommodore.control.journal import Journal
+from kommodore.control.service import MAX_DEMO_LEADS, BadName, Control
+from kommodore.control.store import SnapshotIncompatible, SnapshotInfo, SnapshotMissing
+from kommodore.control.token import matches
+from kommodore.http.body import PUBLIC_BODY_BYTES, decode_json, read_body
+from kommodore.http.problems import Problem, problem_response
+from kommodore.integrations.service import TokenRefused, issue_long_lived
+
+PREFIX = "/_kommodore"
+OFF = (
+    "The control API is off: set KOMMODORE_CONTROL_API=true to switch it on "
+    "(it is on by default with the embedded SQLite database)"
+)
+
+
+class Plane:
+    """What the control endpoints share: the action runner, the token they check, and the
+    journal and fault rules the recording middleware uses."""
+
+    def __init__(
+        self, control: Control, token: str, gate: StateGate, journal: Journal, faults: Faults
+    ) -> None:
+        self.control = control
+        self.token = token
+        self.gate = gate
+        self.journal = journal
+        self.faults = faults
+
+
+T = TypeVar("T")
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(msgspec.json.encode(data), status_code=status, media_type="application/json")
+
+
+def _plane(request: Request) -> Plane:
+    plane: Plane = request.app.state.control
+    if not matches(plane.token, request.headers.get("authorization")):
+        raise Problem(
+            401,
+            "The control API takes its own token (Authorization: Bearer <control token>), "
+            "from KOMMODORE_CONTROL_TOKEN or the data dir's control-token file; "
+            "a Kommo token is not accepted here",
+        )
+    return plane
+
+
+async def _body(request: Request, shape: type[T]) -> T:
+    raw = await read_body(request, PUBLIC_BODY_BYTES)
+    data = decode_json(raw) if raw.strip() else {}
+    try:
+        return msgspec.convert(data, shape)
+    except msgspec.ValidationError as exc:
+        raise Problem(400, f"Invalid request body: {exc}") from None
+
+
+def _snapshot(info: SnapshotInfo) -> wire.Snapshot:
+    return wire.Snapshot(info.name, info.created_at, info.revision, info.size_bytes)
+
+
+def _name(request: Request) -> str:
+    name: str = request.path_params["name"]
+    return name
+
+
+async def reset(request: Request) -> Response:
+    """``POST /_kommodore/reset``: to empty (default), or ``{"to": "demo", "seed", "leads"}``."""
+    plane = _plane(request)
+    body = await _body(request, wire.Reset)
+    if not 1 <= body.leads <= MAX_DEMO_LEADS:
+        raise Problem(400, f"leads: from 1 to {MAX_DEMO_LEADS}")
+    state = await plane.control.reset(demo=body.to == "demo", seed=body.seed, leads=body.leads)
+    plane.faults.clear()
+    if state is None:
+        return _json(wire.ResetDone(to="empty"))
+    account = wire.DemoAccount(id=state.account_id, subdomain=state.subdomain, leads=state.leads)
+    return _json(wire.ResetDone(to="demo", account=account, users=state.users))
+
+
+async def list_snapshots(request: Request) -> Response:
+    plane = _plane(request)
+    found = await plane.control.snapshots()
+    return _json(wire.Snapshots(snapshots=[_snapshot(s) for s in found]))
+
+
+async def save_snapshot(request: Request) -> Response:
+    plane = _plane(request)
+    body = await _body(request, wire.SaveSnapshot)
+    info = await _named(plane.control.save(body.name))
+    return _json(_snapshot(info), 201)
+
+
+async def restore_snapshot(request: Request) -> Response:
+    plane = _plane(request)
+    name = _name(request)
+    await _named(plane.control.restore(name))
+    return _json(wire.Restored(restored=name))
+
+
+async def delete_snapshot(request: Request) -> Response:
+    plane = _plane(request)
+    name = _name(request)
+    if not await _named(plane.control.delete(name)):
+        raise Problem(404, f"No snapshot named {name!r}")
+    return Response(status_code=204)
+
+
+async def _named(action: Awaitable[T]) -> T:
+    """Run an action on a named snapshot; its foreseeable failures are the client's to fix."""
+    try:
+        return await action
+    except BadName as exc:
+        raise Problem(400, str(exc)) from None
+    except SnapshotMissing as exc:
+        raise Problem(404, f"No snapshot named {exc.args[0]!r}") from None
+    except SnapshotIncompatible as exc:
+        raise Problem(
+            409, f"Snapshot {exc.args[0]!r} was taken at another schema revision; take it again"
+        ) from None
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise Problem(400, f"{name}: a whole number") from None
+
+
+async def list_requests(request: Request) -> Response:
+    """``GET /_kommodore/requests``: the journal, oldest first; filters ``method``, ``path``
+    (a prefix), ``status``, ``since`` (ms since the epoch), ``after`` (an entry id, to follow),
+    ``account_id``, ``limit`` (default 100, at most 1,000)."""
+    plane = _plane(request)
+    params = request.query_params
+    limit = _int_param(request, "limit")
+    limit = 100 if limit is None else limit
+    if not 1 <= limit <= 1000:
+        raise Problem(400, "limit: from 1 to 1000")
+    found = plane.journal.find(
+        method=(params.get("method") or "").upper() or None,
+        path_prefix=params.get("path") or None,
+        status=_int_param(request, "status"),
+        since_ms=_int_param(request, "since"),
+        after_id=_int_param(request, "after"),
+        account_id=_int_param(request, "account_id"),
+        limit=limit,
+    )
+    return _json(wire.Requests(requests=[wire.request_entry(e) for e in found]))
+
+
+async def clear_requests(request: Request) -> Response:
+    _plane(request).journal.clear()
+    return Response(status_code=204)
+
+
+async def list_faults(request: Request) -> Response:
+    plane = _plane(request)
+    return _json(wire.FaultList(faults=[wire.fault(r) for r in plane.faults.rules]))
+
+
+async def add_fault(request: Request) -> Response:
+    plane = _plane(request)
+    rule = await _body(request, Rule)
+    try:
+        active = plane.faults.add(rule)
+    except BadRule as exc:
+        raise Problem(400, str(exc)) from None
+    return _json(wire.fault(active), 201)
+
+
+async def delete_fault(request: Request) -> Response:
+    plane = _plane(request)
+    rule_id: int = request.path_params["rule_id"]
+    if not plane.faults.delete(rule_id):
+        raise Problem(404, f"No fault rule {rule_id}")
+    return Response(status_code=204)
+
+
+async def clear_faults(request: Request) -> Response:
+    _plane(request).faults.clear()
+    return Response(status_code=204)
+
+
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
+
+
+async def list_deliveries(request: Request) -> Response:
+    """``GET /_kommodore/webhook-deliveries``: newest first; filters ``account_id``, ``status``
+    (pending, delivered, failed), ``limit`` (default 100, at most 1,000)."""
+    plane = _plane(request)
+    status = request.query_params.get("status") or None
+    if status is not None and status not in DELIVERY_STATUSES:
+        raise Problem(400, "status: one of " + ", ".join(DELIVERY_STATUSES))
+    limit = _int_param(request, "limit")
+    limit = 100 if limit is None else limit
+    if not 1 <= limit <= 1000:
+        raise Problem(400, "limit: from 1 to 1000")
+    found = await plane.control.deliveries(
+        account_id=_int_param(request, "account_id"), status=status, limit=limit
+    )
+    return _json(wire.WebhookDeliveries(deliveries=[wire.delivery(d) for d in found]))
+
+
+async def retry_delivery(request: Request) -> Response:
+    """``POST /_kommodore/webhook-deliveries/{id}/retry``: due now, whatever became of it."""
+    plane = _plane(request)
+    delivery_id: int = request.path_params["delivery_id"]
+    found = await plane.control.retry_delivery(delivery_id)
+    if found is None:
+        raise Problem(404, f"No webhook delivery {delivery_id}")
+    return _json(wire.delivery(found))
+
+
+async def issue_token(request: Request) -> Response:
+    """``POST /_kommodore/tokens``: a Kommo long-lived token of the account's built-in
+    integration, for a test suite that has just reset the state."""
+    _plane(request)  # the control token first
+    body = await _body(request, wire.NewToken)
+    if not 1 <= body.days <= 3650:
+        raise Problem(400, "days: from 1 to 3650")
+    ctx = request.app.state.ctx
+    try:
+        async with ctx.db.transaction() as conn:
+            token = await issue_long_lived(
+                conn, ctx.signing_key, ctx.settings, subdomain=body.subdomain,
+                user_id=body.user_id, admin=body.user_id is None, days=body.days,
+            )  # fmt: skip
+    except TokenRefused as exc:
+        raise Problem(404, str(exc)) from None
+    return _json(wire.IssuedToken(token=token), 201)
+
+
+async def switched_off(request: Request) -> Response:
+    return problem_response(404, OFF)
+
+
+_ALL: list[str] = ["GET", "POST", "DELETE", "PATCH", "PUT"]
+
+routes: list[BaseRoute] = [
+    Route(f"{PREFIX}/reset", reset, methods=["POST"]),
+    Route(f"{PREFIX}/snapshots", list_snapshots, methods=["GET"]),
+    Route(f"{PREFIX}/snapshots", save_snapshot, methods=["POST"]),
+    Route(f"{PREFIX}/snapshots/{{name}}/restore", restore_snapshot, methods=["POST"]),
+    Route(f"{PREFIX}/snapshots/{{name}}", delete_snapshot, methods=["DELETE"]),
+    Route(f"{PREFIX}/requests", list_requests, methods=["GET"]),
+    Route(f"{PREFIX}/requests", clear_requests, methods=["DELETE"]),
+    Route(f"{PREFIX}/faults", list_faults, methods=["GET"]),
+    Route(f"{PREFIX}/faults", add_fault, methods=["POST"]),
+    Route(f"{PREFIX}/faults", clear_faults, methods=["DELETE"]),
+    Route(f"{PREFIX}/faults/{{rule_id:int}}", delete_fault, methods=["DELETE"]),
+    Route(f"{PREFIX}/tokens", issue_token, methods=["POST"]),
+    Route(f"{PREFIX}/webhook-deliveries", list_deliveries, methods=["GET"]),
+    Route(
+        f"{PREFIX}/webhook-deliveries/{{delivery_id:int}}/retry", retry_delivery, methods=["POST"]
+    ),
+]
+"""The control plane when it is on."""
+
+off_routes: list[BaseRoute] = [
+    Route(f"{PREFIX}/{{rest:path}}", switched_off, methods=_ALL),
+]
+"""When it is off: every path under the prefix refused, saying how to switch it on."""

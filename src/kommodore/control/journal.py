@@ -1,0 +1,183 @@
+"""The request journal: the last requests to Kommo's paths, per account, with the reason for
+every refusal, so a developer can see why a 401, 403 or 429 happened without the wire saying
+more than Kommo's does.
+
+Kept in the process's memory, bounded per account: recording costs an append, never a write to
+the database, and a restore cannot roll it back. Secrets never enter it: bodies and query strings
+are redacted before an entry is stored, and headers are not recorded at all.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import msgspec
+
+REDACTED = "[redacted]"
+SECRET_KEYS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "password",
+        "token",
+        "secret",
+        "authorization",
+        "csrf",
+        "csrf_token",
+        "id_token",
+        "jwt",
+    }
+)
+"""Keys whose values are secrets wherever they appear: JSON objects, forms, query strings."""
+OAUTH_SECRET_KEYS = SECRET_KEYS | {"code"}
+"""On the OAuth paths an authorization ``code`` is a secret too (elsewhere ``code`` is a custom
+field's or an enum's, which a developer wants to see)."""
+_HINTS = (b"token", b"secret", b"password", b"code", b"eyj", b"authorization", b"csrf", b"jwt")
+_JWT = re.compile(r"eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*")
+JOURNALED = ("/api/v4", "/oauth2", "/oauth")
+
+
+def journaled(path: str) -> bool:
+    return path.startswith(JOURNALED)
+
+
+@dataclass(slots=True)
+class Principal:
+    account_id: int
+    user_id: int
+    integration_id: str
+
+
+@dataclass(slots=True)
+class Entry:
+    id: int
+    at_ms: int
+    method: str
+    path: str
+    query: str
+    status: int
+    latency_ms: float
+    principal: Principal | None
+    request_body: str | None
+    response_body: str | None
+    reason: str | None
+    injected: str | None = None
+    """The fault rule that answered instead of the API (its id and action), if any."""
+
+
+def secret_keys(path: str) -> frozenset[str]:
+    return OAUTH_SECRET_KEYS if path.startswith(("/oauth", "/oauth2")) else SECRET_KEYS
+
+
+def _redact_value(value: Any, keys: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if str(k).lower() in keys else _redact_value(v, keys)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact_value(v, keys) for v in value]
+    if isinstance(value, str):
+        return _JWT.sub(REDACTED, value)
+    return value
+
+
+def redact_body(
+    raw: bytes, content_type: str, cap: int, keys: frozenset[str] = SECRET_KEYS
+) -> str | None:
+    """A body as text with every secret replaced, cut to ``cap`` bytes. A body that cannot be
+    parsed is kept only when it holds nothing that looks like a secret."""
+    if not raw:
+        return None
+    lowered = raw.lower()
+    if any(h in lowered for h in _HINTS):
+        if "form-urlencoded" in content_type or (b"=" in raw and b"{" not in raw[:1]):
+            try:
+                pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+            except ValueError:
+                return REDACTED
+            cleaned = [(k, REDACTED if k.lower() in keys else _JWT.sub(REDACTED, v))
+                       for k, v in pairs]  # fmt: skip
+            raw = urlencode(cleaned).encode()
+        else:
+            try:
+                raw = msgspec.json.encode(_redact_value(msgspec.json.decode(raw), keys))
+            except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+                text = _JWT.sub(REDACTED, raw.decode("utf-8", "replace"))
+                if any(k in text.lower() for k in keys):
+                    return REDACTED
+                raw = text.encode()
+    text = raw[:cap].decode("utf-8", "replace")
+    return text + "…" if len(raw) > cap else text
+
+
+def redact_query(query: str, keys: frozenset[str] = SECRET_KEYS) -> str:
+    if not query:
+        return ""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(k.lower() in keys or "eyJ" in v for k, v in pairs):
+        return query
+    return urlencode(
+        [(k, REDACTED if k.lower() in keys else _JWT.sub(REDACTED, v)) for k, v in pairs]
+    )
+
+
+@dataclass
+class Journal:
+    """The last ``per_account`` entries of every account (and of requests no account could be
+    told for: a bad token, the OAuth pages)."""
+
+    per_account: int = 10_000
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _by_account: dict[int | None, deque[Entry]] = field(default_factory=dict)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def add(self, entry: Entry) -> None:
+        key = entry.principal.account_id if entry.principal else None
+        kept = self._by_account.get(key)
+        if kept is None:
+            kept = self._by_account[key] = deque(maxlen=self.per_account)
+        kept.append(entry)
+
+    def clear(self) -> None:
+        self._by_account.clear()
+
+    def find(
+        self,
+        *,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        status: int | None = None,
+        since_ms: int | None = None,
+        after_id: int | None = None,
+        account_id: int | None = None,
+        limit: int = 100,
+    ) -> list[Entry]:
+        """Matching entries, oldest first, at most ``limit`` of the newest ones (``after_id``
+        pages forward, for following)."""
+        buckets = (
+            [self._by_account.get(account_id, deque())]
+            if account_id is not None
+            else list(self._by_account.values())
+        )
+        found = [
+            e
+            for bucket in buckets
+            for e in bucket
+            if (method is None or e.method == method)
+            and (path_prefix is None or e.path.startswith(path_prefix))
+            and (status is None or e.status == status)
+            and (since_ms is None or e.at_ms >= since_ms)
+            and (after_id is None or e.id > after_id)
+        ]
+        found.sort(key=lambda e: e.id)
+        return found[:limit] if after_id is not None else found[-limit:]
