@@ -75,7 +75,7 @@ def test_the_curl_line_is_the_one_the_demo_prints(served: Served) -> None:
 
 
 def test_adding_a_lead_with_curl(served: Served) -> None:
-    (block,) = [b for b in _blocks("sh") if "-X POST" in b]
+    (block,) = [b for b in _blocks("sh") if "-X POST" in b and "/api/v4/leads" in b]
     answer = json.loads(served.sh(block))
     (added,) = answer["_embedded"]["leads"]
     assert added["id"] > 0
@@ -103,3 +103,26 @@ def test_the_python_example(served: Served, monkeypatch: pytest.MonkeyPatch) -> 
     exec(compile(_on(served.port, block), "README.md", "exec"), scope)  # noqa: S102
     assert scope["lead"]["id"] == 1000001
     assert "contacts" in scope["lead"]["_embedded"]
+
+
+def test_resetting_between_tests_with_curl(served: Served) -> None:
+    """The control plane's block, with the CONTROL_TOKEN line the demo printed pasted; the
+    server's state is put back afterwards for the module's other tests."""
+    (block,) = [b for b in _blocks("sh") if "/_kommodore/reset" in b]
+    (control,) = re.findall(r"^CONTROL_TOKEN=(\S+)$", served.demo_stdout, re.M)
+    auth = f'-H "Authorization: Bearer {control}"'
+    save = f"curl -s -X POST {auth} http://127.0.0.1:8000/_kommodore/snapshots"
+    served.sh(f'{save} -d \'{{"name": "readme-before"}}\'')
+    try:
+        out = served.sh(f"CONTROL_TOKEN={control}\n{block}")
+        answers = [json.loads(line) for line in out.replace("}{", "}\n{").splitlines()]
+        assert [a.get("to") or a.get("name") or a.get("restored") for a in answers] == [
+            "demo",
+            "clean",
+            "clean",
+        ]
+        assert answers[0]["account"]["leads"] == 2000
+    finally:
+        served.sh(
+            f"curl -s -X POST {auth} http://127.0.0.1:8000/_kommodore/snapshots/readme-before/restore"
+        )
