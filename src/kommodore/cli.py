@@ -292,7 +292,9 @@ def demo(subdomain: str, lead_count: int, seed: int, port: int) -> None:
     began = time.perf_counter()
     summary = create_demo(settings.resolved_database_url, subdomain, lead_count, seed)
     took = time.perf_counter() - began
-    token = create_token(settings, subdomain, user_id=None, admin=True, days=30)
+    from kommodore.integrations.service import TokenRequest
+
+    token = create_token(settings, TokenRequest(subdomain, admin=True, days=30))
     verb = "created" if summary.created else "already exists:"
     click.echo(
         f"demo account {subdomain} (id {summary.account_id}) {verb} {summary.leads} leads"

@@ -22,8 +22,9 @@ from kommodore.control.service import MAX_DEMO_LEADS, BadName, Control
 from kommodore.control.store import SnapshotIncompatible, SnapshotInfo, SnapshotMissing
 from kommodore.control.token import matches
 from kommodore.http.body import PUBLIC_BODY_BYTES, decode_json, read_body
+from kommodore.http.directory import routes_of
 from kommodore.http.problems import Problem, problem_response
-from kommodore.integrations.service import TokenRefused, issue_long_lived
+from kommodore.integrations.service import TokenRefused, TokenRequest, issue_long_lived
 
 PREFIX = "/_kommodore"
 OFF = (
@@ -168,7 +169,7 @@ async def list_requests(request: Request) -> Response:
         account_id=_int_param(request, "account_id"),
         limit=limit,
     )
-    return _json(wire.Requests(requests=[wire.request_entry(e) for e in found]))
+    return _json(wire.Requests(requests=found))
 
 
 async def clear_requests(request: Request) -> Response:
@@ -221,7 +222,7 @@ async def list_deliveries(request: Request) -> Response:
     found = await plane.control.deliveries(
         account_id=_int_param(request, "account_id"), status=status, limit=limit
     )
-    return _json(wire.WebhookDeliveries(deliveries=[wire.delivery(d) for d in found]))
+    return _json(wire.WebhookDeliveries(deliveries=found))
 
 
 async def retry_delivery(request: Request) -> Response:
@@ -231,7 +232,7 @@ async def retry_delivery(request: Request) -> Response:
     found = await plane.control.retry_delivery(delivery_id)
     if found is None:
         raise Problem(404, f"No webhook delivery {delivery_id}")
-    return _json(wire.delivery(found))
+    return _json(found)
 
 
 async def issue_token(request: Request) -> Response:
@@ -244,10 +245,8 @@ async def issue_token(request: Request) -> Response:
     ctx = request.app.state.ctx
     try:
         async with ctx.db.transaction() as conn:
-            token = await issue_long_lived(
-                conn, ctx.signing_key, ctx.settings, subdomain=body.subdomain,
-                user_id=body.user_id, admin=body.user_id is None, days=body.days,
-            )  # fmt: skip
+            request_ = TokenRequest(body.subdomain, body.user_id, body.user_id is None, body.days)
+            token = await issue_long_lived(conn, ctx.signing_key, ctx.settings, request_)
     except TokenRefused as exc:
         raise Problem(404, str(exc)) from None
     return _json(wire.IssuedToken(token=token), 201)
@@ -259,24 +258,18 @@ async def switched_off(request: Request) -> Response:
 
 _ALL: list[str] = ["GET", "POST", "DELETE", "PATCH", "PUT"]
 
-routes: list[BaseRoute] = [
-    Route(f"{PREFIX}/reset", reset, methods=["POST"]),
-    Route(f"{PREFIX}/snapshots", list_snapshots, methods=["GET"]),
-    Route(f"{PREFIX}/snapshots", save_snapshot, methods=["POST"]),
-    Route(f"{PREFIX}/snapshots/{{name}}/restore", restore_snapshot, methods=["POST"]),
-    Route(f"{PREFIX}/snapshots/{{name}}", delete_snapshot, methods=["DELETE"]),
-    Route(f"{PREFIX}/requests", list_requests, methods=["GET"]),
-    Route(f"{PREFIX}/requests", clear_requests, methods=["DELETE"]),
-    Route(f"{PREFIX}/faults", list_faults, methods=["GET"]),
-    Route(f"{PREFIX}/faults", add_fault, methods=["POST"]),
-    Route(f"{PREFIX}/faults", clear_faults, methods=["DELETE"]),
-    Route(f"{PREFIX}/faults/{{rule_id:int}}", delete_fault, methods=["DELETE"]),
-    Route(f"{PREFIX}/tokens", issue_token, methods=["POST"]),
-    Route(f"{PREFIX}/webhook-deliveries", list_deliveries, methods=["GET"]),
-    Route(
-        f"{PREFIX}/webhook-deliveries/{{delivery_id:int}}/retry", retry_delivery, methods=["POST"]
-    ),
-]
+routes: list[BaseRoute] = routes_of(
+    (f"{PREFIX}/reset", {"POST": reset}),
+    (f"{PREFIX}/snapshots", {"GET": list_snapshots, "POST": save_snapshot}),
+    (f"{PREFIX}/snapshots/{{name}}/restore", {"POST": restore_snapshot}),
+    (f"{PREFIX}/snapshots/{{name}}", {"DELETE": delete_snapshot}),
+    (f"{PREFIX}/requests", {"GET": list_requests, "DELETE": clear_requests}),
+    (f"{PREFIX}/faults", {"GET": list_faults, "POST": add_fault, "DELETE": clear_faults}),
+    (f"{PREFIX}/faults/{{rule_id:int}}", {"DELETE": delete_fault}),
+    (f"{PREFIX}/tokens", {"POST": issue_token}),
+    (f"{PREFIX}/webhook-deliveries", {"GET": list_deliveries}),
+    (f"{PREFIX}/webhook-deliveries/{{delivery_id:int}}/retry", {"POST": retry_delivery}),
+)
 """The control plane when it is on."""
 
 off_routes: list[BaseRoute] = [

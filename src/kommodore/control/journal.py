@@ -48,15 +48,15 @@ def journaled(path: str) -> bool:
     return path.startswith(JOURNALED)
 
 
-@dataclass(slots=True)
-class Principal:
+class Principal(msgspec.Struct):
     account_id: int
     user_id: int
     integration_id: str
 
 
-@dataclass(slots=True)
-class Entry:
+class Entry(msgspec.Struct, kw_only=True):
+    """One journaled request, as ``GET /_kommodore/requests`` answers it."""
+
     id: int
     at_ms: int
     method: str

@@ -48,38 +48,8 @@ class Restored(msgspec.Struct):
     restored: str
 
 
-class Principal(msgspec.Struct):
-    account_id: int
-    user_id: int
-    integration_id: str
-
-
-class RequestEntry(msgspec.Struct):
-    id: int
-    at_ms: int
-    method: str
-    path: str
-    query: str
-    status: int
-    latency_ms: float
-    principal: Principal | None
-    request_body: str | None
-    response_body: str | None
-    reason: str | None
-    injected: str | None
-
-
 class Requests(msgspec.Struct):
-    requests: list[RequestEntry]
-
-
-def request_entry(e: Entry) -> RequestEntry:
-    p = e.principal
-    return RequestEntry(
-        e.id, e.at_ms, e.method, e.path, e.query, e.status, e.latency_ms,
-        None if p is None else Principal(p.account_id, p.user_id, p.integration_id),
-        e.request_body, e.response_body, e.reason, e.injected,
-    )  # fmt: skip
+    requests: list[Entry]
 
 
 class Fault(msgspec.Struct):
@@ -97,30 +67,8 @@ def fault(active: ActiveRule) -> Fault:
     return Fault(active.id, active.rule, active.matched, active.remaining)
 
 
-class WebhookDelivery(msgspec.Struct):
-    id: int
-    account_id: int
-    webhook_id: int
-    destination: str
-    status: str
-    attempts: int
-    next_attempt_ms: int | None
-    last_status: int | None
-    last_error: str | None
-    delivered_at: int | None
-    created_at: int
-    body: str | None
-
-
 class WebhookDeliveries(msgspec.Struct):
-    deliveries: list[WebhookDelivery]
-
-
-def delivery(d: Delivery) -> WebhookDelivery:
-    return WebhookDelivery(
-        d.id, d.account_id, d.webhook_id, d.destination, d.status, d.attempts,
-        d.next_attempt_ms, d.last_status, d.last_error, d.delivered_at, d.created_at, d.body,
-    )  # fmt: skip
+    deliveries: list[Delivery]
 
 
 class NewToken(msgspec.Struct, forbid_unknown_fields=True):

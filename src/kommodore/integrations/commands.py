@@ -21,7 +21,7 @@ from kommodore.settings import Settings
 
 if TYPE_CHECKING:
     from kommodore.db.database import Connection, Database
-    from kommodore.integrations.service import Revocation
+    from kommodore.integrations.service import Revocation, TokenRequest
 
 LONG_LIVED_MIN_DAYS, LONG_LIVED_MAX_DAYS = 1, 5 * 365 + 1
 
@@ -56,7 +56,10 @@ def token_create(
     """Print a new long-lived token, alone, on stdout."""
     if (user_id is None) == (not admin):
         raise click.UsageError("give exactly one of --user ID or --admin")
-    click.echo(create_token(Settings(), subdomain, user_id, admin, days, integration_id))
+    from kommodore.integrations.service import TokenRequest
+
+    request = TokenRequest(subdomain, user_id, admin, days, integration_id)
+    click.echo(create_token(Settings(), request))
 
 
 @token.command("revoke")
@@ -84,26 +87,16 @@ async def _account_id(conn: Connection, subdomain: str) -> int:
     return account.id
 
 
-def create_token(
-    settings: Settings,
-    subdomain: str,
-    user_id: int | None,
-    admin: bool,
-    days: int,
-    integration_id: str | None = None,
-) -> str:
-    """A new long-lived token of the account ``subdomain``, recorded (``token create``, and the
-    admin token that ``demo`` prints)."""
+def create_token(settings: Settings, request: TokenRequest) -> str:
+    """A new long-lived token, recorded (``token create``, and the admin token that ``demo``
+    prints)."""
     from kommodore.integrations.service import TokenRefused, issue_long_lived
 
     async def work(db: Database) -> str:
         key = signing_key(settings)  # after the schema check: a wrong dir gets no new key
         async with db.transaction() as conn:
             try:
-                return await issue_long_lived(
-                    conn, key, settings, subdomain=subdomain, user_id=user_id, admin=admin,
-                    days=days, integration_id=integration_id,
-                )  # fmt: skip
+                return await issue_long_lived(conn, key, settings, request)
             except TokenRefused as exc:
                 raise click.ClickException(str(exc)) from None
 

@@ -370,26 +370,31 @@ def cli_integration_id(account_id: int) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kommodore:cli-integration:{account_id}"))
 
 
+@dataclass(frozen=True, slots=True)
+class TokenRequest:
+    """A long-lived token asked for: the account's first active admin's (``admin``) or
+    ``user_id``'s, of a private installed integration or of the account's built-in CLI one."""
+
+    subdomain: str
+    user_id: int | None = None
+    admin: bool = False
+    days: int = 1
+    integration_id: str | None = None
+
+
 async def issue_long_lived(
-    conn: Connection,
-    key: SigningKey,
-    settings: Settings,
-    *,
-    subdomain: str,
-    user_id: int | None,
-    admin: bool,
-    days: int,
-    integration_id: str | None = None,
+    conn: Connection, key: SigningKey, settings: Settings, request: TokenRequest
 ) -> str:
-    """A new long-lived token of the account ``subdomain``, recorded: the first active admin's
-    (``admin``) or ``user_id``'s, of a private installed integration or of the account's
-    built-in CLI one (``kommodore token create``, ``demo``, the control plane)."""
+    """A new long-lived token, recorded (``kommodore token create``, ``demo``, the control
+    plane)."""
     from kommodore.accounts import store as accounts
+
+    subdomain, user_id, integration_id = request.subdomain, request.user_id, request.integration_id
 
     account = await accounts.find_by_subdomain(conn, subdomain)
     if account is None:
         raise TokenRefused(f"no account with subdomain {subdomain!r}")
-    if admin:
+    if request.admin:
         uid = await auth_store.first_admin_id(conn, account.id)
         if uid is None:
             raise TokenRefused(f"account {subdomain!r} has no active admin")
@@ -412,7 +417,7 @@ async def issue_long_lived(
         integration_id=integration_id or cli_integration_id(account.id),
         api_domain=settings.resolved_api_domain,
         base_domain=settings.base_domain,
-        lifetime_seconds=days * 86_400,
+        lifetime_seconds=request.days * 86_400,
         scopes=scopes,
         now=now,
     )

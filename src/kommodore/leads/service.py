@@ -117,7 +117,7 @@ async def shape_leads(
     models = []
     for lead in leads:
         embedded = wire.LeadEmbedded(
-            tags=[wire.TagRef(id=t.id, name=t.name, color=t.color) for t in parts.tags[lead.id]],
+            tags=parts.tags[lead.id],  # the stored tags are already their embedded shape
             companies=[
                 wire.CompanyRef(id=c.id, links=self_links(f"{companies_url}{c.id}"))
                 for c in parts.companies[lead.id]

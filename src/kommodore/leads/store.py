@@ -22,6 +22,7 @@ from kommodore.db.database import (
     sql,
     text_array,
 )
+from kommodore.http.hal import TagRef
 from kommodore.loss_reasons.store import LossReasonRow
 from kommodore.search import index as search
 
@@ -120,10 +121,8 @@ async def leads_by_id(
 # lead, and this.
 
 
-class TagPart(msgspec.Struct, gc=False):
-    id: int
-    name: str
-    color: str | None
+TagPart = TagRef
+"""A lead's tag is the shape it is embedded in (``_embedded.tags[]``), read by name."""
 
 
 class CompanyPart(msgspec.Struct, gc=False):
@@ -251,7 +250,7 @@ class LeadParts:
             if kind == VALUE:
                 values[lead_id].append(ValuePart(id, n1, n2, t1, t2, t3, t4, t5, t6, t7))
             elif kind == TAG:
-                tags[lead_id].append(TagPart(id, t1, t2))
+                tags[lead_id].append(TagPart(id=id, name=t1, color=t2))
             elif kind == COMPANY:
                 companies[lead_id].append(CompanyPart(id))
             elif kind == CONTACT:

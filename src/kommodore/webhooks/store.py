@@ -433,13 +433,12 @@ class _DeliveryRow(NamedTuple):
     restore_items: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(msgspec.Struct, kw_only=True):
     """A delivery as a developer inspects it: where, how it went, and the exact body sent (or
     to be sent); None once the outbox purged the body."""
 
-    account_id: int
     id: int
+    account_id: int
     webhook_id: int
     destination: str
     status: str
@@ -460,9 +459,11 @@ def _delivery(r: _DeliveryRow) -> Delivery:
         by_action = dict(zip(SECTIONS, sections, strict=True))
         body = payload.assemble(r.head, [by_action[a] for a in r.actions.split(",") if a])
     return Delivery(
-        r.account_id, r.id, r.webhook_id, r.destination, r.status, r.attempts,
-        r.next_attempt_ms if r.status == "pending" else None,
-        r.last_status, r.last_error, r.delivered_at, r.created_at, body,
+        id=r.id, account_id=r.account_id, webhook_id=r.webhook_id, destination=r.destination,
+        status=r.status, attempts=r.attempts,
+        next_attempt_ms=r.next_attempt_ms if r.status == "pending" else None,
+        last_status=r.last_status, last_error=r.last_error, delivered_at=r.delivered_at,
+        created_at=r.created_at, body=body,
     )  # fmt: skip
 
 
