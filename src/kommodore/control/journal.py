@@ -14,6 +14,7 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -39,7 +40,18 @@ SECRET_KEYS = frozenset(
 OAUTH_SECRET_KEYS = SECRET_KEYS | {"code"}
 """On the OAuth paths an authorization ``code`` is a secret too (elsewhere ``code`` is a custom
 field's or an enum's, which a developer wants to see)."""
-_HINTS = (b"token", b"secret", b"password", b"code", b"eyj", b"authorization", b"csrf", b"jwt")
+
+
+@lru_cache(maxsize=4)
+def _hints(keys: frozenset[str]) -> tuple[bytes, ...]:
+    """What a body that may hold a secret contains (lower-cased): a key, or a JWT's start. A
+    key that contains another (``access_token``, ``token``) is covered by the shorter one. Most
+    answers (a lead, a page of leads) hold none and are stored as they are, unparsed."""
+    words = sorted(keys, key=len)
+    kept = [w for i, w in enumerate(words) if not any(o in w for o in words[:i])]
+    return (*(w.encode() for w in kept), b"eyj")
+
+
 _JWT = re.compile(r"eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*")
 JOURNALED = ("/api/v4", "/oauth2", "/oauth")
 
@@ -97,7 +109,7 @@ def redact_body(
     if not raw:
         return None
     lowered = raw.lower()
-    if any(h in lowered for h in _HINTS):
+    if any(hint in lowered for hint in _hints(keys)):
         if "form-urlencoded" in content_type or (b"=" in raw and b"{" not in raw[:1]):
             try:
                 pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
@@ -121,6 +133,9 @@ def redact_body(
 def redact_query(query: str, keys: frozenset[str] = SECRET_KEYS) -> str:
     if not query:
         return ""
+    lowered = query.lower().encode()
+    if not any(hint in lowered for hint in _hints(keys)):
+        return query  # the usual query (``with=contacts``, a page): nothing to parse
     pairs = parse_qsl(query, keep_blank_values=True)
     if not any(k.lower() in keys or "eyJ" in v for k, v in pairs):
         return query
