@@ -11,9 +11,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from kommodore.auth.keys import load_signing_key
 from kommodore.db.migrate import upgrade
 from kommodore.settings import Settings
-from tests.conftest import POSTGRES_URL, Backend, _admin_url
+from tests.conftest import BASE_DOMAIN, POSTGRES_URL, Backend, _admin_url
+from tests.factories import Factory
 
 CONTROL_TOKEN = "control-token-for-tests"
 
@@ -60,3 +62,8 @@ def control_settings(backend: Backend, **overrides: object) -> Settings:
 
 
 AUTH = {"Authorization": f"Bearer {CONTROL_TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def factory(own_backend: Backend) -> Factory:
+    return Factory(own_backend.url, load_signing_key(None, own_backend.data_dir), BASE_DOMAIN)

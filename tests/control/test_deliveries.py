@@ -11,19 +11,13 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from kommodore.app import create_app
-from kommodore.auth.keys import load_signing_key
 from kommodore.cli import main as cli
 from kommodore.settings import WebhookSettings
-from tests.conftest import BASE_DOMAIN, Backend
+from tests.conftest import Backend
 from tests.control.conftest import AUTH, CONTROL_TOKEN
 from tests.factories import Factory
 
 HOOK = "http://127.0.0.1:9/hook"  # nothing listens: the delivery is for inspection only
-
-
-@pytest.fixture(scope="module")
-def factory(own_backend: Backend) -> Factory:
-    return Factory(own_backend.url, load_signing_key(None, own_backend.data_dir), BASE_DOMAIN)
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +80,15 @@ def test_a_failed_delivery_retried(control: TestClient, factory: Factory) -> Non
     assert again["body"] == failed[0]["body"]
     missing = control.post("/_kommodore/webhook-deliveries/1/retry", headers=AUTH)
     assert (missing.status_code, missing.json()["detail"]) == (404, "No webhook delivery 1")
+    beyond = control.post(f"/_kommodore/webhook-deliveries/{2**64}/retry", headers=AUTH)
+    assert (beyond.status_code, beyond.json()["detail"]) == (404, f"No webhook delivery {2**64}")
 
 
-@pytest.mark.parametrize("params", [{"status": "lost"}, {"limit": 0}, {"account_id": "x"}])
+@pytest.mark.parametrize(
+    "params",
+    [{"status": "lost"}, {"limit": 0}, {"account_id": "x"}, {"account_id": str(2**64)},
+     {"account_id": "-1"}],
+)  # fmt: skip
 def test_bad_filters_are_a_400(control: TestClient, params: dict[str, object]) -> None:
     response = control.get("/_kommodore/webhook-deliveries", params=params, headers=AUTH)
     assert response.status_code == 400

@@ -9,16 +9,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from kommodore.app import create_app
-from kommodore.auth.keys import load_signing_key
 from kommodore.control.endpoints import OFF
-from tests.conftest import BASE_DOMAIN, Backend
+from tests.conftest import Backend
 from tests.control.conftest import AUTH, CONTROL_TOKEN
 from tests.factories import Factory
-
-
-@pytest.fixture(scope="module")
-def factory(own_backend: Backend) -> Factory:
-    return Factory(own_backend.url, load_signing_key(None, own_backend.data_dir), BASE_DOMAIN)
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +138,14 @@ def test_reset_to_the_demo_account_then_again_from_its_cache(control: TestClient
 
 @pytest.mark.parametrize(
     "body",
-    [b'{"to": "nothing"}', b'{"leads": 0, "to": "demo"}', b'{"leads": "many"}', b'{"x": 1}'],
+    [
+        b'{"to": "nothing"}',
+        b'{"leads": 0, "to": "demo"}',
+        b'{"leads": "many"}',
+        b'{"x": 1}',
+        b'{"to": "demo", "seed": 1' + b"0" * 300 + b"}",
+        b'{"to": "demo", "seed": -1}',
+    ],
 )
 def test_a_bad_reset_is_a_400_and_resets_nothing(
     control: TestClient, factory: Factory, body: bytes
@@ -193,6 +194,10 @@ def test_a_kommo_token_for_the_state_just_reset(control: TestClient) -> None:
     )  # fmt: skip
     bad = control.post("/_kommodore/tokens", json={"days": 0}, headers=AUTH)
     assert (bad.status_code, bad.json()) == (400, _problem(400, "days: from 1 to 3650"))
+    huge = control.post("/_kommodore/tokens", json={"user_id": 2**64}, headers=AUTH)
+    assert (huge.status_code, huge.json()) == (
+        400, _problem(400, f"user_id: from 1 to {2**63 - 1}")
+    )  # fmt: skip
     kommo = control.post("/_kommodore/tokens", json={},
                          headers={"Authorization": f"Bearer {admin.json()['token']}"})  # fmt: skip
     assert kommo.status_code == 401

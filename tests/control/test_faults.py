@@ -12,18 +12,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from kommodore.app import create_app
-from kommodore.auth.keys import load_signing_key
 from kommodore.control.faults import Faults, Match, Rule
 from kommodore.http.problems import PAYMENT_REQUIRED_BODY, UNAUTHORIZED_BODY
 from tests.conftest import BASE_DOMAIN, Backend
 from tests.control.conftest import AUTH, CONTROL_TOKEN
 from tests.factories import Factory
 from tests.processes import KOMMODORE, free_port, serving
-
-
-@pytest.fixture(scope="module")
-def factory(own_backend: Backend) -> Factory:
-    return Factory(own_backend.url, load_signing_key(None, own_backend.data_dir), BASE_DOMAIN)
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +170,7 @@ def test_list_delete_and_reset_clears(control: TestClient, kommo: dict[str, str]
         ({"delay_ms": -1}, "delay_ms: from 0 to 120000"),
         ({"status": 500, "times": 0}, "times: at least 1"),
         ({"status": 500, "probability": 0}, "probability: more than 0, at most 1"),
+        ({"status": 500, "for_seconds": 1e308}, "for_seconds: more than 0, at most 31622400"),
         ({"status": 500, "match": {"verb": "GET"}}, "Invalid request body: Object contains"),
     ],
 )

@@ -11,16 +11,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from kommodore.app import create_app
-from kommodore.auth.keys import load_signing_key
 from kommodore.control.journal import REDACTED, redact_body, redact_query, secret_keys
-from tests.conftest import BASE_DOMAIN, Backend
+from tests.conftest import Backend
 from tests.control.conftest import AUTH, CONTROL_TOKEN
 from tests.factories import Account, Factory
-
-
-@pytest.fixture(scope="module")
-def factory(own_backend: Backend) -> Factory:
-    return Factory(own_backend.url, load_signing_key(None, own_backend.data_dir), BASE_DOMAIN)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from kommodore.cli_support import run_with_database
-from kommodore.control.service import MAX_DEMO_LEADS, BadName, Control
+from kommodore.control.service import MAX_DEMO_LEADS, MAX_SEED, BadName, Control
 from kommodore.control.store import SnapshotIncompatible, SnapshotInfo, SnapshotMissing
 from kommodore.db.database import Database
 from kommodore.webhooks.store import Delivery
@@ -42,7 +42,7 @@ def _run_named(name: str, action: str) -> SnapshotInfo | bool | None:
 
 @click.command()
 @click.option("--demo", is_flag=True, help="Bring back the demo account rather than nothing.")
-@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--seed", default=1, show_default=True, type=click.IntRange(0, MAX_SEED))
 @click.option("--leads", default=2000, show_default=True, type=click.IntRange(1, MAX_DEMO_LEADS))
 def reset(demo: bool, seed: int, leads: int) -> None:
     """Empty every account (or bring back the demo account of SEED and LEADS)."""

@@ -18,12 +18,13 @@ from kommodore.control import wire
 from kommodore.control.faults import BadRule, Faults, Rule
 from kommodore.control.gate import StateGate
 from kommodore.control.journal import Journal
-from kommodore.control.service import MAX_DEMO_LEADS, BadName, Control
+from kommodore.control.service import MAX_DEMO_LEADS, MAX_SEED, BadName, Control
 from kommodore.control.store import SnapshotIncompatible, SnapshotInfo, SnapshotMissing
 from kommodore.control.token import matches
 from kommodore.http.body import PUBLIC_BODY_BYTES, decode_json, read_body
 from kommodore.http.directory import routes_of
 from kommodore.http.problems import Problem, problem_response
+from kommodore.http.validation import MAX_ID
 from kommodore.integrations.service import TokenRefused, TokenRequest, issue_long_lived
 
 PREFIX = "/_kommodore"
@@ -90,6 +91,8 @@ async def reset(request: Request) -> Response:
     body = await _body(request, wire.Reset)
     if not 1 <= body.leads <= MAX_DEMO_LEADS:
         raise Problem(400, f"leads: from 1 to {MAX_DEMO_LEADS}")
+    if not 0 <= body.seed <= MAX_SEED:
+        raise Problem(400, f"seed: from 0 to {MAX_SEED}")
     state = await plane.control.reset(demo=body.to == "demo", seed=body.seed, leads=body.leads)
     plane.faults.clear()
     if state is None:
@@ -141,13 +144,17 @@ async def _named(action: Awaitable[T]) -> T:
 
 
 def _int_param(request: Request, name: str) -> int | None:
+    """A whole-number query parameter; past 64 bits it could name nothing the databases hold."""
     value = request.query_params.get(name)
     if value is None or value == "":
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise Problem(400, f"{name}: a whole number") from None
+    if not 0 <= number <= MAX_ID:
+        raise Problem(400, f"{name}: from 0 to {MAX_ID}")
+    return number
 
 
 async def list_requests(request: Request) -> Response:
@@ -229,7 +236,7 @@ async def retry_delivery(request: Request) -> Response:
     """``POST /_kommodore/webhook-deliveries/{id}/retry``: due now, whatever became of it."""
     plane = _plane(request)
     delivery_id: int = request.path_params["delivery_id"]
-    found = await plane.control.retry_delivery(delivery_id)
+    found = await plane.control.retry_delivery(delivery_id) if delivery_id <= MAX_ID else None
     if found is None:
         raise Problem(404, f"No webhook delivery {delivery_id}")
     return _json(found)
@@ -242,6 +249,8 @@ async def issue_token(request: Request) -> Response:
     body = await _body(request, wire.NewToken)
     if not 1 <= body.days <= 3650:
         raise Problem(400, "days: from 1 to 3650")
+    if body.user_id is not None and not 1 <= body.user_id <= MAX_ID:
+        raise Problem(400, f"user_id: from 1 to {MAX_ID}")
     ctx = request.app.state.ctx
     try:
         async with ctx.db.transaction() as conn:

@@ -54,6 +54,9 @@ class Rule(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """From now on, for this long (sets ``ends_at_ms``)."""
 
 
+MAX_WINDOW_SECONDS = 366 * 86_400
+
+
 class BadRule(ValueError):
     pass
 
@@ -83,8 +86,8 @@ def check(rule: Rule) -> Rule:
     if not 0 <= rule.retry_after <= 86_400:
         raise BadRule("retry_after: from 0 to 86400")
     if rule.for_seconds is not None:
-        if rule.for_seconds <= 0:
-            raise BadRule("for_seconds: more than 0")
+        if not 0 < rule.for_seconds <= MAX_WINDOW_SECONDS:
+            raise BadRule(f"for_seconds: more than 0, at most {MAX_WINDOW_SECONDS}")
         now = int(time.time() * 1000)
         rule = msgspec.structs.replace(
             rule,

@@ -16,6 +16,8 @@ from kommodore.webhooks import store as webhooks
 from kommodore.webhooks.store import Delivery
 
 MAX_DEMO_LEADS = 100_000
+MAX_SEED = 2**31 - 1
+"""A demo's seed names its cached snapshot, so it stays a short number."""
 
 
 class BadName(ValueError):
