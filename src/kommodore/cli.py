@@ -16,7 +16,14 @@ import click
 import pydantic
 
 from kommodore.cli_support import signing_key
-from kommodore.control.commands import requests, reset, snapshot, webhooks_group
+from kommodore.control.commands import (
+    export,
+    requests,
+    reset,
+    seed,
+    snapshot,
+    webhooks_group,
+)
 from kommodore.errors import UserError, require
 from kommodore.integrations.commands import create_token, integration, token
 from kommodore.leads.commands import lead
@@ -96,6 +103,8 @@ main.add_command(lead)
 main.add_command(worker)
 main.add_command(reset)
 main.add_command(snapshot)
+main.add_command(seed)
+main.add_command(export)
 main.add_command(requests)
 main.add_command(webhooks_group)
 

@@ -65,9 +65,11 @@ def issue_token(
     lifetime_seconds: int,
     scopes: tuple[str, ...] = DEFAULT_SCOPES,
     now: int | None = None,
+    jti: str | None = None,
 ) -> IssuedToken:
+    """A signed token; ``jti`` is fixed only by seed files, so a test suite can name it."""
     issued_at = int(time.time()) if now is None else now
-    jti = str(uuid.uuid4())
+    jti = str(uuid.uuid4()) if jti is None else jti
     payload: dict[str, Any] = {
         "aud": integration_id,
         "jti": jti,

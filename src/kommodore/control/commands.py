@@ -5,13 +5,15 @@ it running, the HTTP endpoints are the ones that hold in-flight requests back.""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
 
-from kommodore.cli_support import run_with_database
+from kommodore.cli_support import run_with_database, signing_key
 from kommodore.control.service import MAX_DEMO_LEADS, MAX_SEED, BadName, Control
 from kommodore.control.store import SnapshotIncompatible, SnapshotInfo, SnapshotMissing
 from kommodore.db.database import Database
@@ -54,6 +56,70 @@ def reset(demo: bool, seed: int, leads: int) -> None:
         return f"reset: demo account {state.subdomain} (id {state.account_id}), {state.leads} leads"
 
     click.echo(run_with_database(work))
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--reset", "reset_first", is_flag=True, help="Empty everything first.")
+def seed(file: str, reset_first: bool) -> None:
+    """Load a seed FILE (YAML or JSON; docs/seed.schema.json), all or nothing, and print each
+    account's id, its users' ids and its long-lived tokens by jti."""
+    from kommodore.control.seed.load import SeededAccount, TokenIssuer
+    from kommodore.control.seed.parse import SeedError, parse
+    from kommodore.settings import Settings
+
+    raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    as_json = True if file.endswith(".json") else None
+    settings = Settings()
+    issuer = TokenIssuer(signing_key(settings), settings.resolved_api_domain, settings.base_domain)
+
+    async def work(db: Database) -> list[SeededAccount]:
+        return await Control(db).seed(parse(raw, as_json=as_json), issuer, reset=reset_first)
+
+    try:
+        seeded = run_with_database(work)
+    except SeedError as exc:
+        lines = [f"  {p.path}: {p.detail}" for p in exc.problems]
+        raise click.ClickException(
+            f"{file}: {len(lines)} problem(s), nothing was written\n" + "\n".join(lines)
+        ) from None
+    for account in seeded:
+        click.echo(f"account {account.subdomain} (id {account.id})")
+        for email, user_id in account.users.items():
+            click.echo(f"  user {user_id}\t{email}")
+        for jti, token in account.tokens.items():
+            click.echo(f"  token {jti}\t{token}")
+
+
+@click.command("export")
+@click.option("--subdomain", default=None, help="The account's subdomain (or --account-id).")
+@click.option("--account-id", type=int, default=None)
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml",
+              show_default=True)  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-",
+              help="A file to write (default: standard output).")  # fmt: skip
+def export(subdomain: str | None, account_id: int | None, fmt: str, output: str) -> None:
+    """Write an account as a seed file: `kommodore seed` of it gives the same account back."""
+    from kommodore.control.seed.document import SeedDocument
+    from kommodore.control.seed.export import AccountMissing
+    from kommodore.control.seed.render import render_json, render_yaml
+
+    if (subdomain is None) == (account_id is None):
+        raise click.UsageError("name the account: --subdomain or --account-id")
+
+    async def work(db: Database) -> SeedDocument:
+        return await Control(db).export(subdomain=subdomain, account_id=account_id)
+
+    try:
+        doc = run_with_database(work)
+    except AccountMissing:
+        raise click.ClickException(f"no account {subdomain or account_id}") from None
+    text = render_yaml(doc) if fmt == "yaml" else render_json(doc)
+    if output == "-":
+        sys.stdout.buffer.write(text)
+    else:
+        Path(output).write_bytes(text)
+        click.echo(f"wrote {output}", err=True)
 
 
 @click.group()

@@ -18,6 +18,10 @@ from kommodore.control import wire
 from kommodore.control.faults import BadRule, Faults, Rule
 from kommodore.control.gate import StateGate
 from kommodore.control.journal import Journal
+from kommodore.control.seed.export import AccountMissing
+from kommodore.control.seed.load import TokenIssuer
+from kommodore.control.seed.parse import MAX_SEED_BYTES, SeedError, parse
+from kommodore.control.seed.render import render_yaml
 from kommodore.control.service import MAX_DEMO_LEADS, MAX_SEED, BadName, Control
 from kommodore.control.store import SnapshotIncompatible, SnapshotInfo, SnapshotMissing
 from kommodore.control.token import matches
@@ -261,6 +265,64 @@ async def issue_token(request: Request) -> Response:
     return _json(wire.IssuedToken(token=token), 201)
 
 
+def _issuer(request: Request) -> TokenIssuer:
+    ctx = request.app.state.ctx
+    return TokenIssuer(ctx.signing_key, ctx.settings.resolved_api_domain, ctx.settings.base_domain)
+
+
+def _is_yaml(request: Request) -> bool | None:
+    """YAML by its media type, JSON by its own; otherwise the body's first character says."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media in ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"):
+        return True
+    return False if media == "application/json" else None
+
+
+async def seed(request: Request) -> Response:
+    """``POST /_kommodore/seed[?reset=true]``: a seed document (JSON or YAML), written all or
+    nothing; refused with every problem and its path in the file."""
+    plane = _plane(request)
+    reset = request.query_params.get("reset", "false").lower() in ("1", "true", "yes")
+    raw = await read_body(request, MAX_SEED_BYTES)
+    is_yaml = _is_yaml(request)
+    try:
+        doc = parse(raw, as_json=None if is_yaml is None else not is_yaml)
+        seeded = await plane.control.seed(doc, _issuer(request), reset=reset)
+    except SeedError as exc:
+        problems = [wire.SeedProblem(p.path, p.detail) for p in exc.problems]
+        count = len(problems)
+        raise Problem(
+            400,
+            f"The seed document has {count} problem{'s' if count > 1 else ''}; nothing was "
+            f"written. First: {problems[0].path}: {problems[0].detail}",
+            problems=msgspec.to_builtins(problems),
+        ) from None
+    if reset:
+        plane.faults.clear()
+    accounts = [wire.SeededAccount(a.id, a.subdomain, a.users, a.tokens) for a in seeded]
+    return _json(wire.Seeded(accounts=accounts), 201)
+
+
+async def export_account(request: Request) -> Response:
+    """``GET /_kommodore/export?subdomain=...`` (or ``account_id``): the account as a seed
+    document, JSON, or YAML with ``format=yaml``."""
+    plane = _plane(request)
+    subdomain = request.query_params.get("subdomain") or None
+    account_id = _int_param(request, "account_id")
+    if subdomain is None and account_id is None:
+        raise Problem(400, "Name the account: subdomain or account_id")
+    fmt = request.query_params.get("format", "json")
+    if fmt not in ("json", "yaml"):
+        raise Problem(400, "format: json or yaml")
+    try:
+        doc = await plane.control.export(subdomain=subdomain, account_id=account_id)
+    except AccountMissing:
+        raise Problem(404, "No such account") from None
+    if fmt == "yaml":
+        return Response(render_yaml(doc), media_type="application/yaml")
+    return _json(doc)
+
+
 async def switched_off(request: Request) -> Response:
     return problem_response(404, OFF)
 
@@ -276,6 +338,8 @@ routes: list[BaseRoute] = routes_of(
     (f"{PREFIX}/faults", {"GET": list_faults, "POST": add_fault, "DELETE": clear_faults}),
     (f"{PREFIX}/faults/{{rule_id:int}}", {"DELETE": delete_fault}),
     (f"{PREFIX}/tokens", {"POST": issue_token}),
+    (f"{PREFIX}/seed", {"POST": seed}),
+    (f"{PREFIX}/export", {"GET": export_account}),
     (f"{PREFIX}/webhook-deliveries", {"GET": list_deliveries}),
     (f"{PREFIX}/webhook-deliveries/{{delivery_id:int}}/retry", {"POST": retry_delivery}),
 )

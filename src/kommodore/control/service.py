@@ -10,6 +10,10 @@ from dataclasses import dataclass
 
 from kommodore.control import store
 from kommodore.control.gate import StateGate
+from kommodore.control.seed.document import SeedDocument
+from kommodore.control.seed.export import export
+from kommodore.control.seed.load import SeededAccount, TokenIssuer, load
+from kommodore.control.seed.parse import SeedError
 from kommodore.control.store import NAME, SnapshotInfo, SnapshotMissing
 from kommodore.db.database import Database
 from kommodore.webhooks import store as webhooks
@@ -18,6 +22,10 @@ from kommodore.webhooks.store import Delivery
 MAX_DEMO_LEADS = 100_000
 MAX_SEED = 2**31 - 1
 """A demo's seed names its cached snapshot, so it stays a short number."""
+
+
+_BEFORE_SEED = ".before-seed"
+"""The state a ``reset`` seed started from, kept until the seed is in."""
 
 
 class BadName(ValueError):
@@ -84,6 +92,34 @@ class Control:
 
         summary = create_demo(self.db.url, "demo")  # the account exists: only reads it
         return DemoState(summary.account_id, summary.subdomain, summary.leads, summary.users)
+
+    async def seed(
+        self, doc: SeedDocument, issuer: TokenIssuer, *, reset: bool = False
+    ) -> list[SeededAccount]:
+        """Write a seed document, all or nothing; with ``reset``, into an empty state (and on a
+        refused document, the state from before the reset comes back)."""
+        async with self._gate():
+            if reset:
+                await store.save(self.db, _BEFORE_SEED)
+                await store.wipe(self.db)
+            try:
+                async with self.db.transaction() as conn:
+                    return await load(conn, doc, issuer, int(time.time()))
+            except SeedError:
+                if reset:
+                    await store.restore(self.db, _BEFORE_SEED)
+                raise
+            finally:
+                if reset:
+                    await store.delete(self.db, _BEFORE_SEED)
+
+    async def export(
+        self, *, subdomain: str | None = None, account_id: int | None = None
+    ) -> SeedDocument:
+        async with self.db.connection() as conn:
+            return await export(
+                conn, subdomain=subdomain, account_id=account_id, now=int(time.time())
+            )
 
     async def save(self, name: str) -> SnapshotInfo:
         async with self._gate():

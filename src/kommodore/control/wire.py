@@ -80,3 +80,21 @@ class NewToken(msgspec.Struct, forbid_unknown_fields=True):
 
 class IssuedToken(msgspec.Struct):
     token: str
+
+
+class SeedProblem(msgspec.Struct):
+    path: str
+    detail: str
+
+
+class SeededAccount(msgspec.Struct):
+    id: int
+    subdomain: str
+    users: dict[str, int]
+    """Each user's id by e-mail."""
+    tokens: dict[str, str]
+    """Each long-lived token by its jti."""
+
+
+class Seeded(msgspec.Struct):
+    accounts: list[SeededAccount]

@@ -1,0 +1,291 @@
+"""Seed files and ``export`` over HTTP, on both databases: the example file's ids, tokens and
+rights as the API then answers them; errors at deep paths that write nothing; export then seed
+giving the same account back, down to the API's answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from kommodore.app import create_app
+from kommodore.control.seed.document import json_schema
+from tests.conftest import Backend
+from tests.control.conftest import AUTH, CONTROL_TOKEN
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "docs" / "examples" / "seed.yaml"
+YAML = {**AUTH, "Content-Type": "application/yaml"}
+ALICE_JTI = "6f1c2a4e-0000-4000-8000-000000000001"
+CAROL_JTI = "6f1c2a4e-0000-4000-8000-000000000002"
+INTEGRATION_JTI = "6f1c2a4e-0000-4000-8000-000000000003"
+
+
+@pytest.fixture(scope="module")
+def control(own_backend: Backend) -> Iterator[TestClient]:
+    settings = own_backend.settings(control_api=True, control_token=CONTROL_TOKEN)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def _seed(control: TestClient, body: bytes | dict[str, Any], *, reset: bool = True) -> Any:
+    url = "/_kommodore/seed" + ("?reset=true" if reset else "")
+    if isinstance(body, dict):
+        return control.post(url, json=body, headers=AUTH)
+    return control.post(url, content=body, headers=YAML)
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _minimal(**lead: Any) -> dict[str, Any]:
+    return {
+        "accounts": [
+            {
+                "subdomain": "mini",
+                "users": [{"id": 9101, "name": "Max", "email": "max@mini.test", "is_admin": True}],
+                "custom_fields": [
+                    {
+                        "id": 9201,
+                        "name": "Kind",
+                        "type": "select",
+                        "enums": [{"id": 9211, "value": "A"}],
+                    },
+                ],
+                "leads": [{"id": 9301, "name": "ok"}, {"id": 9302, "name": "second", **lead}],
+            }
+        ]
+    }
+
+
+def test_the_example_file_seeds_fixed_ids_tokens_and_rights(control: TestClient) -> None:
+    answer = _seed(control, EXAMPLE.read_bytes())
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    (account,) = body["accounts"]
+    assert {k: account[k] for k in ("id", "subdomain", "users")} == {
+        "id": 31000001,
+        "subdomain": "acme",
+        "users": {
+            "alice@acme.example.com": 9001,
+            "bob@acme.example.com": 9002,
+            "carol@acme.example.com": 9003,
+        },
+    }
+    tokens = account["tokens"]
+    assert sorted(tokens) == [ALICE_JTI, CAROL_JTI, INTEGRATION_JTI]
+
+    alice = _bearer(tokens[ALICE_JTI])
+    lead = control.get("/api/v4/leads/5001?with=contacts,catalog_elements", headers=alice)
+    assert lead.status_code == 200
+    got = lead.json()
+    assert {k: got[k] for k in ("id", "name", "price", "responsible_user_id", "group_id",
+                                "pipeline_id", "status_id", "account_id")} == {
+        "id": 5001, "name": "Website redesign", "price": 12000, "responsible_user_id": 9002,
+        "group_id": 501, "pipeline_id": 7001, "status_id": 70011, "account_id": 31000001,
+    }  # fmt: skip
+    assert got["custom_fields_values"] == [
+        {"field_id": 801, "field_name": "Order number", "field_code": "ORDER_NO",
+         "field_type": "text", "values": [{"value": "ORD-0001"}]},
+        {"field_id": 802, "field_name": "Budget", "field_code": None, "field_type": "numeric",
+         "values": [{"value": "12000"}]},
+        {"field_id": 803, "field_name": "Branch", "field_code": None, "field_type": "select",
+         "values": [{"value": "North", "enum_id": 8031, "enum_code": None}]},
+    ]  # fmt: skip
+    embedded = got["_embedded"]
+    assert (embedded["tags"][0]["id"], embedded["tags"][0]["name"]) == (601, "vip")
+    assert {t["name"] for t in embedded["tags"]} == {"vip", "from fair"}
+    assert [(c["id"], c["is_main"]) for c in embedded["contacts"]] == [(4001, True)]
+    assert [c["id"] for c in embedded["companies"]] == [4501]
+    assert [(e["id"], e["metadata"]["quantity"]) for e in embedded["catalog_elements"]] == [
+        (6711, 2)
+    ]
+
+    # Carol's rights say M: she sees her own lead (5003) and nothing else
+    carol = _bearer(tokens[CAROL_JTI])
+    listed = control.get("/api/v4/leads", headers=carol)
+    assert [lead["id"] for lead in listed.json()["_embedded"]["leads"]] == [5003]
+    assert control.get("/api/v4/leads/5001", headers=carol).status_code == 204  # as unknown
+
+    # the integration's token belongs to the seeded integration, with its scopes
+    via_integration = control.get("/api/v4/leads/5004", headers=_bearer(tokens[INTEGRATION_JTI]))
+    assert via_integration.status_code == 200
+    assert via_integration.json()["pipeline_id"] == 7002
+    closed = control.get("/api/v4/leads/5002", headers=alice).json()
+    assert (closed["status_id"], closed["closed_at"]) == (142, closed["updated_at"])
+
+    # the password signs in (the OAuth consent page's form checks it the same way)
+    pipelines = control.get("/api/v4/leads/pipelines/7001", headers=alice).json()
+    names = [s["name"] for s in pipelines["_embedded"]["statuses"]]
+    assert names == ["Incoming leads", "Qualification", "Proposal sent", "Closed - won",
+                     "Closed - lost"]  # fmt: skip
+
+
+def test_the_same_file_gives_the_same_ids_and_jtis_every_time(control: TestClient) -> None:
+    first = _seed(control, EXAMPLE.read_bytes()).json()
+    again = _seed(control, EXAMPLE.read_bytes()).json()
+    assert first["accounts"][0]["users"] == again["accounts"][0]["users"]
+    assert sorted(first["accounts"][0]["tokens"]) == sorted(again["accounts"][0]["tokens"])
+    # without reset, the same ids are taken: refused, naming each
+    refused = _seed(control, EXAMPLE.read_bytes(), reset=False)
+    assert refused.status_code == 400
+    problems = refused.json()["problems"]
+    assert {"path": "$.accounts[0].subdomain", "detail": "an account 'acme' exists already"} in (
+        problems
+    )
+    assert {"path": "$.accounts[0].leads[0].id", "detail": "id 5001 is taken in the database"} in (
+        problems
+    )
+
+
+@pytest.mark.parametrize(
+    ("lead", "path", "detail"),
+    [
+        ({"price": "lots"}, "$.accounts[0].leads[1].price", "Expected `int`, got `str`"),
+        (
+            {"status": "Nowhere"},
+            "$.accounts[0].leads[1].status",
+            "no stage of pipeline 'Sales' with name 'Nowhere' in this account",
+        ),
+        (
+            {"responsible_user": "who@mini.test"},
+            "$.accounts[0].leads[1].responsible_user",
+            "no user with name 'who@mini.test' in this account",
+        ),
+        (
+            {"custom_fields_values": [{"field_id": 9201, "values": [{"enum_id": 1}]}]},
+            "$.accounts[0].leads[1].custom_fields_values[0].values[0].enum_id",
+            None,
+        ),
+        (
+            {"custom_fields_values": [{"field_id": 4242, "values": [{"value": "x"}]}]},
+            "$.accounts[0].leads[1].custom_fields_values[0].field_id",
+            None,
+        ),
+        (
+            {"contacts": [{"id": 77}]},
+            "$.accounts[0].leads[1].contacts[0].id",
+            "no contact with id 77 in this account",
+        ),
+        ({"colour": "red"}, "$.accounts[0].leads[1]", "Object contains unknown field `colour`"),
+    ],
+)
+def test_an_error_at_a_deep_path_is_named_and_nothing_is_written(
+    control: TestClient, lead: dict[str, Any], path: str, detail: str | None
+) -> None:
+    assert _seed(control, _minimal()).status_code == 201  # the state before: "mini" seeded
+    refused = _seed(control, _minimal(**lead))
+    assert refused.status_code == 400
+    assert refused.headers["content-type"] == "application/problem+json"
+    body = refused.json()
+    paths = [p["path"] for p in body["problems"]]
+    assert path in paths, body
+    if detail is not None:
+        assert {"path": path, "detail": detail} in body["problems"]
+    assert body["detail"].startswith("The seed document has ")
+    assert "nothing was written" in body["detail"]
+
+    # the state is what it was: the account from before is there with its two leads, whole
+    exported = control.get("/_kommodore/export?subdomain=mini", headers=AUTH)
+    assert exported.status_code == 200
+    assert [lead["id"] for lead in exported.json()["accounts"][0]["leads"]] == [9301, 9302]
+    assert exported.json()["accounts"][0]["leads"][1]["name"] == "second"
+
+
+def test_a_refused_seed_without_reset_leaves_no_account(control: TestClient) -> None:
+    control.post("/_kommodore/reset", json={}, headers=AUTH)
+    bad = _minimal(status="Nowhere")
+    assert _seed(control, bad, reset=False).status_code == 400
+    missing = control.get("/_kommodore/export?subdomain=mini", headers=AUTH)
+    assert missing.status_code == 404
+    # and the ids it would have fixed are free: the good file seeds them
+    assert _seed(control, _minimal(), reset=False).status_code == 201
+
+
+def test_yaml_errors_name_the_line(control: TestClient) -> None:
+    answer = _seed(control, b"accounts:\n  - subdomain: [unclosed\n")
+    assert answer.status_code == 400
+    (problem,) = answer.json()["problems"]
+    assert problem["path"] == "$"
+    assert problem["detail"].startswith("not valid YAML: line 3, column 1")
+
+
+def test_export_then_seed_gives_the_same_account_and_the_same_api_answers(
+    control: TestClient,
+) -> None:
+    reset = control.post("/_kommodore/reset", json={"to": "demo", "leads": 60, "seed": 5},
+                         headers=AUTH)  # fmt: skip
+    assert reset.status_code == 200
+    token = control.post("/_kommodore/tokens", json={}, headers=AUTH).json()["token"]
+    api = _bearer(token)
+    reads = [
+        "/api/v4/leads?with=contacts,catalog_elements,loss_reason,source&limit=250&order[id]=asc",
+        "/api/v4/leads/pipelines",
+        "/api/v4/leads/custom_fields?limit=250",
+        "/api/v4/leads/tags?limit=250",
+        "/api/v4/leads/loss_reasons",
+        "/api/v4/sources",
+        "/api/v4/users?with=group,role&limit=250",
+        "/api/v4/catalogs",
+        "/api/v4/account?with=users_groups",
+    ]
+    before = {url: control.get(url, headers=api).json() for url in reads}
+    exported = control.get("/_kommodore/export?subdomain=demo", headers=AUTH)
+    assert exported.status_code == 200
+    document = exported.json()
+
+    # into an empty server: the same document comes back out
+    seeded = control.post("/_kommodore/seed?reset=true", json=document, headers=AUTH)
+    assert seeded.status_code == 201, seeded.text
+    again = control.get("/_kommodore/export?subdomain=demo", headers=AUTH).json()
+    assert again == document
+
+    # and the API answers as it did (a fresh token: the old one's jti was exported too)
+    token = control.post("/_kommodore/tokens", json={}, headers=AUTH).json()["token"]
+    after = {url: control.get(url, headers=_bearer(token)).json() for url in reads}
+    for url in reads:
+        assert _without_server_times(after[url]) == _without_server_times(before[url]), url
+
+
+def _without_server_times(body: Any) -> Any:
+    """Rows the demo and the seed both stamp with the time of writing (tags, reasons, catalogs
+    and users' rows carry no ``created_at`` in the format)."""
+    if isinstance(body, dict):
+        return {
+            k: _without_server_times(v)
+            for k, v in body.items()
+            if k not in ("created_at", "updated_at", "server_time")
+        }
+    if isinstance(body, list):
+        return [_without_server_times(v) for v in body]
+    return body
+
+
+def test_export_as_yaml_seeds_back(control: TestClient) -> None:
+    assert _seed(control, EXAMPLE.read_bytes()).status_code == 201
+    as_yaml = control.get("/_kommodore/export?subdomain=acme&format=yaml", headers=AUTH)
+    assert as_yaml.status_code == 200
+    assert as_yaml.headers["content-type"].startswith("application/yaml")
+    as_json = control.get("/_kommodore/export?subdomain=acme", headers=AUTH).json()
+    assert _seed(control, as_yaml.content).status_code == 201
+    assert control.get("/_kommodore/export?subdomain=acme", headers=AUTH).json() == as_json
+
+
+def test_export_needs_an_account_and_the_control_token(control: TestClient) -> None:
+    assert control.get("/_kommodore/export?subdomain=acme").status_code == 401
+    assert control.post("/_kommodore/seed", content=b"{}").status_code == 401
+    assert control.get("/_kommodore/export", headers=AUTH).status_code == 400
+    assert control.get("/_kommodore/export?subdomain=nope", headers=AUTH).status_code == 404
+    assert control.get("/_kommodore/export?account_id=1&format=xml", headers=AUTH).status_code == (
+        400
+    )
+
+
+def test_the_published_schema_is_the_format() -> None:
+    published = json.loads((ROOT / "docs" / "seed.schema.json").read_text())
+    assert published == json_schema()
