@@ -4,7 +4,8 @@ Installed with the package (a ``pytest11`` entry point), so a suite only asks fo
 
 - ``kommodore_server`` (session): one ``kommodore serve`` process on a free port with a data
   dir of its own (SQLite; PostgreSQL with ``--kommodore-database-url``), its control plane on,
-  the demo account loaded, a Kommo admin token minted, and that state saved as a snapshot;
+  the demo account loaded (or a seed file, ``--kommodore-seed-file`` or the ini option
+  ``kommodore_seed_file``), a Kommo admin token minted, and that state saved as a snapshot;
 - ``kommodore`` (function): the same server, restored to that snapshot (faults and journal
   cleared) before the test, so every test starts from the same ids and tokens.
 
@@ -49,6 +50,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kommodore-seed", type=int, default=1, help="the demo account's seed")
     group.addoption("--kommodore-rate-limit", action="store_true",
                     help="keep Kommo's 7 requests a second (off by default in tests)")  # fmt: skip
+    group.addoption(
+        "--kommodore-seed-file",
+        default=None,
+        help="a seed file (YAML or JSON) to start from instead of the demo account",
+    )
+    parser.addini(
+        "kommodore_seed_file",
+        "a seed file to start from instead of the demo account (relative to the rootdir)",
+        default="",
+    )
+
+
+def _seed_file(config: pytest.Config) -> Path | None:
+    """The seed file: the command line's, else the ini file's (relative to the rootdir)."""
+    given = config.option.kommodore_seed_file
+    if given:
+        return Path(given).resolve()
+    configured = str(config.getini("kommodore_seed_file") or "")
+    return (config.rootpath / configured).resolve() if configured else None
 
 
 class Kommodore:
@@ -63,9 +83,14 @@ class Kommodore:
             timeout=120,
         )
         self.token = ""
-        """A Kommo admin token of the demo account, valid in the clean state."""
+        """A Kommo admin token of the first account, valid in the clean state."""
         self.account: dict[str, Any] = {}
         self.users: dict[str, int] = {}
+        """The demo's user ids by role ("admin", "mine", ...), or a seed's by e-mail."""
+        self.tokens: dict[str, str] = {}
+        """A seed file's long-lived tokens by their jti (every account's)."""
+        self.accounts: list[dict[str, Any]] = []
+        """What a seed file made: each account's id, subdomain, users and tokens."""
 
     def client(self, token: str | None = None) -> httpx.Client:
         """An HTTP client for the Kommo API with a bearer token (the admin's by default)."""
@@ -86,8 +111,25 @@ class Kommodore:
     def reset(self, to: str = "empty", *, seed: int = 1, leads: int = 200) -> Any:
         return self._call("POST", "/reset", json={"to": to, "seed": seed, "leads": leads})
 
-    def new_token(self, user_id: int | None = None, subdomain: str = "demo") -> str:
-        body = {"subdomain": subdomain, "user_id": user_id}
+    def seed(self, source: Path | str | dict[str, Any], *, reset: bool = False) -> Any:
+        """Load a seed document (a file's path, or the document itself); all or nothing."""
+        query = "?reset=true" if reset else ""
+        if isinstance(source, dict):
+            return self._call("POST", f"/seed{query}", json=source)
+        return self._call("POST", f"/seed{query}", content=Path(source).read_bytes(),
+                          headers={"Content-Type": "application/yaml"}
+                          if str(source).endswith((".yaml", ".yml")) else {})  # fmt: skip
+
+    def export(self, subdomain: str | None = None) -> Any:
+        """An account as a seed document (the first account's by default)."""
+        return self._call("GET", "/export", params={"subdomain": subdomain or self.subdomain})
+
+    @property
+    def subdomain(self) -> str:
+        return str(self.account.get("subdomain", "demo"))
+
+    def new_token(self, user_id: int | None = None, subdomain: str | None = None) -> str:
+        body = {"subdomain": subdomain or self.subdomain, "user_id": user_id}
         token: str = self._call("POST", "/tokens", json=body)["token"]
         return token
 
@@ -171,11 +213,20 @@ def kommodore_server(request: pytest.FixtureRequest) -> Iterator[Kommodore]:
             server = Kommodore(base_url, control_token, process)
             try:
                 _wait_healthy(base_url, process, log)
-                state = server.reset(
-                    "demo", seed=options.kommodore_seed, leads=options.kommodore_leads
-                )
-                server.account, server.users = state["account"], state["users"]
-                server.token = server.new_token()
+                seed_file = _seed_file(request.config)
+                if seed_file is None:
+                    state = server.reset(
+                        "demo", seed=options.kommodore_seed, leads=options.kommodore_leads
+                    )
+                    server.account, server.users = state["account"], state["users"]
+                else:
+                    server.accounts = server.seed(seed_file, reset=True)["accounts"]
+                    first = server.accounts[0] if server.accounts else {}
+                    server.account = {k: first[k] for k in ("id", "subdomain") if k in first}
+                    server.users = first.get("users", {})
+                    server.tokens = {j: t for a in server.accounts for j, t in a["tokens"].items()}
+                if server.account:
+                    server.token = server.new_token()
                 server.snapshot(CLEAN)
                 yield server
             finally:
@@ -187,8 +238,8 @@ def kommodore_server(request: pytest.FixtureRequest) -> Iterator[Kommodore]:
 
 @pytest.fixture
 def kommodore(kommodore_server: Kommodore) -> Kommodore:
-    """The server in its clean state: the demo account and its admin token, no fault rules,
-    an empty journal."""
+    """The server in its clean state: the demo account (or the seed file's accounts) and its
+    admin token, no fault rules, an empty journal."""
     kommodore_server.restore(CLEAN)
     kommodore_server.clear_faults()
     kommodore_server.clear_requests()

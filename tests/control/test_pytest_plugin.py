@@ -82,13 +82,22 @@ def test_an_example_suite_runs_against_a_real_server(
     result.assert_outcomes(passed=6)
 
 
-def test_the_readme_example(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def _readme_block(language: str, marker: str) -> str:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    (block,) = [b.split("```")[0] for b in readme.split("```python\n") if "def test_" in b]
-    pytester.makepyfile(test_my_integration=block)
+    (block,) = [b.split("```")[0] for b in readme.split(f"```{language}\n") if marker in b]
+    return block
+
+
+def test_the_readme_example_with_its_seed_file(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's three blocks as a user would save them: seed file, pytest.ini, tests."""
+    (pytester.path / "tests").mkdir()
+    (pytester.path / "tests" / "seed.yaml").write_text(_readme_block("yaml", "tests/seed.yaml"))
+    pytester.makeini(_readme_block("ini", "kommodore_seed_file"))
+    pytester.makepyfile(test_my_integration=_readme_block("python", "def test_"))
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     result = pytester.runpytest_subprocess(
-        "-p", "kommodore.pytest_plugin", "-p", "no:cacheprovider", "--kommodore-leads", "20",
-        "-q",
+        "-p", "kommodore.pytest_plugin", "-p", "no:cacheprovider", "-q"
     )  # fmt: skip
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)

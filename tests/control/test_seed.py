@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from kommodore.app import create_app
 from kommodore.control.seed.document import json_schema
+from kommodore.web.passwords import verify_password
 from tests.conftest import Backend
 from tests.control.conftest import AUTH, CONTROL_TOKEN
 
@@ -119,7 +120,13 @@ def test_the_example_file_seeds_fixed_ids_tokens_and_rights(control: TestClient)
     closed = control.get("/api/v4/leads/5002", headers=alice).json()
     assert (closed["status_id"], closed["closed_at"]) == (142, closed["updated_at"])
 
-    # the password signs in (the OAuth consent page's form checks it the same way)
+    # the password was hashed as the sign-in form checks it; export writes only the hash
+    exported = control.get("/_kommodore/export?subdomain=acme", headers=AUTH).json()
+    users = exported["accounts"][0]["users"]
+    assert "password" not in users[0]
+    assert verify_password(users[0]["password_hash"], "correct-horse-battery")
+    assert "password_hash" not in users[1]  # Bob has none: he cannot sign in
+
     pipelines = control.get("/api/v4/leads/pipelines/7001", headers=alice).json()
     names = [s["name"] for s in pipelines["_embedded"]["statuses"]]
     assert names == ["Incoming leads", "Qualification", "Proposal sent", "Closed - won",
