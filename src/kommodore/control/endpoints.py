@@ -18,6 +18,7 @@ from kommodore.control import wire
 from kommodore.control.faults import BadRule, Faults, Rule
 from kommodore.control.gate import StateGate
 from kommodore.control.journal import Journal
+from kommodore.control.openapi import openapi_json
 from kommodore.control.seed.export import AccountMissing
 from kommodore.control.seed.load import TokenIssuer
 from kommodore.control.seed.parse import MAX_SEED_BYTES, SeedError, parse
@@ -330,6 +331,7 @@ async def switched_off(request: Request) -> Response:
 _ALL: list[str] = ["GET", "POST", "DELETE", "PATCH", "PUT"]
 
 routes: list[BaseRoute] = routes_of(
+    (f"{PREFIX}/openapi.json", {"GET": openapi_json}),  # no token: it describes, holds no state
     (f"{PREFIX}/reset", {"POST": reset}),
     (f"{PREFIX}/snapshots", {"GET": list_snapshots, "POST": save_snapshot}),
     (f"{PREFIX}/snapshots/{{name}}/restore", {"POST": restore_snapshot}),

@@ -1,0 +1,433 @@
+"""``/_kommodore/openapi.json``: an OpenAPI 3.1 document of every route the app serves under
+``/api/v4``, ``/oauth2``, ``/admin`` and ``/_kommodore``, nothing more, whose ``$ref`` all
+resolve, and against which real answers of the app validate, on both databases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+import pytest
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from kommodore.accounts.service import ACCOUNT_WITH
+from kommodore.app import create_app
+from kommodore.control import openapi
+from kommodore.control.endpoints import OFF
+from kommodore.leads.service import LEAD_WITH
+from kommodore.settings import WebhookSettings
+from kommodore.users.service import USER_WITH
+from tests.conftest import Backend
+from tests.control.conftest import AUTH, CONTROL_TOKEN
+
+DOC_URI = "urn:kommodore:openapi"
+METHODS = {"get", "post", "patch", "put", "delete"}
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(openapi.document())
+    return doc
+
+
+@pytest.fixture(scope="module")
+def registry(document: dict[str, Any]) -> Registry:  # type: ignore[type-arg]
+    resource = Resource.from_contents(document, default_specification=DRAFT202012)
+    return Registry().with_resource(DOC_URI, resource)  # type: ignore[no-any-return]
+
+
+def _pointer(*parts: str) -> str:
+    return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+class Checker:
+    """Validates an answer against what the document says of its path, method and status."""
+
+    def __init__(self, document: dict[str, Any], registry: Registry) -> None:  # type: ignore[type-arg]
+        self.document = document
+        self.registry = registry
+        self.seen: set[tuple[str, str, int]] = set()
+
+    def schema_for(self, method: str, route: str, status: int) -> tuple[str | None, str]:
+        """(media type, pointer to its schema) the document gives; None for no body."""
+        path = openapi.openapi_path(route)
+        operation = self.document["paths"][path][method.lower()]
+        assert str(status) in operation["responses"], f"{method} {route}: {status} undocumented"
+        answer = operation["responses"][str(status)]
+        if "content" not in answer:
+            return None, ""
+        (media,) = answer["content"]
+        pointer = _pointer("paths", path, method.lower(), "responses", str(status), "content")
+        return media, f"{pointer}/{_pointer(media)}/schema"
+
+    def validate(self, body: Any, pointer: str) -> None:
+        schema = {"$ref": f"{DOC_URI}#/{pointer}"}
+        jsonschema.Draft202012Validator(schema, registry=self.registry).validate(body)
+
+    def check(self, response: Any, method: str, route: str, status: int) -> Any:
+        assert response.status_code == status, (method, route, response.text)
+        media, pointer = self.schema_for(method, route, status)
+        self.seen.add((method, route, status))
+        if media is None:
+            assert response.content == b""
+            return None
+        assert response.headers["content-type"] == media
+        body = response.json()
+        self.validate(body, pointer)
+        return body
+
+
+@pytest.fixture(scope="module")
+def checker(document: dict[str, Any], registry: Registry) -> Checker:  # type: ignore[type-arg]
+    return Checker(document, registry)
+
+
+@pytest.fixture(scope="module")
+def client(own_backend: Backend) -> Iterator[TestClient]:
+    settings = own_backend.settings(
+        control_api=True,
+        control_token=CONTROL_TOKEN,
+        webhooks=WebhookSettings(worker_in_process=False),
+        outbound_allow_loopback=True,
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+# -- the document --------------------------------------------------------------------------------
+
+
+def _described_routes(control_api: bool) -> set[tuple[str, str]]:
+    app = create_app(Backend("sqlite", "sqlite://", ".").settings(control_api=control_api))
+    return {
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, Route) and route.path.startswith(openapi.DESCRIBED_PREFIXES)
+        for method in route.methods or ()
+        if method != "HEAD"
+    }
+
+
+def test_every_route_of_the_app_is_described_and_nothing_else(document: dict[str, Any]) -> None:
+    assert set(openapi.OPERATIONS) == _described_routes(control_api=True)
+    in_document = {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in METHODS
+    }
+    assert in_document == {(m, openapi.openapi_path(p)) for m, p in openapi.OPERATIONS}
+
+
+def test_a_route_the_document_lacks_fails_the_comparison() -> None:
+    fewer = dict(openapi.OPERATIONS)
+    del fewer[("GET", "/api/v4/account")]
+    assert set(fewer) != _described_routes(control_api=True)
+
+
+def test_the_document_is_openapi_3_1_and_every_ref_resolves(
+    document: dict[str, Any],
+    registry: Registry,  # type: ignore[type-arg]
+) -> None:
+    assert document["openapi"] == "3.1.0"
+    assert set(document) == {"openapi", "info", "servers", "paths", "components", "tags"}
+    for schema in document["components"]["schemas"].values():
+        jsonschema.Draft202012Validator.check_schema(schema)
+
+    refs: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                refs.append(node["$ref"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    assert refs and all(r.startswith("#/components/schemas/") for r in refs)
+    resolver = registry.resolver(DOC_URI)
+    for ref in set(refs):
+        assert resolver.lookup(f"{DOC_URI}{ref}").contents is not None
+    used = {r.rsplit("/", 1)[1] for r in refs}
+    assert set(document["components"]["schemas"]) == used  # no component left unused
+    schemes = set(document["components"]["securitySchemes"])
+    for item in document["paths"].values():
+        for operation in item.values():
+            for requirement in operation["security"]:
+                assert set(requirement) <= schemes
+
+
+def test_it_is_served_without_a_token_and_only_with_the_control_api_on(
+    client: TestClient, own_backend: Backend
+) -> None:
+    served = client.get(openapi.PATH)
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "application/json"
+    assert served.content == openapi.document()
+    with TestClient(create_app(own_backend.settings(control_api=False))) as off:
+        refused = off.get(openapi.PATH)
+    assert refused.status_code == 404
+    assert refused.json() == {
+        "title": "Not Found",
+        "type": "https://httpstatus.es/404",
+        "status": 404,
+        "detail": OFF,
+    }
+
+
+# -- real answers validate -------------------------------------------------------------------------
+
+
+def test_a_body_of_the_wrong_type_fails_validation(checker: Checker, client: TestClient) -> None:
+    _, pointer = checker.schema_for("GET", "/api/v4/account", 200)
+    with pytest.raises(jsonschema.ValidationError):
+        checker.validate({"id": "not a number"}, pointer)
+    _, pointer = checker.schema_for("GET", "/api/v4/leads/{lead_id:int}", 200)
+    with pytest.raises(jsonschema.ValidationError):
+        checker.validate({"id": 1, "price": "100"}, pointer)
+    with pytest.raises(AssertionError, match="418 undocumented"):
+        checker.schema_for("GET", "/api/v4/account", 418)
+
+
+class Session:
+    """The app after a reset to a small demo account, with an admin's Kommo token; each call
+    sends a request, checks its status and validates its body against the document."""
+
+    def __init__(self, client: TestClient, checker: Checker) -> None:
+        self.client, self.checker = client, checker
+        self.demo = self.send(
+            "POST", "/_kommodore/reset", {"to": "demo", "seed": 1, "leads": 40}, headers=AUTH
+        )
+        self.token = self.send("POST", "/_kommodore/tokens", {"subdomain": "demo"}, 201, AUTH)
+        self.kommo = {"Authorization": f"Bearer {self.token['token']}"}
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        route: str | None = None,
+        body: Any = None,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """``route``: the app's route the URL matches (the URL itself when it has no ids)."""
+        headers = self.kommo if headers is None else headers
+        if body is None:
+            response = self.client.request(method, url, headers=headers)
+        else:
+            response = self.client.request(method, url, json=body, headers=headers)
+        return self.checker.check(response, method, route or url.split("?")[0], status)
+
+    def get(self, url: str, route: str | None = None, status: int = 200, **kw: Any) -> Any:
+        return self.call("GET", url, route, None, status, **kw)
+
+    def send(self, method: str, url: str, body: Any, status: int = 200, headers: Any = None) -> Any:
+        return self.call(method, url, None, body, status, headers)
+
+
+def _leads(s: Session) -> int:
+    """Reads with every ``with``, pages, 204s, writes, a complex add, Kommo's
+    validation-errors, the admin deletes; returns a new lead's id."""
+    every = ",".join(sorted(LEAD_WITH - {"only_deleted"}))
+    one = "/api/v4/leads/{lead_id:int}"
+    page = s.get(f"/api/v4/leads?with={every}&limit=5&page=2&order[id]=desc")
+    assert set(page["_links"]) == {"self", "next", "first", "prev"}
+    s.get("/api/v4/leads?filter[price][from]=0&filter[statuses][0][pipeline_id]=1", status=204)
+    s.get("/api/v4/leads?query=a&filter[id][]=1", status=204)
+    for lead in page["_embedded"]["leads"]:
+        s.get(f"/api/v4/leads/{lead['id']}?with={every}", one)
+    s.get("/api/v4/leads/999999999", one, 204)
+    added = s.send(
+        "POST", "/api/v4/leads",
+        [{"name": "New", "price": 10, "tags_to_add": [{"name": "t1"}], "request_id": "r1"}],
+    )  # fmt: skip
+    new_id: int = added["_embedded"]["leads"][0]["id"]
+    s.send("PATCH", "/api/v4/leads", [{"id": new_id, "price": 20}])
+    s.call("PATCH", f"/api/v4/leads/{new_id}", one, {"name": "Renamed"})
+    s.send(
+        "POST", "/api/v4/leads/complex",
+        [{"name": "Deal", "_embedded": {"contacts": [{"first_name": "Ann"}],
+                                         "companies": [{"name": "Acme"}]}}],
+    )  # fmt: skip
+    invalid = s.send("POST", "/api/v4/leads", [{"name": 5}], 400)
+    assert invalid["validation-errors"][0]["errors"][0]["code"] == "InvalidType"
+    s.send("POST", "/admin/leads/delete", [{"id": new_id}], 204)
+    s.get(f"/api/v4/leads/{new_id}?with=only_deleted", one)
+    s.get("/api/v4/leads?with=only_deleted")
+    s.send("POST", "/admin/leads/restore", [{"id": new_id}], 204)
+    s.call("POST", f"/admin/leads/{new_id}/delete", "/admin/leads/{lead_id:int}/delete", status=204)
+    s.call(
+        "POST", f"/admin/leads/{new_id}/restore", "/admin/leads/{lead_id:int}/restore", status=204
+    )
+    return new_id
+
+
+def _account_and_users(s: Session) -> None:
+    s.get(f"/api/v4/account?with={','.join(sorted(ACCOUNT_WITH))}")
+    users_with = ",".join(sorted(USER_WITH))
+    s.get(f"/api/v4/users?with={users_with}")
+    user_id = next(iter(s.demo["users"].values()))
+    s.get(f"/api/v4/users/{user_id}?with={users_with}", "/api/v4/users/{user_id:int}")
+    s.get(f"/api/v4/users/{user_id}/", "/api/v4/users/{user_id:int}/")
+
+
+def _pipelines(s: Session) -> None:
+    one = "/api/v4/leads/pipelines/{pipeline_id:int}"
+    statuses = f"{one}/statuses"
+    status = f"{statuses}/{{status_id:int}}"
+    pipelines = s.get("/api/v4/leads/pipelines")
+    pipeline = pipelines["_embedded"]["pipelines"][0]["id"]
+    s.get(f"/api/v4/leads/pipelines/{pipeline}", one)
+    found = s.get(f"/api/v4/leads/pipelines/{pipeline}/statuses?with=descriptions", statuses)
+    status_id = found["_embedded"]["statuses"][0]["id"]
+    s.get(f"/api/v4/leads/pipelines/{pipeline}/statuses/{status_id}?with=descriptions", status)
+    missing = s.get("/api/v4/leads/pipelines/999999999", one, 404)
+    assert missing["detail"] == "Pipeline not found"
+    added = s.send(
+        "POST", "/api/v4/leads/pipelines",
+        [{"name": "Second", "sort": 20, "is_main": False, "is_unsorted_on": False,
+          "_embedded": {"statuses": [{"name": "Open", "sort": 10, "color": "#fffeb2"}]}}],
+    )  # fmt: skip
+    second = added["_embedded"]["pipelines"][0]["id"]
+    s.call("PATCH", f"/api/v4/leads/pipelines/{second}", one, {"name": "Second!"})
+    base = f"/api/v4/leads/pipelines/{second}/statuses"
+    new = s.call("POST", base, statuses, [{"name": "Next", "sort": 20, "color": "#fffeb2"}])
+    new_status = new["_embedded"]["statuses"][0]["id"]
+    s.call("PATCH", f"{base}/{new_status}", status, {"name": "Later"})
+    s.call("DELETE", f"{base}/{new_status}", status, status=204)
+    s.call("DELETE", f"/api/v4/leads/pipelines/{second}", one, status=204)
+
+
+def _directories(s: Session) -> None:
+    """Custom fields, tags, catalogs, loss reasons and sources: read, add, edit, delete."""
+    field = "/api/v4/leads/custom_fields/{field_id:int}"
+    fields = s.get("/api/v4/leads/custom_fields?limit=3")
+    s.get(f"/api/v4/leads/custom_fields/{fields['_embedded']['custom_fields'][0]['id']}", field)
+    added = s.send(
+        "POST", "/api/v4/leads/custom_fields",
+        [{"type": "select", "name": "Size", "enums": [{"value": "S"}, {"value": "L"}]}], 201,
+    )  # fmt: skip
+    field_id = added["_embedded"]["custom_fields"][0]["id"]
+    s.send("PATCH", "/api/v4/leads/custom_fields", [{"id": field_id, "name": "Size 2"}])
+    s.call("PATCH", f"/api/v4/leads/custom_fields/{field_id}", field, {"name": "Size 3"})
+    s.call("DELETE", f"/api/v4/leads/custom_fields/{field_id}", field, status=204)
+
+    s.get("/api/v4/leads/tags")
+    s.send("POST", "/api/v4/leads/tags", [{"name": "fresh", "color": None}])
+    catalogs = s.get("/api/v4/catalogs")
+    catalog_id = catalogs["_embedded"]["catalogs"][0]["id"]
+    s.get(f"/api/v4/catalogs/{catalog_id}/elements", "/api/v4/catalogs/{catalog_id:int}/elements")
+
+    reason = "/api/v4/leads/loss_reasons/{reason_id:int}"
+    s.get("/api/v4/leads/loss_reasons")
+    added = s.send("POST", "/api/v4/leads/loss_reasons", [{"name": "Late"}])
+    reason_id = added["_embedded"]["loss_reasons"][0]["id"]
+    s.get(f"/api/v4/leads/loss_reasons/{reason_id}", reason)
+    s.call("PATCH", f"/api/v4/leads/loss_reasons/{reason_id}", reason, {"name": "Later"})
+    s.call("DELETE", f"/api/v4/leads/loss_reasons/{reason_id}", reason, status=204)
+
+    source = "/api/v4/sources/{source_id:int}"
+    pipeline = s.get("/api/v4/leads/pipelines")["_embedded"]["pipelines"][0]["id"]
+    added = s.send(
+        "POST", "/api/v4/sources",
+        [{"name": "Form", "external_id": "form-1", "pipeline_id": pipeline},
+         {"name": "Chat", "external_id": "chat-1", "pipeline_id": pipeline}],
+    )  # fmt: skip
+    form, chat = (x["id"] for x in added["_embedded"]["sources"])
+    s.get("/api/v4/sources")
+    s.get(f"/api/v4/sources/{form}", source)
+    s.send("PATCH", "/api/v4/sources", [{"id": form, "name": "Form 2"}])
+    s.call("PATCH", f"/api/v4/sources/{form}", source, {"name": "Form 3"})
+    s.call("DELETE", f"/api/v4/sources/{form}", source, status=204)
+    s.send("DELETE", "/api/v4/sources", [{"id": chat}], 204)
+
+
+def _links(s: Session, lead_id: int) -> None:
+    """A lead's contacts and companies, and linking one to a lead."""
+    page = s.get("/api/v4/leads?with=contacts&limit=50")["_embedded"]["leads"]
+    contact = next(x["_embedded"]["contacts"][0]["id"] for x in page if x["_embedded"]["contacts"])
+    company = next(
+        x["_embedded"]["companies"][0]["id"] for x in page if x["_embedded"]["companies"]
+    )
+    s.get(f"/api/v4/contacts/{contact}", "/api/v4/contacts/{contact_id:int}")
+    s.get(f"/api/v4/companies/{company}", "/api/v4/companies/{company_id:int}")
+    linked = page[0]["id"]
+    s.get(f"/api/v4/leads/{linked}/links", "/api/v4/leads/{lead_id:int}/links")
+    s.get(f"/api/v4/leads/links?filter[entity_id]={linked}")
+    link = [{"to_entity_id": company, "to_entity_type": "companies"}]
+    s.call("POST", f"/api/v4/leads/{lead_id}/link", "/api/v4/leads/{lead_id:int}/link", link)
+    route = "/api/v4/leads/{lead_id:int}/unlink"
+    s.call("POST", f"/api/v4/leads/{lead_id}/unlink", route, link, 204)
+    s.send("POST", "/api/v4/leads/link", [{"entity_id": lead_id, **link[0]}])
+    s.send("POST", "/api/v4/leads/unlink", [{"entity_id": lead_id, **link[0]}], 204)
+
+
+def _webhooks_and_events(s: Session, lead_id: int) -> None:
+    hook = {"destination": "http://127.0.0.1:9/hook", "settings": ["update_lead"]}
+    s.send("POST", "/api/v4/webhooks", hook, 201)
+    s.get("/api/v4/webhooks")
+    s.call("PATCH", f"/api/v4/leads/{lead_id}", "/api/v4/leads/{lead_id:int}", {"price": 7})
+    events = s.get("/api/v4/events?with=lead_name&limit=2")
+    event_id = events["_embedded"]["events"][0]["id"]
+    s.get(f"/api/v4/events/{event_id}?with=lead_name", "/api/v4/events/{event_id:str}")
+    s.get("/api/v4/events/types")
+    deliveries = s.get("/_kommodore/webhook-deliveries", headers=AUTH)["deliveries"]
+    route = "/_kommodore/webhook-deliveries/{delivery_id:int}/retry"
+    retry = f"/_kommodore/webhook-deliveries/{deliveries[0]['id']}/retry"
+    s.call("POST", retry, route, headers=AUTH)
+    s.send("DELETE", "/api/v4/webhooks", {"destination": hook["destination"]}, 204)
+    s.send("DELETE", "/api/v4/webhooks", {"destination": "http://x.test/"}, 404)
+
+
+def _refusals(s: Session) -> None:
+    """401 (no token), 403 (an admin's endpoint, by a user), 429 (injected, Kommo's body),
+    OAuth's own error shape."""
+    s.get("/api/v4/leads", status=401, headers={})
+    user_id = list(s.demo["users"].values())[-1]
+    token = s.send("POST", "/_kommodore/tokens", {"user_id": user_id}, 201, AUTH)["token"]
+    s.get("/api/v4/users", status=403, headers={"Authorization": f"Bearer {token}"})
+    rule = {"match": {"path": "/api/v4/account"}, "status": 429, "times": 1}
+    s.send("POST", "/_kommodore/faults", rule, 201, AUTH)
+    s.get("/_kommodore/faults", headers=AUTH)
+    assert s.get("/api/v4/account", status=429)["status"] == 429
+    s.send("POST", "/oauth2/access_token", {"grant_type": "authorization_code"}, 400, {})
+    s.get("/oauth2/account/current/subdomain", status=401, headers={"X-Refresh-Token": "x"})
+
+
+def _control(s: Session) -> None:
+    snapshot = "/_kommodore/snapshots/{name}"
+    s.send("POST", "/_kommodore/snapshots", {"name": "s1"}, 201, AUTH)
+    s.get("/_kommodore/snapshots", headers=AUTH)
+    assert s.get("/_kommodore/requests?limit=50", headers=AUTH)["requests"]
+    s.call("POST", "/_kommodore/snapshots/s1/restore", f"{snapshot}/restore", headers=AUTH)
+    s.call("POST", "/_kommodore/snapshots/no/restore", f"{snapshot}/restore", None, 404, AUTH)
+    s.call("DELETE", "/_kommodore/snapshots/s1", snapshot, None, 204, AUTH)
+    s.send("POST", "/_kommodore/reset", {"to": "nowhere"}, 400, AUTH)
+    s.get("/_kommodore/requests", status=401, headers={})
+    s.call("DELETE", "/_kommodore/faults", None, None, 204, AUTH)
+    s.call("DELETE", "/_kommodore/faults/12345", "/_kommodore/faults/{rule_id:int}", None, 404,
+           AUTH)  # fmt: skip
+    s.call("DELETE", "/_kommodore/requests", None, None, 204, AUTH)
+    s.get(openapi.PATH, headers={})
+
+
+def test_real_answers_validate_against_the_document(client: TestClient, checker: Checker) -> None:
+    s = Session(client, checker)
+    lead_id = _leads(s)
+    _account_and_users(s)
+    _pipelines(s)
+    _directories(s)
+    _links(s, lead_id)
+    _webhooks_and_events(s, lead_id)
+    _refusals(s)
+    _control(s)
+    exercised = {(method, route) for method, route, _ in checker.seen}
+    assert sorted(set(openapi.OPERATIONS) - exercised) == []
