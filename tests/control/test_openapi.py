@@ -159,10 +159,12 @@ def test_the_document_is_openapi_3_1_and_every_ref_resolves(
     used = {r.rsplit("/", 1)[1] for r in refs}
     assert set(document["components"]["schemas"]) == used  # no component left unused
     schemes = set(document["components"]["securitySchemes"])
-    for item in document["paths"].values():
-        for operation in item.values():
-            for requirement in operation["security"]:
-                assert set(requirement) <= schemes
+    operations = [op for item in document["paths"].values() for op in item.values()]
+    for operation in operations:
+        for requirement in operation["security"]:
+            assert set(requirement) <= schemes
+    ids = [operation["operationId"] for operation in operations]
+    assert len(ids) == len(set(ids)) == len(openapi.OPERATIONS)
 
 
 def test_it_is_served_without_a_token_and_only_with_the_control_api_on(

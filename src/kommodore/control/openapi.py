@@ -809,24 +809,19 @@ class _Schemas:
     """Every type the operations name, turned into component schemas in one msgspec pass."""
 
     def __init__(self, ops: Iterable[Op]) -> None:
-        self.types: list[Any] = []
         self._twins: dict[str, tuple[Any, dict[str, tuple[Any, ...]]]] = {}
+        """A type's key -> what msgspec is given for it (see ``_twin``)."""
         for op in ops:
             for body in [ProblemBody, OAuthProblem, *op.answers.values(), op.body]:
                 self._collect(body)
-        refs, self.components = msgspec.json.schema_components(self.types, ref_template=REF)
-        self._refs = {
-            original: ref for (original, _), ref in zip(self._twins.items(), refs, strict=True)
-        }
+        refs, self.components = msgspec.json.schema_components(
+            [twin for twin, _ in self._twins.values()], ref_template=REF
+        )
+        self._refs = dict(zip(self._twins, refs, strict=True))
         for twin, unions in self._twins.values():
-            if not unions:
-                continue
-            properties = self.components[twin.__name__]["properties"]
             for name, members in unions.items():
-                properties[name] = {
-                    "anyOf": [
-                        self._refs[_key(m)] if m is not None else {"type": "null"} for m in members
-                    ]
+                self.components[twin.__name__]["properties"][name] = {
+                    "anyOf": [{"type": "null"} if m is None else self.of(m) for m in members]
                 }
         self.components["PageLinks"] = PAGE_LINKS
         for op in ops:
@@ -842,9 +837,8 @@ class _Schemas:
         elif isinstance(body, AnyOf):
             for t in body.types:
                 self._collect(t)
-        elif _key(body) not in map(_key, self.types):
+        elif _key(body) not in self._twins:
             twin, unions = _twin(body)
-            self.types.append(twin)
             self._twins[_key(body)] = (twin, unions)
             for members in unions.values():
                 for member in members:
@@ -920,6 +914,9 @@ _REASONS = {
 }
 
 
+_OAUTH_REASON = "Kommo's OAuth error: hint and detail say which parameter or check failed"
+
+
 def _operation(method: str, route_path: str, op: Op, schemas: _Schemas) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, body in sorted(op.answers.items()):
@@ -930,7 +927,7 @@ def _operation(method: str, route_path: str, op: Op, schemas: _Schemas) -> dict[
     problem = OAuthProblem if op.problem_media == JSON else ProblemBody
     for status in op.errors:
         responses[str(status)] = {
-            "description": _REASONS[status],
+            "description": _OAUTH_REASON if problem is OAuthProblem else _REASONS[status],
             "content": _content(op.problem_media, schemas.of(problem)),
         }
     operation: dict[str, Any] = {
@@ -959,7 +956,8 @@ def _operation(method: str, route_path: str, op: Op, schemas: _Schemas) -> dict[
 
 def _operation_id(route_path: str) -> str:
     words = re.findall(r"[A-Za-z0-9]+", openapi_path(route_path).replace("api/v4", ""))
-    return "".join(w[:1].upper() + w[1:] for w in words)
+    slash = "Slash" if route_path.endswith("/") else ""  # /users/{id}/, Kommo's SDK's twin
+    return "".join(w[:1].upper() + w[1:] for w in words) + slash
 
 
 def build(operations: dict[tuple[str, str], Op] | None = None) -> dict[str, Any]:
