@@ -189,14 +189,17 @@ def test_it_is_served_without_a_token_and_only_with_the_control_api_on(
 
 
 def test_a_body_of_the_wrong_type_fails_validation(checker: Checker, client: TestClient) -> None:
-    _, pointer = checker.schema_for("GET", "/api/v4/account", 200)
-    with pytest.raises(jsonschema.ValidationError):
-        checker.validate({"id": "not a number"}, pointer)
-    _, pointer = checker.schema_for("GET", "/api/v4/leads/{lead_id:int}", 200)
-    with pytest.raises(jsonschema.ValidationError):
-        checker.validate({"id": 1, "price": "100"}, pointer)
+    saved = client.post("/_kommodore/snapshots", json={"name": "negative"}, headers=AUTH)
+    body = checker.check(saved, "POST", "/_kommodore/snapshots", 201)  # valid as answered
+    _, pointer = checker.schema_for("POST", "/_kommodore/snapshots", 201)
+    with pytest.raises(jsonschema.ValidationError) as wrong_type:
+        checker.validate({**body, "created_at": "yesterday"}, pointer)
+    assert list(wrong_type.value.path) == ["created_at"]
+    with pytest.raises(jsonschema.ValidationError, match="'extra' was unexpected"):
+        checker.validate({**body, "extra": 1}, pointer)
     with pytest.raises(AssertionError, match="418 undocumented"):
         checker.schema_for("GET", "/api/v4/account", 418)
+    assert client.delete("/_kommodore/snapshots/negative", headers=AUTH).status_code == 204
 
 
 class Session:
@@ -245,7 +248,10 @@ def _leads(s: Session) -> int:
     s.get("/api/v4/leads?filter[price][from]=0&filter[statuses][0][pipeline_id]=1", status=204)
     s.get("/api/v4/leads?query=a&filter[id][]=1", status=204)
     for lead in page["_embedded"]["leads"]:
-        s.get(f"/api/v4/leads/{lead['id']}?with={every}", one)
+        full = s.get(f"/api/v4/leads/{lead['id']}?with={every}", one)
+    _, pointer = s.checker.schema_for("GET", one, 200)
+    with pytest.raises(jsonschema.ValidationError):  # a real lead, one value of the wrong type
+        s.checker.validate({**full, "price": str(full["price"])}, pointer)
     s.get("/api/v4/leads/999999999", one, 204)
     added = s.send(
         "POST", "/api/v4/leads",

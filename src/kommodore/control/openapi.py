@@ -824,10 +824,32 @@ class _Schemas:
                     "anyOf": [{"type": "null"} if m is None else self.of(m) for m in members]
                 }
         self.components["PageLinks"] = PAGE_LINKS
-        for op in ops:
-            for body in op.answers.values():
-                if isinstance(body, Collection):
-                    self.components[body.name] = _collection_schema(body, self.of(body.item))
+        answers = [body for op in ops for body in op.answers.values() if body is not None]
+        for body in answers:
+            if isinstance(body, Collection):
+                self.components[body.name] = _collection_schema(body, self.of(body.item))
+        self._close([self.of(body) for body in answers])
+
+    def _close(self, roots: list[dict[str, Any]]) -> None:
+        """Answers are encoded from these Structs, so no other key can appear in them: say so
+        (``additionalProperties: false``), and a key that does is a test failure, not a
+        silent drift. Problem bodies stay open (``problem_body`` takes any extra)."""
+        seen: set[str] = set()
+        stack: list[Any] = list(roots)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                ref = node.get("$ref")
+                if isinstance(ref, str) and (name := ref.rsplit("/", 1)[1]) not in seen:
+                    seen.add(name)
+                    stack.append(self.components[name])
+                stack.extend(v for k, v in node.items() if k != "$ref")
+        for name in seen - {ProblemBody.__name__, OAuthProblem.__name__}:
+            component = self.components[name]
+            if component.get("type") == "object" and "properties" in component:
+                component.setdefault("additionalProperties", False)
 
     def _collect(self, body: Body | None) -> None:
         if body is None or isinstance(body, Schema):
