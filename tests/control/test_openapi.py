@@ -24,6 +24,8 @@ from kommodore.settings import WebhookSettings
 from kommodore.users.service import USER_WITH
 from tests.conftest import Backend
 from tests.control.conftest import AUTH, CONTROL_TOKEN
+from tests.factories import Factory
+from tests.oauth.helpers import code_for, make_integration
 
 DOC_URI = "urn:kommodore:openapi"
 METHODS = {"get", "post", "patch", "put", "delete"}
@@ -68,6 +70,16 @@ class Checker:
     def validate(self, body: Any, pointer: str) -> None:
         schema = {"$ref": f"{DOC_URI}#/{pointer}"}
         jsonschema.Draft202012Validator(schema, registry=self.registry).validate(body)
+
+    def check_request(self, body: Any, method: str, route: str) -> None:
+        """A body the server accepted fits the request body the document describes."""
+        path = openapi.openapi_path(route)
+        described = self.document["paths"][path][method.lower()].get("requestBody")
+        assert described is not None, f"{method} {route}: takes no body, per the document"
+        pointer = _pointer(
+            "paths", path, method.lower(), "requestBody", "content", "application/json"
+        )
+        self.validate(body, f"{pointer}/schema")
 
     def check(self, response: Any, method: str, route: str, status: int) -> Any:
         assert response.status_code == status, (method, route, response.text)
@@ -197,6 +209,9 @@ def test_a_body_of_the_wrong_type_fails_validation(checker: Checker, client: Tes
     assert list(wrong_type.value.path) == ["created_at"]
     with pytest.raises(jsonschema.ValidationError, match="'extra' was unexpected"):
         checker.validate({**body, "extra": 1}, pointer)
+    checker.check_request([{"name": "A lead", "price": 5}], "POST", "/api/v4/leads")
+    with pytest.raises(jsonschema.ValidationError):
+        checker.check_request([{"name": 5}], "POST", "/api/v4/leads")
     with pytest.raises(AssertionError, match="418 undocumented"):
         checker.schema_for("GET", "/api/v4/account", 418)
     assert client.delete("/_kommodore/snapshots/negative", headers=AUTH).status_code == 204
@@ -229,7 +244,10 @@ class Session:
             response = self.client.request(method, url, headers=headers)
         else:
             response = self.client.request(method, url, json=body, headers=headers)
-        return self.checker.check(response, method, route or url.split("?")[0], status)
+        route = route or url.split("?")[0]
+        if body is not None and status < 300:
+            self.checker.check_request(body, method, route)
+        return self.checker.check(response, method, route, status)
 
     def get(self, url: str, route: str | None = None, status: int = 200, **kw: Any) -> Any:
         return self.call("GET", url, route, None, status, **kw)
@@ -410,6 +428,22 @@ def _refusals(s: Session) -> None:
     s.get("/oauth2/account/current/subdomain", status=401, headers={"X-Refresh-Token": "x"})
 
 
+def _oauth(s: Session, factory: Factory) -> None:
+    """A code exchanged for a token pair, and the account its refresh token belongs to."""
+    account = factory.account()
+    integration = make_integration(s.client)
+    grant = {
+        "client_id": integration.id,
+        "client_secret": integration.secret,
+        "grant_type": "authorization_code",
+        "code": code_for(s.client, account, integration),
+        "redirect_uri": integration.redirect_uri,
+    }
+    pair = s.send("POST", "/oauth2/access_token", grant, headers={})
+    refresh = {"X-Refresh-Token": pair["refresh_token"]}
+    s.get("/oauth2/account/current/subdomain", headers=refresh)
+
+
 def _control(s: Session) -> None:
     snapshot = "/_kommodore/snapshots/{name}"
     s.send("POST", "/_kommodore/snapshots", {"name": "s1"}, 201, AUTH)
@@ -427,7 +461,9 @@ def _control(s: Session) -> None:
     s.get(openapi.PATH, headers={})
 
 
-def test_real_answers_validate_against_the_document(client: TestClient, checker: Checker) -> None:
+def test_real_answers_validate_against_the_document(
+    client: TestClient, checker: Checker, factory: Factory
+) -> None:
     s = Session(client, checker)
     lead_id = _leads(s)
     _account_and_users(s)
@@ -436,6 +472,7 @@ def test_real_answers_validate_against_the_document(client: TestClient, checker:
     _links(s, lead_id)
     _webhooks_and_events(s, lead_id)
     _refusals(s)
+    _oauth(s, factory)
     _control(s)
     exercised = {(method, route) for method, route, _ in checker.seen}
     assert sorted(set(openapi.OPERATIONS) - exercised) == []
