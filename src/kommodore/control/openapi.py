@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal, get_args
 
@@ -154,6 +154,9 @@ BASIC = "clientBasic"
 
 @dataclass(frozen=True)
 class Op:
+    """One operation: its answers by status, its query parameters and body, the statuses it
+    answers with an error body, and the security scheme it takes (None: none)."""
+
     tag: str
     summary: str
     answers: dict[int, Body | None]
@@ -164,7 +167,7 @@ class Op:
     security: str | None = KOMMO
     media: str = HAL_JSON
     problem_media: str = PROBLEM_JSON
-    headers: tuple[dict[str, Any], ...] = field(default=())
+    headers: tuple[dict[str, Any], ...] = ()
 
 
 def _param(name: str, schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
