@@ -33,6 +33,7 @@ from kommodore.catalogs import wire as catalogs
 from kommodore.control import openapi_inputs as inputs
 from kommodore.control import wire as control
 from kommodore.control.faults import Rule
+from kommodore.control.seed.document import SeedDocument
 from kommodore.custom_fields import wire as custom_fields
 from kommodore.events import wire as events
 from kommodore.events.service import EVENT_WITH
@@ -79,7 +80,7 @@ class ItemValidationErrors(msgspec.Struct):
 class ProblemBody(msgspec.Struct, kw_only=True):
     """``http.problems.problem_body``: Kommo's problem+json. ``validation-errors`` on a
     refused batch, ``errors`` in Kommo's keyed form, ``retry_after`` on a 429 or a rate-limit
-    403, ``lead_ids`` on the admin deletes."""
+    403, ``lead_ids`` on the admin deletes, ``problems`` on a refused seed document."""
 
     validation_errors: list[ItemValidationErrors] | UnsetType = msgspec.field(
         default=UNSET, name="validation-errors"
@@ -91,6 +92,7 @@ class ProblemBody(msgspec.Struct, kw_only=True):
     detail: str
     retry_after: int | UnsetType = UNSET
     lead_ids: list[int] | UnsetType = UNSET
+    problems: list[control.SeedProblem] | UnsetType = UNSET
 
 
 class OAuthProblem(msgspec.Struct, kw_only=True):
@@ -141,6 +143,15 @@ class AnyOf:
     types: tuple[type, ...]
 
 
+@dataclass(frozen=True)
+class Namespaced:
+    """A Struct whose family of models reuses the API's names (the seed document's ``Lead``,
+    ``Account``...): described in a pass of its own, its components named ``prefix.Name``."""
+
+    prefix: str
+    type: type
+
+
 Body = Any
 """An answer's body: a Struct or a ``list[...]``/union of them, a collection, or a schema."""
 
@@ -168,6 +179,8 @@ class Op:
     media: str = HAL_JSON
     problem_media: str = PROBLEM_JSON
     headers: tuple[dict[str, Any], ...] = ()
+    also: tuple[str, ...] = ()
+    """More media types the body and the successful answers may come in, with one schema."""
 
 
 def _param(name: str, schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
@@ -299,6 +312,8 @@ EVENTS_PAGE = Collection("EventsPage", "events", events.Event, ("_page",))
 EVENT_TYPES = Collection("EventTypes", "events_types", events.EventType, ("_total_items",))
 
 LEAD_BATCH = list[inputs.LeadInput]
+SEED = Namespaced("seed", SeedDocument)
+YAML = "application/yaml"
 
 OPERATIONS: dict[tuple[str, str], Op] = {
     # leads
@@ -749,6 +764,24 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         404,
         body=control.NewToken,
     ),
+    ("POST", "/_kommodore/seed"): _control(
+        "Load a seed document (JSON or YAML), all or nothing",
+        {201: control.Seeded},
+        query=(_param("reset", {"type": "boolean", "default": False}, "Empty everything first"),),
+        body=SEED,
+        also=(YAML,),
+    ),
+    ("GET", "/_kommodore/export"): _control(
+        "An account as a seed document",
+        {200: SEED},
+        404,
+        query=(
+            _param("subdomain", {"type": "string"}, "The account's subdomain"),
+            _param("account_id", {"type": "integer"}, "Or its id"),
+            _param("format", {"enum": ["json", "yaml"], "default": "json"}, "The answer's"),
+        ),
+        also=(YAML,),
+    ),
     ("GET", "/_kommodore/webhook-deliveries"): _control(
         "Webhook deliveries, newest first",
         {200: control.WebhookDeliveries},
@@ -814,6 +847,7 @@ class _Schemas:
     def __init__(self, ops: Iterable[Op]) -> None:
         self._twins: dict[str, tuple[Any, dict[str, tuple[Any, ...]]]] = {}
         """A type's key -> what msgspec is given for it (see ``_twin``)."""
+        self._namespaced: list[tuple[str, type]] = []
         for op in ops:
             for body in [ProblemBody, OAuthProblem, *op.answers.values(), op.body]:
                 self._collect(body)
@@ -821,6 +855,12 @@ class _Schemas:
             [twin for twin, _ in self._twins.values()], ref_template=REF
         )
         self._refs = dict(zip(self._twins, refs, strict=True))
+        for prefix, t in self._namespaced:
+            (ref,), components = msgspec.json.schema_components(
+                [t], ref_template=REF.format(name=f"{prefix}.{{name}}")
+            )
+            self._refs[_key(Namespaced(prefix, t))] = ref
+            self.components.update({f"{prefix}.{k}": v for k, v in components.items()})
         for twin, unions in self._twins.values():
             for name, members in unions.items():
                 self.components[twin.__name__]["properties"][name] = {
@@ -859,6 +899,9 @@ class _Schemas:
             return
         if isinstance(body, Collection):
             self._collect(body.item)
+        elif isinstance(body, Namespaced):
+            if (body.prefix, body.type) not in self._namespaced:
+                self._namespaced.append((body.prefix, body.type))
         elif isinstance(body, AnyOf):
             for t in body.types:
                 self._collect(t)
@@ -947,7 +990,7 @@ def _operation(method: str, route_path: str, op: Op, schemas: _Schemas) -> dict[
     for status, body in sorted(op.answers.items()):
         answer: dict[str, Any] = {"description": _REASONS[status]}
         if body is not None:
-            answer["content"] = _content(op.media, schemas.of(body))
+            answer["content"] = {m: {"schema": schemas.of(body)} for m in (op.media, *op.also)}
         responses[str(status)] = answer
     problem = OAuthProblem if op.problem_media == JSON else ProblemBody
     for status in op.errors:
@@ -966,6 +1009,7 @@ def _operation(method: str, route_path: str, op: Op, schemas: _Schemas) -> dict[
         operation["parameters"] = parameters
     if op.body is not None:
         media = [JSON, "application/x-www-form-urlencoded"] if op.security == BASIC else [JSON]
+        media += op.also
         operation["requestBody"] = {
             "required": op.body is not control.Reset,
             "content": {m: {"schema": schemas.of(op.body)} for m in media},
