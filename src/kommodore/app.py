@@ -20,6 +20,7 @@ from kommodore.auth.keys import load_signing_key
 from kommodore.auth.service import PaymentRequired, Unauthorized
 from kommodore.auth.tokens import TokenVerifier
 from kommodore.catalogs import endpoints as catalogs
+from kommodore.console import endpoints as console
 from kommodore.context import AppContext
 from kommodore.control import endpoints as control
 from kommodore.control.faults import Faults
@@ -159,7 +160,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *_ceiling_route(settings),
-        *(control.routes if gate is not None else control.off_routes),
+        *(control.routes + console.routes if gate is not None else control.off_routes),
     ]
     middleware = [Middleware(EdgeMiddleware, access_log=settings.resolved_access_log)]
     if gate is not None:  # resets and restores wait for in-flight requests, never cut them

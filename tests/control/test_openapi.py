@@ -127,7 +127,7 @@ def _described_routes(control_api: bool) -> set[tuple[str, str]]:
     return {
         (method, route.path)
         for route in app.routes
-        if isinstance(route, Route) and route.path.startswith(openapi.DESCRIBED_PREFIXES)
+        if isinstance(route, Route) and openapi.described(route.path)
         for method in route.methods or ()
         if method != "HEAD"
     }

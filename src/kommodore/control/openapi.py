@@ -60,7 +60,13 @@ PATH = "/_kommodore/openapi.json"
 
 DESCRIBED_PREFIXES = ("/api/v4/", "/oauth2/", "/admin/", "/_kommodore/")
 """The routes the document describes; the others are the consent pages' HTML (``/oauth``),
-``/healthz`` and ``/metrics``."""
+``/healthz``, ``/metrics`` and the console's pages (below)."""
+CONSOLE_PREFIX = "/_kommodore/console"
+"""The console's HTML pages and the calls its script makes: a browser's, not an API."""
+
+
+def described(path: str) -> bool:
+    return path.startswith(DESCRIBED_PREFIXES) and not path.startswith(CONSOLE_PREFIX)
 
 
 # -- the bodies the server builds as dicts -----------------------------------------------------

@@ -41,6 +41,8 @@ class LeadQuery:
     closest_task_at: Range | None = None
     custom_fields: list[CustomFieldFilter] = field(default_factory=list)
     search: str | None = None
+    tag_ids: list[int] | None = None
+    """Leads with any of these tags: the console's board filter (the API has no tag filter)."""
     order: OrderColumn = "id"
     direction: Direction = "asc"
     only_deleted: bool = False

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from kommodore.auth.rights import Visibility
 from kommodore.auth.store import lead_visibility_sql
 from kommodore.custom_fields import types
-from kommodore.db.database import Connection, fetch_rows, int_array, sql
+from kommodore.db.database import Connection, composed, fetch_rows, int_array, sql
 from kommodore.db.where import FALSE, Where
 from kommodore.http.query import like_pattern, to_int, to_number
 from kommodore.leads.filters import CustomFieldFilter, LeadQuery
@@ -94,15 +94,10 @@ def _custom_field(q: Where, f: CustomFieldFilter, field_type: str | None) -> str
     return FALSE  # object-valued fields cannot be filtered
 
 
-async def list_lead_rows(
-    conn: Connection,
-    account_id: int,
-    query: LeadQuery,
-    visibility: Visibility,
-    offset: int,
-    limit: int,
-) -> list[LeadRow]:
-    """Up to ``limit`` visible leads matching ``query`` from ``offset``, in the query's order."""
+async def _where(
+    conn: Connection, account_id: int, query: LeadQuery, visibility: Visibility
+) -> Where:
+    """Every clause of ``query`` and the rights, on leads aliased ``l``."""
     q = Where(conn.dialect, "l.account_id", account_id)
     w = q.clauses
     w.append("l.is_deleted" if query.only_deleted else "NOT l.is_deleted")
@@ -137,14 +132,54 @@ async def list_lead_rows(
             w.append(_custom_field(q, f, field_types.get(f.field_id)))
     if query.search:
         w.append(_search(q, query.search))
+    if query.tag_ids is not None:
+        tagged = q.ints_in("t.tag_id", query.tag_ids)
+        w.append(
+            f"l.id IN (SELECT t.lead_id FROM lead_tags t WHERE t.account_id = {q.mark(1)} "  # noqa: S608 (parameter marks and a clause of bound values)
+            f"AND {tagged})"
+        )
     rights = lead_visibility_sql(visibility, q.arg)
     if rights:
         w.append(rights)
+    return q
+
+
+async def list_lead_rows(
+    conn: Connection,
+    account_id: int,
+    query: LeadQuery,
+    visibility: Visibility,
+    offset: int,
+    limit: int,
+) -> list[LeadRow]:
+    """Up to ``limit`` visible leads matching ``query`` from ``offset``, in the query's order."""
+    q = await _where(conn, account_id, query, visibility)
     direction = "DESC" if query.direction == "desc" else "ASC"
     order = f"l.id {direction}"
     if query.order != "id":
         order = f"l.{query.order} {direction}, {order}"
     return await lead_rows(conn, q.page(LEAD_SELECT, order, offset, limit), *q.args)
+
+
+class StageTotal(NamedTuple):
+    pipeline_id: int
+    status_id: int
+    leads: int
+    price: int
+
+
+async def stage_totals(
+    conn: Connection, account_id: int, query: LeadQuery, visibility: Visibility
+) -> list[StageTotal]:
+    """How many visible leads match ``query`` in each stage, and their prices' sum (a board's
+    column heads)."""
+    q = await _where(conn, account_id, query, visibility)
+    statement = (
+        "SELECT l.pipeline_id, l.status_id, count(*) AS leads, "  # noqa: S608 (clauses of bound values)
+        f"coalesce(sum(l.price), 0) AS price FROM leads l WHERE {' AND '.join(q.clauses)} "
+        "GROUP BY l.pipeline_id, l.status_id"
+    )
+    return await fetch_rows(conn, StageTotal, composed(conn.dialect, statement), *q.args)
 
 
 def _search(q: Where, text: str) -> str:

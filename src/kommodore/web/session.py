@@ -64,19 +64,26 @@ def signed_in(email: str, logins: list[SessionLogin]) -> Session:
     return Session(csrf=secrets.token_urlsafe(32), email=email, logins=tuple(logins[:MAX_LOGINS]))
 
 
-def _serializer(ctx: AppContext) -> URLSafeTimedSerializer:
+def signer(ctx: AppContext, label: bytes, salt: str) -> URLSafeTimedSerializer:
+    """A cookie signer keyed by the server's RS256 key and ``label`` (one per kind of cookie,
+    so one kind can never be replayed as another)."""
     key = ctx.signing_key
-    serializer = _serializers.get(key.kid)
+    cache_key = f"{key.kid}:{salt}"
+    serializer = _serializers.get(cache_key)
     if serializer is None:
         pem = key.private_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        secret = hmac.new(pem, _LABEL, hashlib.sha256).digest()
-        serializer = URLSafeTimedSerializer(secret, salt=_SALT)
-        _serializers[key.kid] = serializer
+        secret = hmac.new(pem, label, hashlib.sha256).digest()
+        serializer = URLSafeTimedSerializer(secret, salt=salt)
+        _serializers[cache_key] = serializer
     return serializer
+
+
+def _serializer(ctx: AppContext) -> URLSafeTimedSerializer:
+    return signer(ctx, _LABEL, _SALT)
 
 
 def _decode(data: Any) -> Session | None:
@@ -113,7 +120,7 @@ def read(request: Request) -> Session | None:
     return _decode(data)
 
 
-def _secure(request: Request) -> bool:
+def secure(request: Request) -> bool:
     ctx: AppContext = request.app.state.ctx
     return request_origin(request, ctx.settings.trust_forwarded_headers).startswith("https:")
 
@@ -130,14 +137,14 @@ def store(request: Request, response: Response, session: Session) -> None:
         _serializer(ctx).dumps(payload),
         max_age=LIFETIME_SECONDS,
         path="/",
-        secure=_secure(request),
+        secure=secure(request),
         httponly=True,
         samesite="lax",
     )
 
 
 def clear(request: Request, response: Response) -> None:
-    response.delete_cookie(COOKIE, path="/", secure=_secure(request), httponly=True, samesite="lax")
+    response.delete_cookie(COOKIE, path="/", secure=secure(request), httponly=True, samesite="lax")
 
 
 def csrf_matches(session: Session | None, submitted: object) -> bool:
