@@ -78,7 +78,7 @@ def _api(client: TestClient) -> dict[str, str]:
 def _columns(html: str) -> dict[str, tuple[int, str]]:
     found = re.findall(
         r'<h2 id="stage-\d+">([^<]+)</h2>\s*<p class="totals"><span class="count">(\d+)</span>'
-        r' leads · <span class="sum">([^<]+)</span>',
+        r' <span class="noun">leads?</span> · <span class="sum">([^<]+)</span>',
         html,
     )
     return {name: (int(count), total) for name, count, total in found}

@@ -34,6 +34,7 @@
     const s = column.querySelector(".sum");
     const newCount = parseInt(c.textContent, 10) + count;
     c.textContent = String(newCount);
+    column.querySelector(".noun").textContent = newCount === 1 ? "lead" : "leads";
     s.dataset.value = String((parseFloat(s.dataset.value || s.textContent.replace(/\s/g, "")) || 0) + price);
     s.textContent = money(parseFloat(s.dataset.value));
   }
