@@ -133,7 +133,9 @@ def test_the_console_in_a_browser(
             page.get_by_role("button", name="Show").click()
             card = page.locator("article.card", has_text="Website redesign")
             expect(card).to_have_count(1)
-            won = page.locator("section.column", has=page.get_by_role("heading", name="Closed - won"))
+            won = page.locator(
+                "section.column", has=page.get_by_role("heading", name="Closed - won")
+            )
             card.drag_to(won)
             expect(page.get_by_role("status")).to_have_text("Lead 5501 moved")
             expect(won.locator("article.card", has_text="Website redesign")).to_have_count(1)
@@ -148,7 +150,9 @@ def test_the_console_in_a_browser(
 
             # a refused move says why, and the card stays
             page.goto(f"{console}/board")
-            lost = page.locator("section.column", has=page.get_by_role("heading", name="Closed - lost"))
+            lost = page.locator(
+                "section.column", has=page.get_by_role("heading", name="Closed - lost")
+            )
             page.locator("article.card", has_text="Annual licence").drag_to(lost)
             expect(page.get_by_role("status")).to_contain_text(
                 "Lead 5502 was not moved. Request validation failed: "
