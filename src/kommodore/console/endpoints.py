@@ -202,13 +202,22 @@ async def accounts_page(request: Request) -> Response:
     return render(request, "accounts.html", current, title="Accounts", accounts=found)
 
 
-async def choose_account(request: Request) -> Response:
+async def _posted(request: Request) -> tuple[FormData, ConsoleSession] | Response:
+    """A signed-in person's form with the session's CSRF token, or the answer refusing it."""
     form = await _form(request)
     current = session.read(request)
     if current is None or not session.csrf_matches(current, form.get(session.CSRF_FIELD)):
         return _csrf_failed(request)
     if not current.signed_in:
         return _redirect(f"{BASE}/login")
+    return form, current
+
+
+async def choose_account(request: Request) -> Response:
+    posted = await _posted(request)
+    if isinstance(posted, Response):
+        return posted
+    form, current = posted
     account_id = _int(form.get("account_id"))
     if account_id is None:
         return _redirect(f"{BASE}/accounts")
@@ -466,12 +475,10 @@ def _state_action(
     happened (or what was wrong)."""
 
     async def endpoint(request: Request) -> Response:
-        form = await _form(request)
-        current = session.read(request)
-        if current is None or not session.csrf_matches(current, form.get(session.CSRF_FIELD)):
-            return _csrf_failed(request)
-        if not current.signed_in:
-            return _redirect(f"{BASE}/login")
+        posted = await _posted(request)
+        if isinstance(posted, Response):
+            return posted
+        form = posted[0]
         try:
             notice = await action(request, _plane(request), form)
         except (BadRule, BadName, ValueError) as exc:
