@@ -18,7 +18,7 @@ CONTACT_KEYS = [
     "updated_by", "created_at", "updated_at", "closest_task_at", "is_deleted", "is_unsorted",
     "custom_fields_values", "account_id", "_links", "_embedded",
 ]  # fmt: skip
-COMPANY_KEYS = [k for k in CONTACT_KEYS if k not in ("first_name", "last_name")]
+COMPANY_KEYS = [k for k in CONTACT_KEYS if k not in ("first_name", "last_name", "is_unsorted")]
 
 
 @dataclass
@@ -69,8 +69,7 @@ def expected_company(p: Parties) -> dict[str, Any]:
         "id": p.company, "name": "Acme B.V.", "responsible_user_id": p.owner,
         "group_id": p.account.groups["one"], "created_by": p.owner, "updated_by": p.owner,
         "created_at": NOW - 100, "updated_at": NOW - 50, "closest_task_at": None,
-        "is_deleted": False, "is_unsorted": False, "custom_fields_values": None,
-        "account_id": p.account.id,
+        "is_deleted": False, "custom_fields_values": None, "account_id": p.account.id,
         "_links": {"self": {"href": f"{ORIGIN}/api/v4/companies/{p.company}"}},
         "_embedded": {"tags": []},
     }  # fmt: skip

@@ -41,6 +41,12 @@ def sqlite_path(url: str) -> str:
     return url.removeprefix("sqlite:///")
 
 
+def _digits(text: str | None) -> str | None:
+    """The digits of a phone number, for searching phones as digits only (PostgreSQL's
+    ``regexp_replace(x, '[^0-9]', '', 'g')``)."""
+    return None if text is None else "".join(c for c in text if c.isascii() and c.isdigit())
+
+
 def _lower(value: str | None) -> str | None:
     """Unicode-aware lower case: SQLite's own ``lower()`` folds ASCII only."""
     return value.lower() if isinstance(value, str) else value
@@ -58,6 +64,7 @@ def open_sqlite(path: str) -> sqlite3.Connection:
     for pragma in PRAGMAS:
         conn.execute(pragma)
     conn.create_function("kommo_lower", 1, _lower, deterministic=True)
+    conn.create_function("kommo_digits", 1, _digits, deterministic=True)
     return conn
 
 

@@ -9,10 +9,10 @@ from typing import Any, Literal, NamedTuple
 from kommodore.db.database import (
     Connection,
     Query,
-    fetch_column,
     fetch_row,
     fetch_rows,
     fetch_value,
+    int_array,
     sql,
 )
 
@@ -38,20 +38,27 @@ class PartyRow(NamedTuple):
     """The responsible user's group now (0: the default group), which rights judge by."""
 
 
-def _get(table: str, names: str) -> Query:
-    return sql(
-        f"SELECT p.id, p.name, {names}, p.responsible_user_id, p.group_id, "  # noqa: S608 (table and columns from GET's fixed pairs)
+OWNER_GROUP = "CASE WHEN u.id IS NULL THEN p.group_id ELSE COALESCE(u.group_id, 0) END"
+"""The responsible user's group now, which rights judge by (the parties aliased ``p``)."""
+
+
+def _select(table: str, names: str) -> str:
+    return (
+        f"SELECT p.id, p.name, {names}, p.responsible_user_id, p.group_id, "  # noqa: S608 (table and columns from SELECT's fixed pairs)
         "p.created_by, p.updated_by, p.created_at, p.updated_at, p.closest_task_at, p.is_deleted, "
-        "CASE WHEN u.id IS NULL THEN p.group_id ELSE COALESCE(u.group_id, 0) END "
+        f"{OWNER_GROUP} "
         f"FROM {table} p LEFT JOIN users u "
-        "ON u.account_id = p.account_id AND u.id = p.responsible_user_id "
-        "WHERE p.account_id = $1 AND p.id = $2"
+        "ON u.account_id = p.account_id AND u.id = p.responsible_user_id"
     )
 
 
+SELECT: dict[Kind, str] = {
+    "contacts": _select("contacts", "p.first_name, p.last_name"),
+    "companies": _select("companies", "NULL, NULL"),
+}
+"""A party with its owner's group, without WHERE: the list pages add theirs."""
 GET: dict[Kind, Query] = {
-    "contacts": _get("contacts", "p.first_name, p.last_name"),
-    "companies": _get("companies", "NULL, NULL"),
+    kind: sql(f"{select} WHERE p.account_id = $1 AND p.id = $2") for kind, select in SELECT.items()
 }
 USER_RIGHTS = sql("SELECT rights FROM users WHERE account_id = $1 AND id = $2")
 
@@ -60,6 +67,10 @@ async def get_party(
     conn: Connection, kind: Kind, account_id: int, party_id: int
 ) -> PartyRow | None:
     return await fetch_row(conn, PartyRow, GET[kind], account_id, party_id)
+
+
+async def party_rows(conn: Connection, query: Query, *args: Any) -> list[PartyRow]:
+    return await fetch_rows(conn, PartyRow, query, *args)
 
 
 async def user_rights(conn: Connection, account_id: int, user_id: int) -> str | None:
@@ -84,13 +95,30 @@ class ValueRow(NamedTuple):
     value_json: Any
 
 
+class OwnedValueRow(NamedTuple):
+    """A :class:`ValueRow` with the party it belongs to, for a page of parties."""
+
+    owner_id: int
+    field_id: int
+    field_name: str
+    field_code: str | None
+    field_type: str
+    enum_id: int | None
+    enum_value: str | None
+    enum_code: str | None
+    value_text: str | None
+    value_int: int | None
+    value_json: Any
+
+
 def _values(table: str, owner: str) -> Query:
     return sql(
-        "SELECT v.field_id, f.name, f.code, f.type, v.enum_id, e.value, e.code, "  # noqa: S608 (table and owner column from VALUES' fixed pairs)
+        f"SELECT v.{owner}, v.field_id, f.name, f.code, f.type, v.enum_id, e.value, e.code, "  # noqa: S608 (table and owner column from VALUES' fixed pairs)
         f"v.value_text, v.value_int, v.value_json FROM {table} v "
         "JOIN custom_fields f ON f.account_id = v.account_id AND f.id = v.field_id "
         "LEFT JOIN custom_field_enums e ON e.account_id = v.account_id AND e.id = v.enum_id "
-        f"WHERE v.account_id = $1 AND v.{owner} = $2 ORDER BY f.sort, f.id, v.position"
+        f"WHERE v.account_id = $1 AND v.{owner} = ANY($2::bigint[]) "
+        f"ORDER BY v.{owner}, f.sort, f.id, v.position"
     )
 
 
@@ -98,22 +126,67 @@ VALUES: dict[Kind, Query] = {
     "contacts": _values("contact_custom_field_values", "contact_id"),
     "companies": _values("company_custom_field_values", "company_id"),
 }
-CONTACT_COMPANIES = sql(
-    "SELECT cc.company_id FROM company_contacts cc "
-    "JOIN companies c ON c.account_id = cc.account_id AND c.id = cc.company_id "
-    "WHERE cc.account_id = $1 AND cc.contact_id = $2 AND NOT c.is_deleted ORDER BY cc.company_id"
-)
 
 
 async def party_values(
-    conn: Connection, kind: Kind, account_id: int, party_id: int
-) -> list[ValueRow]:
-    """The party's values, fields by sort then id, values by position."""
-    return await fetch_rows(conn, ValueRow, VALUES[kind], account_id, party_id)
+    conn: Connection, kind: Kind, account_id: int, party_ids: Sequence[int]
+) -> dict[int, list[ValueRow]]:
+    """Each party's values, fields by sort then id, values by position."""
+    rows = await fetch_rows(
+        conn, OwnedValueRow, VALUES[kind], account_id, int_array(conn.dialect, party_ids)
+    )
+    found: dict[int, list[ValueRow]] = {}
+    for r in rows:
+        found.setdefault(r.owner_id, []).append(ValueRow(*r[1:]))
+    return found
 
 
-async def contact_companies(conn: Connection, account_id: int, contact_id: int) -> list[int]:
-    return await fetch_column(conn, CONTACT_COMPANIES, account_id, contact_id)
+class Pair(NamedTuple):
+    owner_id: int
+    other_id: int
+
+
+LINKED: dict[str, Query] = {
+    # a contact's companies, a company's contacts (live ones only)
+    "contacts.companies": sql(
+        "SELECT cc.contact_id, cc.company_id FROM company_contacts cc "
+        "JOIN companies c ON c.account_id = cc.account_id AND c.id = cc.company_id "
+        "WHERE cc.account_id = $1 AND cc.contact_id = ANY($2::bigint[]) AND NOT c.is_deleted "
+        "ORDER BY cc.contact_id, cc.company_id"
+    ),
+    "companies.contacts": sql(
+        "SELECT cc.company_id, cc.contact_id FROM company_contacts cc "
+        "JOIN contacts c ON c.account_id = cc.account_id AND c.id = cc.contact_id "
+        "WHERE cc.account_id = $1 AND cc.company_id = ANY($2::bigint[]) AND NOT c.is_deleted "
+        "ORDER BY cc.company_id, cc.contact_id"
+    ),
+    "contacts.leads": sql(
+        "SELECT lc.contact_id, lc.lead_id FROM lead_contacts lc "
+        "JOIN leads l ON l.account_id = lc.account_id AND l.id = lc.lead_id "
+        "WHERE lc.account_id = $1 AND lc.contact_id = ANY($2::bigint[]) AND NOT l.is_deleted "
+        "ORDER BY lc.contact_id, lc.lead_id"
+    ),
+    "companies.leads": sql(
+        "SELECT lc.company_id, lc.lead_id FROM lead_companies lc "
+        "JOIN leads l ON l.account_id = lc.account_id AND l.id = lc.lead_id "
+        "WHERE lc.account_id = $1 AND lc.company_id = ANY($2::bigint[]) AND NOT l.is_deleted "
+        "ORDER BY lc.company_id, lc.lead_id"
+    ),
+}
+"""What each party is linked to, ascending ids (a client takes the last lead as the newest)."""
+
+
+async def linked(
+    conn: Connection, kind: Kind, other: str, account_id: int, party_ids: Sequence[int]
+) -> dict[int, list[int]]:
+    """Per party, the ids of its live ``other`` (``companies``, ``contacts``, ``leads``)."""
+    rows = await fetch_rows(
+        conn, Pair, LINKED[f"{kind}.{other}"], account_id, int_array(conn.dialect, party_ids)
+    )
+    found: dict[int, list[int]] = {}
+    for r in rows:
+        found.setdefault(r.owner_id, []).append(r.other_id)
+    return found
 
 
 # -- creating them (complex lead adds) --------------------------------------------------------

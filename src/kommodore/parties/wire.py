@@ -1,4 +1,4 @@
-"""Contacts and companies as Kommo returns them by id, in Kommo's key order."""
+"""Contacts and companies as Kommo returns them, in Kommo's key order."""
 
 from __future__ import annotations
 
@@ -11,15 +11,27 @@ from kommodore.http.hal import CompanyRef as CompanyRef  # an entity's embedded 
 from kommodore.http.hal import SelfLinks
 from kommodore.http.hal import TagRef as TagRef
 
+EntityRef = CompanyRef
+"""``{"id", "_links"}``: how a party embeds its leads, contacts and companies."""
+
 
 class PartyEmbedded(msgspec.Struct, kw_only=True):
+    """Kommo's order (RU example): tags, leads, customers, catalog_elements, companies; a
+    company's ``contacts`` last [DECISION]."""
+
     tags: list[TagRef]
+    leads: list[EntityRef] | UnsetType = UNSET
+    customers: list[EntityRef] | UnsetType = UNSET
+    catalog_elements: list[Any] | UnsetType = UNSET
     companies: list[CompanyRef] | UnsetType = UNSET
     """A contact's companies; a company has no such key."""
+    contacts: list[EntityRef] | UnsetType = UNSET
+    """A company's contacts, with ``with=contacts`` only."""
 
 
 class Party(msgspec.Struct, kw_only=True):
-    """A contact, or a company: a company has no ``first_name``/``last_name`` keys."""
+    """A contact, or a company: a company has no ``first_name``, ``last_name`` or
+    ``is_unsorted`` keys (§3.1)."""
 
     id: int
     name: str
@@ -33,11 +45,21 @@ class Party(msgspec.Struct, kw_only=True):
     updated_at: int
     closest_task_at: int | None
     is_deleted: bool
-    is_unsorted: bool
+    is_unsorted: bool | UnsetType = UNSET
     custom_fields_values: list[Any] | None
     account_id: int
     links: SelfLinks = msgspec.field(name="_links")
     embedded: PartyEmbedded = msgspec.field(name="_embedded")
+
+
+class DeletedParty(msgspec.Struct, kw_only=True):
+    """A deleted party as ``with=only_deleted`` lists it [DECISION §2.2]."""
+
+    id: int
+    updated_at: int
+    updated_by: int
+    is_deleted: bool
+    links: SelfLinks = msgspec.field(name="_links")
 
 
 encoder = msgspec.json.Encoder()
