@@ -296,12 +296,14 @@ class Factory:
         code: str | None = None,
         enums: Iterable[tuple[str, str | None]] = (),
         sort: int = 500,
+        entity_type: str = "leads",
     ) -> tuple[int, list[int]]:
-        """A lead custom field and its enums, as (field id, [enum ids])."""
+        """A custom field (of leads unless ``entity_type`` says otherwise) and its enums, as
+        (field id, [enum ids])."""
         fid = self.id("custom_fields")
         self._insert(
             schema.custom_fields,
-            [{"account_id": account.id, "id": fid, "entity_type": "leads",
+            [{"account_id": account.id, "id": fid, "entity_type": entity_type,
               "name": name or f"Field {field_type}", "code": code, "sort": sort,
               "type": field_type, "is_computed": False, "is_predefined": False,
               "is_deletable": True, "is_api_only": False, "group_id": None,

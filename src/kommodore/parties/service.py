@@ -58,7 +58,9 @@ async def can_view(conn: Connection, principal: Principal, kind: Kind, party: Pa
 
 
 def _custom_fields(rows: Sequence[ValueRow]) -> list[dict[str, Any]] | None:
-    """Kommo's read shapes, one entry per field; ``None`` without values."""
+    """Kommo's read shapes, one entry per field; ``None`` without values. A phone's or
+    e-mail's ``enum_code`` is its enum's value (``WORK``, ``MOB``, §4.2) unless the enum has
+    a code of its own."""
     entries: list[dict[str, Any]] = []
     for r in rows:
         if not entries or entries[-1]["field_id"] != r.field_id:
@@ -71,7 +73,7 @@ def _custom_fields(rows: Sequence[ValueRow]) -> list[dict[str, Any]] | None:
                 r.field_type,
                 enum_id=r.enum_id,
                 enum_value=r.enum_value,
-                enum_code=r.enum_code,
+                enum_code=r.enum_code if r.enum_code is not None else r.enum_value,
                 value_text=r.value_text,
                 value_int=r.value_int,
                 value_json=r.value_json,
