@@ -391,8 +391,10 @@ def _links(s: Session, lead_id: int) -> None:
     company = next(
         x["_embedded"]["companies"][0]["id"] for x in page if x["_embedded"]["companies"]
     )
-    s.get(f"/api/v4/contacts/{contact}", "/api/v4/contacts/{contact_id:int}")
-    s.get(f"/api/v4/companies/{company}", "/api/v4/companies/{company_id:int}")
+    s.get(f"/api/v4/contacts/{contact}?with=leads", "/api/v4/contacts/{contact_id:int}")
+    s.get(f"/api/v4/companies/{company}?with=contacts", "/api/v4/companies/{company_id:int}")
+    s.get("/api/v4/contacts?with=leads,catalog_elements&limit=5&order[updated_at]=desc")
+    s.get("/api/v4/companies?with=contacts,leads&limit=5&query=a")
     linked = page[0]["id"]
     s.get(f"/api/v4/leads/{linked}/links", "/api/v4/leads/{lead_id:int}/links")
     s.get(f"/api/v4/leads/links?filter[entity_id]={linked}")

@@ -44,6 +44,7 @@ from kommodore.leads.service import LEAD_WITH
 from kommodore.links import wire as links
 from kommodore.loss_reasons import wire as loss_reasons
 from kommodore.oauth import wire as oauth
+from kommodore.parties import service as party_service
 from kommodore.parties import wire as parties
 from kommodore.pipelines import wire as pipelines
 from kommodore.pipelines.service import STATUS_WITH
@@ -315,6 +316,13 @@ CATALOGS_PAGE = Collection("CatalogsPage", "catalogs", catalogs.Catalog, ("_page
 ELEMENTS_PAGE = Collection("CatalogElementsPage", "elements", catalogs.Element, ("_page",))
 LINKS = Collection("Links", "links", links.Link, ("_total_items",))
 EVENTS_PAGE = Collection("EventsPage", "events", events.Event, ("_page",))
+PARTY = AnyOf((parties.Party, parties.DeletedParty))
+CONTACTS_PAGE = Collection("ContactsPage", "contacts", PARTY, ("_page",))
+COMPANIES_PAGE = Collection("CompaniesPage", "companies", PARTY, ("_page",))
+PARTY_FILTERS = (
+    "id", "name", "created_by", "updated_by", "responsible_user_id", "created_at",
+    "updated_at", "closest_task_at", "custom_fields_values",
+)  # fmt: skip
 EVENT_TYPES = Collection("EventTypes", "events_types", events.EventType, ("_total_items",))
 
 LEAD_BATCH = list[inputs.LeadInput]
@@ -582,11 +590,47 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         ONE_ERRORS,
         query=(PAGE, limit(250), filter_("id"), QUERY),
     ),
+    ("GET", "/api/v4/contacts"): _api(
+        "contacts",
+        "Contacts, a page at a time; view rights applied; 204 when the page is empty",
+        {200: CONTACTS_PAGE, 204: None},
+        API_ERRORS,
+        query=(
+            with_(party_service.WITH_KEYS["contacts"] | {"only_deleted"}),
+            PAGE,
+            limit(250),
+            QUERY,
+            filter_(*PARTY_FILTERS),
+            order("updated_at", "id"),
+        ),
+    ),
     ("GET", "/api/v4/contacts/{contact_id:int}"): _api(
-        "contacts", "A contact; 204 when unknown", {200: parties.Party, 204: None}, API_ERRORS
+        "contacts",
+        "A contact; 204 when unknown",
+        {200: PARTY, 204: None},
+        API_ERRORS,
+        query=(with_(party_service.WITH_KEYS["contacts"] | {"only_deleted"}),),
+    ),
+    ("GET", "/api/v4/companies"): _api(
+        "companies",
+        "Companies, a page at a time; view rights applied; 204 when the page is empty",
+        {200: COMPANIES_PAGE, 204: None},
+        API_ERRORS,
+        query=(
+            with_(party_service.WITH_KEYS["companies"] | {"only_deleted"}),
+            PAGE,
+            limit(250),
+            QUERY,
+            filter_(*PARTY_FILTERS),
+            order("updated_at", "id"),
+        ),
     ),
     ("GET", "/api/v4/companies/{company_id:int}"): _api(
-        "companies", "A company; 204 when unknown", {200: parties.Party, 204: None}, API_ERRORS
+        "companies",
+        "A company; 204 when unknown",
+        {200: PARTY, 204: None},
+        API_ERRORS,
+        query=(with_(party_service.WITH_KEYS["companies"] | {"only_deleted"}),),
     ),
     # links
     ("GET", "/api/v4/leads/links"): _api(
