@@ -27,13 +27,21 @@ def add_party(factory: Factory, account: Account, kind: str, owner: int, **colum
 
 
 def add_user(
-    factory: Factory, account: Account, *, contacts: str, companies: str, group: str = "default"
+    factory: Factory,
+    account: Account,
+    *,
+    contacts: str,
+    companies: str,
+    group: str = "default",
+    add: str = "A",
+    edit: str = "A",
 ) -> int:
-    """A non-admin user whose ``contacts`` and ``companies`` view codes differ."""
+    """A non-admin user whose ``contacts`` and ``companies`` view codes differ; ``add`` and
+    ``edit`` apply to both."""
     uid = factory.id("users")
     stored = rights("A")
-    stored["contacts"] = {**stored["contacts"], "view": contacts}
-    stored["companies"] = {**stored["companies"], "view": companies}
+    stored["contacts"] = {**stored["contacts"], "view": contacts, "add": add, "edit": edit}
+    stored["companies"] = {**stored["companies"], "view": companies, "add": add, "edit": edit}
     factory._insert(
         schema.users,
         [{"account_id": account.id, "id": uid, "name": f"User {uid}",

@@ -53,6 +53,15 @@ class FieldDef:
             None,
         )
 
+    def kind_by_code(self, code: str) -> EnumDef | None:
+        """A phone's or e-mail's kind by ``enum_code``: the enum's code, or else its value
+        (``WORK``, ``MOB``: the predefined enums have no code of their own, §4.2)."""
+        folded = code.casefold()
+        return self.enum_by_code(code) or next(
+            (e for e in self.enums.values() if e.code is None and e.value.casefold() == folded),
+            None,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class StoredValue:
@@ -198,8 +207,10 @@ def _named(
     by_code: Callable[[str], T | None],
 ) -> tuple[bool, T | None]:
     """What an entry names by ``id_key`` (or else by ``code_key``): whether it names one at
-    all, and the one it names; None when it is wrong or unknown (``NotSupportedChoice``)."""
-    if r.has(id_key):
+    all, and the one it names; None when it is wrong or unknown (``NotSupportedChoice``). A
+    ``null`` id beside a code is the SDK's way of naming by code (``"enum_id": null,
+    "enum_code": "WORK"``)."""
+    if r.has(id_key) and not (r.is_null(id_key) and r.has(code_key) and not r.is_null(code_key)):
         wanted_id = r.id(id_key)
         key, named = id_key, None if wanted_id is None else by_id(wanted_id)
         given = wanted_id is not None
@@ -347,9 +358,8 @@ def _date(value: Reader) -> int | None:
 
 def _enum(definition: FieldDef, value: Reader, *, by_label: bool) -> EnumDef | None:
     """The chosen enum: by ``enum_id``, ``enum_code`` or (labelled types) ``value``."""
-    named, choice = _named(
-        value, "enum_id", "enum_code", definition.enums.get, definition.enum_by_code
-    )
+    by_code = definition.enum_by_code if by_label else definition.kind_by_code
+    named, choice = _named(value, "enum_id", "enum_code", definition.enums.get, by_code)
     if named or not by_label:
         return choice
     label = value.data.get("value")

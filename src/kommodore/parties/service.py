@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from kommodore.auth.rights import Actor, Code, StoredRights, allows
+from kommodore.auth.rights import Actor, Code, EntityRights, StoredRights, allows
 from kommodore.auth.service import MAX_ID, Principal
 from kommodore.custom_fields.values import read_value
 from kommodore.db.database import Connection
@@ -30,23 +30,32 @@ WITH_KEYS: dict[Kind, frozenset[str]] = {
 }
 
 
+NO_RIGHTS = EntityRights()
+
+
 @lru_cache(maxsize=1024)
-def _view_codes(rights_json: str) -> tuple[Code, Code]:
-    """(contacts view, companies view) of a stored rights object; users share few of them."""
+def _rights(rights_json: str) -> tuple[EntityRights, EntityRights]:
+    """(contacts, companies) of a stored rights object; users share few of them."""
     stored = msgspec.json.decode(rights_json, type=StoredRights)
-    return stored.contacts.view, stored.companies.view
+    return stored.contacts, stored.companies
 
 
-async def view_code(conn: Connection, principal: Principal, kind: Kind) -> Code | None:
-    """The user's view code for ``kind``; None for admins (they see everything)."""
+async def party_rights(conn: Connection, principal: Principal, kind: Kind) -> EntityRights | None:
+    """The user's rights on ``kind``; None for admins (they may do everything)."""
     actor: Actor = principal.actor
     if actor.is_admin:
         return None
     rights_json = await store.user_rights(conn, principal.account.id, actor.user_id)
     if rights_json is None:
-        return "D"
-    contacts, companies = _view_codes(rights_json)
+        return NO_RIGHTS
+    contacts, companies = _rights(rights_json)
     return contacts if kind == "contacts" else companies
+
+
+async def view_code(conn: Connection, principal: Principal, kind: Kind) -> Code | None:
+    """The user's view code for ``kind``; None for admins (they see everything)."""
+    rights = await party_rights(conn, principal, kind)
+    return None if rights is None else rights.view
 
 
 async def can_view(conn: Connection, principal: Principal, kind: Kind, party: PartyRow) -> bool:

@@ -240,3 +240,76 @@ async def link_companies(
 ) -> None:
     """(company id, contact id) pairs; an existing link stays as it is."""
     await conn.execute_many(LINK_COMPANY_CONTACT, [(account_id, c, p) for c, p in pairs])
+
+
+# -- writes (POST/PATCH /contacts, /companies) ------------------------------------------------
+
+
+class _UserGroup(NamedTuple):
+    id: int
+    group_id: int | None
+
+
+USERS = sql("SELECT id, group_id FROM users WHERE account_id = $1 AND id = ANY($2::bigint[])")
+NAME_ORDER = sql("SELECT contact_name_display_order FROM accounts WHERE id = $1")
+UPDATE: dict[Kind, Query] = {
+    "contacts": sql(
+        "UPDATE contacts SET name = $3, first_name = $4, last_name = $5, "
+        "responsible_user_id = $6, group_id = $7, created_by = $8, updated_by = $9, "
+        "created_at = $10, updated_at = $11 WHERE account_id = $1 AND id = $2"
+    ),
+    "companies": sql(
+        "UPDATE companies SET name = $3, responsible_user_id = $4, group_id = $5, "
+        "created_by = $6, updated_by = $7, created_at = $8, updated_at = $9 "
+        "WHERE account_id = $1 AND id = $2"
+    ),
+}
+_VALUE_TABLES: tuple[tuple[Kind, str, str], ...] = (
+    ("contacts", "contact_custom_field_values", "contact_id"),
+    ("companies", "company_custom_field_values", "company_id"),
+)
+CLEAR_VALUES: dict[Kind, Query] = {
+    kind: sql(
+        f"DELETE FROM {table} WHERE account_id = $1 AND {owner} = $2 "  # noqa: S608 (names from the fixed tuple below)
+        "AND field_id = ANY($3::bigint[])"
+    )
+    for kind, table, owner in _VALUE_TABLES
+}
+
+
+async def user_groups(
+    conn: Connection, account_id: int, ids: Sequence[int] | set[int]
+) -> dict[int, int]:
+    """user id -> group id (0 for the default group) for the ids that are account users."""
+    rows = await fetch_rows(
+        conn, _UserGroup, USERS, account_id, int_array(conn.dialect, sorted(ids))
+    )
+    return {u.id: u.group_id or 0 for u in rows}
+
+
+async def name_order(conn: Connection, account_id: int) -> int:
+    """The account's ``contact_name_display_order`` (1: "First Last", 2: "Last First")."""
+    order = await fetch_value(conn, NAME_ORDER, account_id)
+    return int(order or 1)
+
+
+async def update_party(
+    conn: Connection, kind: Kind, account_id: int, party_id: int, row: Sequence[Any]
+) -> None:
+    """``row``: name, first, last, responsible, group, created_by, updated_by, created_at,
+    updated_at (a company drops first and last)."""
+    values = list(row) if kind == "contacts" else [row[0], *row[3:]]
+    await conn.execute(UPDATE[kind], account_id, party_id, *values)
+
+
+async def replace_values(
+    conn: Connection,
+    kind: Kind,
+    account_id: int,
+    party_id: int,
+    field_ids: Sequence[int],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """The named fields' values replaced by ``rows`` (none: cleared)."""
+    await conn.execute(CLEAR_VALUES[kind], account_id, party_id, int_array(conn.dialect, field_ids))
+    await conn.execute_many(INSERT_VALUES[kind], rows)

@@ -63,3 +63,48 @@ class DeletedParty(msgspec.Struct, kw_only=True):
 
 
 encoder = msgspec.json.Encoder()
+
+
+class AddedContact(msgspec.Struct, kw_only=True):
+    """An item of ``POST /contacts``' answer (Kommo's example)."""
+
+    id: int
+    is_deleted: bool
+    is_unsorted: bool
+    request_id: str
+    links: SelfLinks = msgspec.field(name="_links")
+
+
+class AddedCompany(msgspec.Struct, kw_only=True):
+    """An item of ``POST /companies``' answer (RU example)."""
+
+    id: int
+    request_id: str
+    links: SelfLinks = msgspec.field(name="_links")
+
+
+class EditedContact(msgspec.Struct, kw_only=True):
+    """An item of ``PATCH /contacts``' answer; ``request_id`` [DECISION §2.5]."""
+
+    id: int
+    name: str
+    updated_at: int
+    is_deleted: bool
+    is_unsorted: bool
+    request_id: str
+    links: SelfLinks = msgspec.field(name="_links")
+
+
+class EditedCompany(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    updated_at: int
+    request_id: str
+    links: SelfLinks = msgspec.field(name="_links")
+
+
+class Written(msgspec.Struct, kw_only=True):
+    """A batch write's answer: ``_links`` and the items under the entity's key."""
+
+    links: SelfLinks = msgspec.field(name="_links")
+    embedded: dict[str, list[Any]] = msgspec.field(name="_embedded")

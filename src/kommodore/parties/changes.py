@@ -1,0 +1,273 @@
+"""Adding and editing contacts and companies (``POST``/``PATCH /api/v4/{contacts|companies}``):
+each batch validated as a unit, Kommo's validation-errors naming every bad item, nothing
+written unless every item is good.
+
+Names follow §1.4: ``first_name``/``last_name`` without ``name`` compose it in the account's
+display order. Custom field values replace the named fields' value lists (``null`` clears);
+phones and e-mails are stored exactly as sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kommodore.auth.rights import EntityRights, allows
+from kommodore.auth.service import Principal
+from kommodore.custom_fields.value_writes import (
+    FieldWrite,
+    load_catalog,
+    read_field_writes,
+    referenced,
+    value_rows,
+)
+from kommodore.db import ids
+from kommodore.db.database import Connection
+from kommodore.http.hal import self_links
+from kommodore.http.problems import Problem
+from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
+from kommodore.parties import service, store, wire
+from kommodore.parties.store import Kind, PartyRow
+
+MAX_BATCH = 250
+MAX_NAME = 255
+DENIED = "Access denied"
+LAST_FIRST = 2
+"""``contact_name_display_order`` for "Last First"."""
+
+
+@dataclass(slots=True)
+class PartyInput:
+    """One item of a batch, type-checked."""
+
+    request_id: str
+    errors: ItemErrors
+    reader: Reader
+    id: int | None = None
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    responsible_user_id: int | None = None
+    created_by: int | None = None
+    updated_by: int | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+    field_entries: list[Reader] | None = None
+    field_writes: list[FieldWrite] = field(default_factory=list)
+
+
+def read_batch(
+    kind: Kind, items: Sequence[Any], *, update: bool
+) -> tuple[list[PartyInput], BatchErrors]:
+    """Every item read; read-only keys clients send back (``group_id``, ``is_deleted`` ...)
+    are ignored."""
+    errors = BatchErrors()
+    inputs = []
+    for index, item in enumerate(items):
+        item_errors = errors.item(request_id_of(item, index))
+        if not isinstance(item, dict):
+            item_errors.invalid_type("", "object")
+            continue
+        r = Reader(item, item_errors)
+        p = PartyInput(item_errors.request_id, item_errors, r)
+        if update:
+            p.id = r.id("id")
+            if p.id is None and not r.has("id"):
+                item_errors.missing("id")
+        p.name = r.text("name", max_length=MAX_NAME)
+        if kind == "contacts":
+            p.first_name = r.text("first_name", max_length=MAX_NAME)
+            p.last_name = r.text("last_name", max_length=MAX_NAME)
+        p.responsible_user_id = r.id("responsible_user_id")
+        p.created_by = r.integer("created_by")
+        p.updated_by = r.integer("updated_by")
+        p.created_at = r.timestamp("created_at")
+        p.updated_at = r.timestamp("updated_at")
+        if "custom_fields_values" in item:
+            p.field_entries = r.nested_list("custom_fields_values") or []
+        inputs.append(p)
+    return inputs, errors
+
+
+def _compose(first: str, last: str, order: int) -> str:
+    """The full name from its parts in the account's display order (1: first last)."""
+    parts = (last, first) if order == LAST_FIRST else (first, last)
+    return " ".join(p for p in parts if p)
+
+
+async def _check_users_and_fields(
+    conn: Connection,
+    principal: Principal,
+    kind: Kind,
+    inputs: Sequence[PartyInput],
+    stored: dict[int, PartyRow],
+) -> dict[int, int]:
+    """Users named must be the account's (a stored value may stay as it is); fields must be
+    the entity's. Returns user id -> group."""
+    account_id = principal.account.id
+    wanted = {principal.actor.user_id}
+    for p in inputs:
+        wanted |= {u for u in (p.responsible_user_id, p.created_by, p.updated_by) if u}
+    users = await store.user_groups(conn, account_id, wanted)
+    field_ids: set[int] = set()
+    codes: set[str] = set()
+    for p in inputs:
+        more_ids, more_codes = referenced([e.data for e in p.field_entries or ()])
+        field_ids |= more_ids
+        codes |= more_codes
+    catalog = await load_catalog(conn, account_id, kind, field_ids, codes)
+    for p in inputs:
+        old = stored.get(p.id) if p.id is not None else None
+        for key in ("responsible_user_id", "created_by", "updated_by"):
+            user = getattr(p, key)
+            kept = old is not None and getattr(old, key) == user
+            if user and user not in users and not kept:
+                p.errors.not_supported(key)
+        if p.field_entries:
+            p.field_writes = read_field_writes(p.field_entries, catalog)
+    return users
+
+
+def _rights(principal: Principal, rights: EntityRights | None) -> EntityRights | None:
+    return None if principal.actor.is_admin else rights
+
+
+async def add(
+    conn: Connection, principal: Principal, kind: Kind, items: Sequence[Any], now: int, origin: str
+) -> bytes:
+    """Create the batch, or refuse it whole; Kommo's answer of ids and request ids."""
+    inputs, errors = read_batch(kind, items, update=False)
+    rights = await service.party_rights(conn, principal, kind)
+    if rights is not None and rights.add != "A":
+        raise Problem(403, DENIED)
+    users = await _check_users_and_fields(conn, principal, kind, inputs, {})
+    errors.raise_if_any()
+    account_id = principal.account.id
+    actor = principal.actor.user_id
+    order = await store.name_order(conn, account_id)
+    new_ids = await ids.allocate(conn, kind, len(inputs))
+    rows: list[tuple[Any, ...]] = []
+    values: list[tuple[Any, ...]] = []
+    for p, party_id in zip(inputs, new_ids, strict=True):
+        p.id = party_id
+        responsible = p.responsible_user_id or actor
+        head = (account_id, party_id)
+        tail = (
+            responsible,
+            users.get(responsible, 0),
+            p.created_by if p.created_by is not None else actor,
+            p.updated_by if p.updated_by is not None else actor,
+            p.created_at or now,
+            p.updated_at or p.created_at or now,
+        )
+        if kind == "contacts":
+            first, last = p.first_name or "", p.last_name or ""
+            name = p.name if p.name is not None else _compose(first, last, order)
+            rows.append((*head, name, first, last, *tail))
+        else:
+            rows.append((*head, p.name or "", *tail))
+        values += value_rows(account_id, party_id, p.field_writes)
+    await store.insert_parties(conn, kind, rows, values)
+    items_out: list[Any] = []
+    for p in inputs:
+        assert p.id is not None
+        links = self_links(f"{origin}/api/v4/{kind}/{p.id}")
+        if kind == "contacts":
+            items_out.append(
+                wire.AddedContact(
+                    id=p.id, is_deleted=False, is_unsorted=False, request_id=p.request_id,
+                    links=links,
+                )
+            )  # fmt: skip
+        else:
+            items_out.append(wire.AddedCompany(id=p.id, request_id=p.request_id, links=links))
+    return wire.encoder.encode(
+        wire.Written(links=self_links(f"{origin}/api/v4/{kind}"), embedded={kind: items_out})
+    )
+
+
+async def edit(
+    conn: Connection,
+    principal: Principal,
+    kind: Kind,
+    items: Sequence[Any],
+    now: int,
+    origin: str,
+    *,
+    one: bool = False,
+) -> bytes:
+    """Apply the batch (or the one edit of ``PATCH /{id}``), or refuse it whole."""
+    inputs, errors = read_batch(kind, items, update=True)
+    account_id = principal.account.id
+    stored: dict[int, PartyRow] = {}
+    for p in inputs:
+        if p.id is None:
+            continue
+        row = await store.get_party(conn, kind, account_id, p.id)
+        if row is None or row.is_deleted:
+            p.errors.not_supported("id")
+        else:
+            stored[p.id] = row
+    rights = await service.party_rights(conn, principal, kind)
+    users = await _check_users_and_fields(conn, principal, kind, inputs, stored)
+    errors.raise_if_any()
+    if rights is not None:
+        actor = principal.actor
+        for p in inputs:
+            row = stored[p.id or 0]
+            if not (
+                allows(rights.view, actor, row.responsible_user_id, row.owner_group_id)
+                and allows(rights.edit, actor, row.responsible_user_id, row.owner_group_id)
+            ):
+                raise Problem(403, DENIED)
+    order = await store.name_order(conn, account_id)
+    out: list[Any] = []
+    for p in inputs:
+        row = stored[p.id or 0]
+        name = p.name if p.name is not None else row.name
+        first, last = row.first_name or "", row.last_name or ""
+        if kind == "contacts":
+            first = p.first_name if p.first_name is not None else first
+            last = p.last_name if p.last_name is not None else last
+            if p.name is None and (p.first_name is not None or p.last_name is not None):
+                name = _compose(first, last, order)
+        responsible = p.responsible_user_id or row.responsible_user_id
+        group = users.get(responsible, row.group_id) if p.responsible_user_id else row.group_id
+        updated_at = p.updated_at or now
+        await store.update_party(
+            conn, kind, account_id, row.id,
+            (name, first, last, responsible, group,
+             p.created_by if p.created_by is not None else row.created_by,
+             p.updated_by if p.updated_by is not None else principal.actor.user_id,
+             p.created_at or row.created_at, updated_at),
+        )  # fmt: skip
+        if p.field_writes:
+            await store.replace_values(
+                conn,
+                kind,
+                account_id,
+                row.id,
+                [w.field_id for w in p.field_writes],
+                value_rows(account_id, row.id, p.field_writes),
+            )
+        links = self_links(f"{origin}/api/v4/{kind}/{row.id}")
+        if kind == "contacts":
+            out.append(
+                wire.EditedContact(
+                    id=row.id, name=name, updated_at=updated_at, is_deleted=False,
+                    is_unsorted=False, request_id=p.request_id, links=links,
+                )
+            )  # fmt: skip
+        else:
+            out.append(
+                wire.EditedCompany(
+                    id=row.id, name=name, updated_at=updated_at, request_id=p.request_id,
+                    links=links,
+                )
+            )  # fmt: skip
+    if one:
+        return wire.encoder.encode(out[0])
+    return wire.encoder.encode(
+        wire.Written(links=self_links(f"{origin}/api/v4/{kind}"), embedded={kind: out})
+    )

@@ -1,0 +1,248 @@
+"""POST and PATCH /api/v4/contacts and /companies: Kommo's answers whole, names composed,
+phones and e-mails with their kinds (every way clients name them), values replaced and
+cleared, rights, and bad input of every kind answering validation-errors with nothing written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.factories import Account, Factory
+from tests.leads.writing import assert_problem, not_a_choice, problem, validation_body
+from tests.parties.helpers import add_party, add_user
+
+ORIGIN = "http://testserver"
+
+
+@dataclass
+class W:
+    account: Account
+    phone: int
+    email: int
+    enums: dict[str, int]
+    company_web: int
+
+
+@pytest.fixture(scope="module")
+def w(factory: Factory) -> W:
+    a = factory.account()
+    phone, (work, mob) = factory.field(
+        a, "multitext", "Phone", "PHONE", [("WORK", None), ("MOB", None)], 2, "contacts"
+    )
+    email, (ework, epriv) = factory.field(
+        a, "multitext", "Email", "EMAIL", [("WORK", None), ("PRIV", None)], 3, "contacts"
+    )
+    web, _ = factory.field(a, "url", "Web", "WEB", [], 4, "companies")
+    enums = {"WORK": work, "MOB": mob, "EWORK": ework, "EPRIV": epriv}
+    return W(a, phone, email, enums, web)
+
+
+def _call(client: TestClient, factory: Factory, w: W, method: str, url: str, body: Any,
+          user: int | None = None) -> Any:  # fmt: skip
+    token = factory.token(w.account, user or w.account.admin)
+    return client.request(method, url, json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+def _read(client: TestClient, factory: Factory, w: W, kind: str, pid: int) -> Any:
+    return _call(client, factory, w, "GET", f"/api/v4/{kind}/{pid}", None).json()
+
+
+def test_add_contacts_whole(client: TestClient, factory: Factory, w: W):
+    body = [
+        {"first_name": "Ivan", "last_name": "Petrov", "request_id": "ivan",
+         "custom_fields_values": [
+             {"field_code": "PHONE", "values": [
+                 {"value": "+79991234567", "enum_code": "WORK"},
+                 {"value": "+7 999 765-43-21", "enum_id": None, "enum_code": "MOB"},
+                 {"value": "+1965"}]},
+             {"field_id": w.email,
+              "values": [{"value": "ivan@example.com", "enum_id": w.enums["EPRIV"]}]},
+         ]},
+        {"name": "Only Name", "group_id": 7, "is_deleted": True, "closest_task_at": 5},
+    ]  # fmt: skip
+    response = _call(client, factory, w, "POST", "/api/v4/contacts", body)
+    assert response.status_code == 200, response.text
+    got = response.json()
+    ivan, only = (c["id"] for c in got["_embedded"]["contacts"])
+    assert got == {
+        "_links": {"self": {"href": f"{ORIGIN}/api/v4/contacts"}},
+        "_embedded": {"contacts": [
+            {"id": ivan, "is_deleted": False, "is_unsorted": False, "request_id": "ivan",
+             "_links": {"self": {"href": f"{ORIGIN}/api/v4/contacts/{ivan}"}}},
+            {"id": only, "is_deleted": False, "is_unsorted": False, "request_id": "1",
+             "_links": {"self": {"href": f"{ORIGIN}/api/v4/contacts/{only}"}}},
+        ]},
+    }  # fmt: skip
+    read = _read(client, factory, w, "contacts", ivan)
+    admin = w.account.admin
+    assert read == {
+        "id": ivan, "name": "Ivan Petrov", "first_name": "Ivan", "last_name": "Petrov",
+        "responsible_user_id": admin, "group_id": w.account.groups["one"],
+        "created_by": admin, "updated_by": admin, "created_at": read["created_at"],
+        "updated_at": read["created_at"], "closest_task_at": None, "is_deleted": False,
+        "is_unsorted": False,
+        "custom_fields_values": [
+            {"field_id": w.phone, "field_name": "Phone", "field_code": "PHONE",
+             "field_type": "multitext", "values": [
+                 {"value": "+79991234567", "enum_id": w.enums["WORK"], "enum_code": "WORK"},
+                 {"value": "+7 999 765-43-21", "enum_id": w.enums["MOB"], "enum_code": "MOB"},
+                 {"value": "+1965", "enum_id": w.enums["WORK"], "enum_code": "WORK"}]},
+            {"field_id": w.email, "field_name": "Email", "field_code": "EMAIL",
+             "field_type": "multitext", "values": [
+                 {"value": "ivan@example.com", "enum_id": w.enums["EPRIV"], "enum_code": "PRIV"}]},
+        ],
+        "account_id": w.account.id,
+        "_links": {"self": {"href": f"{ORIGIN}/api/v4/contacts/{ivan}"}},
+        "_embedded": {"tags": [], "companies": []},
+    }  # fmt: skip
+    only_read = _read(client, factory, w, "contacts", only)
+    assert (only_read["name"], only_read["first_name"], only_read["last_name"]) == (
+        "Only Name", "", "",
+    )  # fmt: skip
+    assert (only_read["group_id"], only_read["closest_task_at"]) == (w.account.groups["one"], None)
+    # found by its phone right away
+    found = _call(client, factory, w, "GET", "/api/v4/contacts?query=89997654321", None)
+    assert [c["id"] for c in found.json()["_embedded"]["contacts"]] == [ivan]
+
+
+def test_add_companies_whole(client: TestClient, factory: Factory, w: W):
+    body = [{"name": "Acme", "custom_fields_values": [
+        {"field_code": "WEB", "values": [{"value": "https://acme.example"}]}]}]  # fmt: skip
+    response = _call(client, factory, w, "POST", "/api/v4/companies", body)
+    assert response.status_code == 200, response.text
+    (cid,) = (c["id"] for c in response.json()["_embedded"]["companies"])
+    assert response.json() == {
+        "_links": {"self": {"href": f"{ORIGIN}/api/v4/companies"}},
+        "_embedded": {"companies": [
+            {"id": cid, "request_id": "0",
+             "_links": {"self": {"href": f"{ORIGIN}/api/v4/companies/{cid}"}}}]},
+    }  # fmt: skip
+    read = _read(client, factory, w, "companies", cid)
+    assert read["name"] == "Acme"
+    assert read["custom_fields_values"] == [
+        {"field_id": w.company_web, "field_name": "Web", "field_code": "WEB", "field_type": "url",
+         "values": [{"value": "https://acme.example"}]}
+    ]  # fmt: skip
+
+
+def test_edit_batch_and_one(client: TestClient, factory: Factory, w: W):
+    added = _call(client, factory, w, "POST", "/api/v4/contacts", [
+        {"first_name": "Ann", "last_name": "Lee", "custom_fields_values": [
+            {"field_code": "PHONE", "values": [{"value": "111"}, {"value": "222"}]},
+            {"field_code": "EMAIL", "values": [{"value": "ann@example.com"}]}]}])  # fmt: skip
+    (cid,) = (c["id"] for c in added.json()["_embedded"]["contacts"])
+    edit = [{"id": cid, "last_name": "Smith", "updated_at": 1_700_000_000, "request_id": "r",
+             "custom_fields_values": [
+                 {"field_code": "PHONE", "values": [{"value": "333", "enum_code": "MOB"}]},
+                 {"field_code": "EMAIL", "values": None}]}]  # fmt: skip
+    response = _call(client, factory, w, "PATCH", "/api/v4/contacts", edit)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "_links": {"self": {"href": f"{ORIGIN}/api/v4/contacts"}},
+        "_embedded": {"contacts": [
+            {"id": cid, "name": "Ann Smith", "updated_at": 1_700_000_000, "is_deleted": False,
+             "is_unsorted": False, "request_id": "r",
+             "_links": {"self": {"href": f"{ORIGIN}/api/v4/contacts/{cid}"}}}]},
+    }  # fmt: skip
+    read = _read(client, factory, w, "contacts", cid)
+    assert (read["name"], read["last_name"], read["updated_at"]) == (
+        "Ann Smith",
+        "Smith",
+        1_700_000_000,
+    )
+    assert read["custom_fields_values"] == [
+        {"field_id": w.phone, "field_name": "Phone", "field_code": "PHONE",
+         "field_type": "multitext",
+         "values": [{"value": "333", "enum_id": w.enums["MOB"], "enum_code": "MOB"}]}
+    ]  # fmt: skip
+    one = _call(client, factory, w, "PATCH", f"/api/v4/contacts/{cid}", {"name": "Annie"})
+    assert one.status_code == 200
+    assert one.json() == {
+        "id": cid, "name": "Annie", "updated_at": one.json()["updated_at"], "is_deleted": False,
+        "is_unsorted": False, "request_id": "0",
+        "_links": {"self": {"href": f"{ORIGIN}/api/v4/contacts/{cid}"}},
+    }  # fmt: skip
+    assert _read(client, factory, w, "contacts", cid)["first_name"] == "Ann"
+    array = _call(client, factory, w, "PATCH", f"/api/v4/contacts/{cid}", [{"name": "X"}])
+    assert_problem(array, 405, problem(405, "Method Not Allowed", "Method Not Allowed"))
+    company = add_party(factory, w.account, "companies", w.account.admin, name="Old")
+    response = _call(client, factory, w, "PATCH", f"/api/v4/companies/{company}",
+                     {"name": "New", "updated_at": 1_700_000_001})  # fmt: skip
+    assert response.json() == {
+        "id": company, "name": "New", "updated_at": 1_700_000_001, "request_id": "0",
+        "_links": {"self": {"href": f"{ORIGIN}/api/v4/companies/{company}"}},
+    }  # fmt: skip
+
+
+def _count(client: TestClient, factory: Factory, w: W, kind: str) -> int:
+    response = _call(client, factory, w, "GET", f"/api/v4/{kind}?limit=250", None)
+    return 0 if response.status_code == 204 else len(response.json()["_embedded"][kind])
+
+
+def test_bad_input_changes_nothing(client: TestClient, factory: Factory, w: W):
+    other = factory.account()
+    foreign = add_party(factory, other, "contacts", other.admin)
+    mine = add_party(factory, w.account, "contacts", w.account.admin, name="Keep")
+    gone = add_party(factory, w.account, "contacts", w.account.admin, is_deleted=True)
+    before = _count(client, factory, w, "contacts")
+    bad = [
+        {"name": "ok"},
+        {"name": 5, "responsible_user_id": 999_999_999, "created_at": "soon"},
+        {"custom_fields_values": [
+            {"field_code": "PHONE", "values": [{"value": "1", "enum_code": "NOPE"}]},
+            {"field_id": 123_456_789, "values": [{"value": "x"}]}]},
+        "not an object",
+    ]  # fmt: skip
+    response = _call(client, factory, w, "POST", "/api/v4/contacts", bad)
+    nsc = "The value you selected is not a valid choice."
+    assert_problem(response, 400, validation_body(
+        ("1", [("InvalidType", "name", "This value should be of type string."),
+               ("InvalidType", "created_at", "This value should be of type int."),
+               ("NotSupportedChoice", "responsible_user_id", nsc)]),
+        ("2", [("NotSupportedChoice", "custom_fields_values.0.values.0.enum_code", nsc),
+               ("NotSupportedChoice", "custom_fields_values.1.field_id", nsc)]),
+        ("3", [("InvalidType", "", "This value should be of type object.")]),
+    ))  # fmt: skip
+    assert _count(client, factory, w, "contacts") == before
+    edits = [{"id": mine, "name": "Changed"}, {"id": foreign, "name": "x"}, {"id": gone},
+             {"name": "no id"}, {"id": "abc"}]  # fmt: skip
+    response = _call(client, factory, w, "PATCH", "/api/v4/contacts", edits)
+    assert response.status_code == 400
+    assert response.json() == validation_body(
+        ("1", [("NotSupportedChoice", "id", nsc)]),
+        ("2", [("NotSupportedChoice", "id", nsc)]),
+        ("3", [("FieldMissing", "id", "This field is missing.")]),
+        ("4", [("InvalidType", "id", "This value should be of type int.")]),
+    )
+    assert _read(client, factory, w, "contacts", mine)["name"] == "Keep"
+    response = _call(client, factory, w, "PATCH", f"/api/v4/contacts/{foreign}", {"name": "x"})
+    assert_problem(response, 400, not_a_choice("0", "id"))
+    too_many = _call(client, factory, w, "POST", "/api/v4/contacts", [{}] * 251)
+    assert_problem(too_many, 422, problem(422, "Unprocessable Entity", "Limit 250 per page"))
+    assert _count(client, factory, w, "contacts") == before
+
+
+def test_rights(client: TestClient, factory: Factory, w: W):
+    a = w.account
+    denied = add_user(factory, a, contacts="A", companies="A", group="two", add="D")
+    response = _call(client, factory, w, "POST", "/api/v4/contacts", [{"name": "x"}], denied)
+    assert_problem(response, 403, problem(403, "Forbidden", "Access denied"))
+    own_only = add_user(factory, a, contacts="M", companies="M", group="two")
+    others = add_party(factory, a, "contacts", a.admin, name="Admin's")
+    response = _call(client, factory, w, "PATCH", f"/api/v4/contacts/{others}", {"name": "x"},
+                     own_only)  # fmt: skip
+    assert_problem(response, 403, problem(403, "Forbidden", "Access denied"))
+    assert _read(client, factory, w, "contacts", others)["name"] == "Admin's"
+    mine = add_party(factory, a, "contacts", own_only, name="Mine")
+    url = f"/api/v4/contacts/{mine}"
+    response = _call(client, factory, w, "PATCH", url, {"name": "Still mine"}, own_only)
+    assert response.status_code == 200
+    assert _read(client, factory, w, "contacts", mine)["name"] == "Still mine"
+    no_edit = add_user(factory, a, contacts="A", companies="A", edit="D")
+    response = _call(client, factory, w, "PATCH", "/api/v4/contacts", [{"id": mine, "name": "y"}],
+                     no_edit)  # fmt: skip
+    assert_problem(response, 403, problem(403, "Forbidden", "Access denied"))
+    assert _read(client, factory, w, "contacts", mine)["name"] == "Still mine"
