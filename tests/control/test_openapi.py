@@ -395,6 +395,33 @@ def _links(s: Session, lead_id: int) -> None:
     s.get(f"/api/v4/companies/{company}?with=contacts", "/api/v4/companies/{company_id:int}")
     s.get("/api/v4/contacts?with=leads,catalog_elements&limit=5&order[updated_at]=desc")
     s.get("/api/v4/companies?with=contacts,leads&limit=5&query=a")
+    added = s.send(
+        "POST",
+        "/api/v4/contacts",
+        [
+            {
+                "first_name": "Ann",
+                "custom_fields_values": [
+                    {
+                        "field_code": "PHONE",
+                        "values": [{"value": "+1 555 0100", "enum_code": "MOB"}],
+                    }
+                ],
+            }
+        ],
+    )
+    new_contact = added["_embedded"]["contacts"][0]["id"]
+    s.send("PATCH", "/api/v4/contacts", [{"id": new_contact, "last_name": "Lee"}])
+    s.call("PATCH", f"/api/v4/contacts/{new_contact}", "/api/v4/contacts/{contact_id:int}",
+           {"name": "Ann Lee"})  # fmt: skip
+    s.call("PATCH", f"/api/v4/contacts/{new_contact}", "/api/v4/contacts/{contact_id:int}",
+           [{"name": "Ann Lee"}], 405)  # fmt: skip
+    s.send("POST", "/api/v4/contacts", [{"name": 5}], 400)
+    made = s.send("POST", "/api/v4/companies", [{"name": "Acme"}])
+    new_company = made["_embedded"]["companies"][0]["id"]
+    s.send("PATCH", "/api/v4/companies", [{"id": new_company, "name": "Acme 2"}])
+    s.call("PATCH", f"/api/v4/companies/{new_company}", "/api/v4/companies/{company_id:int}",
+           {"name": "Acme 3"})  # fmt: skip
     linked = page[0]["id"]
     s.get(f"/api/v4/leads/{linked}/links", "/api/v4/leads/{lead_id:int}/links")
     s.get(f"/api/v4/leads/links?filter[entity_id]={linked}")

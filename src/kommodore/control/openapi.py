@@ -319,6 +319,11 @@ EVENTS_PAGE = Collection("EventsPage", "events", events.Event, ("_page",))
 PARTY = AnyOf((parties.Party, parties.DeletedParty))
 CONTACTS_PAGE = Collection("ContactsPage", "contacts", PARTY, ("_page",))
 COMPANIES_PAGE = Collection("CompaniesPage", "companies", PARTY, ("_page",))
+CONTACTS_ADDED = Collection("ContactsAdded", "contacts", parties.AddedContact)
+CONTACTS_EDITED = Collection("ContactsEdited", "contacts", parties.EditedContact)
+COMPANIES_ADDED = Collection("CompaniesAdded", "companies", parties.AddedCompany)
+COMPANIES_EDITED = Collection("CompaniesEdited", "companies", parties.EditedCompany)
+PARTY_BATCH = list[inputs.PartyWriteInput]
 PARTY_FILTERS = (
     "id", "name", "created_by", "updated_by", "responsible_user_id", "created_at",
     "updated_at", "closest_task_at", "custom_fields_values",
@@ -631,6 +636,48 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         {200: PARTY, 204: None},
         API_ERRORS,
         query=(with_(party_service.WITH_KEYS["companies"] | {"only_deleted"}),),
+    ),
+    ("POST", "/api/v4/contacts"): _api(
+        "contacts",
+        "Add up to 250 contacts, all or nothing",
+        {200: CONTACTS_ADDED},
+        WRITE_ERRORS,
+        body=PARTY_BATCH,
+    ),
+    ("PATCH", "/api/v4/contacts"): _api(
+        "contacts",
+        "Edit up to 250 contacts, each naming its id",
+        {200: CONTACTS_EDITED},
+        WRITE_ERRORS,
+        body=PARTY_BATCH,
+    ),
+    ("PATCH", "/api/v4/contacts/{contact_id:int}"): _api(
+        "contacts",
+        "Edit one contact; an array body is 405",
+        {200: parties.EditedContact},
+        (*WRITE_ERRORS, 405),
+        body=inputs.PartyWriteInput,
+    ),
+    ("POST", "/api/v4/companies"): _api(
+        "companies",
+        "Add up to 250 companies, all or nothing",
+        {200: COMPANIES_ADDED},
+        WRITE_ERRORS,
+        body=PARTY_BATCH,
+    ),
+    ("PATCH", "/api/v4/companies"): _api(
+        "companies",
+        "Edit up to 250 companies, each naming its id",
+        {200: COMPANIES_EDITED},
+        WRITE_ERRORS,
+        body=PARTY_BATCH,
+    ),
+    ("PATCH", "/api/v4/companies/{company_id:int}"): _api(
+        "companies",
+        "Edit one company; an array body is 405",
+        {200: parties.EditedCompany},
+        (*WRITE_ERRORS, 405),
+        body=inputs.PartyWriteInput,
     ),
     # links
     ("GET", "/api/v4/leads/links"): _api(
@@ -1027,6 +1074,7 @@ _REASONS = {
     403: "Refused by the user's rights, or blocked after repeated 429s",
     404: "Not found",
     409: "Conflict",
+    405: "Method not allowed (an array sent to a single-entity PATCH)",
     413: "The body is too large",
     429: "Over the requests a second allowed (Retry-After)",
 }

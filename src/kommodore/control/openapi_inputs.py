@@ -36,6 +36,24 @@ class PartyInput(msgspec.Struct, kw_only=True):
     custom_fields_values: list[dict[str, Any]] | UnsetType | None = UNSET
 
 
+class PartyWriteInput(msgspec.Struct, kw_only=True):
+    """An item of ``POST``/``PATCH /api/v4/contacts`` or ``/companies``; ``id`` on edits;
+    ``first_name``/``last_name`` contacts only."""
+
+    id: int | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    first_name: str | UnsetType = UNSET
+    last_name: str | UnsetType = UNSET
+    responsible_user_id: int | UnsetType | None = UNSET
+    created_by: int | UnsetType | None = UNSET
+    updated_by: int | UnsetType | None = UNSET
+    created_at: int | UnsetType | None = UNSET
+    updated_at: int | UnsetType | None = UNSET
+    custom_fields_values: list[dict[str, Any]] | UnsetType | None = UNSET
+    request_id: str | UnsetType = UNSET
+    """Echoed back in the answer's item; the item's index when absent."""
+
+
 class SourceInput(msgspec.Struct, kw_only=True):
     external_id: str
 

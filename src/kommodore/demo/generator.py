@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from kommodore.custom_fields import predefined
 from kommodore.db.bulk import allocate_ids, analyze, bulk_connection, insert_rows
 from kommodore.search.index import index_leads
 
@@ -226,6 +227,8 @@ class _Builder:
         self.subdomain = subdomain
         self.lead_count = leads
         self.rnd = random.Random(seed)
+        self.seed = seed
+        self.contact_names: dict[int, tuple[str, str]] = {}
         self.now = int(time.time())
         self.account_id = 0
 
@@ -245,6 +248,7 @@ class _Builder:
         self._directories()
         self._parties()
         self._custom_fields()
+        self._predefined_fields()
         lead_ids = self._leads()
         index_leads(self.conn, self.account_id)
         return DemoSummary(
@@ -411,6 +415,7 @@ class _Builder:
         def contact_rows() -> Iterator[tuple[Any, ...]]:
             for cid in self.contacts:
                 first, last = rnd.choice(FIRST_NAMES), rnd.choice(LAST_NAMES)
+                self.contact_names[cid] = (first, last)
                 owner = rnd.choice(staff)
                 created = self.now - rnd.randrange(400 * DAY)
                 yield (self.account_id, cid, f"{first} {last}", first, last, owner.id,
@@ -466,6 +471,65 @@ class _Builder:
             field_rows,
         )
         self.insert("custom_field_enums", "account_id, id, field_id, value, sort, code", enum_rows)
+
+    def _predefined_fields(self) -> None:
+        """The contact and company fields every account carries (§4.1), and phones, e-mails
+        and web sites for the demo's contacts and companies. Drawn from a random stream of
+        their own, so the rest of the demo stays as it was."""
+        fields = predefined.FIELDS
+        ids = self.ids("custom_fields", len(fields))
+        enum_ids = iter(self.ids("custom_field_enums", sum(len(f.enums) for f in fields)))
+        made = self.now - 300 * DAY
+        field_rows, enum_rows = [], []
+        by_key: dict[tuple[str, str], tuple[int, dict[str, int]]] = {}
+        for fid, f in zip(ids, fields, strict=True):
+            field_rows.append(
+                (self.account_id, fid, f.entity_type, f.name, f.code, f.sort, f.type, False,
+                 True, False, False, None, None, "[]", None, None, None, None, None, made, made)
+            )  # fmt: skip
+            kinds = {}
+            for k, value in enumerate(f.enums):
+                eid = next(enum_ids)
+                kinds[value] = eid
+                enum_rows.append((self.account_id, eid, fid, value, f.enum_sort(k), None))
+            by_key[(f.entity_type, f.code)] = (fid, kinds)
+        self.insert(
+            "custom_fields",
+            "account_id, id, entity_type, name, code, sort, type, is_computed, is_predefined, "
+            "is_deletable, is_api_only, group_id, required_statuses, hidden_statuses, remind, "
+            "currency, chained_lists, tracking_callback, search_in, created_at, updated_at",
+            field_rows,
+        )
+        self.insert("custom_field_enums", "account_id, id, field_id, value, sort, code", enum_rows)
+        rnd = random.Random(f"{self.seed}:parties")
+        columns = "account_id, {owner}, field_id, position, enum_id, value_text"
+
+        def phone() -> str:
+            return f"+31 6 {rnd.randrange(10**8):08d}"
+
+        contact_rows: list[tuple[Any, ...]] = []
+        phone_id, phone_kinds = by_key[("contacts", "PHONE")]
+        email_id, email_kinds = by_key[("contacts", "EMAIL")]
+        for cid in self.contacts:
+            first, last = self.contact_names[cid]
+            for position in range(rnd.choice((0, 1, 1, 1, 2))):
+                kind = ("WORK", "MOB")[position]
+                contact_rows.append(
+                    (self.account_id, cid, phone_id, position, phone_kinds[kind], phone())
+                )
+            if rnd.random() < 0.8:  # most contacts have an e-mail
+                mail = f"{first}.{last}.{cid % 1000}@example.com".lower().replace(" ", "")
+                contact_rows.append((self.account_id, cid, email_id, 0, email_kinds["WORK"], mail))
+        self.insert("contact_custom_field_values", columns.format(owner="contact_id"), contact_rows)
+        company_rows: list[tuple[Any, ...]] = []
+        company_phone, company_kinds = by_key[("companies", "PHONE")]
+        web, _ = by_key[("companies", "WEB")]
+        for cid in self.companies:
+            company_rows.append(
+                (self.account_id, cid, company_phone, 0, company_kinds["WORK"], phone())
+            )
+            company_rows.append((self.account_id, cid, web, 0, None, f"https://c{cid}.example.com"))
+        self.insert("company_custom_field_values", columns.format(owner="company_id"), company_rows)
 
     def _leads(self) -> Sequence[int]:
         """Leads in chunks of ``LEAD_CHUNK``: memory stays flat at a million leads, and the

@@ -25,6 +25,7 @@ from kommodore.auth.store import insert_token
 from kommodore.auth.tokens import DEFAULT_SCOPES, issue_token
 from kommodore.control.seed import document as d
 from kommodore.control.seed.parse import SeedError, SeedProblem
+from kommodore.custom_fields import predefined
 from kommodore.custom_fields.types import WITH_ENUMS
 from kommodore.custom_fields.value_writes import (
     EnumDef,
@@ -280,6 +281,7 @@ class Loader:
                 account.pipelines[0].is_main = True
             for pipeline in account.pipelines:
                 _complete_stages(pipeline)
+            _complete_fields(account)
             declared = {t.name for t in account.tags if t.entity_type == "leads"}
             for lead in account.leads:
                 for tag in lead.tags:
@@ -367,6 +369,13 @@ class Loader:
                 wanting["custom_field_enums"].extend(e for e in cf.enums if e.id is None)
             for catalog in account.catalogs:
                 wanting["catalog_elements"].extend(e for e in catalog.elements if e.id is None)
+        # fields the loader completes (the predefined ones) draw ids beside the file's fixed
+        # ones: past those first, so the two never meet
+        fixed_fields = [f for a in doc.accounts for f in a.custom_fields if f.id is not None]
+        fixed_enums = [e for f in fixed_fields for e in f.enums if e.id is not None]
+        for table, fixed in (("custom_fields", fixed_fields), ("custom_field_enums", fixed_enums)):
+            if table in wanting and fixed:
+                await self._advance(table, max(int(e.id or 0) for e in fixed))
         for table, entities in wanting.items():
             for entity, new_id in zip(
                 entities, await ids.allocate(self.conn, table, len(entities)), strict=True
@@ -387,10 +396,14 @@ class Loader:
                 position = COLUMNS[table].index("id")
                 highest[table] = max(row[position] for row in rows)
         for entity, top in highest.items():
-            if self.conn.dialect == "postgresql":
-                await self.conn.fetch_one(_PG_ADVANCE[entity], top)
-            else:
-                await self.conn.execute(_SQLITE_ADVANCE, top, entity)
+            await self._advance(entity, top)
+
+    async def _advance(self, entity: str, top: int) -> None:
+        """``entity``'s sequence past ``top``."""
+        if self.conn.dialect == "postgresql":
+            await self.conn.fetch_one(_PG_ADVANCE[entity], top)
+        else:
+            await self.conn.execute(_SQLITE_ADVANCE, top, entity)
 
     # -- integrations and tokens ------------------------------------------------------------
 
@@ -483,6 +496,27 @@ _ENTITY_LISTS: tuple[tuple[str, str], ...] = (
     ("webhooks", "webhooks"),
 )
 """An account's lists of entities with ids, and the table (and sequence) of each."""
+
+
+def _complete_fields(account: d.Account) -> None:
+    """The predefined contact and company fields every account carries (§4.1), unless the
+    file declares a field of that code for that entity already."""
+    declared = {(f.entity_type, f.code) for f in account.custom_fields if f.code}
+    for p in predefined.FIELDS:
+        if (p.entity_type, p.code) in declared:
+            continue
+        account.custom_fields.append(
+            d.CustomField(
+                entity_type=p.entity_type,  # type: ignore[arg-type]
+                name=p.name,
+                type=p.type,  # type: ignore[arg-type]
+                code=p.code,
+                sort=p.sort,
+                is_deletable=False,
+                is_predefined=True,
+                enums=[d.Enum(value=v, sort=p.enum_sort(k)) for k, v in enumerate(p.enums)],
+            )
+        )
 
 
 def _complete_stages(pipeline: d.Pipeline) -> None:
