@@ -351,6 +351,10 @@ def _directories(s: Session) -> None:
     )  # fmt: skip
     field_id = added["_embedded"]["custom_fields"][0]["id"]
     s.send("PATCH", "/api/v4/leads/custom_fields", [{"id": field_id, "name": "Size 2"}])
+    for kind in ("contacts", "companies"):
+        of_kind = s.get(f"/api/v4/{kind}/custom_fields?limit=50")["_embedded"]["custom_fields"]
+        s.get(f"/api/v4/{kind}/custom_fields/{of_kind[0]['id']}",
+              f"/api/v4/{kind}/custom_fields/{{field_id:int}}")  # fmt: skip
     s.call("PATCH", f"/api/v4/leads/custom_fields/{field_id}", field, {"name": "Size 3"})
     s.call("DELETE", f"/api/v4/leads/custom_fields/{field_id}", field, status=204)
 

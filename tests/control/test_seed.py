@@ -107,6 +107,30 @@ def test_the_example_file_seeds_fixed_ids_tokens_and_rights(control: TestClient)
         (6711, 2)
     ]
 
+    # every account carries the predefined contact and company fields; Anna's phones and
+    # e-mail are found by the digits of a phone number
+    fields = control.get("/api/v4/contacts/custom_fields", headers=alice).json()
+    assert [(f["code"], f["type"], f["is_predefined"], f["is_deletable"],
+             [e["value"] for e in f["enums"] or []])
+            for f in fields["_embedded"]["custom_fields"]] == [
+        ("PHONE", "multitext", True, False, ["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"]),
+        ("EMAIL", "multitext", True, False, ["WORK", "PRIV", "OTHER"]),
+        ("IM", "multitext", True, False, ["SKYPE", "ICQ", "JABBER", "GTALK", "MSN", "OTHER"]),
+        ("POSITION", "text", False, True, []),
+    ]  # fmt: skip
+    company_fields = control.get("/api/v4/companies/custom_fields", headers=alice).json()
+    assert [f["code"] for f in company_fields["_embedded"]["custom_fields"]] == [
+        "PHONE", "EMAIL", "WEB", "ADDRESS"
+    ]  # fmt: skip
+    found = control.get("/api/v4/contacts?query=0031205550101", headers=alice).json()
+    (anna,) = found["_embedded"]["contacts"]
+    assert [(v["field_code"], [(x["value"], x.get("enum_code")) for x in v["values"]])
+            for v in anna["custom_fields_values"]] == [
+        ("PHONE", [("+31 20 555 0101", "WORK"), ("+31 6 5550 0102", "MOB")]),
+        ("EMAIL", [("anna@nordic.example.com", "WORK")]),
+        ("POSITION", [("Buyer", None)]),
+    ]  # fmt: skip
+
     # Carol's rights say M: she sees her own lead (5003) and nothing else
     carol = _bearer(tokens[CAROL_JTI])
     listed = control.get("/api/v4/leads", headers=carol)

@@ -556,6 +556,26 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         WRITE_ERRORS,
         body=list[inputs.CustomFieldInput],
     ),
+    ("GET", "/api/v4/contacts/custom_fields"): _api(
+        "custom_fields",
+        "The contacts' custom fields (the predefined PHONE and EMAIL among them)",
+        {200: FIELDS_PAGE, 204: None},
+        API_ERRORS,
+        query=(PAGE, limit(50), filter_("type"), order("sort", "id")),
+    ),
+    ("GET", "/api/v4/contacts/custom_fields/{field_id:int}"): _api(
+        "custom_fields", "A field of contacts", {200: custom_fields.CustomField}, ONE_ERRORS
+    ),
+    ("GET", "/api/v4/companies/custom_fields"): _api(
+        "custom_fields",
+        "The companies' custom fields (the predefined PHONE and EMAIL among them)",
+        {200: FIELDS_PAGE, 204: None},
+        API_ERRORS,
+        query=(PAGE, limit(50), filter_("type"), order("sort", "id")),
+    ),
+    ("GET", "/api/v4/companies/custom_fields/{field_id:int}"): _api(
+        "custom_fields", "A field of companies", {200: custom_fields.CustomField}, ONE_ERRORS
+    ),
     ("GET", "/api/v4/leads/custom_fields/{field_id:int}"): _api(
         "custom_fields", "A field", {200: custom_fields.CustomField}, ONE_ERRORS
     ),

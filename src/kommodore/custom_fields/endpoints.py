@@ -13,6 +13,7 @@ from kommodore.custom_fields import changes, service
 from kommodore.db.database import Connection
 from kommodore.http.body import batch_of
 from kommodore.http.directory import (
+    Endpoint,
     edit_one,
     read_one,
     read_page,
@@ -44,6 +45,43 @@ async def list_fields(request: Request) -> Response:
 async def get_field(request: Request) -> Response:
     """``GET /api/v4/leads/custom_fields/{id}``: an unknown id is a 404 problem."""
     return await read_one(request, "field_id", service.read_field)
+
+
+def _list_of(entity: str) -> Endpoint:
+    async def get(request: Request) -> Response:
+        """``GET /api/v4/{contacts|companies}/custom_fields``: reads only; the predefined
+        phone and e-mail fields among them (§4.4)."""
+        return await read_page(
+            request,
+            service.MAX_LIMIT,
+            lambda api, page: service.list_fields(
+                api.conn,
+                api.account_id,
+                service.types_of(api.params),
+                service.order_of(api.params),
+                page,
+                api.origin,
+                api.url,
+                api.query,
+                entity,
+            ),
+        )
+
+    return get
+
+
+def _one_of(entity: str) -> Endpoint:
+    async def get(request: Request) -> Response:
+        """``GET /api/v4/{contacts|companies}/custom_fields/{id}``: 404 when unknown."""
+        return await read_one(
+            request,
+            "field_id",
+            lambda conn, account_id, field_id, origin: service.read_field(
+                conn, account_id, field_id, origin, entity
+            ),
+        )
+
+    return get
 
 
 BatchStep = Callable[[Connection, int, list[Any], str, str], Awaitable[bytes]]
@@ -85,6 +123,10 @@ async def delete_field(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = routes_of(
+    ("/api/v4/contacts/custom_fields", {"GET": _list_of("contacts")}),
+    ("/api/v4/contacts/custom_fields/{field_id:int}", {"GET": _one_of("contacts")}),
+    ("/api/v4/companies/custom_fields", {"GET": _list_of("companies")}),
+    ("/api/v4/companies/custom_fields/{field_id:int}", {"GET": _one_of("companies")}),
     ("/api/v4/leads/custom_fields", {"GET": list_fields, "POST": add_fields, "PATCH": edit_fields}),
     (
         "/api/v4/leads/custom_fields/{field_id:int}",

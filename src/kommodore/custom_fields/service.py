@@ -52,16 +52,22 @@ def types_of(params: dict[str, Any]) -> list[str] | None:
     return None if raw is None else as_list(raw)
 
 
-async def read_field(conn: Connection, account_id: int, field_id: int, origin: str) -> bytes:
-    """One lead field; an unknown id (or another entity's field) is a 404 problem."""
-    row = await field_row(conn, account_id, field_id)
+async def read_field(
+    conn: Connection, account_id: int, field_id: int, origin: str, entity: str = "leads"
+) -> bytes:
+    """One field of ``entity``; an unknown id (or another entity's field) is a 404 problem."""
+    row = await field_row(conn, account_id, field_id, entity)
     enums = await store.enums(conn, account_id, [row.id])
     return wire.encoder.encode(_model(row, enums.get(row.id, []), account_id, origin))
 
 
-async def field_row(conn: Connection, account_id: int, field_id: int) -> FieldRow:
-    """The account's lead field, or the 404 problem (an id out of range names nothing)."""
-    row = await store.get_field(conn, account_id, field_id) if 1 <= field_id <= MAX_ID else None
+async def field_row(
+    conn: Connection, account_id: int, field_id: int, entity: str = "leads"
+) -> FieldRow:
+    """The account's field of ``entity``, or the 404 problem (an id out of range names
+    nothing)."""
+    valid = 1 <= field_id <= MAX_ID
+    row = await store.get_field(conn, account_id, field_id, entity) if valid else None
     return found(row, field_not_found)
 
 
@@ -74,10 +80,11 @@ async def list_fields(
     origin: str,
     url: str,
     raw_query: str,
+    entity: str = "leads",
 ) -> bytes | None:
     """A page of fields, or None (204) when nothing matches or the page is past the end."""
     rows, total = await store.list_fields(
-        conn, account_id, field_types, order, page.offset, page.limit
+        conn, account_id, field_types, order, page.offset, page.limit, entity
     )
     if not rows:
         return None
@@ -133,5 +140,5 @@ def _model(row: FieldRow, enums: list[EnumRow], account_id: int, origin: str) ->
         tracking_callback=row.tracking_callback,
         search_in=row.search_in,
         triggers=[],
-        links=self_links(f"{origin}/api/v4/leads/custom_fields/{row.id}"),
+        links=self_links(f"{origin}/api/v4/{row.entity_type}/custom_fields/{row.id}"),
     )

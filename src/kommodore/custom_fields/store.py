@@ -65,6 +65,10 @@ _SELECT_FIELD = (
 _FIELDS = _SELECT_FIELD + " FROM custom_fields WHERE account_id = $1 AND entity_type = 'leads' "
 
 GET_FIELD = sql(_FIELDS + "AND id = $2")
+GET_ENTITY_FIELD = sql(
+    _SELECT_FIELD + " FROM custom_fields WHERE account_id = $1 AND entity_type = $3 AND id = $2"
+)
+"""A field of contacts or companies (``GET /api/v4/{contacts|companies}/custom_fields/{id}``)."""
 ENUMS = sql(
     "SELECT field_id, id, value, sort, code FROM custom_field_enums "
     "WHERE account_id = $1 AND field_id = ANY($2::bigint[]) ORDER BY field_id, sort, id"
@@ -81,14 +85,18 @@ def _list_query(order: tuple[tuple[str, str], ...]) -> Query:
     by = ", ".join(f"{ORDER_COLUMNS[c]} {'DESC' if d == 'desc' else 'ASC'}" for c, d in order)
     return sql(
         _SELECT_FIELD + ", count(*) OVER () FROM custom_fields "
-        "WHERE account_id = $1 AND entity_type = 'leads' "
+        "WHERE account_id = $1 AND entity_type = $5 "
         "AND ($2::text[] IS NULL OR type = ANY($2::text[])) "
         f"ORDER BY {by} LIMIT $3 OFFSET $4"
     )
 
 
-async def get_field(conn: Connection, account_id: int, field_id: int) -> FieldRow | None:
-    return await fetch_row(conn, _field, GET_FIELD, account_id, field_id)
+async def get_field(
+    conn: Connection, account_id: int, field_id: int, entity: str = "leads"
+) -> FieldRow | None:
+    if entity == "leads":
+        return await fetch_row(conn, _field, GET_FIELD, account_id, field_id)
+    return await fetch_row(conn, _field, GET_ENTITY_FIELD, account_id, field_id, entity)
 
 
 async def list_fields(
@@ -98,11 +106,19 @@ async def list_fields(
     order: tuple[tuple[str, str], ...],
     offset: int,
     limit: int,
+    entity: str = "leads",
 ) -> tuple[list[FieldRow], int]:
     """A page of the account's lead fields and the number of matching fields on all pages
     (0 when the page is empty: the count comes from the page's own rows)."""
     rows = await fetch_rows(
-        conn, _field, _list_query(order), account_id, text_array(conn, field_types), limit, offset
+        conn,
+        _field,
+        _list_query(order),
+        account_id,
+        text_array(conn, field_types),
+        limit,
+        offset,
+        entity,
     )
     return rows, int(rows[0].total) if rows else 0
 
