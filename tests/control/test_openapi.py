@@ -415,7 +415,11 @@ def _links(s: Session, lead_id: int) -> None:
         ],
     )
     new_contact = added["_embedded"]["contacts"][0]["id"]
-    s.send("PATCH", "/api/v4/contacts", [{"id": new_contact, "last_name": "Lee"}])
+    s.send("PATCH", "/api/v4/contacts", [{"id": new_contact, "last_name": "Lee",
+                                          "tags_to_add": [{"name": "met"}]}])  # fmt: skip
+    for kind in ("contacts", "companies"):
+        s.send("POST", f"/api/v4/{kind}/tags", [{"name": "partner"}])
+        s.get(f"/api/v4/{kind}/tags?limit=10")
     s.call("PATCH", f"/api/v4/contacts/{new_contact}", "/api/v4/contacts/{contact_id:int}",
            {"name": "Ann Lee"})  # fmt: skip
     s.call("PATCH", f"/api/v4/contacts/{new_contact}", "/api/v4/contacts/{contact_id:int}",

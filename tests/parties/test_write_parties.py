@@ -246,3 +246,52 @@ def test_rights(client: TestClient, factory: Factory, w: W):
                      no_edit)  # fmt: skip
     assert_problem(response, 403, problem(403, "Forbidden", "Access denied"))
     assert _read(client, factory, w, "contacts", mine)["name"] == "Still mine"
+
+
+def test_tags_of_contacts_and_companies(client: TestClient, factory: Factory, w: W):
+    """Tags by name create them in the entity's own directory (colour null); ids must be the
+    entity's tags; ``_embedded.tags`` replaces, ``tags_to_add``/``tags_to_delete`` adjust."""
+    made = _call(client, factory, w, "POST", "/api/v4/contacts/tags",
+                 [{"name": "vip", "color": "FF8F92"}, {"name": "cold"}])  # fmt: skip
+    assert made.status_code == 200, made.text
+    vip, cold = (t["id"] for t in made.json()["_embedded"]["tags"])
+    assert made.json() == {
+        "_total_items": 2,
+        "_links": {"self": {"href": f"{ORIGIN}/api/v4/contacts/tags"}},
+        "_embedded": {"tags": [
+            {"id": vip, "name": "vip", "color": None, "request_id": "0"},
+            {"id": cold, "name": "cold", "color": None, "request_id": "1"}]},
+    }  # fmt: skip
+    lead_tag = _call(client, factory, w, "POST", "/api/v4/leads/tags", [{"name": "vip"}])
+    lead_vip = lead_tag.json()["_embedded"]["tags"][0]["id"]
+    assert lead_vip not in (vip, cold)  # a name yields different ids per entity type
+    added = _call(client, factory, w, "POST", "/api/v4/contacts", [
+        {"name": "Tagged", "_embedded": {"tags": [{"id": vip}, {"name": "fresh"}]}}])  # fmt: skip
+    assert added.status_code == 200, added.text
+    (cid,) = (c["id"] for c in added.json()["_embedded"]["contacts"])
+    tags = _read(client, factory, w, "contacts", cid)["_embedded"]["tags"]
+    fresh = next(t["id"] for t in tags if t["name"] == "fresh")
+    assert tags == [{"id": vip, "name": "vip", "color": None},
+                    {"id": fresh, "name": "fresh", "color": None}]  # fmt: skip
+    listed = _call(client, factory, w, "GET", "/api/v4/contacts/tags?query=fre", None).json()
+    assert [t["id"] for t in listed["_embedded"]["tags"]] == [fresh]
+    edit = [{"id": cid, "tags_to_add": [{"id": cold}], "tags_to_delete": [{"name": "vip"}]}]
+    assert _call(client, factory, w, "PATCH", "/api/v4/contacts", edit).status_code == 200
+    tags = _read(client, factory, w, "contacts", cid)["_embedded"]["tags"]
+    assert [t["id"] for t in tags] == [cold, fresh]
+    cleared = [{"id": cid, "_embedded": {"tags": []}}]
+    assert _call(client, factory, w, "PATCH", "/api/v4/contacts", cleared).status_code == 200
+    assert _read(client, factory, w, "contacts", cid)["_embedded"]["tags"] == []
+    wrong = [{"id": cid, "tags_to_add": [{"id": lead_vip}, {"id": "x"}, {}]}]
+    response = _call(client, factory, w, "PATCH", "/api/v4/contacts", wrong)
+    nsc = "The value you selected is not a valid choice."
+    assert_problem(response, 400, validation_body(("0", [
+        ("InvalidType", "tags_to_add.1.id", "This value should be of type int."),
+        ("FieldMissing", "tags_to_add.2.id", "This field is missing."),
+        ("NotSupportedChoice", "tags_to_add.0.id", nsc),
+    ])))  # fmt: skip
+    company = _call(client, factory, w, "POST", "/api/v4/companies",
+                    [{"name": "T", "tags_to_add": [{"name": "vip"}]}])  # fmt: skip
+    (co,) = (c["id"] for c in company.json()["_embedded"]["companies"])
+    (tag,) = _read(client, factory, w, "companies", co)["_embedded"]["tags"]
+    assert tag["name"] == "vip" and tag["id"] not in (vip, lead_vip)

@@ -600,6 +600,34 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/api/v4/leads/tags"): _api(
         "tags", "Add tags", {200: TAGS}, WRITE_ERRORS, body=list[inputs.TagWriteInput]
     ),
+    ("GET", "/api/v4/contacts/tags"): _api(
+        "tags",
+        "The contacts' tags, a page at a time (colour always null)",
+        {200: TAGS_PAGE, 204: None},
+        API_ERRORS,
+        query=(PAGE, limit(250), filter_("id", "name"), QUERY),
+    ),
+    ("POST", "/api/v4/contacts/tags"): _api(
+        "tags",
+        "Add tags to the contacts' directory",
+        {200: TAGS},
+        WRITE_ERRORS,
+        body=list[inputs.TagWriteInput],
+    ),
+    ("GET", "/api/v4/companies/tags"): _api(
+        "tags",
+        "The companies' tags, a page at a time (colour always null)",
+        {200: TAGS_PAGE, 204: None},
+        API_ERRORS,
+        query=(PAGE, limit(250), filter_("id", "name"), QUERY),
+    ),
+    ("POST", "/api/v4/companies/tags"): _api(
+        "tags",
+        "Add tags to the companies' directory",
+        {200: TAGS},
+        WRITE_ERRORS,
+        body=list[inputs.TagWriteInput],
+    ),
     # catalogs and the entities a lead links to
     ("GET", "/api/v4/catalogs"): _api(
         "catalogs",

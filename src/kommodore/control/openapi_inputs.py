@@ -36,6 +36,11 @@ class PartyInput(msgspec.Struct, kw_only=True):
     custom_fields_values: list[dict[str, Any]] | UnsetType | None = UNSET
 
 
+class PartyEmbeddedInput(msgspec.Struct, kw_only=True):
+    tags: list[TagInput] | UnsetType | None = UNSET
+    """The whole set of the contact's or company's tags; ``[]`` or null clears them."""
+
+
 class PartyWriteInput(msgspec.Struct, kw_only=True):
     """An item of ``POST``/``PATCH /api/v4/contacts`` or ``/companies``; ``id`` on edits;
     ``first_name``/``last_name`` contacts only."""
@@ -50,8 +55,12 @@ class PartyWriteInput(msgspec.Struct, kw_only=True):
     created_at: int | UnsetType | None = UNSET
     updated_at: int | UnsetType | None = UNSET
     custom_fields_values: list[dict[str, Any]] | UnsetType | None = UNSET
+    tags_to_add: list[TagInput] | UnsetType = UNSET
+    tags_to_delete: list[TagInput] | UnsetType = UNSET
+    """Edits only."""
     request_id: str | UnsetType = UNSET
     """Echoed back in the answer's item; the item's index when absent."""
+    embedded: PartyEmbeddedInput | UnsetType = msgspec.field(default=UNSET, name="_embedded")
 
 
 class SourceInput(msgspec.Struct, kw_only=True):

@@ -440,6 +440,8 @@ company_contacts = _link(
     sa.Index("ix_company_contacts_contact", "account_id", "contact_id"),
 )
 lead_tags = _link("lead_tags", ("lead_id", "leads"), ("tag_id", "tags"))
+contact_tags = _link("contact_tags", ("contact_id", "contacts"), ("tag_id", "tags"))
+company_tags = _link("company_tags", ("company_id", "companies"), ("tag_id", "tags"))
 lead_contacts = _link(
     "lead_contacts",
     ("lead_id", "leads"),

@@ -29,6 +29,7 @@ from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
 from kommodore.parties import service, store, wire
 from kommodore.parties.store import Kind, PartyRow
+from kommodore.tags.resolve import lead_tags_by_id, resolve_lead_tags
 
 MAX_BATCH = 250
 MAX_NAME = 255
@@ -55,6 +56,52 @@ class PartyInput:
     updated_at: int | None = None
     field_entries: list[Reader] | None = None
     field_writes: list[FieldWrite] = field(default_factory=list)
+    tags: list[TagRef] | None = None
+    """``_embedded.tags``: the whole set (``[]`` or null clears)."""
+    tags_to_add: list[TagRef] = field(default_factory=list)
+    tags_to_delete: list[TagRef] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TagRef:
+    """A tag named by ``id`` or by ``name`` (the id wins), and where the item names it."""
+
+    path: str
+    id: int | None = None
+    name: str | None = None
+    resolved: int | None = None
+
+
+def _tag_refs(r: Reader, key: str, values: list[Any] | None) -> list[TagRef]:
+    refs = []
+    for index, value in enumerate(values or []):
+        path = f"{key}.{index}"
+        if not isinstance(value, dict):
+            r.errors.invalid_type(path, "object")
+            continue
+        ref = Reader(value, r.errors, f"{path}.")
+        if ref.has("id"):
+            refs.append(TagRef(path, id=ref.id("id")))
+        elif ref.has("name"):
+            name = ref.name(required=True)
+            if name is not None:
+                refs.append(TagRef(path, name=name))
+        else:
+            r.errors.missing(f"{path}.id")
+    return refs
+
+
+def _read_tags(p: PartyInput, r: Reader, item: dict[str, Any], update: bool) -> None:
+    embedded = item.get("_embedded")
+    if isinstance(embedded, dict) and "tags" in embedded:
+        inner = Reader(embedded, r.errors, "_embedded.")
+        p.tags = _tag_refs(r, "_embedded.tags", inner.array("tags"))
+    elif embedded is not None and not isinstance(embedded, dict):
+        r.errors.invalid_type("_embedded", "object")
+    if "tags_to_add" in item:
+        p.tags_to_add = _tag_refs(r, "tags_to_add", r.array("tags_to_add"))
+    if update and "tags_to_delete" in item:
+        p.tags_to_delete = _tag_refs(r, "tags_to_delete", r.array("tags_to_delete"))
 
 
 def read_batch(
@@ -86,6 +133,7 @@ def read_batch(
         p.updated_at = r.timestamp("updated_at")
         if "custom_fields_values" in item:
             p.field_entries = r.nested_list("custom_fields_values") or []
+        _read_tags(p, r, item, update)
         inputs.append(p)
     return inputs, errors
 
@@ -126,7 +174,50 @@ async def _check_users_and_fields(
                 p.errors.not_supported(key)
         if p.field_entries:
             p.field_writes = read_field_writes(p.field_entries, catalog)
+    refs = [t for p in inputs for t in _all_tags(p)]
+    known = await lead_tags_by_id(conn, account_id, {t.id for t in refs if t.id is not None}, kind)
+    for p in inputs:
+        for t in _all_tags(p):
+            if t.id is not None:
+                if t.id in known:
+                    t.resolved = t.id
+                else:
+                    p.errors.not_supported(f"{t.path}.id")
     return users
+
+
+def _all_tags(p: PartyInput) -> list[TagRef]:
+    return [*(p.tags or ()), *p.tags_to_add, *p.tags_to_delete]
+
+
+async def _write_tags(
+    conn: Connection,
+    kind: Kind,
+    account_id: int,
+    inputs: Sequence[PartyInput],
+    before: dict[int, list[tuple[int, str]]],
+) -> None:
+    """Each party's tags as its item asks: the ``_embedded.tags`` set, plus ``tags_to_add``,
+    minus ``tags_to_delete``; names become tags of the entity's directory."""
+    names = {t.name for p in inputs for t in _all_tags(p) if t.id is None and t.name}
+    made = await resolve_lead_tags(conn, account_id, sorted(names), kind) if names else {}
+    added: list[tuple[int, int]] = []
+    dropped: list[tuple[int, int]] = []
+    for p in inputs:
+        if p.tags is None and not p.tags_to_add and not p.tags_to_delete:
+            continue
+        assert p.id is not None
+
+        def tag_id(t: TagRef) -> int:
+            return t.resolved if t.resolved is not None else made[t.name or ""].id
+
+        old = {t for t, _ in before.get(p.id, [])}
+        new = {tag_id(t) for t in p.tags} if p.tags is not None else set(old)
+        new |= {tag_id(t) for t in p.tags_to_add}
+        new -= {tag_id(t) for t in p.tags_to_delete}
+        added += [(p.id, t) for t in sorted(new - old)]
+        dropped += [(p.id, t) for t in sorted(old - new)]
+    await store.set_tags(conn, kind, account_id, added, dropped)
 
 
 def _rights(principal: Principal, rights: EntityRights | None) -> EntityRights | None:
@@ -169,6 +260,7 @@ async def add(
             rows.append((*head, p.name or "", *tail))
         values += value_rows(account_id, party_id, p.field_writes)
     await store.insert_parties(conn, kind, rows, values)
+    await _write_tags(conn, kind, account_id, inputs, {})
     items_out: list[Any] = []
     for p in inputs:
         assert p.id is not None
@@ -222,6 +314,8 @@ async def edit(
             ):
                 raise Problem(403, DENIED)
     order = await store.name_order(conn, account_id)
+    before = await store.party_tags(conn, kind, account_id, list(stored))
+    await _write_tags(conn, kind, account_id, inputs, before)
     out: list[Any] = []
     for p in inputs:
         row = stored[p.id or 0]

@@ -1,8 +1,8 @@
 """Reading contacts and companies under the user's ``contacts``/``companies`` view right: by
 id, and a page at a time with filters, ``query`` and order (rights inside the SQL).
 
-Tags of contacts and companies are not stored yet, so ``_embedded.tags`` is empty; nothing is
-ever unsorted here (``is_unsorted`` false); customers and a party's catalog elements are not
+Tags carry no colour here (``color`` null: only lead tags have one); nothing is ever unsorted
+here (``is_unsorted`` false); customers and a party's catalog elements are not
 modelled, so those ``with`` keys embed ``[]``.
 """
 
@@ -107,6 +107,7 @@ async def shape_parties(
     number of statements whatever the page size."""
     ids = [p.id for p in parties]
     values = await store.party_values(conn, kind, account_id, ids)
+    tags = await store.party_tags(conn, kind, account_id, ids)
     wanted = with_ & WITH_KEYS[kind]
     leads = await store.linked(conn, kind, "leads", account_id, ids) if "leads" in wanted else {}
     others: dict[int, list[int]] = {}
@@ -116,7 +117,9 @@ async def shape_parties(
         others = await store.linked(conn, kind, "contacts", account_id, ids)
     models = []
     for party in parties:
-        embedded = wire.PartyEmbedded(tags=[])
+        embedded = wire.PartyEmbedded(
+            tags=[wire.TagRef(id=t, name=n, color=None) for t, n in tags.get(party.id, [])]
+        )
         if "leads" in wanted:
             embedded.leads = _refs(origin, "leads", leads.get(party.id, []))
         if "customers" in wanted:

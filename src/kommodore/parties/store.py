@@ -313,3 +313,65 @@ async def replace_values(
     """The named fields' values replaced by ``rows`` (none: cleared)."""
     await conn.execute(CLEAR_VALUES[kind], account_id, party_id, int_array(conn.dialect, field_ids))
     await conn.execute_many(INSERT_VALUES[kind], rows)
+
+
+# -- tags ---------------------------------------------------------------------------------------
+
+_TAG_TABLES: tuple[tuple[Kind, str, str], ...] = (
+    ("contacts", "contact_tags", "contact_id"),
+    ("companies", "company_tags", "company_id"),
+)
+
+
+class TagPair(NamedTuple):
+    owner_id: int
+    tag_id: int
+    name: str
+
+
+TAGS: dict[Kind, Query] = {
+    kind: sql(
+        f"SELECT pt.{owner}, t.id, t.name FROM {table} pt "  # noqa: S608 (names from _TAG_TABLES)
+        "JOIN tags t ON t.account_id = pt.account_id AND t.id = pt.tag_id "
+        f"WHERE pt.account_id = $1 AND pt.{owner} = ANY($2::bigint[]) ORDER BY pt.{owner}, t.id"
+    )
+    for kind, table, owner in _TAG_TABLES
+}
+ADD_TAG: dict[Kind, Query] = {
+    kind: sql(
+        f"INSERT INTO {table} (account_id, {owner}, tag_id) VALUES ($1, $2, $3) "  # noqa: S608 (names from _TAG_TABLES)
+        "ON CONFLICT DO NOTHING"
+    )
+    for kind, table, owner in _TAG_TABLES
+}
+DROP_TAG: dict[Kind, Query] = {
+    kind: sql(
+        f"DELETE FROM {table} WHERE account_id = $1 AND {owner} = $2 AND tag_id = $3"  # noqa: S608 (names from _TAG_TABLES)
+    )
+    for kind, table, owner in _TAG_TABLES
+}
+
+
+async def party_tags(
+    conn: Connection, kind: Kind, account_id: int, party_ids: Sequence[int]
+) -> dict[int, list[tuple[int, str]]]:
+    """Per party, its tags as (id, name), by tag id."""
+    rows = await fetch_rows(
+        conn, TagPair, TAGS[kind], account_id, int_array(conn.dialect, party_ids)
+    )
+    found: dict[int, list[tuple[int, str]]] = {}
+    for r in rows:
+        found.setdefault(r.owner_id, []).append((r.tag_id, r.name))
+    return found
+
+
+async def set_tags(
+    conn: Connection,
+    kind: Kind,
+    account_id: int,
+    added: Sequence[tuple[int, int]],
+    dropped: Sequence[tuple[int, int]],
+) -> None:
+    """(party id, tag id) pairs to attach and to detach."""
+    await conn.execute_many(DROP_TAG[kind], [(account_id, p, t) for p, t in dropped])
+    await conn.execute_many(ADD_TAG[kind], [(account_id, p, t) for p, t in added])

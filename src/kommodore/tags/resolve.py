@@ -20,7 +20,7 @@ TagTuple = tuple[int, str, str | None]
 
 
 async def ensure_lead_tags(
-    conn: Connection, account_id: int, wanted: Mapping[str, str | None]
+    conn: Connection, account_id: int, wanted: Mapping[str, str | None], entity: str = "leads"
 ) -> dict[str, TagRow]:
     """Every name of ``wanted`` (name -> colour for a tag still to be made) as its lead tag,
     creating the missing ones. Names match exactly and case-sensitively, as ``filter[name]``
@@ -36,32 +36,36 @@ async def ensure_lead_tags(
     if not wanted:
         return {}
     names = list(wanted)
-    found = {row.name: row for row in await store.lead_tags_by_names(conn, account_id, names)}
+    found = {
+        row.name: row for row in await store.lead_tags_by_names(conn, account_id, names, entity)
+    }
     missing = [name for name in names if name not in found]
     if missing:
         ids = await allocate(conn, "tags", len(missing))
         rows = [TagRow(i, name, wanted[name]) for i, name in zip(ids, missing, strict=True)]
-        await store.insert_lead_tags(conn, account_id, sorted(rows, key=lambda row: row.name))
-        for row in await store.lead_tags_by_names(conn, account_id, missing):
+        ordered = sorted(rows, key=lambda row: row.name)
+        await store.insert_lead_tags(conn, account_id, ordered, entity)
+        for row in await store.lead_tags_by_names(conn, account_id, missing, entity):
             found[row.name] = row
     return {name: found[name] for name in names}
 
 
 async def resolve_lead_tags(
-    conn: Connection, account_id: int, names: Collection[str]
+    conn: Connection, account_id: int, names: Collection[str], entity: str = "leads"
 ) -> dict[str, TagRow]:
-    """name -> (id, name, color) for every name, creating the missing lead tags without a
-    colour. Call it on the write transaction's connection; see :func:`ensure_lead_tags`."""
-    return await ensure_lead_tags(conn, account_id, dict.fromkeys(names))
+    """name -> (id, name, color) for every name, creating the missing tags (of ``entity``)
+    without a colour. Call it on the write transaction's connection; see
+    :func:`ensure_lead_tags`."""
+    return await ensure_lead_tags(conn, account_id, dict.fromkeys(names), entity)
 
 
 async def lead_tags_by_id(
-    conn: Connection, account_id: int, ids: Collection[int]
+    conn: Connection, account_id: int, ids: Collection[int], entity: str = "leads"
 ) -> dict[int, TagTuple]:
     """id -> (id, name, color) for the ids that are lead tags of the account; other ids
     (unknown, another account's, a contact tag, out of range) are simply absent."""
     wanted = sorted({i for i in ids if 1 <= i <= MAX_ID})
     if not wanted:
         return {}
-    rows = await store.lead_tags_by_ids(conn, account_id, wanted)
+    rows = await store.lead_tags_by_ids(conn, account_id, wanted, entity)
     return {row.id: row for row in rows}

@@ -47,8 +47,9 @@ async def list_tags(
     page: Page,
     url: str,
     raw_query: str,
+    entity: str = "leads",
 ) -> bytes | None:
-    """A page of lead tags by id, or None (Kommo's 204) when the page is empty."""
+    """A page of ``entity``'s tags by id, or None (Kommo's 204) when the page is empty."""
     ids = int_values(get_path(params, "filter", "id"))
     name = get_path(params, "filter", "name")
     names = None if name is None else as_list(name)
@@ -62,6 +63,7 @@ async def list_tags(
         pattern=search_of(params),
         offset=page.offset,
         limit=page.limit + 1,
+        entity=entity,
     )
     return page_answer("tags", rows, page, _tag, url, raw_query)
 
@@ -94,14 +96,17 @@ def parse_new_tags(items: list[Any]) -> list[NewTag]:
     return parsed
 
 
-async def add_tags(conn: Connection, account_id: int, tags: list[NewTag], href: str) -> bytes:
+async def add_tags(
+    conn: Connection, account_id: int, tags: list[NewTag], href: str, entity: str = "leads"
+) -> bytes:
     """Each item answered as its tag: an existing name gives the stored tag unchanged (its
     colour too, whatever the item asked for); a name new to the account is created once, with
     the colour of its first item in the batch, and answered for every item naming it."""
     wanted: dict[str, str | None] = {}
     for tag in tags:
-        wanted.setdefault(tag.name, tag.color)
-    resolved = await ensure_lead_tags(conn, account_id, wanted)
+        # colour exists only for lead tags: a contact's or company's is stored null (§5)
+        wanted.setdefault(tag.name, tag.color if entity == "leads" else None)
+    resolved = await ensure_lead_tags(conn, account_id, wanted, entity)
     items = [_tag(resolved[t.name], t.request_id) for t in tags]
     return answer("tags", items, href)
 
