@@ -430,6 +430,10 @@ def _links(s: Session, lead_id: int) -> None:
     s.send("PATCH", "/api/v4/companies", [{"id": new_company, "name": "Acme 2"}])
     s.call("PATCH", f"/api/v4/companies/{new_company}", "/api/v4/companies/{company_id:int}",
            {"name": "Acme 3"})  # fmt: skip
+    s.get(f"/api/v4/contacts/{contact}/links", "/api/v4/contacts/{contact_id:int}/links")
+    s.get(f"/api/v4/companies/{company}/links", "/api/v4/companies/{company_id:int}/links")
+    s.get(f"/api/v4/contacts/links?filter[entity_id]={contact}")
+    s.get(f"/api/v4/companies/links?filter[entity_id]={company}")
     linked = page[0]["id"]
     s.get(f"/api/v4/leads/{linked}/links", "/api/v4/leads/{lead_id:int}/links")
     s.get(f"/api/v4/leads/links?filter[entity_id]={linked}")

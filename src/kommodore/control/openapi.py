@@ -728,6 +728,34 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         body=inputs.PartyWriteInput,
     ),
     # links
+    ("GET", "/api/v4/contacts/links"): _api(
+        "links",
+        "The links of the contacts filter[entity_id] names",
+        {200: LINKS, 204: None},
+        API_ERRORS,
+        query=(filter_("entity_id", "to_entity_id", "to_entity_type"),),
+    ),
+    ("GET", "/api/v4/contacts/{contact_id:int}/links"): _api(
+        "links",
+        "What one of the contacts is linked to (the leads' links from the other end)",
+        {200: LINKS, 204: None},
+        API_ERRORS,
+        query=(filter_("to_entity_id", "to_entity_type"),),
+    ),
+    ("GET", "/api/v4/companies/links"): _api(
+        "links",
+        "The links of the companies filter[entity_id] names",
+        {200: LINKS, 204: None},
+        API_ERRORS,
+        query=(filter_("entity_id", "to_entity_id", "to_entity_type"),),
+    ),
+    ("GET", "/api/v4/companies/{company_id:int}/links"): _api(
+        "links",
+        "What one of the companies is linked to (the leads' links from the other end)",
+        {200: LINKS, 204: None},
+        API_ERRORS,
+        query=(filter_("to_entity_id", "to_entity_type"),),
+    ),
     ("GET", "/api/v4/leads/links"): _api(
         "links",
         "The links of the leads filter[entity_id] names",

@@ -9,8 +9,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from kommodore.http.body import batch_of
-from kommodore.http.directory import read, routes_of, write
+from kommodore.http.directory import Endpoint, read, routes_of, write
+from kommodore.links import parties as party_links
 from kommodore.links import service
+from kommodore.parties.store import Kind
 
 MAX_ITEMS = 250
 
@@ -40,6 +42,37 @@ async def many_links(request: Request) -> Response:
             api.query,
         ),
     )
+
+
+def _party_links(kind: Kind, key: str) -> Endpoint:
+    async def get(request: Request) -> Response:
+        """``GET /api/v4/{kind}/{id}/links``: 204 when the entity is not viewable or has no
+        link passing the filters."""
+        party_id: int = request.path_params[key]
+        return await read(
+            request,
+            lambda api: party_links.party_links(
+                api.conn, api.principal, kind, party_id, service.link_filter(api.params),
+                api.url, api.query,
+            ),
+        )  # fmt: skip
+
+    return get
+
+
+def _many_party_links(kind: Kind) -> Endpoint:
+    async def get(request: Request) -> Response:
+        """``GET /api/v4/{kind}/links?filter[entity_id][]=…``; ``filter[entity_id]``
+        required."""
+        return await read(
+            request,
+            lambda api: party_links.many_party_links(
+                api.conn, api.principal, kind, service.entity_ids(api.params),
+                service.link_filter(api.params), api.url, api.query,
+            ),
+        )  # fmt: skip
+
+    return get
 
 
 def _items(data: Any) -> list[Any]:
@@ -97,4 +130,11 @@ routes: list[BaseRoute] = routes_of(
     ("/api/v4/leads/unlink", {"POST": unlink_many}),
     ("/api/v4/leads/{lead_id:int}/link", {"POST": link_lead}),
     ("/api/v4/leads/{lead_id:int}/unlink", {"POST": unlink_lead}),
+    ("/api/v4/contacts/links", {"GET": _many_party_links("contacts")}),
+    ("/api/v4/contacts/{contact_id:int}/links", {"GET": _party_links("contacts", "contact_id")}),
+    ("/api/v4/companies/links", {"GET": _many_party_links("companies")}),
+    (
+        "/api/v4/companies/{company_id:int}/links",
+        {"GET": _party_links("companies", "company_id")},
+    ),
 )

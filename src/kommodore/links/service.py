@@ -121,7 +121,7 @@ async def _links(
     return out
 
 
-def _body(items: list[wire.Link], url: str, raw_query: str) -> bytes | None:
+def body_of(items: list[wire.Link], url: str, raw_query: str) -> bytes | None:
     if not items:
         return None
     links = {"self": Href(f"{url}?{raw_query}" if raw_query else url)}
@@ -144,7 +144,7 @@ async def lead_links(
     lead = await leads.get_lead(conn, account_id, lead_id)
     if lead is None or lead.is_deleted or not can_view_lead(principal.actor, lead):
         return None
-    return _body(await _links(conn, account_id, [lead_id], f, False), url, raw_query)
+    return body_of(await _links(conn, account_id, [lead_id], f, False), url, raw_query)
 
 
 async def many_links(
@@ -165,7 +165,7 @@ async def many_links(
     visible = [r.id for r in rows if can_view_lead(principal.actor, r)]
     if not visible:
         return None
-    return _body(await _links(conn, account_id, visible, f, True), url, raw_query)
+    return body_of(await _links(conn, account_id, visible, f, True), url, raw_query)
 
 
 # -- link writes ------------------------------------------------------------------------------
