@@ -130,6 +130,13 @@ def test_the_example_file_seeds_fixed_ids_tokens_and_rights(control: TestClient)
         ("EMAIL", [("anna@nordic.example.com", "WORK")]),
         ("POSITION", [("Buyer", None)]),
     ]  # fmt: skip
+    assert [(t["name"], t["color"]) for t in anna["_embedded"]["tags"]] == [
+        ("decision maker", None)
+    ]
+    company = control.get("/api/v4/companies/4501", headers=alice).json()
+    assert [t["name"] for t in company["_embedded"]["tags"]] == ["wholesale"]
+    directory = control.get("/api/v4/contacts/tags", headers=alice).json()
+    assert [t["name"] for t in directory["_embedded"]["tags"]] == ["decision maker"]
 
     # Carol's rights say M: she sees her own lead (5003) and nothing else
     carol = _bearer(tokens[CAROL_JTI])

@@ -165,6 +165,8 @@ class Contact(_Entity, kw_only=True):
     last_name: str = ""
     responsible_user: Ref | None = None
     custom_fields_values: list[FieldValues] = []
+    tags: list[Ref] = []
+    """Tags of the contacts' directory, by id or name (a name not declared is added)."""
     is_deleted: bool = False
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
@@ -176,6 +178,8 @@ class Company(_Entity, kw_only=True):
     responsible_user: Ref | None = None
     contacts: list[Id] = []
     custom_fields_values: list[FieldValues] = []
+    tags: list[Ref] = []
+    """Tags of the companies' directory, by id or name (a name not declared is added)."""
     is_deleted: bool = False
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None

@@ -79,6 +79,12 @@ _LEADS = sql(
     "closest_task_at "
     "FROM leads WHERE account_id = $1 ORDER BY id"
 )
+_CONTACT_TAGS = sql(
+    "SELECT contact_id, tag_id FROM contact_tags WHERE account_id = $1 ORDER BY contact_id, tag_id"
+)
+_COMPANY_TAGS = sql(
+    "SELECT company_id, tag_id FROM company_tags WHERE account_id = $1 ORDER BY company_id, tag_id"
+)
 _LEAD_TAGS = sql(
     "SELECT lead_id, tag_id FROM lead_tags WHERE account_id = $1 ORDER BY lead_id, tag_id"
 )
@@ -262,12 +268,15 @@ def _user(r: Row) -> d.User:
 
 async def _parties(conn: Connection, account: d.Account, a: int) -> None:
     contact_values = await _values(conn, "contact", a)
+    contact_tags = _by(await _all(conn, _CONTACT_TAGS, a), "contact_id")
+    company_tags = _by(await _all(conn, _COMPANY_TAGS, a), "company_id")
     account.contacts = [
         d.Contact(
             id=c["id"], name=c["name"], first_name=c["first_name"], last_name=c["last_name"],
             responsible_user=c["responsible_user_id"], is_deleted=bool(c["is_deleted"]),
             created_at=c["created_at"], updated_at=c["updated_at"],
             custom_fields_values=contact_values.get(c["id"], []),
+            tags=[t["tag_id"] for t in contact_tags[c["id"]]],
         )
         for c in await _all(conn, _CONTACTS, a)
     ]  # fmt: skip
@@ -280,6 +289,7 @@ async def _parties(conn: Connection, account: d.Account, a: int) -> None:
             updated_at=c["updated_at"],
             contacts=[m["contact_id"] for m in members[c["id"]]],
             custom_fields_values=company_values.get(c["id"], []),
+            tags=[t["tag_id"] for t in company_tags[c["id"]]],
         )
         for c in await _all(conn, _COMPANIES, a)
     ]  # fmt: skip

@@ -108,6 +108,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
               "is_deleted", "score", "labor_cost", "is_price_computed",
               "is_price_modified_by_robot"),
     "lead_tags": ("account_id", "lead_id", "tag_id"),
+    "contact_tags": ("account_id", "contact_id", "tag_id"),
+    "company_tags": ("account_id", "company_id", "tag_id"),
     "lead_contacts": ("account_id", "lead_id", "contact_id", "is_main"),
     "lead_companies": ("account_id", "lead_id", "company_id"),
     "lead_catalog_elements": ("account_id", "lead_id", "element_id", "catalog_id", "quantity",
@@ -282,12 +284,17 @@ class Loader:
             for pipeline in account.pipelines:
                 _complete_stages(pipeline)
             _complete_fields(account)
-            declared = {t.name for t in account.tags if t.entity_type == "leads"}
-            for lead in account.leads:
-                for tag in lead.tags:
-                    if isinstance(tag, str) and tag not in declared:
-                        account.tags.append(d.Tag(name=tag))
-                        declared.add(tag)
+            for entity, owners in (
+                ("leads", account.leads),
+                ("contacts", account.contacts),
+                ("companies", account.companies),
+            ):
+                declared = {t.name for t in account.tags if t.entity_type == entity}
+                for owner in owners:
+                    for tag in owner.tags:
+                        if isinstance(tag, str) and tag not in declared:
+                            account.tags.append(d.Tag(name=tag, entity_type=entity))  # type: ignore[arg-type]
+                            declared.add(tag)
 
     async def _check_fixed_ids(self, doc: d.SeedDocument) -> None:
         """Fixed ids must be distinct within the file and not taken in the database."""
@@ -565,6 +572,10 @@ class _AccountRows:
         self.users = _named("user", account.users, "email")
         self.pipelines = _named("pipeline", account.pipelines)
         self.lead_tags = _named("tag", [t for t in account.tags if t.entity_type == "leads"])
+        self.party_tags = {
+            kind: _named("tag", [t for t in account.tags if t.entity_type == kind])
+            for kind in ("contacts", "companies")
+        }
         self.loss_reasons = _named("loss reason", account.loss_reasons)
         self.sources = _named("source", account.sources)
         self.contacts = _named("contact", account.contacts)
@@ -773,6 +784,7 @@ class _AccountRows:
                 owner[0], owner[0], created, c.updated_at or created, None, c.is_deleted,
             )  # fmt: skip
             self._values("contact_custom_field_values", c.id, c.custom_fields_values, rel, catalog)
+            self._party_tags("contacts", c.id, c.tags, rel)
 
     def _companies(self, catalog: FieldCatalog) -> None:
         for j, c in enumerate(self.a.companies):
@@ -789,6 +801,17 @@ class _AccountRows:
                 if self.contacts.find(contact_id, self._at(f"{rel}.contacts[{k}]"), self.problems):
                     self.rows.add("company_contacts", self.id, c.id, contact_id)
             self._values("company_custom_field_values", c.id, c.custom_fields_values, rel, catalog)
+            self._party_tags("companies", c.id, c.tags, rel)
+
+    def _party_tags(self, kind: str, owner_id: int, refs: Sequence[d.Ref], rel: str) -> None:
+        tag_ids: dict[int, None] = {}
+        for k, ref in enumerate(refs):
+            tag = self.party_tags[kind].find(ref, self._at(f"{rel}.tags[{k}]"), self.problems)
+            if tag is not None and tag.id is not None:
+                tag_ids[tag.id] = None
+        table = "contact_tags" if kind == "contacts" else "company_tags"
+        for tag_id in tag_ids:
+            self.rows.add(table, self.id, owner_id, tag_id)
 
     def _stage(self, lead: d.Lead, rel: str) -> tuple[int, int] | None:
         main = next(p for p in self.a.pipelines if p.is_main)
