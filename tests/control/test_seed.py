@@ -271,6 +271,11 @@ def test_export_then_seed_gives_the_same_account_and_the_same_api_answers(
         "/api/v4/users?with=group,role&limit=250",
         "/api/v4/catalogs",
         "/api/v4/account?with=users_groups",
+        "/api/v4/contacts?with=leads&limit=250",
+        "/api/v4/companies?with=contacts,leads&limit=250",
+        "/api/v4/contacts/custom_fields",
+        "/api/v4/contacts/tags",
+        "/api/v4/companies/tags",
     ]
     before = {url: control.get(url, headers=api).json() for url in reads}
     exported = control.get("/_kommodore/export?subdomain=demo", headers=AUTH)

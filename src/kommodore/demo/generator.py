@@ -530,6 +530,26 @@ class _Builder:
             )
             company_rows.append((self.account_id, cid, web, 0, None, f"https://c{cid}.example.com"))
         self.insert("company_custom_field_values", columns.format(owner="company_id"), company_rows)
+        contact_tag, company_tag = self.ids("tags", 2)
+        self.insert(
+            "tags",
+            "account_id, id, entity_type, name, color",
+            [(self.account_id, contact_tag, "contacts", "newsletter", None),
+             (self.account_id, company_tag, "companies", "partner", None)],
+        )  # fmt: skip
+        share = {"contacts": 0.3, "companies": 0.5}
+        self.insert(
+            "contact_tags",
+            "account_id, contact_id, tag_id",
+            [(self.account_id, c, contact_tag) for c in self.contacts
+             if rnd.random() < share["contacts"]],
+        )  # fmt: skip
+        self.insert(
+            "company_tags",
+            "account_id, company_id, tag_id",
+            [(self.account_id, c, company_tag) for c in self.companies
+             if rnd.random() < share["companies"]],
+        )  # fmt: skip
 
     def _leads(self) -> Sequence[int]:
         """Leads in chunks of ``LEAD_CHUNK``: memory stays flat at a million leads, and the
