@@ -4,10 +4,12 @@ cleared, rights, and bad input of every kind answering validation-errors with no
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from tests.factories import Account, Factory
@@ -295,3 +297,43 @@ def test_tags_of_contacts_and_companies(client: TestClient, factory: Factory, w:
     (co,) = (c["id"] for c in company.json()["_embedded"]["companies"])
     (tag,) = _read(client, factory, w, "companies", co)["_embedded"]["tags"]
     assert tag["name"] == "vip" and tag["id"] not in (vip, lead_vip)
+
+
+def test_writes_record_events(client: TestClient, factory: Factory):
+    """In the writing transaction: ``contact_added``/``company_added`` (with a tag's
+    ``entity_tag_added``), then per edit ``name_field_changed``, ``entity_responsible_changed``
+    and the tag events; a refused batch records nothing. (The events API lists lead events
+    only so far: these are read from the table.)"""
+    a = factory.account()
+    other = factory.user(a, group="two")
+    w = W(a, 0, 0, {}, 0)
+    added = _call(client, factory, w, "POST", "/api/v4/contacts",
+                  [{"name": "Ev", "tags_to_add": [{"name": "t1"}]}])  # fmt: skip
+    (cid,) = (c["id"] for c in added.json()["_embedded"]["contacts"])
+    company = _call(client, factory, w, "POST", "/api/v4/companies", [{"name": "Co"}])
+    (co,) = (c["id"] for c in company.json()["_embedded"]["companies"])
+    edit = [{"id": cid, "name": "Ev 2", "responsible_user_id": other,
+             "_embedded": {"tags": [{"name": "t2"}]}}]  # fmt: skip
+    assert _call(client, factory, w, "PATCH", "/api/v4/contacts", edit).status_code == 200
+    refused = [{"id": cid, "name": "never"}, {"id": 1}]
+    assert _call(client, factory, w, "PATCH", "/api/v4/contacts", refused).status_code == 400
+    with factory.engine.begin() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT type, entity_type, entity_id, created_by, value_after, value_before "
+                "FROM events WHERE account_id = :a ORDER BY id"
+            ),
+            {"a": a.id},
+        ).all()
+    admin = a.admin
+    assert [(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5])) for r in rows] == [
+        ("contact_added", "contact", cid, admin, [], []),
+        ("entity_tag_added", "contact", cid, admin, [{"tag": {"name": "t1"}}], []),
+        ("company_added", "company", co, admin, [], []),
+        ("name_field_changed", "contact", cid, admin, [{"name_field_value": {"name": "Ev 2"}}],
+         [{"name_field_value": {"name": "Ev"}}]),
+        ("entity_responsible_changed", "contact", cid, admin,
+         [{"responsible_user": {"id": other}}], [{"responsible_user": {"id": admin}}]),
+        ("entity_tag_added", "contact", cid, admin, [{"tag": {"name": "t2"}}], []),
+        ("entity_tag_deleted", "contact", cid, admin, [], [{"tag": {"name": "t1"}}]),
+    ]  # fmt: skip

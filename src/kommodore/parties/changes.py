@@ -24,6 +24,7 @@ from kommodore.custom_fields.value_writes import (
 )
 from kommodore.db import ids
 from kommodore.db.database import Connection
+from kommodore.events.record import NewEvent, record
 from kommodore.http.hal import self_links
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
@@ -31,6 +32,8 @@ from kommodore.parties import service, store, wire
 from kommodore.parties.store import Kind, PartyRow
 from kommodore.tags.resolve import lead_tags_by_id, resolve_lead_tags
 
+SINGULAR: dict[Kind, str] = {"contacts": "contact", "companies": "company"}
+"""The events' ``entity_type`` of each kind."""
 MAX_BATCH = 250
 MAX_NAME = 255
 DENIED = "Access denied"
@@ -261,6 +264,14 @@ async def add(
         values += value_rows(account_id, party_id, p.field_writes)
     await store.insert_parties(conn, kind, rows, values)
     await _write_tags(conn, kind, account_id, inputs, {})
+    singular = SINGULAR[kind]
+    added_events = [
+        NewEvent(f"{singular}_added", row[1], row[-3], entity_type=singular) for row in rows
+    ]
+    after = await store.party_tags(conn, kind, account_id, [p.id for p in inputs if p.id])
+    for row in rows:
+        added_events += _tag_events(kind, row[1], row[-3], [], after.get(row[1], []))
+    await record(conn, account_id, added_events, now)
     items_out: list[Any] = []
     for p in inputs:
         assert p.id is not None
@@ -316,6 +327,8 @@ async def edit(
     order = await store.name_order(conn, account_id)
     before = await store.party_tags(conn, kind, account_id, list(stored))
     await _write_tags(conn, kind, account_id, inputs, before)
+    after = await store.party_tags(conn, kind, account_id, list(stored))
+    new_events: list[NewEvent] = []
     out: list[Any] = []
     for p in inputs:
         row = stored[p.id or 0]
@@ -345,6 +358,9 @@ async def edit(
                 [w.field_id for w in p.field_writes],
                 value_rows(account_id, row.id, p.field_writes),
             )
+        user = p.updated_by if p.updated_by is not None else principal.actor.user_id
+        new_events += _edit_events(kind, row, name, responsible, user)
+        new_events += _tag_events(kind, row.id, user, before.get(row.id, []), after.get(row.id, []))
         links = self_links(f"{origin}/api/v4/{kind}/{row.id}")
         if kind == "contacts":
             out.append(
@@ -360,8 +376,53 @@ async def edit(
                     links=links,
                 )
             )  # fmt: skip
+    await record(conn, account_id, new_events, now)
     if one:
         return wire.encoder.encode(out[0])
     return wire.encoder.encode(
         wire.Written(links=self_links(f"{origin}/api/v4/{kind}"), embedded={kind: out})
     )
+
+
+def _edit_events(
+    kind: Kind, row: PartyRow, name: str, responsible: int, user: int
+) -> list[NewEvent]:
+    """``name_field_changed`` and ``entity_responsible_changed`` for what an edit changed."""
+    singular = SINGULAR[kind]
+    out = []
+    if name != row.name:
+        out.append(
+            NewEvent("name_field_changed", row.id, user, [{"name_field_value": {"name": name}}],
+                     [{"name_field_value": {"name": row.name}}], entity_type=singular)
+        )  # fmt: skip
+    if responsible != row.responsible_user_id:
+        out.append(
+            NewEvent("entity_responsible_changed", row.id, user,
+                     [{"responsible_user": {"id": responsible}}],
+                     [{"responsible_user": {"id": row.responsible_user_id}}],
+                     entity_type=singular)
+        )  # fmt: skip
+    return out
+
+
+def _tag_events(
+    kind: Kind,
+    party_id: int,
+    user: int,
+    before: Sequence[tuple[int, str]],
+    after: Sequence[tuple[int, str]],
+) -> list[NewEvent]:
+    """``entity_tag_added`` / ``entity_tag_deleted``, one per tag, by name."""
+    singular = SINGULAR[kind]
+    old, new = dict(before), dict(after)
+    out = [
+        NewEvent("entity_tag_added", party_id, user, [{"tag": {"name": new[t]}}],
+                 entity_type=singular)
+        for t in sorted(set(new) - set(old))
+    ]  # fmt: skip
+    out += [
+        NewEvent("entity_tag_deleted", party_id, user, [], [{"tag": {"name": old[t]}}],
+                 entity_type=singular)
+        for t in sorted(set(old) - set(new))
+    ]  # fmt: skip
+    return out
