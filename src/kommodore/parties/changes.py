@@ -29,6 +29,7 @@ from kommodore.http.hal import self_links
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
 from kommodore.parties import service, store, wire
+from kommodore.parties.outbox import PartyChange, enqueue_party_changes
 from kommodore.parties.store import Kind, PartyRow
 from kommodore.tags.resolve import lead_tags_by_id, resolve_lead_tags
 
@@ -272,6 +273,9 @@ async def add(
     for row in rows:
         added_events += _tag_events(kind, row[1], row[-3], [], after.get(row[1], []))
     await record(conn, account_id, added_events, now)
+    await enqueue_party_changes(
+        conn, kind, account_id, [PartyChange(row[1], "add") for row in rows], now
+    )
     items_out: list[Any] = []
     for p in inputs:
         assert p.id is not None
@@ -329,6 +333,7 @@ async def edit(
     await _write_tags(conn, kind, account_id, inputs, before)
     after = await store.party_tags(conn, kind, account_id, list(stored))
     new_events: list[NewEvent] = []
+    hook_changes: list[PartyChange] = []
     out: list[Any] = []
     for p in inputs:
         row = stored[p.id or 0]
@@ -360,6 +365,10 @@ async def edit(
             )
         user = p.updated_by if p.updated_by is not None else principal.actor.user_id
         new_events += _edit_events(kind, row, name, responsible, user)
+        moved = responsible != row.responsible_user_id
+        hook_changes.append(
+            PartyChange(row.id, "update", row.responsible_user_id if moved else None)
+        )
         new_events += _tag_events(kind, row.id, user, before.get(row.id, []), after.get(row.id, []))
         links = self_links(f"{origin}/api/v4/{kind}/{row.id}")
         if kind == "contacts":
@@ -377,6 +386,7 @@ async def edit(
                 )
             )  # fmt: skip
     await record(conn, account_id, new_events, now)
+    await enqueue_party_changes(conn, kind, account_id, hook_changes, now)
     if one:
         return wire.encoder.encode(out[0])
     return wire.encoder.encode(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
 from kommodore.webhooks import payload, store
-from kommodore.webhooks.payload import EVENT_OF_ACTION, Pair
+from kommodore.webhooks.payload import Pair
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,14 +42,16 @@ def base_domain() -> str:
 
 
 async def subscribers(
-    conn: Connection, account_id: int, actions: Collection[str]
+    conn: Connection, account_id: int, actions: Collection[str], entity: str = "lead"
 ) -> list[Subscriber]:
     """The account's enabled webhooks subscribed to any of ``actions``: one indexed query, so a
     batch nobody listens to costs nothing more."""
     found = []
     for hook in await store.enabled_webhooks(conn, account_id):
         wanted = [
-            a for a in payload.ACTIONS if a in actions and EVENT_OF_ACTION[a] in hook.settings
+            a
+            for a in payload.ACTIONS
+            if a in actions and payload.event_of(a, entity) in hook.settings
         ]
         if wanted:
             found.append(Subscriber(hook.id, hook.destination, wanted))
@@ -62,6 +64,7 @@ async def enqueue(
     hooks: Sequence[Subscriber],
     items: Mapping[str, Sequence[Sequence[Pair]]],
     now: int,
+    top: str = "leads",
 ) -> None:
     """Store the body of ``items`` (by action, each item's pairs relative to its
     ``leads[action][i]``) once, and a delivery, due now, for each of ``hooks`` naming the
@@ -69,7 +72,7 @@ async def enqueue(
     account = payload.account_block(
         account_id, await store.subdomain(conn, account_id), base_domain()
     )
-    sections = {a: payload.section(a, items[a]) for a in payload.ACTIONS if items.get(a)}
+    sections = {a: payload.section(a, items[a], top) for a in payload.ACTIONS if items.get(a)}
     chosen = [(hook, ",".join(a for a in hook.actions if a in sections)) for hook in hooks]
     chosen = [(hook, actions) for hook, actions in chosen if actions]
     if not chosen:

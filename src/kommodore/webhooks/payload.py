@@ -38,6 +38,19 @@ LEAD_EVENTS = (
 )
 """What ``settings`` of a webhook may name; ``note_lead`` is accepted, but
 kommodore has no notes, so it never fires."""
+PARTY_EVENTS = tuple(
+    f"{action}_{entity}"
+    for entity in ("contact", "company")
+    for action in ("add", "update", "delete", "restore", "responsible", "note")
+)
+"""Contact and company events a webhook may subscribe to (``note_*``, ``delete_*`` and
+``restore_*`` are accepted but never fire: no notes, and deletion is the admin surface's)."""
+EVENTS = LEAD_EVENTS + PARTY_EVENTS
+
+
+def event_of(action: str, entity: str = "lead") -> str:
+    """The ``settings`` name of ``action`` on ``entity`` (``add_contact``)."""
+    return EVENT_OF_ACTION[action] if entity == "lead" else f"{action}_{entity}"
 
 
 def php_quote(
@@ -105,11 +118,12 @@ def account_block(account_id: int, subdomain: str, base_domain: str) -> list[Pai
     ]
 
 
-def section(action: str, items: Sequence[Sequence[Pair]]) -> str:
-    """Every item's pairs under ``leads[action][i]``, encoded: the part of a body one action
-    adds, the same for every webhook that gets the action."""
+def section(action: str, items: Sequence[Sequence[Pair]], top: str = "leads") -> str:
+    """Every item's pairs under ``{top}[action][i]`` (``leads``, or ``contacts`` for contacts
+    and companies alike), encoded: the part of a body one action adds, the same for every
+    webhook that gets the action."""
     return "&".join(
-        _encode_items(f"leads[{action}][{index}]", item) for index, item in enumerate(items) if item
+        _encode_items(f"{top}[{action}][{index}]", item) for index, item in enumerate(items) if item
     )
 
 
