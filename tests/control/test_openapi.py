@@ -433,6 +433,16 @@ def _links(s: Session, lead_id: int) -> None:
     s.get(f"/api/v4/contacts/{contact}/links", "/api/v4/contacts/{contact_id:int}/links")
     s.get(f"/api/v4/companies/{company}/links", "/api/v4/companies/{company_id:int}/links")
     s.get(f"/api/v4/contacts/links?filter[entity_id]={contact}")
+    to_company = [{"to_entity_id": company, "to_entity_type": "companies"}]
+    s.call("POST", f"/api/v4/contacts/{contact}/link", "/api/v4/contacts/{contact_id:int}/link",
+           to_company)  # fmt: skip
+    s.call("POST", f"/api/v4/contacts/{contact}/unlink",
+           "/api/v4/contacts/{contact_id:int}/unlink", to_company, status=204)  # fmt: skip
+    to_contact = [{"to_entity_id": contact, "to_entity_type": "contacts"}]
+    s.call("POST", f"/api/v4/companies/{company}/link",
+           "/api/v4/companies/{company_id:int}/link", to_contact)  # fmt: skip
+    s.call("POST", f"/api/v4/companies/{company}/unlink",
+           "/api/v4/companies/{company_id:int}/unlink", to_contact, status=204)  # fmt: skip
     s.get(f"/api/v4/companies/links?filter[entity_id]={company}")
     linked = page[0]["id"]
     s.get(f"/api/v4/leads/{linked}/links", "/api/v4/leads/{lead_id:int}/links")

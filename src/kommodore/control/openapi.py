@@ -786,6 +786,26 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/api/v4/leads/{lead_id:int}/unlink"): _api(
         "links", "Unlink a lead", {204: None}, ONE_WRITE_ERRORS, body=list[inputs.LinkInput]
     ),
+    ("POST", "/api/v4/contacts/{contact_id:int}/link"): _api(
+        "links",
+        "Link a contact (to leads or the other party)",
+        {200: LINKS},
+        ONE_WRITE_ERRORS,
+        body=list[inputs.LinkInput],
+    ),
+    ("POST", "/api/v4/contacts/{contact_id:int}/unlink"): _api(
+        "links", "Unlink a contact", {204: None}, ONE_WRITE_ERRORS, body=list[inputs.LinkInput]
+    ),
+    ("POST", "/api/v4/companies/{company_id:int}/link"): _api(
+        "links",
+        "Link a company (to leads or the other party)",
+        {200: LINKS},
+        ONE_WRITE_ERRORS,
+        body=list[inputs.LinkInput],
+    ),
+    ("POST", "/api/v4/companies/{company_id:int}/unlink"): _api(
+        "links", "Unlink a company", {204: None}, ONE_WRITE_ERRORS, body=list[inputs.LinkInput]
+    ),
     # webhooks and events
     ("GET", "/api/v4/webhooks"): _api(
         "webhooks",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from starlette.requests import Request
@@ -75,6 +76,24 @@ def _many_party_links(kind: Kind) -> Endpoint:
     return get
 
 
+def _party_write(kind: Kind, key: str, *, unlink: bool) -> Endpoint:
+    async def post(request: Request) -> Response:
+        """``POST /api/v4/{kind}/{id}/link`` (200, the links) and ``/unlink`` (204)."""
+        party_id: int = request.path_params[key]
+        return await write(
+            request,
+            _items,
+            lambda api, conn, items: party_links.write_party_links(
+                conn, api.principal, kind, party_id, items, int(time.time()), unlink=unlink,
+                url=api.url,
+            ),
+            admin=False,
+            status_code=200,
+        )  # fmt: skip
+
+    return post
+
+
 def _items(data: Any) -> list[Any]:
     return batch_of(data, MAX_ITEMS)
 
@@ -131,6 +150,22 @@ routes: list[BaseRoute] = routes_of(
     ("/api/v4/leads/{lead_id:int}/link", {"POST": link_lead}),
     ("/api/v4/leads/{lead_id:int}/unlink", {"POST": unlink_lead}),
     ("/api/v4/contacts/links", {"GET": _many_party_links("contacts")}),
+    (
+        "/api/v4/contacts/{contact_id:int}/link",
+        {"POST": _party_write("contacts", "contact_id", unlink=False)},
+    ),
+    (
+        "/api/v4/contacts/{contact_id:int}/unlink",
+        {"POST": _party_write("contacts", "contact_id", unlink=True)},
+    ),
+    (
+        "/api/v4/companies/{company_id:int}/link",
+        {"POST": _party_write("companies", "company_id", unlink=False)},
+    ),
+    (
+        "/api/v4/companies/{company_id:int}/unlink",
+        {"POST": _party_write("companies", "company_id", unlink=True)},
+    ),
     ("/api/v4/contacts/{contact_id:int}/links", {"GET": _party_links("contacts", "contact_id")}),
     ("/api/v4/companies/links", {"GET": _many_party_links("companies")}),
     (

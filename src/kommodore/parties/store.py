@@ -375,3 +375,41 @@ async def set_tags(
     """(party id, tag id) pairs to attach and to detach."""
     await conn.execute_many(DROP_TAG[kind], [(account_id, p, t) for p, t in dropped])
     await conn.execute_many(ADD_TAG[kind], [(account_id, p, t) for p, t in added])
+
+
+DROP_CONTACT_COMPANIES = sql(
+    "DELETE FROM company_contacts WHERE account_id = $1 AND contact_id = $2"
+)
+DROP_COMPANY_CONTACT = sql(
+    "DELETE FROM company_contacts WHERE account_id = $1 AND company_id = $2 AND contact_id = $3"
+)
+TOUCH: dict[Kind, Query] = {
+    kind: sql(
+        f"UPDATE {kind} SET updated_at = $3, updated_by = $4 "  # noqa: S608 (a table from Kind)
+        "WHERE account_id = $1 AND id = ANY($2::bigint[])"
+    )
+    for kind in ("contacts", "companies")
+}
+
+
+async def set_company(
+    conn: Connection, account_id: int, contact_id: int, company_id: int | None
+) -> None:
+    """The contact's one company (a link to another replaces it); None: unlinked."""
+    await conn.execute(DROP_CONTACT_COMPANIES, account_id, contact_id)
+    if company_id is not None:
+        await conn.execute(LINK_COMPANY_CONTACT, account_id, company_id, contact_id)
+
+
+async def drop_company_contact(
+    conn: Connection, account_id: int, company_id: int, contact_id: int
+) -> None:
+    await conn.execute(DROP_COMPANY_CONTACT, account_id, company_id, contact_id)
+
+
+async def touch(
+    conn: Connection, kind: Kind, account_id: int, ids: Sequence[int], now: int, user: int
+) -> None:
+    """A link write changes both ends: their ``updated_at``/``updated_by``."""
+    if ids:
+        await conn.execute(TOUCH[kind], account_id, int_array(conn.dialect, ids), now, user)
