@@ -54,7 +54,7 @@ def _add_of(entity: str) -> Endpoint:
         """``POST /api/v4/{contacts|companies}/tags``: any colour sent is ignored (§5)."""
         return await write(
             request,
-            lambda data: service.parse_new_tags(batch_of(data, service.MAX_BATCH)),
+            lambda data: service.parse_new_tags(batch_of(data, service.MAX_BATCH), entity),
             lambda api, conn, tags: service.add_tags(
                 conn, api.account_id, tags, self_href(api.url, api.query), entity
             ),

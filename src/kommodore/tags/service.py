@@ -83,13 +83,14 @@ def _color(r: Reader) -> str | None:
     return color
 
 
-def parse_new_tags(items: list[Any]) -> list[NewTag]:
-    """The items of ``POST /leads/tags``; any mistake of any item refuses the batch (400)."""
+def parse_new_tags(items: list[Any], entity: str = "leads") -> list[NewTag]:
+    """The items of ``POST /{entity}/tags``; any mistake of any item refuses the batch (400).
+    Only lead tags have a colour: elsewhere one sent is ignored, whatever it is."""
     errors = BatchErrors()
     parsed: list[NewTag] = []
     for r in readers(items, errors):
         name = r.name(required=True)
-        color = _color(r)
+        color = _color(r) if entity == "leads" else None
         if name is not None:
             parsed.append(NewTag(r.errors.request_id, name, color))
     errors.raise_if_any()
