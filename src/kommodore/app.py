@@ -42,6 +42,7 @@ from kommodore.http.slashes import slash_redirect
 from kommodore.leads import endpoints as leads
 from kommodore.links import endpoints as links
 from kommodore.loss_reasons import endpoints as loss_reasons
+from kommodore.notes import endpoints as notes
 from kommodore.oauth import endpoints as oauth
 from kommodore.outbound import OutboundPolicy
 from kommodore.parties import endpoints as parties
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         *catalogs.routes,
         *parties.routes,
         *links.routes,
+        *notes.routes,
         *oauth.routes,
         *web.routes,
         *webhooks.routes,

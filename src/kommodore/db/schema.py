@@ -45,6 +45,7 @@ SEQUENCED_ENTITIES = (
     "leads",
     "webhooks",
     "webhook_deliveries",
+    "notes",
 )
 
 BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -606,6 +607,10 @@ webhook_bodies = _entity(
         sa.Column(f"{action}_items", sa.Text, nullable=True, comment=f"encoded leads[{action}]")
         for action in ("add", "update", "status", "responsible", "delete", "restore")
     ),
+    *(
+        sa.Column(f"note_{kind}_items", sa.Text, nullable=True, comment=f"encoded {key}[note]")
+        for kind, key in (("lead", "leads"), ("contact", "contacts"), ("company", "contacts"))
+    ),
     comment="a change batch's body, once for every webhook it goes to",
     id_comment="from the webhook_deliveries sequence",
 )
@@ -650,4 +655,23 @@ events = _tenant(
     sa.Index("ix_events_created_at", "account_id", "created_at", "id"),
     sa.Index("ix_events_entity", "account_id", "entity_type", "entity_id"),
     sa.Index("ix_events_type", "account_id", "type", "created_at"),
+)
+
+
+# -- notes -----------------------------------------------------------------------
+
+notes = _entity(
+    "notes",
+    sa.Column("entity_type", sa.String(16), nullable=False, comment="leads, contacts, companies"),
+    sa.Column("entity_id", BigInt, nullable=False, comment="the parent, of entity_type"),
+    sa.Column("note_type", sa.String(32), nullable=False),
+    sa.Column("params", sa.Text, nullable=False, comment="JSON object, as the API reads it"),
+    sa.Column("responsible_user_id", BigInt, nullable=False),
+    sa.Column("group_id", BigInt, nullable=False, comment="the responsible user's group"),
+    *_authored(),
+    sa.Column("is_pinned", sa.Boolean, nullable=False),
+    # a parent's notes, and the lists of an entity type (by id, by updated_at)
+    sa.Index("ix_notes_entity", "account_id", "entity_type", "entity_id", "id"),
+    sa.Index("ix_notes_updated_at", "account_id", "entity_type", "updated_at", "id"),
+    comment="notes on leads, contacts and companies; the parent is (entity_type, entity_id)",
 )

@@ -16,8 +16,20 @@ from urllib.parse import quote_plus
 
 Pair = tuple[str, str]
 
-ACTIONS = ("add", "update", "status", "responsible", "delete", "restore")
-"""The lead actions in the order a body lists them."""
+ACTIONS = (
+    "add", "update", "status", "responsible", "delete", "restore",
+    "note_lead", "note_contact", "note_company",
+)  # fmt: skip
+"""The actions in the order a body lists them: the lead actions, then notes by parent."""
+
+SECTION_KEY = {
+    "note_lead": "leads[note]",
+    "note_contact": "contacts[note]",
+    "note_company": "contacts[note]",
+}
+"""A section's key where it is not ``leads[action]``: Kommo sends a company's notes under
+``contacts`` too (with ``[type]=company``). One batch of notes has one parent type, so two
+sections of one body never share a key."""
 
 EVENT_OF_ACTION = {
     "add": "add_lead",
@@ -26,6 +38,9 @@ EVENT_OF_ACTION = {
     "responsible": "responsible_lead",
     "delete": "delete_lead",
     "restore": "restore_lead",
+    "note_lead": "note_lead",
+    "note_contact": "note_contact",
+    "note_company": "note_company",
 }
 LEAD_EVENTS = (
     "add_lead",
@@ -35,9 +50,10 @@ LEAD_EVENTS = (
     "status_lead",
     "responsible_lead",
     "note_lead",
+    "note_contact",
+    "note_company",
 )
-"""What ``settings`` of a webhook may name; ``note_lead`` is accepted, but
-kommodore has no notes, so it never fires."""
+"""What ``settings`` of a webhook may name."""
 
 
 def php_quote(
@@ -106,10 +122,11 @@ def account_block(account_id: int, subdomain: str, base_domain: str) -> list[Pai
 
 
 def section(action: str, items: Sequence[Sequence[Pair]]) -> str:
-    """Every item's pairs under ``leads[action][i]``, encoded: the part of a body one action
-    adds, the same for every webhook that gets the action."""
+    """Every item's pairs under ``leads[action][i]`` (or the action's :data:`SECTION_KEY`),
+    encoded: the part of a body one action adds, the same for every webhook that gets it."""
+    key = SECTION_KEY.get(action, f"leads[{action}]")
     return "&".join(
-        _encode_items(f"leads[{action}][{index}]", item) for index, item in enumerate(items) if item
+        _encode_items(f"{key}[{index}]", item) for index, item in enumerate(items) if item
     )
 
 
