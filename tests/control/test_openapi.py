@@ -404,6 +404,63 @@ def _links(s: Session, lead_id: int) -> None:
     s.send("POST", "/api/v4/leads/unlink", [{"entity_id": lead_id, **link[0]}], 204)
 
 
+def _notes(s: Session) -> None:
+    """Every notes path on leads, contacts and companies: lists, one note both ways, adds and
+    edits both ways, pin and unpin, a refused item."""
+    page = s.get("/api/v4/leads?with=contacts&limit=50")["_embedded"]["leads"]
+    parents = {
+        "leads": page[0]["id"],
+        "contacts": next(x["_embedded"]["contacts"][0]["id"] for x in page
+                         if x["_embedded"]["contacts"]),
+        "companies": next(x["_embedded"]["companies"][0]["id"] for x in page
+                          if x["_embedded"]["companies"]),
+    }  # fmt: skip
+    for kind, parent in parents.items():
+        base, one = f"/api/v4/{kind}", f"/api/v4/{kind}/{{entity_id:int}}"
+        added = s.send("POST", f"{base}/notes", [
+            {"entity_id": parent, "note_type": "common", "params": {"text": "t"}},
+            {"entity_id": parent, "note_type": "call_in", "request_id": "call",
+             "params": {"uniq": "u", "duration": 3, "source": "s", "link": "https://l",
+                        "phone": "1", "call_status": 4}},
+        ])  # fmt: skip
+        first = added["_embedded"]["notes"][0]["id"]
+        s.call(
+            "POST",
+            f"{base}/{parent}/notes",
+            f"{one}/notes",
+            [{"note_type": "attachment", "params": {"file_uuid": "f", "file_name": "a"}}],
+        )
+        s.send("PATCH", f"{base}/notes", [{"id": first, "params": {"text": "u"}}])
+        s.call(
+            "PATCH",
+            f"{base}/{parent}/notes",
+            f"{one}/notes",
+            [{"id": first, "params": {"text": "v"}, "request_id": "e"}],
+        )
+        s.call(
+            "PATCH",
+            f"{base}/{parent}/notes/{first}",
+            f"{one}/notes/{{note_id:int}}",
+            {"params": {"text": "w"}},
+        )
+        s.call("POST", f"{base}/notes/{first}/pin", f"{base}/notes/{{note_id:int}}/pin", status=204)
+        s.get(f"{base}/notes?with=is_pinned&filter[note_type][]=common&order[updated_at]=desc")
+        s.get(f"{base}/notes?filter[id]=1", status=204)
+        s.get(f"{base}/{parent}/notes?limit=1", f"{one}/notes")
+        s.get(f"{base}/{10**15}/notes", f"{one}/notes", status=204)
+        s.get(f"{base}/notes/{first}?with=is_pinned", f"{base}/notes/{{note_id:int}}")
+        s.get(f"{base}/notes/{10**15}", f"{base}/notes/{{note_id:int}}", status=204)
+        s.get(f"{base}/{parent}/notes/{first}", f"{one}/notes/{{note_id:int}}")
+        s.get(f"{base}/{parent}/notes/1", f"{one}/notes/{{note_id:int}}", status=204)
+        s.call(
+            "POST", f"{base}/notes/{first}/unpin", f"{base}/notes/{{note_id:int}}/unpin", status=204
+        )
+        s.call("POST", f"{base}/notes/1/unpin", f"{base}/notes/{{note_id:int}}/unpin", status=404)
+        refused = s.send("POST", f"{base}/notes", [{"entity_id": parent, "note_type": "chat"}],
+                         400)  # fmt: skip
+        assert refused["validation-errors"][0]["errors"][0]["path"] == "note_type"
+
+
 def _webhooks_and_events(s: Session, lead_id: int) -> None:
     hook = {"destination": "http://127.0.0.1:9/hook", "settings": ["update_lead"]}
     s.send("POST", "/api/v4/webhooks", hook, 201)
@@ -491,6 +548,7 @@ def test_real_answers_validate_against_the_document(
     _pipelines(s)
     _directories(s)
     _links(s, lead_id)
+    _notes(s)
     _webhooks_and_events(s, lead_id)
     _refusals(s)
     _oauth(s, factory)

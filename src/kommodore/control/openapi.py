@@ -43,6 +43,8 @@ from kommodore.leads import wire as leads
 from kommodore.leads.service import LEAD_WITH
 from kommodore.links import wire as links
 from kommodore.loss_reasons import wire as loss_reasons
+from kommodore.notes import wire as notes
+from kommodore.notes.store import KINDS as NOTE_PARENTS
 from kommodore.oauth import wire as oauth
 from kommodore.parties import wire as parties
 from kommodore.pipelines import wire as pipelines
@@ -319,6 +321,67 @@ EVENT_TYPES = Collection("EventTypes", "events_types", events.EventType, ("_tota
 
 LEAD_BATCH = list[inputs.LeadInput]
 SEED = Namespaced("seed", SeedDocument)
+NOTES_PAGE = Collection("NotesPage", "notes", notes.Note, ("_page",))
+NOTES_ADDED = Collection("NotesAdded", "notes", notes.CreatedNote)
+NOTES_EDITED = Collection("NotesEdited", "notes", notes.UpdatedNote)
+NOTE_BATCH = list[inputs.NoteInput]
+NOTE_WITH = with_(("is_pinned",))
+NOTE_QUERY = (
+    NOTE_WITH, PAGE, limit(250), filter_("id", "entity_id", "note_type", "updated_at"),
+    order("updated_at", "id"),
+)  # fmt: skip
+
+
+def _note_operations(kind: str) -> dict[tuple[str, str], Op]:
+    """The same notes paths on each parent type (``leads``, ``contacts``, ``companies``)."""
+    base = f"/api/v4/{kind}"
+    one = f"{base}/{{entity_id:int}}"
+    return {
+        ("GET", f"{base}/notes"): _api(
+            "notes", f"Notes of {kind} the user may view; 204 when the page is empty",
+            {200: NOTES_PAGE, 204: None}, API_ERRORS, query=NOTE_QUERY,
+        ),
+        ("POST", f"{base}/notes"): _api(
+            "notes", "Add up to 250 notes, each naming its entity_id; all or nothing",
+            {200: NOTES_ADDED}, WRITE_ERRORS, body=NOTE_BATCH,
+        ),
+        ("PATCH", f"{base}/notes"): _api(
+            "notes", "Edit up to 250 notes, each naming its id", {200: NOTES_EDITED},
+            WRITE_ERRORS, body=NOTE_BATCH,
+        ),
+        ("GET", f"{one}/notes"): _api(
+            "notes", "One entity's notes; 204 when the page is empty",
+            {200: NOTES_PAGE, 204: None}, API_ERRORS, query=NOTE_QUERY,
+        ),
+        ("POST", f"{one}/notes"): _api(
+            "notes", "Add up to 250 notes to this entity", {200: NOTES_ADDED}, WRITE_ERRORS,
+            body=NOTE_BATCH,
+        ),
+        ("PATCH", f"{one}/notes"): _api(
+            "notes", "Edit up to 250 of this entity's notes", {200: NOTES_EDITED},
+            WRITE_ERRORS, body=NOTE_BATCH,
+        ),
+        ("GET", f"{base}/notes/{{note_id:int}}"): _api(
+            "notes", "A note; 204 when unknown or hidden", {200: notes.Note, 204: None},
+            API_ERRORS, query=(NOTE_WITH,),
+        ),
+        ("GET", f"{one}/notes/{{note_id:int}}"): _api(
+            "notes", "A note of this entity; 204 when unknown or hidden",
+            {200: notes.Note, 204: None}, API_ERRORS, query=(NOTE_WITH,),
+        ),
+        ("PATCH", f"{one}/notes/{{note_id:int}}"): _api(
+            "notes", "Edit one note", {200: notes.UpdatedNote}, ONE_WRITE_ERRORS,
+            body=inputs.NoteInput,
+        ),
+        ("POST", f"{base}/notes/{{note_id:int}}/pin"): _api(
+            "notes", "Pin a note", {204: None}, ONE_ERRORS
+        ),
+        ("POST", f"{base}/notes/{{note_id:int}}/unpin"): _api(
+            "notes", "Unpin a note", {204: None}, ONE_ERRORS
+        ),
+    }  # fmt: skip
+
+
 YAML = "application/yaml"
 
 OPERATIONS: dict[tuple[str, str], Op] = {
@@ -804,6 +867,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
 }
 """Every described route, keyed as the app's router spells it (method, path)."""
+for _kind in NOTE_PARENTS:
+    OPERATIONS.update(_note_operations(_kind))
 
 
 # -- building the document ----------------------------------------------------------------------

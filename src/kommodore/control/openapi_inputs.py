@@ -190,3 +190,21 @@ class TokenGrant(msgspec.Struct, kw_only=True):
     code: str | UnsetType = UNSET
     refresh_token: str | UnsetType = UNSET
     redirect_uri: str | UnsetType = UNSET
+
+
+class NoteInput(msgspec.Struct, kw_only=True):
+    """An item of ``POST``/``PATCH /api/v4/{leads|contacts|companies}[/{id}]/notes``: ``id`` on
+    edits; ``entity_id`` on the collection's POST (a parent's path names it); ``params`` by
+    ``note_type`` (``notes/input.py`` checks each type's keys)."""
+
+    id: int | UnsetType = UNSET
+    entity_id: int | UnsetType | None = UNSET
+    note_type: str | UnsetType | None = UNSET
+    params: dict[str, Any] | UnsetType | None = UNSET
+    created_by: int | UnsetType | None = UNSET
+    updated_by: int | UnsetType | None = UNSET
+    responsible_user_id: int | UnsetType | None = UNSET
+    created_at: int | UnsetType | None = UNSET
+    updated_at: int | UnsetType | None = UNSET
+    is_need_to_trigger_digital_pipeline: bool | UnsetType | None = UNSET
+    request_id: str | UnsetType = UNSET
