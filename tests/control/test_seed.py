@@ -180,6 +180,21 @@ def test_the_same_file_gives_the_same_ids_and_jtis_every_time(control: TestClien
             "no contact with id 77 in this account",
         ),
         ({"colour": "red"}, "$.accounts[0].leads[1]", "Object contains unknown field `colour`"),
+        (
+            {"notes": [{"note_type": "common", "params": {"text": ""}}]},
+            "$.accounts[0].leads[1].notes[0].params.text",
+            "This value should not be blank.",
+        ),
+        (
+            {"notes": [{"note_type": "carrier_pigeon"}]},
+            "$.accounts[0].leads[1].notes[0].note_type",
+            None,
+        ),
+        (
+            {"notes": [{"note_type": "common", "params": {"text": "x"}, "created_by": 5}]},
+            "$.accounts[0].leads[1].notes[0].created_by",
+            "no user with id 5 in this account",
+        ),
     ],
 )
 def test_an_error_at_a_deep_path_is_named_and_nothing_is_written(
@@ -240,6 +255,7 @@ def test_export_then_seed_gives_the_same_account_and_the_same_api_answers(
         "/api/v4/users?with=group,role&limit=250",
         "/api/v4/catalogs",
         "/api/v4/account?with=users_groups",
+        "/api/v4/leads/notes?limit=250&with=is_pinned",
     ]
     before = {url: control.get(url, headers=api).json() for url in reads}
     exported = control.get("/_kommodore/export?subdomain=demo", headers=AUTH)
@@ -296,3 +312,54 @@ def test_export_needs_an_account_and_the_control_token(control: TestClient) -> N
 def test_the_published_schema_is_the_format() -> None:
     published = json.loads((ROOT / "docs" / "seed.schema.json").read_text())
     assert published == json_schema()
+
+
+def test_notes_seed_as_the_api_reads_them_and_export_back(control: TestClient) -> None:
+    """Notes on a lead, a contact and a company: a writable type stored as the API stores it
+    (an attachment in its read shape), a system type kept as given, fixed ids and pins."""
+    notes_doc = _minimal()
+    account = notes_doc["accounts"][0]
+    account["contacts"] = [{"id": 9401, "first_name": "Ann", "notes": [
+        {"id": 9501, "note_type": "sms_in", "params": {"text": "hi", "phone": "+1"},
+         "created_at": 1_700_000_000}]}]  # fmt: skip
+    account["companies"] = [{"id": 9402, "name": "Acme", "notes": [
+        {"id": 9502, "note_type": "site_visit", "params": {"url": "https://acme.test"},
+         "is_pinned": True, "created_at": 1_700_000_000}]}]  # fmt: skip
+    account["leads"][0]["notes"] = [
+        {"id": 9503, "note_type": "attachment", "params": {"file_uuid": "f-1", "file_name": "a"},
+         "created_at": 1_700_000_000, "updated_at": 1_700_000_100},
+    ]  # fmt: skip
+    seeded = _seed(control, notes_doc)
+    assert seeded.status_code == 201, seeded.text
+    token = control.post("/_kommodore/tokens", json={"subdomain": "mini"}, headers=AUTH)
+    api = _bearer(token.json()["token"])
+    origin = "http://testserver/api/v4"
+    company_note = control.get("/api/v4/companies/notes/9502?with=is_pinned", headers=api)
+    assert company_note.json() == {
+        "id": 9502, "entity_id": 9402, "created_by": 9101, "updated_by": 9101,
+        "created_at": 1_700_000_000, "updated_at": 1_700_000_000, "responsible_user_id": 9101,
+        "group_id": 0, "note_type": "site_visit", "params": {"url": "https://acme.test"},
+        "account_id": seeded.json()["accounts"][0]["id"], "is_pinned": True,
+        "_links": {"self": {"href": f"{origin}/companies/9402/notes/9502"}},
+    }  # fmt: skip
+    lead_note = control.get("/api/v4/leads/9301/notes/9503", headers=api).json()
+    assert (lead_note["params"], lead_note["updated_at"]) == (
+        {"is_drive_attachment": True, "text": "a", "original_name": "a", "file_uuid": "f-1",
+         "version_uuid": None, "file_name": "a"},
+        1_700_000_100,
+    )  # fmt: skip
+    contact_notes = control.get("/api/v4/contacts/9401/notes", headers=api).json()
+    assert [n["id"] for n in contact_notes["_embedded"]["notes"]] == [9501]
+    exported = control.get("/_kommodore/export?subdomain=mini", headers=AUTH).json()
+    assert exported["accounts"][0]["companies"][0]["notes"] == [
+        {"id": 9502, "note_type": "site_visit", "params": {"url": "https://acme.test"},
+         "responsible_user": 9101, "created_by": 9101, "is_pinned": True,
+         "created_at": 1_700_000_000, "updated_at": 1_700_000_000},
+    ]  # fmt: skip
+    assert _seed(control, exported).status_code == 201
+    again = control.get("/_kommodore/export?subdomain=mini", headers=AUTH).json()
+    assert again == exported
+    # the sequence moved past the fixed ids: the API's next note does not collide
+    added = control.post("/api/v4/leads/9301/notes", headers=api,
+                         json=[{"note_type": "common", "params": {"text": "x"}}])  # fmt: skip
+    assert added.status_code == 200 and added.json()["_embedded"]["notes"][0]["id"] > 9503

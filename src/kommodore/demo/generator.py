@@ -31,6 +31,17 @@ LEAD_CHUNK = 50_000
 """Leads drawn and inserted per round; bounds memory whatever the lead count."""
 BULK_CACHE_KIB = 512 * 1024
 """SQLite page cache of the bulk-load connection (it is closed when the load ends)."""
+NOTES_SEED = 1_000_003
+"""Added to the demo's seed for the notes' own generator."""
+NOTE_SHARE = 0.25
+NOTE_COUNTS = (1, 1, 2, 3)
+NOTE_TEXTS = (
+    "Called, will send the offer on Monday.",
+    "Asked for a discount.",
+    "Prefers e-mail.",
+    "Meeting booked at their office.",
+    "Contract sent for review.",
+)
 
 FIRST_NAMES = (
     "Anna",
@@ -82,6 +93,42 @@ COMPANY_WORDS = ("Acme", "Nordic", "Blue", "Summit", "Vector", "Orbit", "Lumen",
                  "Harbor", "Pioneer", "Atlas", "Cedar", "Quantum", "Meridian")  # fmt: skip
 COMPANY_KINDS = ("Logistics", "Foods", "Software", "Clinic", "Motors", "Studio", "Farms",
                  "Energy", "Travel", "Textiles")  # fmt: skip
+
+
+def _common(rnd: random.Random) -> tuple[str, dict[str, Any]]:
+    return "common", {"text": rnd.choice(NOTE_TEXTS)}
+
+
+def _call(rnd: random.Random) -> tuple[str, dict[str, Any]]:
+    uniq = f"{rnd.getrandbits(64):016x}"
+    return rnd.choice(("call_in", "call_out")), {
+        "uniq": uniq, "duration": rnd.randrange(15, 900), "source": "demo-pbx",
+        "link": f"https://pbx.example.com/recordings/{uniq}.mp3",
+        "phone": f"+3120{rnd.randrange(1_000_000, 9_999_999)}",
+    }  # fmt: skip
+
+
+def _sms(rnd: random.Random) -> tuple[str, dict[str, Any]]:
+    phone = f"+316{rnd.randrange(10_000_000, 99_999_999)}"
+    return rnd.choice(("sms_in", "sms_out")), {"text": rnd.choice(NOTE_TEXTS), "phone": phone}
+
+
+def _service(rnd: random.Random) -> tuple[str, dict[str, Any]]:
+    return "service_message", {"service": "Demo bot", "text": rnd.choice(NOTE_TEXTS)}
+
+
+def _attachment(rnd: random.Random) -> tuple[str, dict[str, Any]]:
+    name = f"offer-{rnd.randrange(100, 999)}.pdf"
+    return "attachment", {
+        "is_drive_attachment": True, "text": name, "original_name": name,
+        "file_uuid": str(uuid.UUID(int=rnd.getrandbits(128), version=4)), "version_uuid": None,
+        "file_name": name,
+    }  # fmt: skip
+
+
+NOTE_KINDS = (_common, _common, _common, _call, _call, _sms, _service, _attachment)
+"""Each draws a writable note type and its ``params`` as the API reads them back."""
+
 DEAL_WORDS = (
     "Website redesign",
     "Annual licence",
@@ -226,6 +273,7 @@ class _Builder:
         self.subdomain = subdomain
         self.lead_count = leads
         self.rnd = random.Random(seed)
+        self.rnd_seed = seed
         self.now = int(time.time())
         self.account_id = 0
 
@@ -476,9 +524,40 @@ class _Builder:
             # Every child row's foreign key looks up its lead, contact or company; with the
             # default 2 MB page cache those lookups miss at a million leads (about 10% slower).
             self.conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+        notes = random.Random(self.rnd_seed + NOTES_SEED)  # the leads' draws stay as they were
         for start in range(0, len(lead_ids), LEAD_CHUNK):
             self._lead_chunk(lead_ids[start : start + LEAD_CHUNK])
+            self._note_chunk(lead_ids[start : start + LEAD_CHUNK], notes)
         return lead_ids
+
+    def _note_chunk(self, lead_ids: Sequence[int], rnd: random.Random) -> None:
+        """Notes of several types on about one lead in four, drawn from a generator of their
+        own so that adding them changed no lead; written by one of the staff."""
+        staff = [(u.id, u.group_id) for u in self.users if not u.is_free]
+        choice, random_, randrange = rnd.choice, rnd.random, rnd.randrange
+        drawn: list[tuple[int, str, str, int, int, int]] = []
+        for lead_id in lead_ids:
+            if random_() >= NOTE_SHARE:
+                continue
+            for _ in range(choice(NOTE_COUNTS)):
+                note_type, params = choice(NOTE_KINDS)(rnd)
+                user_id, group_id = choice(staff)
+                drawn.append((lead_id, note_type, json.dumps(params), user_id, group_id,
+                              self.now - randrange(MONTH)))  # fmt: skip
+        if not drawn:
+            return
+        ids = self.ids("notes", len(drawn))
+        self.insert(
+            "notes",
+            "account_id, id, entity_type, entity_id, note_type, params, responsible_user_id, "
+            "group_id, created_by, updated_by, created_at, updated_at, is_pinned",
+            [
+                (self.account_id, note_id, "leads", lead_id, note_type, params, user_id,
+                 group_id, user_id, user_id, at, at, False)
+                for note_id, (lead_id, note_type, params, user_id, group_id, at)
+                in zip(ids, drawn, strict=True)
+            ],
+        )  # fmt: skip
 
     def _lead_chunk(self, lead_ids: Sequence[int]) -> None:
         """Draw and insert one chunk of leads with their tags, links and field values.

@@ -158,6 +158,21 @@ class FieldValues(_Entity, kw_only=True):
     values: list[dict[str, Any]] | None = None
 
 
+class Note(_Entity, kw_only=True):
+    """A note on the lead, contact or company that holds it. A writable type's ``params`` are
+    checked as the API checks them; a system type's (``site_visit``, ``amomail_message``...)
+    are kept as given, which is how such notes get into an account at all."""
+
+    id: Id | None = None
+    note_type: Name
+    params: dict[str, Any] = {}
+    responsible_user: Ref | None = None
+    created_by: Ref | None = None
+    is_pinned: bool = False
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
 class Contact(_Entity, kw_only=True):
     id: Id | None = None
     name: str = ""
@@ -168,6 +183,7 @@ class Contact(_Entity, kw_only=True):
     is_deleted: bool = False
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
+    notes: list[Note] = []
 
 
 class Company(_Entity, kw_only=True):
@@ -179,6 +195,7 @@ class Company(_Entity, kw_only=True):
     is_deleted: bool = False
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
+    notes: list[Note] = []
 
 
 class LeadContact(_Entity, kw_only=True):
@@ -218,6 +235,7 @@ class Lead(_Entity, kw_only=True):
     company: Id | None = None
     catalog_elements: list[LeadElement] = []
     custom_fields_values: list[FieldValues] = []
+    notes: list[Note] = []
 
 
 class Webhook(_Entity, kw_only=True):

@@ -102,6 +102,10 @@ _VALUES = {
     )
     for owner in ("lead", "contact", "company")
 }
+_NOTES = sql(
+    "SELECT entity_type, entity_id, id, note_type, params, responsible_user_id, created_by, "
+    "is_pinned, created_at, updated_at FROM notes WHERE account_id = $1 ORDER BY id"
+)
 _INTEGRATIONS = sql(
     "SELECT i.id, i.secret, i.name, i.redirect_uri, i.scopes, i.owner_account_id, "
     "i.revocation_url FROM account_integrations ai JOIN integrations i ON i.id = ai.integration_id "
@@ -260,7 +264,24 @@ def _user(r: Row) -> d.User:
     )  # fmt: skip
 
 
+async def _notes(conn: Connection, a: int) -> dict[tuple[str, int], list[d.Note]]:
+    """Every note by its parent (entity type, id); ``params`` as stored, which the loader
+    takes back unchanged (an attachment's read shape included)."""
+    found: dict[tuple[str, int], list[d.Note]] = defaultdict(list)
+    for n in await _all(conn, _NOTES, a):
+        found[(n["entity_type"], n["entity_id"])].append(
+            d.Note(
+                id=n["id"], note_type=n["note_type"], params=json.loads(n["params"]),
+                responsible_user=n["responsible_user_id"], created_by=n["created_by"],
+                is_pinned=bool(n["is_pinned"]), created_at=n["created_at"],
+                updated_at=n["updated_at"],
+            )
+        )  # fmt: skip
+    return found
+
+
 async def _parties(conn: Connection, account: d.Account, a: int) -> None:
+    notes = await _notes(conn, a)
     contact_values = await _values(conn, "contact", a)
     account.contacts = [
         d.Contact(
@@ -268,6 +289,7 @@ async def _parties(conn: Connection, account: d.Account, a: int) -> None:
             responsible_user=c["responsible_user_id"], is_deleted=bool(c["is_deleted"]),
             created_at=c["created_at"], updated_at=c["updated_at"],
             custom_fields_values=contact_values.get(c["id"], []),
+            notes=notes.get(("contacts", c["id"]), []),
         )
         for c in await _all(conn, _CONTACTS, a)
     ]  # fmt: skip
@@ -280,6 +302,7 @@ async def _parties(conn: Connection, account: d.Account, a: int) -> None:
             updated_at=c["updated_at"],
             contacts=[m["contact_id"] for m in members[c["id"]]],
             custom_fields_values=company_values.get(c["id"], []),
+            notes=notes.get(("companies", c["id"]), []),
         )
         for c in await _all(conn, _COMPANIES, a)
     ]  # fmt: skip
@@ -287,6 +310,7 @@ async def _parties(conn: Connection, account: d.Account, a: int) -> None:
 
 async def _leads(conn: Connection, account: d.Account, a: int) -> None:
     values = await _values(conn, "lead", a)
+    notes = await _notes(conn, a)
     tags = _by(await _all(conn, _LEAD_TAGS, a), "lead_id")
     contacts = _by(await _all(conn, _LEAD_CONTACTS, a), "lead_id")
     companies = {r["lead_id"]: r["company_id"] for r in await _all(conn, _LEAD_COMPANIES, a)}
@@ -308,6 +332,7 @@ async def _leads(conn: Connection, account: d.Account, a: int) -> None:
                 for e in elements[r["id"]]
             ],
             custom_fields_values=values.get(r["id"], []),
+            notes=notes.get(("leads", r["id"]), []),
         )
         for r in await _all(conn, _LEADS, a)
     ]  # fmt: skip

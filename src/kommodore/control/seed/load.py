@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -46,6 +46,7 @@ from kommodore.db.database import (
 from kommodore.db.schema import SEQUENCED_ENTITIES, metadata
 from kommodore.http.validation import ItemErrors, Reader
 from kommodore.integrations.service import IntegrationError, cli_integration_id, validate_scopes
+from kommodore.notes.input import PARAMS, READ_ONLY, read_params, stored_params
 from kommodore.search.index import reindex
 from kommodore.web.passwords import hash_password
 from kommodore.webhooks.payload import LEAD_EVENTS
@@ -123,6 +124,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                              "removed_at"),
     "webhooks": ("account_id", "id", "destination", "settings", "sort", "disabled",
                  "created_by", "created_at", "updated_at"),
+    "notes": ("account_id", "id", "entity_type", "entity_id", "note_type", "params",
+              "responsible_user_id", "group_id", "created_by", "updated_by", "created_at",
+              "updated_at", "is_pinned"),
 }  # fmt: skip
 """Every table a seed writes, with the columns it fills."""
 
@@ -322,6 +326,8 @@ class Loader:
             for j, catalog in enumerate(account.catalogs):
                 for k, element in enumerate(catalog.elements):
                     note("catalog_elements", element.id, f"{path}.catalogs[{j}].elements[{k}]")
+            for kind, j, k, n in _notes_of(account):
+                note("notes", n.id, f"{path}.{kind}[{j}].notes[{k}]")
         for table, found in fixed.items():
             query = _TAKEN_ACCOUNTS if table == "accounts" else _TAKEN[table]
             taken = await fetch_column(self.conn, query, int_array(self.conn.dialect, list(found)))
@@ -367,6 +373,7 @@ class Loader:
                 wanting["custom_field_enums"].extend(e for e in cf.enums if e.id is None)
             for catalog in account.catalogs:
                 wanting["catalog_elements"].extend(e for e in catalog.elements if e.id is None)
+            wanting["notes"].extend(n for _, _, _, n in _notes_of(account) if n.id is None)
         for table, entities in wanting.items():
             for entity, new_id in zip(
                 entities, await ids.allocate(self.conn, table, len(entities)), strict=True
@@ -483,6 +490,18 @@ _ENTITY_LISTS: tuple[tuple[str, str], ...] = (
     ("webhooks", "webhooks"),
 )
 """An account's lists of entities with ids, and the table (and sequence) of each."""
+
+
+def _notes_of(account: d.Account) -> Iterator[tuple[str, int, int, d.Note]]:
+    """(parent list, parent index, note index, note) of every note of the account."""
+    parents: tuple[tuple[str, Sequence[d.Lead | d.Contact | d.Company]], ...] = (
+        ("leads", account.leads), ("contacts", account.contacts),
+        ("companies", account.companies),
+    )  # fmt: skip
+    for kind, entities in parents:
+        for j, entity in enumerate(entities):
+            for k, n in enumerate(entity.notes):
+                yield kind, j, k, n
 
 
 def _complete_stages(pipeline: d.Pipeline) -> None:
@@ -739,6 +758,7 @@ class _AccountRows:
                 owner[0], owner[0], created, c.updated_at or created, None, c.is_deleted,
             )  # fmt: skip
             self._values("contact_custom_field_values", c.id, c.custom_fields_values, rel, catalog)
+            self._notes("contacts", c.id, c.notes, owner, rel)
 
     def _companies(self, catalog: FieldCatalog) -> None:
         for j, c in enumerate(self.a.companies):
@@ -755,6 +775,7 @@ class _AccountRows:
                 if self.contacts.find(contact_id, self._at(f"{rel}.contacts[{k}]"), self.problems):
                     self.rows.add("company_contacts", self.id, c.id, contact_id)
             self._values("company_custom_field_values", c.id, c.custom_fields_values, rel, catalog)
+            self._notes("companies", c.id, c.notes, owner, rel)
 
     def _stage(self, lead: d.Lead, rel: str) -> tuple[int, int] | None:
         main = next(p for p in self.a.pipelines if p.is_main)
@@ -806,6 +827,49 @@ class _AccountRows:
             self._lead_links(lead, lead.id, rel)
             self._values("lead_custom_field_values", lead.id, lead.custom_fields_values, rel,
                          catalog)  # fmt: skip
+            self._notes("leads", lead.id, lead.notes, owner, rel)
+
+    def _notes(
+        self,
+        kind: str,
+        parent_id: int,
+        notes: Sequence[d.Note],
+        parent_owner: tuple[int, int],
+        rel: str,
+    ) -> None:
+        """A parent's notes: by default its responsible user's, a writable type's ``params``
+        checked and stored as the API stores them."""
+        for k, n in enumerate(notes):
+            at = f"{rel}.notes[{k}]"
+            owner: tuple[int, int] | None = parent_owner
+            if n.responsible_user is not None:
+                owner = self._party(n.responsible_user, f"{at}.responsible_user")
+            author = owner
+            if n.created_by is not None:
+                author = self._party(n.created_by, f"{at}.created_by")
+            params: dict[str, Any] | None = n.params
+            if n.note_type in PARAMS:
+                errors = ItemErrors("seed")
+                params = read_params(Reader({"params": n.params}, errors), n.note_type)
+                for error in errors.errors:
+                    self.problems.add(f"{self._at(at)}.{_json_path(error['path'])}",
+                                      error["detail"])  # fmt: skip
+                if params is not None:
+                    params = stored_params(n.note_type, params)
+            elif n.note_type not in READ_ONLY:
+                self.problems.add(
+                    self._at(f"{at}.note_type"),
+                    "one of: " + ", ".join([*PARAMS, *sorted(READ_ONLY)]),
+                )
+                params = None
+            if owner is None or author is None or params is None or n.id is None:
+                continue
+            created = n.created_at or self.now
+            self.rows.add(
+                "notes", self.id, n.id, kind, parent_id, n.note_type,
+                json.dumps(params, ensure_ascii=False), owner[0], owner[1], author[0],
+                author[0], created, n.updated_at or created, n.is_pinned,
+            )  # fmt: skip
 
     def _lead_links(self, lead: d.Lead, lead_id: int, rel: str) -> None:
         tag_ids: dict[int, None] = {}
