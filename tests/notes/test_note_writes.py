@@ -122,6 +122,14 @@ def test_bodies_and_limits(client: TestClient, factory: Factory):
     assert api.client.delete(f"/api/v4/leads/{lead}/notes", headers=api.headers).status_code == 405
     assert api.client.get("/api/v4/tasks/notes", headers=api.headers).status_code == 404
     assert api.client.get("/api/v4/leads/x/notes", headers=api.headers).status_code == 404
+    huge = 2**64
+    assert get(api, f"/api/v4/leads/{huge}/notes") is None
+    assert get(api, f"/api/v4/leads/{huge}/notes/{huge}") is None
+    assert api.post(f"/api/v4/leads/notes/{huge}/pin").status_code == 404
+    assert _errors(api.post(f"/api/v4/leads/{huge}/notes",
+                            [{"note_type": "common", "params": {"text": "x"}}])) == [
+        _one("0", "NotSupportedChoice", "entity_id", NOT_A_CHOICE)
+    ]  # fmt: skip
     ok = api.post(f"/api/v4/leads/{lead}/notes",
                   [{"note_type": "common", "params": {"text": "x"}}] * 250)  # fmt: skip
     assert ok.status_code == 200 and len(ok.json()["_embedded"]["notes"]) == 250

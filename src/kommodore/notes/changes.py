@@ -18,7 +18,7 @@ from kommodore.db.database import Connection
 from kommodore.http.directory import each_item
 from kommodore.http.hal import Href, self_links
 from kommodore.http.problems import Problem
-from kommodore.http.validation import BatchErrors
+from kommodore.http.validation import MAX_ID, BatchErrors
 from kommodore.leads import store as leads
 from kommodore.notes import outbox, store, wire
 from kommodore.notes.input import (
@@ -246,6 +246,8 @@ async def set_pinned(
     """Pin or unpin a note: 404 "Note is not found" for an unknown note (or one whose
     parent is deleted or not viewable), 403 without ``edit`` on its parent."""
     account_id = principal.account.id
+    if not 1 <= note_id <= MAX_ID:
+        raise Problem(404, NOT_FOUND)
     note = (await store.notes_by_id(conn, account_id, kind, [note_id], lock=True)).get(note_id)
     parent = None
     if note is not None:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from kommodore.auth.service import MAX_ID
 from kommodore.http.auth import api_request
 from kommodore.http.body import batch_of, object_of
 from kommodore.http.directory import read, read_page, routes_of
@@ -23,7 +24,10 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _entity_id(request: Request) -> int | None:
+    """The parent a path names; past 64 bits it names none (0, which no entity has)."""
     value: int | None = request.path_params.get("entity_id")
+    if value is not None and not 1 <= value <= MAX_ID:
+        return 0
     return value
 
 
