@@ -142,6 +142,15 @@ def test_path_parent_wins_and_edits_never_move(client: TestClient, factory: Fact
     (note_id,) = add(api, "leads", lead, {"entity_id": other, "note_type": "common",
                                           "params": {"text": "x"}})  # fmt: skip
     assert get(api, f"/api/v4/leads/{lead}/notes/{note_id}")["entity_id"] == lead
+    (ignored,) = add(api, "leads", lead, {"entity_id": "not an id", "note_type": "common",
+                                          "params": {"text": "x"}})  # fmt: skip
+    # a note sent back whole, read-only keys and all, is an edit of its params
+    whole = get(api, f"/api/v4/leads/{lead}/notes/{ignored}?with=is_pinned")
+    response = api.patch(f"/api/v4/leads/{lead}/notes/{ignored}",
+                         {**whole, "params": {"text": "edited"}, "entity_id": other})  # fmt: skip
+    assert response.status_code == 200, response.text
+    after = get(api, f"/api/v4/leads/{lead}/notes/{ignored}?with=is_pinned")
+    assert after == {**whole, "params": {"text": "edited"}, "updated_at": after["updated_at"]}
     assert get(api, f"/api/v4/leads/{other}/notes/{note_id}") is None
     assert get(api, f"/api/v4/contacts/notes/{note_id}") is None
     # edits through another parent's path, or naming unknown notes, are refused

@@ -48,7 +48,9 @@ def read_batch(
     for item_errors, r in each_item(items, errors):
         if r is None:
             continue
-        item = read_item(r, item_errors.request_id, update=update)
+        item = read_item(
+            r, item_errors.request_id, update=update, entity_in_path=path_entity_id is not None
+        )
         if path_entity_id is not None:
             item.entity_id = path_entity_id
         elif not update and item.entity_id is None and "entity_id" not in r.data:

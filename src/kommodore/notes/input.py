@@ -152,17 +152,22 @@ def read_params(r: Reader, note_type: str) -> dict[str, Any] | None:
     return out if ok else None
 
 
-def read_item(r: Reader, request_id: str, *, update: bool) -> NoteInput:
-    """Every key of a note item Kommo takes; ``is_need_to_trigger_digital_pipeline`` is read
-    for its type only (kommodore has no digital pipeline)."""
+def read_item(r: Reader, request_id: str, *, update: bool, entity_in_path: bool) -> NoteInput:
+    """Every key of a note item Kommo takes. What a write ignores is not read, so a client
+    that sends a note back whole is not refused for it: ``entity_id`` on a parent's path and
+    on edits (a note never moves), ``created_by`` and ``created_at`` on edits.
+    ``is_need_to_trigger_digital_pipeline`` is read for its type only (kommodore has no
+    digital pipeline)."""
     item = NoteInput(request_id, r.errors)
     if update:
         item.id = r.id("id")
-    item.entity_id = r.id("entity_id")
-    item.created_by = r.id("created_by")
+    else:
+        if not entity_in_path:
+            item.entity_id = r.id("entity_id")
+        item.created_by = r.id("created_by")
+        item.created_at = r.timestamp("created_at")
     item.updated_by = r.id("updated_by")
     item.responsible_user_id = r.id("responsible_user_id")
-    item.created_at = r.timestamp("created_at")
     item.updated_at = r.timestamp("updated_at")
     r.boolean("is_need_to_trigger_digital_pipeline")
     note_type = r.data.get("note_type")

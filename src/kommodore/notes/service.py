@@ -4,7 +4,6 @@ with ``edit`` on it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -32,10 +31,6 @@ from kommodore.http.query import int_values, to_int
 from kommodore.notes import store, wire
 from kommodore.notes.store import PARTY_GROUP, Kind, NoteRow, ParentRow
 from kommodore.parties import store as parties
-
-ENTITY_OF: dict[Kind, str] = {"leads": "lead", "contacts": "contact", "companies": "company"}
-"""A parent type as events name it."""
-
 
 # -- rights ------------------------------------------------------------------------------------
 
@@ -257,10 +252,3 @@ async def list_notes(
     ]
     links = page_links(url, raw_query, page, len(rows) > page.limit)
     return collection_body("notes", items, links, page=page.number)
-
-
-def visible_parents(
-    rights: Rights, found: dict[int, ParentRow], ids: Sequence[int]
-) -> dict[int, ParentRow]:
-    """The live parents among ``ids``: a deleted one counts as unknown."""
-    return {i: found[i] for i in ids if i in found and not found[i].is_deleted}
