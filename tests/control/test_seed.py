@@ -107,11 +107,23 @@ def test_the_example_file_seeds_fixed_ids_tokens_and_rights(control: TestClient)
         (6711, 2)
     ]
 
+    # the lead's notes, its responsible user's, pinned as the file says; Carol (M) sees none
+    notes = control.get("/api/v4/leads/5001/notes?with=is_pinned", headers=alice).json()
+    assert [(n["id"], n["note_type"], n["responsible_user_id"], n["group_id"], n["is_pinned"])
+            for n in notes["_embedded"]["notes"]] == [
+        (7501, "common", 9002, 501, True), (7502, "call_in", 9002, 501, False),
+    ]  # fmt: skip
+    assert notes["_embedded"]["notes"][1]["params"] == {
+        "uniq": "c-1", "duration": 95, "source": "pbx",
+        "link": "https://pbx.example.com/c-1.mp3", "phone": "+31201234567",
+    }  # fmt: skip
+
     # Carol's rights say M: she sees her own lead (5003) and nothing else
     carol = _bearer(tokens[CAROL_JTI])
     listed = control.get("/api/v4/leads", headers=carol)
     assert [lead["id"] for lead in listed.json()["_embedded"]["leads"]] == [5003]
     assert control.get("/api/v4/leads/5001", headers=carol).status_code == 204  # as unknown
+    assert control.get("/api/v4/leads/notes", headers=carol).status_code == 204
 
     # the integration's token belongs to the seeded integration, with its scopes
     via_integration = control.get("/api/v4/leads/5004", headers=_bearer(tokens[INTEGRATION_JTI]))
