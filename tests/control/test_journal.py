@@ -247,6 +247,19 @@ def test_a_record_is_kept_raw_and_read_redacted() -> None:
     ]  # fmt: skip
 
 
+def test_a_body_cap_of_zero_keeps_no_body(own_backend: Backend, factory: Factory) -> None:
+    settings = own_backend.settings(
+        control_api=True, control_token=CONTROL_TOKEN, journal_body_bytes=0
+    )
+    account = factory.account()
+    kommo = {"Authorization": f"Bearer {factory.token(account, account.admin)}"}
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/api/v4/leads", json=[{"name": 5}], headers=kommo).status_code == 400
+        entry = _journal(client, account_id=account.id)[-1]
+    # the validation's words are read from the answer's body, which is not kept either
+    assert (entry["request_body"], entry["response_body"], entry["reason"]) == (None, None, None)
+
+
 def test_switched_off_nothing_is_recorded_and_faults_still_apply(
     own_backend: Backend, factory: Factory
 ) -> None:

@@ -72,7 +72,7 @@ class _Recorder:
     def __init__(self, receive: Receive, send: Send, cap: int) -> None:
         self._receive = receive
         self._send = send
-        self.cap = cap
+        self.cap = cap if cap > 0 else -1  # a cap of 0 keeps no body at all, not one byte
         self.body_in = self.body_out = self.content_type = b""
         self.status = 0
 
