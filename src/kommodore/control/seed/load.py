@@ -48,7 +48,7 @@ from kommodore.http.validation import ItemErrors, Reader
 from kommodore.integrations.service import IntegrationError, cli_integration_id, validate_scopes
 from kommodore.search.index import reindex
 from kommodore.web.passwords import hash_password
-from kommodore.webhooks.payload import LEAD_EVENTS
+from kommodore.webhooks.payload import WEBHOOK_EVENTS
 
 E = TypeVar("E")
 
@@ -848,11 +848,11 @@ class _AccountRows:
     def _webhooks(self) -> None:
         admin = _default_user(self.a)
         for j, w in enumerate(self.a.webhooks):
-            unknown = [s for s in w.settings if s not in LEAD_EVENTS]
+            unknown = [s for s in w.settings if s not in WEBHOOK_EVENTS]
             if unknown or not w.settings:
                 self.problems.add(
                     self._at(f"webhooks[{j}].settings"),
-                    "one or more of: " + ", ".join(LEAD_EVENTS),
+                    "one or more of: " + ", ".join(WEBHOOK_EVENTS),
                 )
             self.rows.add(
                 "webhooks", self.id, w.id, w.destination, json.dumps(w.settings), w.sort,
