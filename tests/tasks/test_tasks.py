@@ -223,7 +223,10 @@ def test_list_filters_and_order(client: TestClient, factory: Factory):
     assert listed(api, "filter[complete_till][from]=150&filter[complete_till][to]=350") == [a, c]
     assert listed(api, "filter[complete_till][to]=200") == [b, c]
     pipeline, status = account.stages["second"]
-    query = f"filter[lead_statuses][0][pipeline_id]={pipeline}&filter[lead_statuses][0][status_id]={status}"
+    query = (
+        f"filter[lead_statuses][0][pipeline_id]={pipeline}"
+        f"&filter[lead_statuses][0][status_id]={status}"
+    )
     assert listed(api, query) == [a]
     assert listed(api, "order[complete_till]=asc") == [b, c, a, d]
     assert listed(api, "order[complete_till]=desc") == [d, a, c, b]
@@ -347,7 +350,8 @@ def test_reference_errors(client: TestClient, factory: Factory):
         "/api/v4/tasks",
         [
             {"text": "fine", "complete_till": 10},
-            {"text": "x", "complete_till": 1, "task_type_id": 99, "responsible_user_id": other.account.admin},
+            {"text": "x", "complete_till": 1, "task_type_id": 99,
+             "responsible_user_id": other.account.admin},
             {"text": "x", "complete_till": 1, "entity_type": "leads", "entity_id": theirs},
             {"text": "x", "complete_till": 1, "entity_type": "customers", "entity_id": 5},
             {"text": "x", "complete_till": 1, "entity_type": "deals", "entity_id": 5},
@@ -432,7 +436,8 @@ def test_rights(client: TestClient, factory: Factory):
     )
     assert_problem(response, 403, {
         "validation-errors": [{"request_id": "1", "errors": [
-            {"code": "AccessDenied", "path": "id", "detail": "You do not have the right to do this."}]}],
+            {"code": "AccessDenied", "path": "id",
+             "detail": "You do not have the right to do this."}]}],
         **problem(403, "Forbidden", "Access denied"),
     })  # fmt: skip
     assert task(member, own)["text"] == "own"  # type: ignore[index]
