@@ -121,7 +121,7 @@ def test_related_data_exists(backend: Backend, demo):
 
 def test_tasks_are_open_overdue_and_completed_and_derive_closest_task_at(backend: Backend, demo):
     """Leads carry open, overdue and completed tasks; each lead's ``closest_task_at`` is
-    exactly what the tasks derive (spec §9.8), null for a lead without an open task."""
+    exactly what the tasks derive, null for a lead without an open task."""
     (row,) = _query(
         backend,
         "SELECT sum(CASE WHEN NOT is_completed AND complete_till > :now THEN 1 ELSE 0 END), "

@@ -1,4 +1,4 @@
-"""Task webhooks (spec §11.4): the ``task[...]`` body byte for byte, queued in the write's
+"""Task webhooks: the ``task[...]`` body byte for byte, queued in the write's
 transaction; completion is one ``update`` item with ``action_close=1`` and the result."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tasks (spec §9): add, read, list with every filter, edit, completion with a result, task
+"""Tasks: add, read, list with every filter, edit, completion with a result, task
 types, ``closest_task_at`` under every task write, and bad input answered without a write."""
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def test_unknown_and_other_accounts_tasks_are_204(client: TestClient, factory: F
 
 def test_closest_task_at_follows_every_task_write(client: TestClient, factory: Factory):
     """min(complete_till) of the open tasks, overdue included; null without one; the lead's
-    ``updated_at`` untouched (spec §9.8)."""
+    ``updated_at`` untouched."""
     api = as_admin(client, factory)
     account = api.account
     lead = factory.lead(account)

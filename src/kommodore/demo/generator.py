@@ -532,7 +532,7 @@ class _Builder:
             closest = None
             if random_() < 0.3:
                 # open, overdue and completed tasks; the lead's closest_task_at is derived
-                # from its open ones, as every task write keeps it (spec §9.8)
+                # from its open ones, as every task write keeps it
                 for _ in range(choice(TASK_COUNTS)):
                     kind = random_()
                     task_created = min(now, created + randrange(DAY))

@@ -1,1 +1,1 @@
-"""Tasks: Kommo's to-dos on leads, contacts and companies (neighbours spec §9)."""
+"""Tasks: Kommo's to-dos on leads, contacts and companies."""

@@ -155,8 +155,8 @@ def _plan(
 
 
 def _check_rights(plans: Sequence[Plan], actor: Actor) -> None:
-    """Every user adds tasks; editing needs ``rights.tasks.edit`` over the task as it is
-    (spec §7), else 403 naming the items."""
+    """Every user adds tasks; editing needs ``rights.tasks.edit`` over the task as it is,
+    else 403 naming the items."""
     refused = BatchErrors()
     for plan in plans:
         if plan.before is not None and not can_edit_task(actor, plan.before):
@@ -271,7 +271,7 @@ def _event(
 
 
 def _edit_events(plan: Plan) -> list[NewEvent]:
-    """One event per change (spec §10): text, deadline, type, responsible, completion, result."""
+    """One event per change: text, deadline, type, responsible, completion, result."""
     old, new = plan.before, plan.row
     assert old is not None
     out = []

@@ -1,5 +1,5 @@
 """What a task write hands to the webhooks outbox: Kommo's ``task[add|update|responsible][i]``
-items (spec §11.4), with the legacy keys and the account-local date-times of the documented
+items, with the legacy keys and the account-local date-times of the documented
 example, plus Unix ``created_at``/``updated_at`` as every other entity sends them."""
 
 from __future__ import annotations

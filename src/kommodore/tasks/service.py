@@ -1,5 +1,5 @@
 """Reading tasks and shaping them as Kommo does. Every user of the account sees every task
-(tasks have no view right, spec §7), so a list needs no rights clause."""
+(tasks have no view right), so a list needs no rights clause."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ ORDER_COLUMNS: tuple[OrderColumn, ...] = ("id", "created_at", "updated_at", "com
 
 @dataclass(frozen=True, slots=True)
 class TaskQuery:
-    """``GET /api/v4/tasks``'s filters (spec §9.2); None: not asked."""
+    """``GET /api/v4/tasks``'s filters; None: not asked."""
 
     ids: list[int] | None = None
     responsible_user_ids: list[int] | None = None
@@ -132,7 +132,7 @@ def _where(dialect: Any, account_id: int, query: TaskQuery) -> Where:
     if query.entity_types is not None:
         kinds = [k for k in query.entity_types if k in ENTITY_TYPES]
         q.clauses.append(q.texts_in("t.entity_type", kinds))
-        if query.entity_ids is not None:  # only meaningful with the type (spec §9.2)
+        if query.entity_ids is not None:  # only meaningful with the type
             q.clauses.append(q.ints_in("t.entity_id", query.entity_ids))
     if query.lead_statuses is not None:
         q.clauses.append(store.lead_stages_clause(q, query.lead_statuses))
@@ -197,7 +197,7 @@ async def list_tasks(
 async def list_task_types(
     conn: Connection, account_id: int, url: str, query: str, origin: str
 ) -> bytes:
-    """``GET /api/v4/tasks/types`` (not documented; served read-only, spec §9.7)."""
+    """``GET /api/v4/tasks/types`` (not documented; served read-only)."""
     types = [
         wire.TaskType(
             id=t.get("id", 0),

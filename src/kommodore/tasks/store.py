@@ -2,7 +2,7 @@
 write makes, and the ``closest_task_at`` of the entities tasks hang on.
 
 ``closest_task_at`` is written here although it is a column of leads, contacts and companies:
-it is derived from tasks alone, in the task write's transaction (spec §9.8), and never bumps
+it is derived from tasks alone, in the task write's transaction, and never bumps
 the entity's ``updated_at``.
 """
 
@@ -55,7 +55,7 @@ VISIBLE_PARENT = " AND ".join(
     f"AND t.entity_type = '{table}' AND p.id = t.entity_id AND p.is_deleted)"
     for table in ENTITY_TABLES
 )
-"""Tasks of a deleted lead, contact or company are hidden until it is restored (§13 rule 7)."""
+"""Tasks of a deleted lead, contact or company are hidden until it is restored."""
 
 _GET = sql(f"{TASK_SELECT} WHERE t.account_id = $1 AND t.id = $2 AND {VISIBLE_PARENT}")
 _FOR_UPDATE = sql(f"{TASK_SELECT} WHERE t.account_id = $1 AND t.id = ANY($2::bigint[]) FOR UPDATE")
@@ -195,7 +195,7 @@ async def recompute_closest(
 ) -> None:
     """``closest_task_at`` of each (entity type, id) a task write touched: the earliest
     deadline of its open tasks, overdue ones included, or null. ``updated_at`` is left as it
-    is and no entity webhook fires (§9.8)."""
+    is and no entity webhook fires."""
     by_type: dict[str, set[int]] = {}
     for kind, entity_id in entities:
         if kind in _CLOSEST and entity_id is not None:

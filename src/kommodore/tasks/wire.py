@@ -1,4 +1,4 @@
-"""The task as Kommo puts it on the wire, in Kommo's key order (spec §9.1)."""
+"""The task as Kommo puts it on the wire, in Kommo's key order."""
 
 from __future__ import annotations
 

@@ -547,7 +547,7 @@ class _AccountRows:
             e.id: c.id for c in account.catalogs for e in c.elements if e.id and c.id
         }
         self.closest: dict[tuple[str, int], int] = {}
-        """(entity type, id) -> the earliest deadline of its open tasks (spec §9.8)."""
+        """(entity type, id) -> the earliest deadline of its open tasks."""
         for t in account.tasks:
             if t.entity_type is not None and t.entity_id is not None and not t.is_completed:
                 key = (t.entity_type, t.entity_id)
