@@ -104,6 +104,9 @@ def test_closest_task_at_follows_every_task_write(client: TestClient, factory: F
     assert (closest("leads", lead), closest("leads", other_lead)) == (None, 1_950_000_000)
     api.patch(f"/api/v4/tasks/{late}", {"entity_type": "contacts", "entity_id": contact})
     assert (closest("leads", other_lead), closest("contacts", contact)) == (None, 1_950_000_000)
+    company = factory.party(account, "companies", account.admin)
+    api.patch(f"/api/v4/tasks/{late}", {"entity_type": "companies", "entity_id": company})
+    assert (closest("contacts", contact), closest("companies", company)) == (None, 1_950_000_000)
     # reopening the completed one
     api.patch(f"/api/v4/tasks/{overdue}", {"is_completed": False})
     assert closest("leads", lead) == 1_000
@@ -444,6 +447,13 @@ def test_rights(client: TestClient, factory: Factory):
     assert member.patch(f"/api/v4/tasks/{own}", {"text": "ok"}).status_code == 200
     denied = as_user(client, factory, account, factory.user(account, tasks="D"))
     assert denied.patch(f"/api/v4/tasks/{own}", {"is_completed": True}).status_code == 403
+    assert add(denied, {"text": "anyone adds", "complete_till": 3})
+    # G: tasks whose responsible user is in the user's group ("one", the admin's)
+    grouped = as_user(client, factory, account, factory.user(account, group="one", tasks="G"))
+    outsider = as_user(client, factory, account, factory.user(account, group="two", tasks="G"))
+    assert grouped.patch(f"/api/v4/tasks/{admins}", {"text": "group"}).status_code == 200
+    assert outsider.patch(f"/api/v4/tasks/{admins}", {"text": "no"}).status_code == 403
+    assert task(admin, admins)["text"] == "group"  # type: ignore[index]
 
 
 def test_task_types(client: TestClient, factory: Factory):
@@ -462,3 +472,6 @@ def test_task_types(client: TestClient, factory: Factory):
     }
     assert client.post("/api/v4/tasks/types", json=[{}], headers=api.headers).status_code == 405
     assert client.delete("/api/v4/tasks", headers=api.headers).status_code == 405
+    (task_id,) = add(api, {"text": "x", "complete_till": 1})
+    assert client.delete(f"/api/v4/tasks/{task_id}", headers=api.headers).status_code == 405
+    assert client.get("/api/v4/tasks/abc", headers=api.headers).status_code == 404
