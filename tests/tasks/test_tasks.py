@@ -222,6 +222,7 @@ def test_list_filters_and_order(client: TestClient, factory: Factory):
     assert listed(api, f"filter[entity_type]=leads&filter[entity_id]={lead}") == [a]
     assert listed(api, f"filter[entity_id]={lead}") == [a, b, c, d]  # ignored without the type
     assert listed(api, "filter[updated_at]=2000") == [c, d]  # after, strictly
+    assert listed(api, "filter[updated_at]=soon") == []
     assert listed(api, "filter[updated_at][from]=2000&filter[updated_at][to]=3000") == [b, c]
     assert listed(api, "filter[complete_till][from]=150&filter[complete_till][to]=350") == [a, c]
     assert listed(api, "filter[complete_till][to]=200") == [b, c]
@@ -275,14 +276,20 @@ def test_tasks_of_a_deleted_lead_are_hidden(client: TestClient, factory: Factory
     lead = factory.lead(api.account, is_deleted=True)
     live = factory.lead(api.account)
     (kept,) = add(api, {"text": "x", "complete_till": 5, "entity_type": "leads", "entity_id": live})
+    hidden = factory.id("tasks")
     factory.execute(
         "INSERT INTO tasks (account_id, id, created_by, updated_by, created_at, updated_at, "
         "responsible_user_id, group_id, entity_id, entity_type, duration, is_completed, "
         "task_type_id, text, complete_till) VALUES (:a, :i, 0, 0, 1, 1, :u, 0, :l, 'leads', 0, "
         ":f, 1, 'hidden', 5)",
-        a=api.account.id, i=factory.id("tasks"), u=api.account.admin, l=lead, f=False,
+        a=api.account.id, i=hidden, u=api.account.admin, l=lead, f=False,
     )  # fmt: skip
     assert listed(api, "") == [kept]
+    assert task(api, hidden) is None
+    refused = api.patch("/api/v4/tasks", [{"id": hidden, "text": "x"}])
+    assert refused.json()["validation-errors"] == [{"request_id": "0", "errors": [
+        {"code": "NotSupportedChoice", "path": "id",
+         "detail": "The value you selected is not a valid choice."}]}]  # fmt: skip
 
 
 def test_bad_input_refuses_the_batch(client: TestClient, factory: Factory):

@@ -83,6 +83,14 @@ def _order(value: Any) -> tuple[OrderColumn, str]:
     return "id", "asc"
 
 
+def _updated_range(value: Any, after: int | None) -> Range | None:
+    """``filter[updated_at][from|to]``; a bare value that is no integer matches nothing (a
+    readable one is "after", a strict bound of its own)."""
+    if isinstance(value, str):
+        return (1, 0) if after is None else None
+    return int_range(value)
+
+
 def task_query(params: dict[str, Any]) -> TaskQuery:
     f = params.get("filter")
     filters: dict[str, Any] = f if isinstance(f, dict) else {}
@@ -99,8 +107,8 @@ def task_query(params: dict[str, Any]) -> TaskQuery:
         task_type_ids=int_values(filters.get("task_type_id")),
         entity_types=as_list(kinds) if kinds is not None else None,
         entity_ids=int_values(filters.get("entity_id")),
-        updated_after=after if isinstance(updated, str) else None,
-        updated_at=None if isinstance(updated, str) else int_range(updated),
+        updated_after=after,
+        updated_at=_updated_range(updated, after),
         complete_till=int_range(filters.get("complete_till")),
         lead_statuses=_lead_statuses(filters.get("lead_statuses")),
         order=order,

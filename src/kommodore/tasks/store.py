@@ -58,7 +58,10 @@ VISIBLE_PARENT = " AND ".join(
 """Tasks of a deleted lead, contact or company are hidden until it is restored."""
 
 _GET = sql(f"{TASK_SELECT} WHERE t.account_id = $1 AND t.id = $2 AND {VISIBLE_PARENT}")
-_FOR_UPDATE = sql(f"{TASK_SELECT} WHERE t.account_id = $1 AND t.id = ANY($2::bigint[]) FOR UPDATE")
+_FOR_UPDATE = sql(
+    f"{TASK_SELECT} WHERE t.account_id = $1 AND t.id = ANY($2::bigint[]) AND {VISIBLE_PARENT} "
+    "FOR UPDATE"
+)
 _INSERT = sql(
     f"INSERT INTO tasks (account_id, {', '.join(COLUMNS)}) VALUES "  # noqa: S608 (a column list constant)
     f"({', '.join(f'${n}' for n in range(1, len(COLUMNS) + 2))})"
@@ -109,7 +112,8 @@ async def get_task(conn: Connection, account_id: int, task_id: int) -> TaskRow |
 async def tasks_for_update(
     conn: Connection, account_id: int, ids: Collection[int]
 ) -> dict[int, TaskRow]:
-    """The account's tasks among ``ids``, locked for the batch that edits them."""
+    """The account's tasks among ``ids``, locked for the batch that edits them; a task of a
+    deleted entity is hidden, so an edit names it as an unknown id."""
     if not ids:
         return {}
     rows = await fetch_rows(
