@@ -36,8 +36,20 @@ LEAD_EVENTS = (
     "responsible_lead",
     "note_lead",
 )
-"""What ``settings`` of a webhook may name; ``note_lead`` is accepted, but
+"""The lead events a webhook's ``settings`` may name; ``note_lead`` is accepted, but
 kommodore has no notes, so it never fires."""
+
+TASK_ACTIONS = ("add", "update", "responsible", "delete")
+"""The task actions in the order a body lists them (under the singular ``task`` key)."""
+TASK_EVENT_OF_ACTION = {
+    "add": "add_task",
+    "update": "update_task",
+    "responsible": "responsible_task",
+    "delete": "delete_task",
+}
+TASK_EVENTS = ("add_task", "update_task", "delete_task", "responsible_task")
+WEBHOOK_EVENTS = (*LEAD_EVENTS, *TASK_EVENTS)
+"""What ``settings`` of a webhook may name."""
 
 
 def php_quote(
@@ -105,11 +117,11 @@ def account_block(account_id: int, subdomain: str, base_domain: str) -> list[Pai
     ]
 
 
-def section(action: str, items: Sequence[Sequence[Pair]]) -> str:
-    """Every item's pairs under ``leads[action][i]``, encoded: the part of a body one action
-    adds, the same for every webhook that gets the action."""
+def section(action: str, items: Sequence[Sequence[Pair]], top: str = "leads") -> str:
+    """Every item's pairs under ``leads[action][i]`` (or ``top``'s), encoded: the part of a
+    body one action adds, the same for every webhook that gets the action."""
     return "&".join(
-        _encode_items(f"leads[{action}][{index}]", item) for index, item in enumerate(items) if item
+        _encode_items(f"{top}[{action}][{index}]", item) for index, item in enumerate(items) if item
     )
 
 
