@@ -51,6 +51,7 @@ from kommodore.ratelimit.service import build_limiter
 from kommodore.settings import Settings
 from kommodore.sources import endpoints as sources
 from kommodore.tags import endpoints as tags
+from kommodore.tasks import endpoints as tasks
 from kommodore.users import endpoints as users
 from kommodore.web import endpoints as web
 from kommodore.webhooks import endpoints as webhooks
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     journal, faults = Journal(settings.journal_size), Faults()
     routes = [
         *leads.routes,
+        *tasks.routes,
         *accounts.routes,
         *users.routes,
         *pipelines.routes,

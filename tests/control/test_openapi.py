@@ -461,6 +461,29 @@ def _notes(s: Session) -> None:
         assert refused["validation-errors"][0]["errors"][0]["path"] == "note_type"
 
 
+def _tasks(s: Session, lead_id: int) -> None:
+    """Add, list, read, edit and complete tasks; the types; a refusal."""
+    one = "/api/v4/tasks/{task_id:int}"
+    added = s.send(
+        "POST", "/api/v4/tasks",
+        [{"text": "Call", "complete_till": 1_900_000_000, "entity_type": "leads",
+          "entity_id": lead_id, "request_id": "t1"},
+         {"text": "Plan", "complete_till": 1_900_000_100, "task_type_id": 2}],
+    )  # fmt: skip
+    first, second = (t["id"] for t in added["_embedded"]["tasks"])
+    s.send("PATCH", "/api/v4/tasks", [{"id": second, "text": "Plan more"}])
+    s.call("PATCH", f"/api/v4/tasks/{first}", one,
+           {"is_completed": True, "result": {"text": "Done"}})  # fmt: skip
+    s.get(f"/api/v4/tasks/{first}", one)
+    s.get(f"/api/v4/tasks/{second}", one)
+    s.get("/api/v4/tasks/999999999", one, 204)
+    s.get("/api/v4/tasks?limit=1&filter[is_completed]=1&order[complete_till]=desc")
+    s.get("/api/v4/tasks?filter[complete_till][from]=1&filter[complete_till][to]=2", status=204)
+    s.get("/api/v4/tasks/types")
+    invalid = s.send("POST", "/api/v4/tasks", [{"text": ""}], 400)
+    assert invalid["validation-errors"][0]["errors"][0]["code"] == "NotBlank"
+
+
 def _webhooks_and_events(s: Session, lead_id: int) -> None:
     hook = {"destination": "http://127.0.0.1:9/hook", "settings": ["update_lead"]}
     s.send("POST", "/api/v4/webhooks", hook, 201)
@@ -549,6 +572,7 @@ def test_real_answers_validate_against_the_document(
     _directories(s)
     _links(s, lead_id)
     _notes(s)
+    _tasks(s, lead_id)
     _webhooks_and_events(s, lead_id)
     _refusals(s)
     _oauth(s, factory)

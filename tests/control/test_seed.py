@@ -268,6 +268,7 @@ def test_export_then_seed_gives_the_same_account_and_the_same_api_answers(
         "/api/v4/catalogs",
         "/api/v4/account?with=users_groups",
         "/api/v4/leads/notes?limit=250&with=is_pinned",
+        "/api/v4/tasks?limit=250",
     ]
     before = {url: control.get(url, headers=api).json() for url in reads}
     exported = control.get("/_kommodore/export?subdomain=demo", headers=AUTH)
@@ -375,3 +376,54 @@ def test_notes_seed_as_the_api_reads_them_and_export_back(control: TestClient) -
     added = control.post("/api/v4/leads/9301/notes", headers=api,
                          json=[{"note_type": "common", "params": {"text": "x"}}])  # fmt: skip
     assert added.status_code == 200 and added.json()["_embedded"]["notes"][0]["id"] > 9503
+
+
+def test_tasks_seed_and_derive_closest_task_at(control: TestClient) -> None:
+    """Tasks load as given; each entity's ``closest_task_at`` is the earliest deadline of its
+    open tasks (overdue included), never a field of the file; a task on an entity the account
+    lacks is a problem at its path."""
+    doc = _minimal()
+    account = doc["accounts"][0]
+    account["contacts"] = [{"id": 9401, "first_name": "Ann"}]
+    account["tasks"] = [
+        {"id": 9501, "text": "late", "complete_till": 2_000_000_000, "entity_type": "leads",
+         "entity_id": 9301},
+        {"id": 9502, "text": "overdue", "complete_till": 1_000, "entity_type": "leads",
+         "entity_id": 9301, "task_type_id": 2},
+        {"id": 9503, "text": "done", "complete_till": 500, "entity_type": "leads",
+         "entity_id": 9301, "is_completed": True, "result": "Called"},
+        {"id": 9504, "text": "ring", "complete_till": 3_000, "entity_type": "contacts",
+         "entity_id": 9401, "created_at": 1_700_000_000},
+    ]  # fmt: skip
+    seeded = _seed(control, doc)
+    assert seeded.status_code == 201, seeded.text
+    token = control.post("/_kommodore/tokens", json={"subdomain": "mini"}, headers=AUTH)
+    api = _bearer(token.json()["token"])
+    leads = control.get("/api/v4/leads?order[id]=asc", headers=api).json()["_embedded"]["leads"]
+    assert [(x["id"], x["closest_task_at"]) for x in leads] == [(9301, 1_000), (9302, None)]
+    done = control.get("/api/v4/tasks/9503", headers=api).json()
+    assert done == {
+        "id": 9503, "created_by": 9101, "updated_by": 9101, "created_at": done["created_at"],
+        "updated_at": done["created_at"], "responsible_user_id": 9101, "group_id": 0,
+        "entity_id": 9301, "entity_type": "leads", "duration": 0, "is_completed": True,
+        "task_type_id": 1, "text": "done", "result": {"text": "Called"}, "complete_till": 500,
+        "account_id": done["account_id"],
+        "_links": {"self": {"href": "http://testserver/api/v4/tasks/9503"}},
+    }  # fmt: skip
+    exported = control.get("/_kommodore/export?subdomain=mini", headers=AUTH).json()
+    assert [t["id"] for t in exported["accounts"][0]["tasks"]] == [9501, 9502, 9503, 9504]
+    assert "closest_task_at" not in exported["accounts"][0]["leads"][0]
+
+    account["tasks"] = [
+        {"text": "x", "complete_till": 1, "entity_type": "leads", "entity_id": 1},
+        {"text": "y", "complete_till": 1, "task_type_id": 7},
+    ]
+    refused = _seed(control, doc)
+    assert refused.status_code == 400, refused.text
+    assert [(p["path"], p["detail"]) for p in refused.json()["problems"]] == [
+        ("$.accounts[0].tasks[0].entity_id", "no lead with id 1 in this account"),
+        ("$.accounts[0].tasks[1].task_type_id", "1 (follow-up) or 2 (meeting)"),
+    ]
+    account["tasks"] = []
+    account["leads"][0]["closest_task_at"] = 5
+    assert _seed(control, doc).status_code == 400  # no longer a field of the format

@@ -73,6 +73,27 @@ def _merged(defaults: dict[str, Any], stored: Any) -> dict[str, Any]:
     return {**defaults, **stored} if isinstance(stored, dict) else dict(defaults)
 
 
+async def _stored_settings(conn: Connection, account_id: int) -> dict[str, Any]:
+    row = await store.get_account(conn, account_id)
+    return {} if row is None else _settings(row.settings)
+
+
+async def task_types(conn: Connection, account_id: int) -> list[dict[str, Any]]:
+    """The account's task types (``with=task_types``): stored ones, else Kommo's two fixed
+    types; tasks read them to check ``task_type_id``."""
+    types = (await _stored_settings(conn, account_id)).get("task_types")
+    return types if isinstance(types, list) else DEFAULT_TASK_TYPES
+
+
+async def timezone(conn: Connection, account_id: int) -> str:
+    """The account's time zone name (``datetime_settings.timezone``), for the local
+    date-times of webhook bodies."""
+    stored = (await _stored_settings(conn, account_id)).get("datetime_settings")
+    merged = _merged(DEFAULT_DATETIME_SETTINGS, stored)
+    zone = merged.get("timezone")
+    return zone if isinstance(zone, str) and zone else "UTC"
+
+
 async def read_account(
     conn: Connection, principal: Principal, with_: frozenset[str], origin: str
 ) -> bytes:

@@ -51,6 +51,7 @@ from kommodore.pipelines import wire as pipelines
 from kommodore.pipelines.service import STATUS_WITH
 from kommodore.sources import wire as sources
 from kommodore.tags import wire as tags
+from kommodore.tasks import wire as tasks
 from kommodore.users import wire as users
 from kommodore.users.service import USER_WITH
 from kommodore.webhooks import wire as webhooks
@@ -319,6 +320,24 @@ LINKS = Collection("Links", "links", links.Link, ("_total_items",))
 EVENTS_PAGE = Collection("EventsPage", "events", events.Event, ("_page",))
 EVENT_TYPES = Collection("EventTypes", "events_types", events.EventType, ("_total_items",))
 
+TASKS_PAGE = Collection("TasksPage", "tasks", tasks.Task, ("_page",))
+TASKS_ADDED = Collection("TasksAdded", "tasks", tasks.CreatedTask)
+TASKS_EDITED = Collection("TasksEdited", "tasks", tasks.UpdatedTask)
+TASK_TYPES = Collection("TaskTypes", "task_types", tasks.TaskType, ("_total_items",))
+TASK_FILTERS = (
+    "id",
+    "responsible_user_id",
+    "created_by",
+    "is_completed",
+    "task_type",
+    "task_type_id",
+    "entity_type",
+    "entity_id",
+    "updated_at",
+    "complete_till",
+    "lead_statuses",
+)
+
 LEAD_BATCH = list[inputs.LeadInput]
 SEED = Namespaced("seed", SeedDocument)
 NOTES_PAGE = Collection("NotesPage", "notes", notes.Note, ("_page",))
@@ -430,6 +449,49 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("PATCH", "/api/v4/leads/{lead_id:int}"): _api(
         "leads", "Edit one lead", {200: leads.UpdatedLead}, WRITE_ERRORS, body=inputs.LeadInput
+    ),
+    # tasks
+    ("GET", "/api/v4/tasks"): _api(
+        "tasks",
+        "Tasks, a page at a time (every user sees every task); 204 when the page is empty",
+        {200: TASKS_PAGE, 204: None},
+        API_ERRORS,
+        query=(
+            PAGE,
+            limit(250),
+            filter_(*TASK_FILTERS),
+            order("created_at", "updated_at", "complete_till", "id"),
+        ),
+    ),
+    ("POST", "/api/v4/tasks"): _api(
+        "tasks",
+        "Add up to 250 tasks, all or nothing",
+        {200: TASKS_ADDED},
+        WRITE_ERRORS,
+        body=list[inputs.TaskInput],
+    ),
+    ("PATCH", "/api/v4/tasks"): _api(
+        "tasks",
+        "Edit or complete up to 250 tasks, each naming its id",
+        {200: TASKS_EDITED},
+        WRITE_ERRORS,
+        body=list[inputs.TaskInput],
+    ),
+    ("GET", "/api/v4/tasks/types"): _api(
+        "tasks", "The account's task types (read-only)", {200: TASK_TYPES}, API_ERRORS
+    ),
+    ("GET", "/api/v4/tasks/{task_id:int}"): _api(
+        "tasks",
+        "A task; 204 for an unknown one or one of a deleted entity",
+        {200: tasks.Task, 204: None},
+        API_ERRORS,
+    ),
+    ("PATCH", "/api/v4/tasks/{task_id:int}"): _api(
+        "tasks",
+        "Edit or complete one task",
+        {200: tasks.UpdatedTask},
+        WRITE_ERRORS,
+        body=inputs.TaskInput,
     ),
     # the account and its users
     ("GET", "/api/v4/account"): _api(
@@ -706,7 +768,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/api/v4/events"): _api(
         "events",
-        "The leads' events, newest first",
+        "The events of leads and tasks, newest first",
         {200: EVENTS_PAGE, 204: None},
         API_ERRORS,
         query=(

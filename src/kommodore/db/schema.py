@@ -43,6 +43,7 @@ SEQUENCED_ENTITIES = (
     "custom_fields",
     "custom_field_enums",
     "leads",
+    "tasks",
     "webhooks",
     "webhook_deliveries",
     "notes",
@@ -465,6 +466,34 @@ lead_catalog_elements = _link(
     sa.Column("catalog_id", BigInt, nullable=False),
     sa.Column("quantity", sa.Float, nullable=False),
     sa.Column("price_id", BigInt, nullable=True),
+)
+
+tasks = _entity(
+    "tasks",
+    *_authored(),
+    sa.Column("responsible_user_id", BigInt, nullable=False),
+    sa.Column("group_id", BigInt, nullable=False, comment="the responsible user's group"),
+    sa.Column("entity_id", BigInt, nullable=True, comment="NULL: an unlinked task"),
+    sa.Column(
+        "entity_type", sa.String(16), nullable=True, comment="leads, contacts, companies, customers"
+    ),
+    sa.Column("duration", BigInt, nullable=False, comment="seconds"),
+    sa.Column("is_completed", sa.Boolean, nullable=False),
+    sa.Column("task_type_id", BigInt, nullable=False, comment="1 follow-up, 2 meeting, or custom"),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("result_text", sa.Text, nullable=True, comment="NULL: no result (answered as [])"),
+    sa.Column(
+        "result_note_id",
+        BigInt,
+        nullable=True,
+        comment="the system note behind task_result_added and the hook's result[id]",
+    ),
+    sa.Column("complete_till", BigInt, nullable=False, comment="the deadline, unix seconds"),
+    # task lists: each filter or order key, then id; the entity's open tasks for closest_task_at
+    sa.Index("ix_tasks_entity", "account_id", "entity_type", "entity_id", "is_completed"),
+    sa.Index("ix_tasks_responsible", "account_id", "responsible_user_id", "id"),
+    sa.Index("ix_tasks_complete_till", "account_id", "complete_till", "id"),
+    sa.Index("ix_tasks_updated_at", "account_id", "updated_at", "id"),
 )
 
 api_tokens = _tenant(

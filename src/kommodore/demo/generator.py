@@ -27,6 +27,10 @@ YEAR, MONTH, TWO_MONTHS, TWENTY_DAYS = 365 * DAY, 30 * DAY, 60 * DAY, 20 * DAY
 PRICES = (0, 500, 1200, 2500, 4000, 9900, 15000, 48000)
 TAG_COUNTS, CONTACT_COUNTS, ELEMENT_COUNTS = (0, 1, 1, 2, 2, 3), (0, 1, 1, 2), (1, 1, 2)
 QUANTITIES = (1, 1, 2, 3, 1.5)
+TASK_COUNTS = (1, 1, 2)
+TASK_TEXTS = ("Call back", "Send the offer", "Follow up on the invoice", "Meet at the office",
+              "Confirm the delivery date")  # fmt: skip
+TASK_RESULTS = ("Done", "Agreed on the next step", "No answer, will try later", None)
 LEAD_CHUNK = 50_000
 """Leads drawn and inserted per round; bounds memory whatever the lead count."""
 BULK_CACHE_KIB = 512 * 1024
@@ -578,6 +582,8 @@ class _Builder:
         company_rows: list[tuple[int, int, int]] = []
         element_rows: list[tuple[Any, ...]] = []
         value_rows: list[tuple[Any, ...]] = []
+        task_rows: list[tuple[Any, ...]] = []
+        add_task = task_rows.append
         add_lead, add_tag, add_contact = lead_rows.append, tag_rows.append, contact_rows.append
         add_company, add_element = company_rows.append, element_rows.append
         for lead_id in lead_ids:
@@ -602,12 +608,34 @@ class _Builder:
             if deleted:
                 deleted_ids.add(lead_id)
             price = choice(PRICES)
+            closest = None
+            if random_() < 0.3:
+                # open, overdue and completed tasks; the lead's closest_task_at is derived
+                # from its open ones, as every task write keeps it
+                for _ in range(choice(TASK_COUNTS)):
+                    kind = random_()
+                    task_created = min(now, created + randrange(DAY))
+                    done = kind >= 0.75
+                    if kind < 0.5:
+                        till = now + randrange(1, TWENTY_DAYS)
+                    elif not done:
+                        till = now - randrange(1, TWENTY_DAYS)
+                    else:
+                        till = task_created + randrange(1, TWENTY_DAYS)
+                    if not done:
+                        closest = till if closest is None else min(closest, till)
+                    task_type = 2 if random_() < 0.2 else 1
+                    result = choice(TASK_RESULTS) if done else None
+                    add_task((
+                        account, owner_id, owner_id, task_created, task_created, owner_id,
+                        owner_group, lead_id, "leads", 0, done, task_type, choice(TASK_TEXTS),
+                        result, None, till,
+                    ))  # fmt: skip
             add_lead((
                 account, lead_id, f"{choice(DEAL_WORDS)} #{lead_id}", price, owner_id,
                 owner_group, pipeline, status, loss_reason,
                 choice(sources) if random_() < 0.4 else None,
-                owner_id, owner_id, created, updated, closed_at,
-                updated + randrange(1, TWENTY_DAYS) if random_() < 0.3 else None,
+                owner_id, owner_id, created, updated, closed_at, closest,
                 deleted, None, None, False, random_() < 0.05,
             ))  # fmt: skip
             for tag_id in sample(tags, choice(TAG_COUNTS)):
@@ -628,6 +656,14 @@ class _Builder:
             "closed_at, closest_task_at, is_deleted, score, labor_cost, is_price_computed, "
             "is_price_modified_by_robot",
             lead_rows,
+        )
+        task_ids = self.ids("tasks", len(task_rows))
+        self.insert(
+            "tasks",
+            "account_id, id, created_by, updated_by, created_at, updated_at, "
+            "responsible_user_id, group_id, entity_id, entity_type, duration, is_completed, "
+            "task_type_id, text, result_text, result_note_id, complete_till",
+            ((row[0], task_id, *row[1:]) for row, task_id in zip(task_rows, task_ids, strict=True)),
         )
         self.insert("lead_tags", "account_id, lead_id, tag_id", tag_rows)
         self.insert("lead_contacts", "account_id, lead_id, contact_id, is_main", contact_rows)

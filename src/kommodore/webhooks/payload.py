@@ -53,6 +53,19 @@ LEAD_EVENTS = (
     "note_contact",
     "note_company",
 )
+"""The lead events a webhook's ``settings`` may name, with the notes' of contacts and
+companies."""
+
+TASK_ACTIONS = ("add", "update", "responsible", "delete")
+"""The task actions in the order a body lists them (under the singular ``task`` key)."""
+TASK_EVENT_OF_ACTION = {
+    "add": "add_task",
+    "update": "update_task",
+    "responsible": "responsible_task",
+    "delete": "delete_task",
+}
+TASK_EVENTS = ("add_task", "update_task", "delete_task", "responsible_task")
+WEBHOOK_EVENTS = (*LEAD_EVENTS, *TASK_EVENTS)
 """What ``settings`` of a webhook may name."""
 
 
@@ -121,10 +134,11 @@ def account_block(account_id: int, subdomain: str, base_domain: str) -> list[Pai
     ]
 
 
-def section(action: str, items: Sequence[Sequence[Pair]]) -> str:
-    """Every item's pairs under ``leads[action][i]`` (or the action's :data:`SECTION_KEY`),
-    encoded: the part of a body one action adds, the same for every webhook that gets it."""
-    key = SECTION_KEY.get(action, f"leads[{action}]")
+def section(action: str, items: Sequence[Sequence[Pair]], top: str = "leads") -> str:
+    """Every item's pairs under ``leads[action][i]`` (or ``top``'s, or the action's
+    :data:`SECTION_KEY`), encoded: the part of a body one action adds, the same for every
+    webhook that gets the action."""
+    key = SECTION_KEY.get(action, f"{top}[{action}]")
     return "&".join(
         _encode_items(f"{key}[{index}]", item) for index, item in enumerate(items) if item
     )

@@ -228,14 +228,32 @@ class Lead(_Entity, kw_only=True):
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
     closed_at: Timestamp | None = None
-    closest_task_at: Timestamp | None = None
-    """Kept as given: kommodore has no tasks yet to derive it from."""
     tags: list[Ref] = []
     contacts: list[LeadContact] = []
     company: Id | None = None
     catalog_elements: list[LeadElement] = []
     custom_fields_values: list[FieldValues] = []
     notes: list[Note] = []
+
+
+class Task(_Entity, kw_only=True):
+    """A task, on the lead, contact or company ``entity_type`` and ``entity_id`` name (or on
+    nothing). The entity's ``closest_task_at`` is derived from its open tasks, never given."""
+
+    id: Id | None = None
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
+    complete_till: Timestamp
+    entity_type: Literal["leads", "contacts", "companies"] | None = None
+    entity_id: Id | None = None
+    responsible_user: Ref | None = None
+    created_by: Ref | None = None
+    task_type_id: Annotated[int, msgspec.Meta(ge=1)] = 1
+    duration: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)] = 0
+    is_completed: bool = False
+    result: str | None = None
+    """The result's text, as ``{"text": ...}`` reads it back."""
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
 
 
 class Webhook(_Entity, kw_only=True):
@@ -281,6 +299,7 @@ class Account(_Entity, kw_only=True):
     contacts: list[Contact] = []
     companies: list[Company] = []
     leads: list[Lead] = []
+    tasks: list[Task] = []
     integrations: list[str] = []
     """Client ids of integrations installed in this account."""
     webhooks: list[Webhook] = []

@@ -75,8 +75,7 @@ _COMPANY_CONTACTS = sql(
 )
 _LEADS = sql(
     "SELECT id, name, price, pipeline_id, status_id, responsible_user_id, created_by, "
-    "loss_reason_id, source_id, score, labor_cost, is_deleted, created_at, updated_at, closed_at, "
-    "closest_task_at "
+    "loss_reason_id, source_id, score, labor_cost, is_deleted, created_at, updated_at, closed_at "
     "FROM leads WHERE account_id = $1 ORDER BY id"
 )
 _LEAD_TAGS = sql(
@@ -110,6 +109,11 @@ _INTEGRATIONS = sql(
     "SELECT i.id, i.secret, i.name, i.redirect_uri, i.scopes, i.owner_account_id, "
     "i.revocation_url FROM account_integrations ai JOIN integrations i ON i.id = ai.integration_id "
     "WHERE ai.account_id = $1 AND ai.removed_at IS NULL ORDER BY i.id"
+)
+_TASKS = sql(
+    "SELECT id, text, complete_till, entity_type, entity_id, responsible_user_id, created_by, "
+    "task_type_id, duration, is_completed, result_text, created_at, updated_at "
+    "FROM tasks WHERE account_id = $1 ORDER BY id"
 )
 _WEBHOOKS = sql(
     "SELECT id, destination, settings, sort, disabled FROM webhooks WHERE account_id = $1 "
@@ -236,6 +240,18 @@ async def export(
     ]  # fmt: skip
     await _parties(conn, account, a)
     await _leads(conn, account, a)
+    account.tasks = [
+        d.Task(
+            id=t["id"], text=t["text"], complete_till=t["complete_till"],
+            entity_type=t["entity_type"], entity_id=t["entity_id"],
+            responsible_user=t["responsible_user_id"],
+            created_by=t["created_by"] if t["created_by"] != t["responsible_user_id"] else None,
+            task_type_id=t["task_type_id"], duration=t["duration"],
+            is_completed=bool(t["is_completed"]), result=t["result_text"],
+            created_at=t["created_at"], updated_at=t["updated_at"],
+        )
+        for t in await _all(conn, _TASKS, a)
+    ]  # fmt: skip
     integrations = await _integrations(conn, account, a)
     account.webhooks = [
         d.Webhook(id=w["id"], destination=w["destination"], settings=json.loads(w["settings"]),
@@ -323,7 +339,7 @@ async def _leads(conn: Connection, account: d.Account, a: int) -> None:
             loss_reason=r["loss_reason_id"], source=r["source_id"], score=r["score"],
             labor_cost=r["labor_cost"], is_deleted=bool(r["is_deleted"]),
             created_at=r["created_at"], updated_at=r["updated_at"], closed_at=r["closed_at"],
-            closest_task_at=r["closest_task_at"], tags=[t["tag_id"] for t in tags[r["id"]]],
+            tags=[t["tag_id"] for t in tags[r["id"]]],
             contacts=[d.LeadContact(id=c["contact_id"], is_main=bool(c["is_main"]))
                       for c in contacts[r["id"]]],
             company=companies.get(r["id"]),

@@ -49,7 +49,7 @@ from kommodore.integrations.service import IntegrationError, cli_integration_id,
 from kommodore.notes.input import PARAMS, READ_ONLY, read_params, stored_params
 from kommodore.search.index import reindex
 from kommodore.web.passwords import hash_password
-from kommodore.webhooks.payload import LEAD_EVENTS
+from kommodore.webhooks.payload import WEBHOOK_EVENTS
 
 E = TypeVar("E")
 
@@ -122,6 +122,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                                     "value_json"),
     "account_integrations": ("account_id", "integration_id", "installed_by", "installed_at",
                              "removed_at"),
+    "tasks": ("account_id", "id", "created_by", "updated_by", "created_at", "updated_at",
+              "responsible_user_id", "group_id", "entity_id", "entity_type", "duration",
+              "is_completed", "task_type_id", "text", "result_text", "result_note_id",
+              "complete_till"),
     "webhooks": ("account_id", "id", "destination", "settings", "sort", "disabled",
                  "created_by", "created_at", "updated_at"),
     "notes": ("account_id", "id", "entity_type", "entity_id", "note_type", "params",
@@ -475,6 +479,9 @@ class Loader:
         return tokens
 
 
+TASK_TYPE_IDS = frozenset({1, 2})
+"""The task types of a seeded account: Kommo's fixed two."""
+
 _ENTITY_LISTS: tuple[tuple[str, str], ...] = (
     ("groups", "user_groups"),
     ("users", "users"),
@@ -487,6 +494,7 @@ _ENTITY_LISTS: tuple[tuple[str, str], ...] = (
     ("contacts", "contacts"),
     ("companies", "companies"),
     ("leads", "leads"),
+    ("tasks", "tasks"),
     ("webhooks", "webhooks"),
 )
 """An account's lists of entities with ids, and the table (and sequence) of each."""
@@ -557,6 +565,12 @@ class _AccountRows:
         self.elements: dict[int, int] = {
             e.id: c.id for c in account.catalogs for e in c.elements if e.id and c.id
         }
+        self.closest: dict[tuple[str, int], int] = {}
+        """(entity type, id) -> the earliest deadline of its open tasks."""
+        for t in account.tasks:
+            if t.entity_type is not None and t.entity_id is not None and not t.is_completed:
+                key = (t.entity_type, t.entity_id)
+                self.closest[key] = min(self.closest.get(key, t.complete_till), t.complete_till)
 
     def _at(self, rel: str) -> str:
         return f"{self.path}.{rel}"
@@ -570,6 +584,7 @@ class _AccountRows:
         self._contacts(catalogs["contacts"])
         self._companies(catalogs["companies"])
         self._leads(catalogs["leads"])
+        self._tasks()
         self._webhooks()
 
     def _account(self) -> None:
@@ -755,7 +770,8 @@ class _AccountRows:
             name = c.name or f"{c.first_name} {c.last_name}".strip()
             self.rows.add(
                 "contacts", self.id, c.id, name, c.first_name, c.last_name, owner[0], owner[1],
-                owner[0], owner[0], created, c.updated_at or created, None, c.is_deleted,
+                owner[0], owner[0], created, c.updated_at or created,
+                self.closest.get(("contacts", c.id)), c.is_deleted,
             )  # fmt: skip
             self._values("contact_custom_field_values", c.id, c.custom_fields_values, rel, catalog)
             self._notes("contacts", c.id, c.notes, owner, rel)
@@ -769,7 +785,8 @@ class _AccountRows:
             created = c.created_at or self.now
             self.rows.add(
                 "companies", self.id, c.id, c.name, owner[0], owner[1], owner[0], owner[0],
-                created, c.updated_at or created, None, c.is_deleted,
+                created, c.updated_at or created, self.closest.get(("companies", c.id)),
+                c.is_deleted,
             )  # fmt: skip
             for k, contact_id in enumerate(dict.fromkeys(c.contacts)):
                 if self.contacts.find(contact_id, self._at(f"{rel}.contacts[{k}]"), self.problems):
@@ -822,7 +839,8 @@ class _AccountRows:
             self.rows.add(
                 "leads", self.id, lead.id, lead.name, lead.price, owner[0], owner[1], stage[0],
                 stage[1], loss_reason, source, author[0], author[0], created, updated, closed,
-                lead.closest_task_at, lead.is_deleted, lead.score, lead.labor_cost, False, False,
+                self.closest.get(("leads", lead.id)), lead.is_deleted, lead.score,
+                lead.labor_cost, False, False,
             )  # fmt: skip
             self._lead_links(lead, lead.id, rel)
             self._values("lead_custom_field_values", lead.id, lead.custom_fields_values, rel,
@@ -909,14 +927,47 @@ class _AccountRows:
                 element.quantity, element.price_id,
             )  # fmt: skip
 
+    def _tasks(self) -> None:
+        """Tasks on the account's own leads, contacts and companies; the types are Kommo's
+        fixed two (1 follow-up, 2 meeting)."""
+        known = {
+            "leads": {x.id for x in self.a.leads},
+            "contacts": {x.id for x in self.a.contacts},
+            "companies": {x.id for x in self.a.companies},
+        }
+        for j, t in enumerate(self.a.tasks):
+            rel = f"tasks[{j}]"
+            owner = self._party(t.responsible_user, f"{rel}.responsible_user")
+            author = owner
+            if t.created_by is not None:
+                author = self._party(t.created_by, f"{rel}.created_by")
+            if (t.entity_type is None) != (t.entity_id is None):
+                self.problems.add(self._at(rel), "entity_type and entity_id go together")
+            elif t.entity_type is not None and t.entity_id not in known[t.entity_type]:
+                self.problems.add(
+                    self._at(f"{rel}.entity_id"),
+                    f"no {t.entity_type[:-1] if t.entity_type != 'companies' else 'company'} "
+                    f"with id {t.entity_id} in this account",
+                )
+            if t.task_type_id not in TASK_TYPE_IDS:
+                self.problems.add(self._at(f"{rel}.task_type_id"), "1 (follow-up) or 2 (meeting)")
+            if owner is None or author is None or t.id is None:
+                continue
+            created = t.created_at or self.now
+            self.rows.add(
+                "tasks", self.id, t.id, author[0], author[0], created, t.updated_at or created,
+                owner[0], owner[1], t.entity_id, t.entity_type, t.duration, t.is_completed,
+                t.task_type_id, t.text, t.result, None, t.complete_till,
+            )  # fmt: skip
+
     def _webhooks(self) -> None:
         admin = _default_user(self.a)
         for j, w in enumerate(self.a.webhooks):
-            unknown = [s for s in w.settings if s not in LEAD_EVENTS]
+            unknown = [s for s in w.settings if s not in WEBHOOK_EVENTS]
             if unknown or not w.settings:
                 self.problems.add(
                     self._at(f"webhooks[{j}].settings"),
-                    "one or more of: " + ", ".join(LEAD_EVENTS),
+                    "one or more of: " + ", ".join(WEBHOOK_EVENTS),
                 )
             self.rows.add(
                 "webhooks", self.id, w.id, w.destination, json.dumps(w.settings), w.sort,
