@@ -90,8 +90,8 @@ def test_without_a_token_the_unknown_route_is_still_a_404(client: TestClient):
 def test_an_unknown_entity_type_in_a_sub_resource_path_is_not_found(
     client: TestClient, auth, path: str
 ):
-    """The neighbours contract's decision 48: an unknown ``{entity_type}`` in a notes, tags,
-    custom fields or links path is ``"detail": "Not Found"``."""
+    """Our choice: an unknown ``{entity_type}`` in a notes, tags, custom fields or links path
+    is ``"detail": "Not Found"``."""
     response = client.get(path, headers=auth)
     assert response.status_code == 404
     assert response.json() == problem(404, "Not Found")

@@ -15,7 +15,8 @@ _ENTITY_SUBRESOURCE = re.compile(
     r"^/api/v4/[^/]+(?:/[^/]+)?/(?:notes|tags|custom_fields|links|link|unlink)(?:/.*)?$"
 )
 """A path of the shape of ``/api/v4/{entity_type}[/{id}]/notes|tags|custom_fields|links...``:
-its unknown entity type answers the neighbours contract's ``"Not Found"`` (its decision 48)."""
+an entity type no route serves there answers ``"Not Found"`` (our choice, docs/compatibility.md),
+as a missing sub-resource does, rather than naming the URL."""
 
 
 def unknown_url(request: Request, trust_forwarded: bool) -> str:
