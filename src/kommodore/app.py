@@ -39,6 +39,7 @@ from kommodore.http.metrics import metrics
 from kommodore.http.middleware import EdgeMiddleware
 from kommodore.http.reasons import note_refusal
 from kommodore.http.slashes import slash_redirect
+from kommodore.http.unknown import unknown_route
 from kommodore.leads import endpoints as leads
 from kommodore.links import endpoints as links
 from kommodore.loss_reasons import endpoints as loss_reasons
@@ -92,7 +93,8 @@ async def _problem(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return slash_redirect(request) or problems.not_found()
+        settings: Settings = request.app.state.settings
+        return slash_redirect(request) or unknown_route(request, settings.trust_forwarded_headers)
     if exc.status_code == 405:
         return problems.method_not_allowed()
     return problems.problem_response(exc.status_code, exc.detail)

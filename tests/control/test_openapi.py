@@ -358,7 +358,14 @@ def _directories(s: Session) -> None:
     s.send("POST", "/api/v4/leads/tags", [{"name": "fresh", "color": None}])
     catalogs = s.get("/api/v4/catalogs")
     catalog_id = catalogs["_embedded"]["catalogs"][0]["id"]
-    s.get(f"/api/v4/catalogs/{catalog_id}/elements", "/api/v4/catalogs/{catalog_id:int}/elements")
+    catalog = "/api/v4/catalogs/{catalog_id:int}"
+    s.get(f"/api/v4/catalogs/{catalog_id}", catalog)
+    assert s.get("/api/v4/catalogs/999999999", catalog, 404)["detail"] == "Catalog not found"
+    elements = s.get(f"/api/v4/catalogs/{catalog_id}/elements", f"{catalog}/elements")
+    element = f"{catalog}/elements/{{element_id:int}}"
+    element_id = elements["_embedded"]["elements"][0]["id"]
+    s.get(f"/api/v4/catalogs/{catalog_id}/elements/{element_id}", element)
+    s.get(f"/api/v4/catalogs/{catalog_id}/elements/999999999", element, 204)
 
     reason = "/api/v4/leads/loss_reasons/{reason_id:int}"
     s.get("/api/v4/leads/loss_reasons")
@@ -394,7 +401,7 @@ def _links(s: Session, lead_id: int) -> None:
     s.get(f"/api/v4/contacts/{contact}", "/api/v4/contacts/{contact_id:int}")
     s.get(f"/api/v4/companies/{company}", "/api/v4/companies/{company_id:int}")
     linked = page[0]["id"]
-    s.get(f"/api/v4/leads/{linked}/links", "/api/v4/leads/{lead_id:int}/links")
+    s.get(f"/api/v4/leads/{linked}/links?limit=1", "/api/v4/leads/{lead_id:int}/links")
     s.get(f"/api/v4/leads/links?filter[entity_id]={linked}")
     link = [{"to_entity_id": company, "to_entity_type": "companies"}]
     s.call("POST", f"/api/v4/leads/{lead_id}/link", "/api/v4/leads/{lead_id:int}/link", link)
@@ -514,6 +521,7 @@ def _refusals(s: Session) -> None:
     assert s.get("/api/v4/account", status=429)["status"] == 429
     s.send("POST", "/oauth2/access_token", {"grant_type": "authorization_code"}, 400, {})
     s.get("/oauth2/account/current/subdomain", status=401, headers={"X-Refresh-Token": "x"})
+    s.get("/oauth2/account/subdomain", status=401, headers={"Authorization": "Bearer x"})
 
 
 def _oauth(s: Session, factory: Factory) -> None:
@@ -530,6 +538,8 @@ def _oauth(s: Session, factory: Factory) -> None:
     pair = s.send("POST", "/oauth2/access_token", grant, headers={})
     refresh = {"X-Refresh-Token": pair["refresh_token"]}
     s.get("/oauth2/account/current/subdomain", headers=refresh)
+    access = {"Authorization": f"Bearer {pair['access_token']}"}
+    s.get("/oauth2/account/subdomain", headers=access)
 
 
 def _seed(s: Session) -> None:

@@ -110,7 +110,7 @@ class TestList:
         body = response.json()
         assert body == {
             "_page": 1,
-            "_links": {"self": {"href": f"{ORIGIN}/api/v4/events"}},
+            "_links": {"self": {"href": f"{ORIGIN}/api/v4/events?page=1&limit=50"}},
             "_embedded": {
                 "events": [w.body(label) for label in sorted(w.events,
                                                              key=lambda k: -w.events[k][2])]

@@ -64,6 +64,7 @@ KINDS = {
     "source_id": ["source"],
     "field_id": ["field", "text_field"],
     "catalog_id": ["catalog"],
+    "element_id": ["element"],
     "contact_id": ["contact"],
     "company_id": ["company"],
     "entity_id": ["lead", "contact", "company"],

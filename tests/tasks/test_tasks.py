@@ -253,7 +253,7 @@ def test_list_envelope_and_paging(client: TestClient, factory: Factory):
     assert body == {
         "_page": 1,
         "_links": {
-            "self": {"href": f"{TASKS_URL}?limit=2"},
+            "self": {"href": f"{TASKS_URL}?limit=2&page=1"},
             "next": {"href": f"{TASKS_URL}?limit=2&page=2"},
         },
         "_embedded": {

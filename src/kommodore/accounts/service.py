@@ -8,6 +8,7 @@ settings are merged over their defaults so every documented key is present.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from msgspec import UNSET
@@ -68,6 +69,15 @@ def _settings(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def account_uuid(account_id: int, settings: dict[str, Any]) -> str:
+    """The account's ``uuid`` (Kommo sends it beside ``amojo_id``): a stored one, else one
+    derived from the account id, so it never changes between requests or servers."""
+    stored = settings.get("uuid")
+    if isinstance(stored, str):
+        return stored
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kommodore:account:{account_id}"))
+
+
 def _merged(defaults: dict[str, Any], stored: Any) -> dict[str, Any]:
     """Stored keys over the defaults: the documented keys stay in Kommo's order."""
     return {**defaults, **stored} if isinstance(stored, dict) else dict(defaults)
@@ -113,6 +123,7 @@ async def read_account(
     )
     if "amojo_id" in with_:
         model.amojo_id = amojo_id
+        model.uuid = account_uuid(account_id, settings)
     if "version" in with_:
         model.version = version
     if "entity_names" in with_:

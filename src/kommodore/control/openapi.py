@@ -700,12 +700,21 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         API_ERRORS,
         query=(PAGE, limit(250)),
     ),
+    ("GET", "/api/v4/catalogs/{catalog_id:int}"): _api(
+        "catalogs", "A catalog; 404 when unknown", {200: catalogs.Catalog}, ONE_ERRORS
+    ),
     ("GET", "/api/v4/catalogs/{catalog_id:int}/elements"): _api(
         "catalogs",
         "A catalog's elements",
         {200: ELEMENTS_PAGE, 204: None},
         ONE_ERRORS,
         query=(PAGE, limit(250), filter_("id"), QUERY),
+    ),
+    ("GET", "/api/v4/catalogs/{catalog_id:int}/elements/{element_id:int}"): _api(
+        "catalogs",
+        "A catalog's element; 204 when the catalog does not hold it, 404 for an unknown catalog",
+        {200: catalogs.Element, 204: None},
+        ONE_ERRORS,
     ),
     ("GET", "/api/v4/contacts/{contact_id:int}"): _api(
         "contacts", "A contact; 204 when unknown", {200: parties.Party, 204: None}, API_ERRORS
@@ -723,10 +732,10 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/api/v4/leads/{lead_id:int}/links"): _api(
         "links",
-        "A lead's links",
+        "A lead's links, a page at a time",
         {200: LINKS, 204: None},
         ONE_ERRORS,
-        query=(filter_("to_entity_id", "to_entity_type"),),
+        query=(PAGE, limit(250), filter_("to_entity_id", "to_entity_type")),
     ),
     ("POST", "/api/v4/leads/link"): _api(
         "links",
@@ -828,6 +837,13 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                 "schema": {"type": "string"},
             },
         ),
+    ),
+    ("GET", "/oauth2/account/subdomain"): Op(
+        "oauth",
+        "The account an access token belongs to (Kommo's older form, which the PHP SDK calls)",
+        {200: oauth.AccountDomain},
+        errors=(401, 402),
+        media=JSON,
     ),
     # kommodore's admin actions (Kommo's UI only)
     ("POST", "/admin/leads/delete"): _api(

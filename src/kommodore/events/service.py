@@ -10,7 +10,7 @@ from kommodore.db.database import Connection
 from kommodore.events import store, types, wire
 from kommodore.events.filters import EventQuery
 from kommodore.events.store import EventRow
-from kommodore.http.hal import collection_body, self_links
+from kommodore.http.hal import Href, collection_body, self_links
 from kommodore.http.paging import Page, page_links
 
 MAX_LIMIT = 100
@@ -102,5 +102,6 @@ async def event_types(
     items = [
         wire.EventType(key=t.key, type=t.code, lang=t.labels[language]) for t in types.EVENT_TYPES
     ]
-    links = page_links(url, raw_query, Page(1, len(items)), has_next=False)
+    # not paged: the request URL as sent, without the page and limit of a paged collection
+    links = {"self": Href(f"{url}?{raw_query}" if raw_query else url)}
     return collection_body("events_types", items, links, total_items=len(items))
