@@ -95,7 +95,7 @@ def test_add_then_read_by_every_path(client: TestClient, factory: Factory, kind:
     listed = get(api, f"/api/v4/{kind}/{parent}/notes")
     assert listed == {
         "_page": 1,
-        "_links": {"self": {"href": f"{ORIGIN}/api/v4/{kind}/{parent}/notes"}},
+        "_links": {"self": {"href": f"{ORIGIN}/api/v4/{kind}/{parent}/notes?page=1&limit=50"}},
         "_embedded": {"notes": [one]},
     }
     by_type = get(api, f"/api/v4/{kind}/notes?filter[entity_id][]={parent}")
