@@ -31,13 +31,14 @@ def rights(
     *,
     edit: str | None = None,
     add: str = "A",
+    tasks: str = "A",
 ) -> dict[str, Any]:
     entity = {"view": view, "edit": edit or view, "add": add, "delete": "D", "export": "D"}
     return {
         "leads": entity,
         "contacts": entity,
         "companies": entity,
-        "tasks": {"edit": "A", "delete": "A"},
+        "tasks": {"edit": tasks, "delete": tasks},
         "mail_access": False,
         "catalog_access": False,
         "status_rights": status_rights,
@@ -168,8 +169,9 @@ class Factory:
         status_rights: list[dict[str, Any]] | None = None,
         edit: str | None = None,
         add: str = "A",
+        tasks: str = "A",
     ) -> int:
-        """``edit`` defaults to ``view``; ``add`` to A."""
+        """``edit`` defaults to ``view``; ``add`` to A; ``tasks`` is ``rights.tasks.edit``."""
         user_id = self.id("users")
         group_id = account.groups[group]
         self._insert(
@@ -179,7 +181,7 @@ class Factory:
                  "email": f"u{user_id}@example.com", "lang": "en", "uuid": None,
                  "amojo_id": None, "is_admin": admin, "is_free": free, "is_active": active,
                  "group_id": group_id or None, "role_id": None,
-                 "rights": json.dumps(rights(view, status_rights, edit=edit, add=add)),
+                 "rights": json.dumps(rights(view, status_rights, edit=edit, add=add, tasks=tasks)),
                  "created_at": NOW, "updated_at": NOW}
             ],
         )  # fmt: skip

@@ -39,9 +39,11 @@ from kommodore.http.metrics import metrics
 from kommodore.http.middleware import EdgeMiddleware
 from kommodore.http.reasons import note_refusal
 from kommodore.http.slashes import slash_redirect
+from kommodore.http.unknown import unknown_route
 from kommodore.leads import endpoints as leads
 from kommodore.links import endpoints as links
 from kommodore.loss_reasons import endpoints as loss_reasons
+from kommodore.notes import endpoints as notes
 from kommodore.oauth import endpoints as oauth
 from kommodore.outbound import OutboundPolicy
 from kommodore.parties import endpoints as parties
@@ -50,6 +52,7 @@ from kommodore.ratelimit.service import build_limiter
 from kommodore.settings import Settings
 from kommodore.sources import endpoints as sources
 from kommodore.tags import endpoints as tags
+from kommodore.tasks import endpoints as tasks
 from kommodore.users import endpoints as users
 from kommodore.web import endpoints as web
 from kommodore.webhooks import endpoints as webhooks
@@ -90,7 +93,8 @@ async def _problem(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return slash_redirect(request) or problems.not_found()
+        settings: Settings = request.app.state.settings
+        return slash_redirect(request) or unknown_route(request, settings.trust_forwarded_headers)
     if exc.status_code == 405:
         return problems.method_not_allowed()
     return problems.problem_response(exc.status_code, exc.detail)
@@ -142,6 +146,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     journal, faults = Journal(settings.journal_size), Faults()
     routes = [
         *leads.routes,
+        *tasks.routes,
         *accounts.routes,
         *users.routes,
         *pipelines.routes,
@@ -152,6 +157,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         *catalogs.routes,
         *parties.routes,
         *links.routes,
+        *notes.routes,
         *oauth.routes,
         *web.routes,
         *webhooks.routes,

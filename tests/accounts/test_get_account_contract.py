@@ -8,6 +8,7 @@ once with every extra stored there.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +34,13 @@ WITH_VALUES = (
 KEY_ORDER = [
     "id", "name", "subdomain", "created_at", "created_by", "updated_at", "updated_by",
     "current_user_id", "country", "currency", "currency_symbol", "customers_mode",
-    "is_unsorted_on", "is_loss_reason_enabled", "is_helpbot_enabled", "is_technical_account",
-    "contact_name_display_order", "mobile_feature_version", "amojo_id", "version",
-    "entity_names", "drive_url", "is_api_filter_enabled", "invoices_settings", "_links",
-    "_embedded",
+    "is_unsorted_on", "mobile_feature_version", "is_loss_reason_enabled", "is_helpbot_enabled",
+    "is_technical_account", "is_api_filter_enabled", "contact_name_display_order", "amojo_id",
+    "uuid", "drive_url", "version", "entity_names", "invoices_settings", "_links", "_embedded",
 ]  # fmt: skip
+"""Kommo's order: its example's (``is_api_filter_enabled`` before
+``contact_name_display_order``, then ``amojo_id, uuid, drive_url, version``), with
+``mobile_feature_version`` right after ``is_unsorted_on`` as real answers have it."""
 EMBEDDED_ORDER = ["amojo_rights", "users_groups", "task_types", "datetime_settings"]
 EMBEDDED_WITH = frozenset(EMBEDDED_ORDER)
 
@@ -63,6 +66,7 @@ STORED_SETTINGS: dict[str, Any] = {
         {"id": 2, "name": "Meeting", "color": None, "icon_id": None, "code": "MEETING"},
         {"id": 77, "name": "Demo call", "color": "#ffcc00", "icon_id": 5, "code": None},
     ],
+    "uuid": "824f3a59-6154-4edf-ba90-0b5593715d07",
 }  # fmt: skip
 AMOJO_ID = "f3c6340d-410e-4ad1-9f7e-c5e663599909"
 
@@ -118,6 +122,11 @@ def stored(factory: Factory) -> Setup:
     return _setup(factory, stored=True)
 
 
+def derived_uuid(account_id: int) -> str:
+    """The account's ``uuid`` when none is stored: derived from its id, the same every time."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kommodore:account:{account_id}"))
+
+
 def expected(setup: Setup, with_: frozenset[str], current_user: int) -> dict[str, Any]:
     account, stored = setup.account, setup.settings
     body: dict[str, Any] = {
@@ -125,12 +134,17 @@ def expected(setup: Setup, with_: frozenset[str], current_user: int) -> dict[str
         "created_at": NOW, "created_by": 0, "updated_at": NOW, "updated_by": 0,
         "current_user_id": current_user, "country": "NL", "currency": "EUR",
         "currency_symbol": "€", "customers_mode": "disabled", "is_unsorted_on": True,
-        "is_loss_reason_enabled": True, "is_helpbot_enabled": False,
-        "is_technical_account": False, "contact_name_display_order": 1,
-        "mobile_feature_version": 0,
+        "mobile_feature_version": 0, "is_loss_reason_enabled": True,
+        "is_helpbot_enabled": False, "is_technical_account": False,
     }  # fmt: skip
+    if "is_api_filter_enabled" in with_:
+        body["is_api_filter_enabled"] = stored.get("is_api_filter_enabled", True)
+    body["contact_name_display_order"] = 1
     if "amojo_id" in with_:
         body["amojo_id"] = setup.amojo_id
+        body["uuid"] = stored.get("uuid", derived_uuid(account.id))
+    if "drive_url" in with_:
+        body["drive_url"] = stored.get("drive_url", ORIGIN)
     if "version" in with_:
         body["version"] = 11
     if "entity_names" in with_:
@@ -139,10 +153,6 @@ def expected(setup: Setup, with_: frozenset[str], current_user: int) -> dict[str
             {"leads": {"en": {"singular_form": {"default": "lead"},
                               "plural_form": {"default": "leads"}}}},
         )  # fmt: skip
-    if "drive_url" in with_:
-        body["drive_url"] = stored.get("drive_url", ORIGIN)
-    if "is_api_filter_enabled" in with_:
-        body["is_api_filter_enabled"] = stored.get("is_api_filter_enabled", True)
     if "invoices_settings" in with_:
         body["invoices_settings"] = stored.get(
             "invoices_settings", {"lang": "en", "invoices_catalog_id": setup.invoices_catalog}
@@ -277,3 +287,16 @@ def test_non_ascii_is_not_escaped(client: TestClient, stored: Setup):
     raw = _get(client, stored.admin_token, "entity_names").content
     assert "negócio".encode() in raw
     assert b"\\u" not in raw
+
+
+def test_uuid_comes_with_amojo_id_and_is_the_accounts_own(client: TestClient, factory: Factory):
+    """Kommo sends ``uuid`` beside ``amojo_id``: the same on every request, another account's
+    differs, and a UUID in Kommo's text form."""
+    one, two = factory.account(), factory.account()
+    first = _get(client, factory.token(one, one.admin), "amojo_id").json()
+    again = _get(client, factory.token(one, one.admin), "amojo_id,version").json()
+    other = _get(client, factory.token(two, two.admin), "amojo_id").json()
+    assert first["uuid"] == again["uuid"] == derived_uuid(one.id)
+    assert other["uuid"] == derived_uuid(two.id) != first["uuid"]
+    assert str(uuid.UUID(first["uuid"])) == first["uuid"]
+    assert "uuid" not in _get(client, factory.token(one, one.admin), "version").json()

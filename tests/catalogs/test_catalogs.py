@@ -19,9 +19,10 @@ CATALOG_KEYS = [
     "sdk_widget_code", "account_id", "_links",
 ]  # fmt: skip
 ELEMENT_KEYS = [
-    "id", "catalog_id", "name", "created_by", "updated_by", "created_at", "updated_at",
-    "is_deleted", "custom_fields_values", "account_id", "_links",
+    "id", "name", "created_by", "updated_by", "created_at", "updated_at", "is_deleted",
+    "custom_fields_values", "catalog_id", "account_id", "_links",
 ]  # fmt: skip
+"""Kommo's order (its examples): ``catalog_id`` after ``custom_fields_values``."""
 
 
 @dataclass
@@ -36,6 +37,11 @@ class Catalogs:
     deleted: int
     foreign_catalog: int
     owner: int
+    elsewhere: int
+    """the live element of ``regular``"""
+    foreign_element: int
+    """the live element of ``foreign_catalog``, another account's"""
+    admin_token: str
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +60,10 @@ def cats(factory: Factory) -> Catalogs:
     names = ["Widget", "Gadget", "Big widget", "Ökonom 100%", "Snake_case"]
     elements = dict(zip(names, add_elements(factory, account, products, names), strict=True))
     (deleted,) = add_elements(factory, account, products, ["Widget retired"], is_deleted=True)
-    add_elements(factory, account, regular, ["Widget elsewhere"])
+    (elsewhere,) = add_elements(factory, account, regular, ["Widget elsewhere"])
     other = factory.account()
     foreign = add_catalog(factory, other)
-    add_elements(factory, other, foreign, ["Widget"])
+    (foreign_element,) = add_elements(factory, other, foreign, ["Widget"])
     user = factory.user(account, view="D")
     return Catalogs(
         account,
@@ -69,6 +75,9 @@ def cats(factory: Factory) -> Catalogs:
         deleted,
         foreign,
         owner,
+        elsewhere,
+        foreign_element,
+        factory.token(account, account.admin),
     )
 
 
@@ -110,7 +119,7 @@ class TestCatalogList:
         body = response.json()
         assert body == {
             "_page": 1,
-            "_links": {"self": {"href": f"{ORIGIN}/api/v4/catalogs"}},
+            "_links": {"self": {"href": f"{ORIGIN}/api/v4/catalogs?page=1&limit=50"}},
             "_embedded": {"catalogs": _expected_catalogs(cats)},
         }
         assert list(body) == ["_page", "_links", "_embedded"]
@@ -122,7 +131,7 @@ class TestCatalogList:
         assert _get(client, cats, "/api/v4/catalogs?limit=2").json() == {
             "_page": 1,
             "_links": {
-                "self": {"href": f"{url}?limit=2"},
+                "self": {"href": f"{url}?limit=2&page=1"},
                 "next": {"href": f"{url}?limit=2&page=2"},
             },
             "_embedded": {"catalogs": expected[:2]},
@@ -151,9 +160,9 @@ def _element(cats: Catalogs, name: str, catalog_id: int | None = None) -> dict[s
     eid = cats.elements[name]
     cid = catalog_id or cats.products
     return {
-        "id": eid, "catalog_id": cid, "name": name, "created_by": 0, "updated_by": 0,
+        "id": eid, "name": name, "created_by": 0, "updated_by": 0,
         "created_at": NOW - 10, "updated_at": NOW - 5, "is_deleted": False,
-        "custom_fields_values": None, "account_id": cats.account.id,
+        "custom_fields_values": None, "catalog_id": cid, "account_id": cats.account.id,
         "_links": {"self": {"href": f"{ORIGIN}/api/v4/catalogs/{cid}/elements/{eid}"}},
     }  # fmt: skip
 
@@ -162,7 +171,7 @@ def _elements_body(
     cats: Catalogs, names: list[str], query: str, links: dict[str, str] | None = None, page: int = 1
 ) -> dict[str, Any]:
     url = f"{ORIGIN}/api/v4/catalogs/{cats.products}/elements"
-    links = links or {"self": f"?{query}" if query else ""}
+    links = links or {"self": f"?{query}&page=1&limit=50" if query else "?page=1&limit=50"}
     return {
         "_page": page,
         "_links": {k: {"href": f"{url}{v}"} for k, v in links.items()},
@@ -188,7 +197,7 @@ class TestElements:
     def test_paging(self, client: TestClient, cats: Catalogs):
         names = sorted(cats.elements, key=cats.elements.__getitem__)
         assert _get(client, cats, self.url(cats, "limit=3")).json() == _elements_body(
-            cats, names[:3], "", {"self": "?limit=3", "next": "?limit=3&page=2"}
+            cats, names[:3], "", {"self": "?limit=3&page=1", "next": "?limit=3&page=2"}
         )
         assert _get(client, cats, self.url(cats, "limit=3&page=2")).json() == _elements_body(
             cats, names[3:], "",
@@ -263,6 +272,127 @@ class TestElements:
         }  # fmt: skip
 
 
-def test_requires_auth(client: TestClient):
-    assert client.get("/api/v4/catalogs").status_code == 401
-    assert client.get("/api/v4/catalogs/1/elements").status_code == 401
+NOT_FOUND = {"title": "Not Found", "type": "https://httpstatus.es/404", "status": 404}
+
+
+class TestCatalogById:
+    """``GET /api/v4/catalogs/{id}``: the catalog as the list shows it (Kommo's example)."""
+
+    def test_each_catalog_as_the_list_shows_it(self, client: TestClient, cats: Catalogs):
+        for expected in _expected_catalogs(cats):
+            response = _get(client, cats, f"/api/v4/catalogs/{expected['id']}")
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "application/hal+json"
+            body = response.json()
+            assert body == expected
+            assert list(body) == CATALOG_KEYS
+
+    def test_a_user_without_lead_rights_and_an_admin_read_the_same(
+        self, client: TestClient, cats: Catalogs
+    ):
+        """Catalogs are readable by every user of the account (``catalog_access`` is not
+        enforced), so the user with every right D and the admin get the same bytes."""
+        url = f"/api/v4/catalogs/{cats.products}"
+        admin = client.get(url, headers={"Authorization": f"Bearer {cats.admin_token}"})
+        assert admin.status_code == 200
+        assert admin.content == _get(client, cats, url).content
+
+    @pytest.mark.parametrize("which", ["foreign", "unknown", "zero", "huge"])
+    def test_unknown_catalog_is_404(self, client: TestClient, cats: Catalogs, which: str):
+        catalog_id = {
+            "foreign": cats.foreign_catalog, "unknown": 10**12, "zero": 0, "huge": 10**20,
+        }[which]  # fmt: skip
+        response = _get(client, cats, f"/api/v4/catalogs/{catalog_id}")
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json() == {**NOT_FOUND, "detail": "Catalog not found"}
+
+    def test_a_non_numeric_id_is_an_unknown_route(self, client: TestClient, cats: Catalogs):
+        response = _get(client, cats, "/api/v4/catalogs/abc?x=1")
+        assert response.status_code == 404
+        assert response.json() == {
+            **NOT_FOUND, "detail": f"Cannot GET {ORIGIN}/api/v4/catalogs/abc?x=1"
+        }  # fmt: skip
+
+    def test_other_methods_are_405(self, client: TestClient, cats: Catalogs):
+        headers = {"Authorization": f"Bearer {cats.admin_token}"}
+        for method in ("POST", "PATCH", "DELETE"):
+            url = f"/api/v4/catalogs/{cats.products}"
+            for path in (url, f"{url}/elements/{cats.elements['Widget']}"):
+                response = client.request(method, path, headers=headers)
+                assert response.status_code == 405, (method, path)
+                assert response.json()["detail"] == "Method Not Allowed"
+
+
+class TestElementById:
+    """``GET /api/v4/catalogs/{id}/elements/{element_id}``: the element as the list shows it."""
+
+    def url(self, catalog_id: int, element_id: int) -> str:
+        return f"/api/v4/catalogs/{catalog_id}/elements/{element_id}"
+
+    def test_each_live_element_as_the_list_shows_it(self, client: TestClient, cats: Catalogs):
+        for name, eid in cats.elements.items():
+            response = _get(client, cats, self.url(cats.products, eid))
+            assert response.status_code == 200
+            assert response.headers["content-type"] == "application/hal+json"
+            body = response.json()
+            assert body == _element(cats, name)
+            assert list(body) == ELEMENT_KEYS
+
+    def test_an_element_of_another_catalog_is_read_under_its_own(
+        self, client: TestClient, cats: Catalogs
+    ):
+        body = _get(client, cats, self.url(cats.regular, cats.elsewhere)).json()
+        assert body == {
+            "id": cats.elsewhere, "name": "Widget elsewhere", "created_by": 0, "updated_by": 0,
+            "created_at": NOW - 10, "updated_at": NOW - 5, "is_deleted": False,
+            "custom_fields_values": None, "catalog_id": cats.regular,
+            "account_id": cats.account.id,
+            "_links": {"self": {"href": (
+                f"{ORIGIN}/api/v4/catalogs/{cats.regular}/elements/{cats.elsewhere}"
+            )}},
+        }  # fmt: skip
+
+    @pytest.mark.parametrize(
+        "which", ["deleted", "other catalog's", "other account's", "unknown", "zero", "huge"]
+    )
+    def test_an_element_the_catalog_does_not_hold_is_204(
+        self, client: TestClient, cats: Catalogs, which: str
+    ):
+        element_id = {
+            "deleted": cats.deleted, "other catalog's": cats.elsewhere,
+            "other account's": cats.foreign_element, "unknown": 10**12, "zero": 0,
+            "huge": 10**20,
+        }[which]  # fmt: skip
+        response = _get(client, cats, self.url(cats.products, element_id))
+        assert response.status_code == 204
+        assert response.content == b""
+        assert "content-type" not in response.headers
+
+    @pytest.mark.parametrize("which", ["foreign", "unknown", "zero", "huge"])
+    def test_an_unknown_catalog_is_404(self, client: TestClient, cats: Catalogs, which: str):
+        catalog_id, element_id = {
+            "foreign": (cats.foreign_catalog, cats.foreign_element),
+            "unknown": (10**12, cats.elements["Widget"]),
+            "zero": (0, cats.elements["Widget"]),
+            "huge": (10**20, cats.elements["Widget"]),
+        }[which]
+        response = _get(client, cats, self.url(catalog_id, element_id))
+        assert response.status_code == 404
+        assert response.json() == {**NOT_FOUND, "detail": "Catalog not found"}
+
+    def test_a_non_numeric_element_id_is_an_unknown_route(self, client: TestClient, cats: Catalogs):
+        path = f"/api/v4/catalogs/{cats.products}/elements/abc"
+        response = _get(client, cats, path)
+        assert response.status_code == 404
+        assert response.json() == {**NOT_FOUND, "detail": f"Cannot GET {ORIGIN}{path}"}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v4/catalogs", "/api/v4/catalogs/1", "/api/v4/catalogs/1/elements",
+             "/api/v4/catalogs/1/elements/1"],
+)  # fmt: skip
+def test_requires_auth(client: TestClient, path: str):
+    response = client.get(path)
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Invalid user name or password"

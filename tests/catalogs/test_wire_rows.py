@@ -17,6 +17,7 @@ def test_element_rows_line_up_with_the_wire() -> None:
     assert wire.Element.__struct_fields__[: len(columns)] == columns
     assert wire.Element.__struct_fields__[len(columns) :] == (
         "custom_fields_values",
+        "catalog_id",
         "account_id",
         "links",
     )

@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from kommodore.app import create_app
+from kommodore.control import store
 from kommodore.control.endpoints import OFF
 from tests.conftest import Backend
 from tests.control.conftest import AUTH, CONTROL_TOKEN
@@ -121,6 +122,28 @@ def test_reset_to_empty_forgets_every_account(control: TestClient, factory: Fact
     response = control.post("/_kommodore/reset", headers=AUTH)
     assert (response.status_code, response.json()) == (200, {"to": "empty"})
     assert control.get(f"/api/v4/leads/{lead}", headers=kommo).status_code == 401
+
+
+def test_a_large_state_is_emptied_with_truncate(
+    control: TestClient, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL empties a state above ``DELETE_UP_TO_BYTES`` with one TRUNCATE (SQLite copies
+    files either way): a restore and a reset end exactly as with DELETE."""
+    monkeypatch.setattr(store, "DELETE_UP_TO_BYTES", -1)
+    account = factory.account()
+    kommo = {"Authorization": f"Bearer {factory.token(account, account.admin)}"}
+    kept = factory.lead(account, name="kept")
+    saved = control.post("/_kommodore/snapshots", json={"name": "large"}, headers=AUTH)
+    assert saved.status_code == 201
+    renamed = control.patch(f"/api/v4/leads/{kept}", json={"name": "changed"}, headers=kommo)
+    assert renamed.status_code == 200
+
+    restored = control.post("/_kommodore/snapshots/large/restore", headers=AUTH)
+    assert (restored.status_code, restored.json()) == (200, {"restored": "large"})
+    assert control.get(f"/api/v4/leads/{kept}", headers=kommo).json()["name"] == "kept"
+    response = control.post("/_kommodore/reset", headers=AUTH)
+    assert (response.status_code, response.json()) == (200, {"to": "empty"})
+    assert control.get(f"/api/v4/leads/{kept}", headers=kommo).status_code == 401
 
 
 def test_reset_to_the_demo_account_then_again_from_its_cache(control: TestClient) -> None:

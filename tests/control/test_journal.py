@@ -11,7 +11,16 @@ import pytest
 from starlette.testclient import TestClient
 
 from kommodore.app import create_app
-from kommodore.control.journal import REDACTED, redact_body, redact_query, secret_keys
+from kommodore.control.journal import (
+    REDACTED,
+    Entry,
+    Journal,
+    Principal,
+    Record,
+    redact_body,
+    redact_query,
+    secret_keys,
+)
 from tests.conftest import Backend
 from tests.control.conftest import AUTH, CONTROL_TOKEN
 from tests.factories import Account, Factory
@@ -172,6 +181,83 @@ def test_redaction_rules() -> None:
     assert (
         redact_query(f"client_secret=x&q={jwt}") == "client_secret=%5Bredacted%5D&q=%5Bredacted%5D"
     )
+
+
+def test_a_record_is_kept_raw_and_read_redacted() -> None:
+    """Recording keeps the bytes as they came (cheap); the one way out, ``find``, redacts."""
+    journal = Journal(per_account=2, body_bytes=60)
+    who = Principal(account_id=7, user_id=8, integration_id="i")
+    journal.add(
+        Record(
+            journal.next_id(),
+            1000,
+            "POST",
+            "/oauth2/access_token",
+            b"code=c1&x=1",
+            400,
+            0.0012345,
+            None,
+            b"client_secret=s1&code=c2",
+            b"application/x-www-form-urlencoded",
+            b'{"hint": "code expired", "refresh_token": "r1"}',
+            b"application/json",
+            None,
+            None,
+        )
+    )
+    for n in range(3):
+        journal.add(
+            Record(
+                journal.next_id(),
+                2000 + n,
+                "GET",
+                f"/api/v4/leads/{n}",
+                b"",
+                200,
+                0.0,
+                who,
+                b"",
+                b"",
+                b'{"id": 1, "name": "a long lead name"}',
+                b"application/hal+json",
+                None,
+                None,
+            )
+        )
+    assert journal.find(method="POST") == [
+        Entry(
+            id=1,
+            at_ms=1000,
+            method="POST",
+            path="/oauth2/access_token",
+            query="code=%5Bredacted%5D&x=1",
+            status=400,
+            latency_ms=1.234,
+            principal=None,
+            request_body="client_secret=%5Bredacted%5D&code=%5Bredacted%5D",
+            response_body='{"hint":"code expired","refresh_token":"[redacted]"}',
+            reason="code expired",
+        )
+    ]
+    assert journal.find(account_id=7) == [
+        Entry(id=n + 2, at_ms=2000 + n, method="GET", path=f"/api/v4/leads/{n}", query="",
+              status=200, latency_ms=0.0, principal=who, request_body=None,
+              response_body='{"id": 1, "name": "a long lead name"}', reason=None)
+        for n in (1, 2)
+    ]  # fmt: skip
+
+
+def test_a_body_cap_of_zero_keeps_no_body(own_backend: Backend, factory: Factory) -> None:
+    settings = own_backend.settings(
+        control_api=True, control_token=CONTROL_TOKEN, journal_body_bytes=0
+    )
+    account = factory.account()
+    kommo = {"Authorization": f"Bearer {factory.token(account, account.admin)}"}
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/api/v4/leads", json=[{"name": 5}], headers=kommo).status_code == 400
+        entry = _journal(client, account_id=account.id)[-1]
+    # the validation's words are read from the answer's body, which is not kept either
+    assert (entry["request_body"], entry["response_body"], entry["reason"]) == (None, None, None)
 
 
 def test_switched_off_nothing_is_recorded_and_faults_still_apply(

@@ -362,7 +362,14 @@ def _directories(s: Session) -> None:
     s.send("POST", "/api/v4/leads/tags", [{"name": "fresh", "color": None}])
     catalogs = s.get("/api/v4/catalogs")
     catalog_id = catalogs["_embedded"]["catalogs"][0]["id"]
-    s.get(f"/api/v4/catalogs/{catalog_id}/elements", "/api/v4/catalogs/{catalog_id:int}/elements")
+    catalog = "/api/v4/catalogs/{catalog_id:int}"
+    s.get(f"/api/v4/catalogs/{catalog_id}", catalog)
+    assert s.get("/api/v4/catalogs/999999999", catalog, 404)["detail"] == "Catalog not found"
+    elements = s.get(f"/api/v4/catalogs/{catalog_id}/elements", f"{catalog}/elements")
+    element = f"{catalog}/elements/{{element_id:int}}"
+    element_id = elements["_embedded"]["elements"][0]["id"]
+    s.get(f"/api/v4/catalogs/{catalog_id}/elements/{element_id}", element)
+    s.get(f"/api/v4/catalogs/{catalog_id}/elements/999999999", element, 204)
 
     reason = "/api/v4/leads/loss_reasons/{reason_id:int}"
     s.get("/api/v4/leads/loss_reasons")
@@ -445,7 +452,7 @@ def _links(s: Session, lead_id: int) -> None:
            "/api/v4/companies/{company_id:int}/unlink", to_contact, status=204)  # fmt: skip
     s.get(f"/api/v4/companies/links?filter[entity_id]={company}")
     linked = page[0]["id"]
-    s.get(f"/api/v4/leads/{linked}/links", "/api/v4/leads/{lead_id:int}/links")
+    s.get(f"/api/v4/leads/{linked}/links?limit=1", "/api/v4/leads/{lead_id:int}/links")
     s.get(f"/api/v4/leads/links?filter[entity_id]={linked}")
     link = [{"to_entity_id": company, "to_entity_type": "companies"}]
     s.call("POST", f"/api/v4/leads/{lead_id}/link", "/api/v4/leads/{lead_id:int}/link", link)
@@ -453,6 +460,86 @@ def _links(s: Session, lead_id: int) -> None:
     s.call("POST", f"/api/v4/leads/{lead_id}/unlink", route, link, 204)
     s.send("POST", "/api/v4/leads/link", [{"entity_id": lead_id, **link[0]}])
     s.send("POST", "/api/v4/leads/unlink", [{"entity_id": lead_id, **link[0]}], 204)
+
+
+def _notes(s: Session) -> None:
+    """Every notes path on leads, contacts and companies: lists, one note both ways, adds and
+    edits both ways, pin and unpin, a refused item."""
+    page = s.get("/api/v4/leads?with=contacts&limit=50")["_embedded"]["leads"]
+    parents = {
+        "leads": page[0]["id"],
+        "contacts": next(x["_embedded"]["contacts"][0]["id"] for x in page
+                         if x["_embedded"]["contacts"]),
+        "companies": next(x["_embedded"]["companies"][0]["id"] for x in page
+                          if x["_embedded"]["companies"]),
+    }  # fmt: skip
+    for kind, parent in parents.items():
+        base, one = f"/api/v4/{kind}", f"/api/v4/{kind}/{{entity_id:int}}"
+        added = s.send("POST", f"{base}/notes", [
+            {"entity_id": parent, "note_type": "common", "params": {"text": "t"}},
+            {"entity_id": parent, "note_type": "call_in", "request_id": "call",
+             "params": {"uniq": "u", "duration": 3, "source": "s", "link": "https://l",
+                        "phone": "1", "call_status": 4}},
+        ])  # fmt: skip
+        first = added["_embedded"]["notes"][0]["id"]
+        s.call(
+            "POST",
+            f"{base}/{parent}/notes",
+            f"{one}/notes",
+            [{"note_type": "attachment", "params": {"file_uuid": "f", "file_name": "a"}}],
+        )
+        s.send("PATCH", f"{base}/notes", [{"id": first, "params": {"text": "u"}}])
+        s.call(
+            "PATCH",
+            f"{base}/{parent}/notes",
+            f"{one}/notes",
+            [{"id": first, "params": {"text": "v"}, "request_id": "e"}],
+        )
+        s.call(
+            "PATCH",
+            f"{base}/{parent}/notes/{first}",
+            f"{one}/notes/{{note_id:int}}",
+            {"params": {"text": "w"}},
+        )
+        s.call("POST", f"{base}/notes/{first}/pin", f"{base}/notes/{{note_id:int}}/pin", status=204)
+        s.get(f"{base}/notes?with=is_pinned&filter[note_type][]=common&order[updated_at]=desc")
+        s.get(f"{base}/notes?filter[id]=1", status=204)
+        s.get(f"{base}/{parent}/notes?limit=1", f"{one}/notes")
+        s.get(f"{base}/{10**15}/notes", f"{one}/notes", status=204)
+        s.get(f"{base}/notes/{first}?with=is_pinned", f"{base}/notes/{{note_id:int}}")
+        s.get(f"{base}/notes/{10**15}", f"{base}/notes/{{note_id:int}}", status=204)
+        s.get(f"{base}/{parent}/notes/{first}", f"{one}/notes/{{note_id:int}}")
+        s.get(f"{base}/{parent}/notes/1", f"{one}/notes/{{note_id:int}}", status=204)
+        s.call(
+            "POST", f"{base}/notes/{first}/unpin", f"{base}/notes/{{note_id:int}}/unpin", status=204
+        )
+        s.call("POST", f"{base}/notes/1/unpin", f"{base}/notes/{{note_id:int}}/unpin", status=404)
+        refused = s.send("POST", f"{base}/notes", [{"entity_id": parent, "note_type": "chat"}],
+                         400)  # fmt: skip
+        assert refused["validation-errors"][0]["errors"][0]["path"] == "note_type"
+
+
+def _tasks(s: Session, lead_id: int) -> None:
+    """Add, list, read, edit and complete tasks; the types; a refusal."""
+    one = "/api/v4/tasks/{task_id:int}"
+    added = s.send(
+        "POST", "/api/v4/tasks",
+        [{"text": "Call", "complete_till": 1_900_000_000, "entity_type": "leads",
+          "entity_id": lead_id, "request_id": "t1"},
+         {"text": "Plan", "complete_till": 1_900_000_100, "task_type_id": 2}],
+    )  # fmt: skip
+    first, second = (t["id"] for t in added["_embedded"]["tasks"])
+    s.send("PATCH", "/api/v4/tasks", [{"id": second, "text": "Plan more"}])
+    s.call("PATCH", f"/api/v4/tasks/{first}", one,
+           {"is_completed": True, "result": {"text": "Done"}})  # fmt: skip
+    s.get(f"/api/v4/tasks/{first}", one)
+    s.get(f"/api/v4/tasks/{second}", one)
+    s.get("/api/v4/tasks/999999999", one, 204)
+    s.get("/api/v4/tasks?limit=1&filter[is_completed]=1&order[complete_till]=desc")
+    s.get("/api/v4/tasks?filter[complete_till][from]=1&filter[complete_till][to]=2", status=204)
+    s.get("/api/v4/tasks/types")
+    invalid = s.send("POST", "/api/v4/tasks", [{"text": ""}], 400)
+    assert invalid["validation-errors"][0]["errors"][0]["code"] == "NotBlank"
 
 
 def _webhooks_and_events(s: Session, lead_id: int) -> None:
@@ -485,6 +572,7 @@ def _refusals(s: Session) -> None:
     assert s.get("/api/v4/account", status=429)["status"] == 429
     s.send("POST", "/oauth2/access_token", {"grant_type": "authorization_code"}, 400, {})
     s.get("/oauth2/account/current/subdomain", status=401, headers={"X-Refresh-Token": "x"})
+    s.get("/oauth2/account/subdomain", status=401, headers={"Authorization": "Bearer x"})
 
 
 def _oauth(s: Session, factory: Factory) -> None:
@@ -501,6 +589,8 @@ def _oauth(s: Session, factory: Factory) -> None:
     pair = s.send("POST", "/oauth2/access_token", grant, headers={})
     refresh = {"X-Refresh-Token": pair["refresh_token"]}
     s.get("/oauth2/account/current/subdomain", headers=refresh)
+    access = {"Authorization": f"Bearer {pair['access_token']}"}
+    s.get("/oauth2/account/subdomain", headers=access)
 
 
 def _seed(s: Session) -> None:
@@ -542,6 +632,8 @@ def test_real_answers_validate_against_the_document(
     _pipelines(s)
     _directories(s)
     _links(s, lead_id)
+    _notes(s)
+    _tasks(s, lead_id)
     _webhooks_and_events(s, lead_id)
     _refusals(s)
     _oauth(s, factory)

@@ -137,12 +137,23 @@ def test_the_example_file_seeds_fixed_ids_tokens_and_rights(control: TestClient)
     assert [t["name"] for t in company["_embedded"]["tags"]] == ["wholesale"]
     directory = control.get("/api/v4/contacts/tags", headers=alice).json()
     assert [t["name"] for t in directory["_embedded"]["tags"]] == ["decision maker"]
+    # the lead's notes, its responsible user's, pinned as the file says; Carol (M) sees none
+    notes = control.get("/api/v4/leads/5001/notes?with=is_pinned", headers=alice).json()
+    assert [(n["id"], n["note_type"], n["responsible_user_id"], n["group_id"], n["is_pinned"])
+            for n in notes["_embedded"]["notes"]] == [
+        (7501, "common", 9002, 501, True), (7502, "call_in", 9002, 501, False),
+    ]  # fmt: skip
+    assert notes["_embedded"]["notes"][1]["params"] == {
+        "uniq": "c-1", "duration": 95, "source": "pbx",
+        "link": "https://pbx.example.com/c-1.mp3", "phone": "+31201234567",
+    }  # fmt: skip
 
     # Carol's rights say M: she sees her own lead (5003) and nothing else
     carol = _bearer(tokens[CAROL_JTI])
     listed = control.get("/api/v4/leads", headers=carol)
     assert [lead["id"] for lead in listed.json()["_embedded"]["leads"]] == [5003]
     assert control.get("/api/v4/leads/5001", headers=carol).status_code == 204  # as unknown
+    assert control.get("/api/v4/leads/notes", headers=carol).status_code == 204
 
     # the integration's token belongs to the seeded integration, with its scopes
     via_integration = control.get("/api/v4/leads/5004", headers=_bearer(tokens[INTEGRATION_JTI]))
@@ -211,6 +222,21 @@ def test_the_same_file_gives_the_same_ids_and_jtis_every_time(control: TestClien
             "no contact with id 77 in this account",
         ),
         ({"colour": "red"}, "$.accounts[0].leads[1]", "Object contains unknown field `colour`"),
+        (
+            {"notes": [{"note_type": "common", "params": {"text": ""}}]},
+            "$.accounts[0].leads[1].notes[0].params.text",
+            "This value should not be blank.",
+        ),
+        (
+            {"notes": [{"note_type": "carrier_pigeon"}]},
+            "$.accounts[0].leads[1].notes[0].note_type",
+            None,
+        ),
+        (
+            {"notes": [{"note_type": "common", "params": {"text": "x"}, "created_by": 5}]},
+            "$.accounts[0].leads[1].notes[0].created_by",
+            "no user with id 5 in this account",
+        ),
     ],
 )
 def test_an_error_at_a_deep_path_is_named_and_nothing_is_written(
@@ -276,6 +302,8 @@ def test_export_then_seed_gives_the_same_account_and_the_same_api_answers(
         "/api/v4/contacts/custom_fields",
         "/api/v4/contacts/tags",
         "/api/v4/companies/tags",
+        "/api/v4/leads/notes?limit=250&with=is_pinned",
+        "/api/v4/tasks?limit=250",
     ]
     before = {url: control.get(url, headers=api).json() for url in reads}
     exported = control.get("/_kommodore/export?subdomain=demo", headers=AUTH)
@@ -332,3 +360,105 @@ def test_export_needs_an_account_and_the_control_token(control: TestClient) -> N
 def test_the_published_schema_is_the_format() -> None:
     published = json.loads((ROOT / "docs" / "seed.schema.json").read_text())
     assert published == json_schema()
+
+
+def test_notes_seed_as_the_api_reads_them_and_export_back(control: TestClient) -> None:
+    """Notes on a lead, a contact and a company: a writable type stored as the API stores it
+    (an attachment in its read shape), a system type kept as given, fixed ids and pins."""
+    notes_doc = _minimal()
+    account = notes_doc["accounts"][0]
+    account["contacts"] = [{"id": 9401, "first_name": "Ann", "notes": [
+        {"id": 9501, "note_type": "sms_in", "params": {"text": "hi", "phone": "+1"},
+         "created_at": 1_700_000_000}]}]  # fmt: skip
+    account["companies"] = [{"id": 9402, "name": "Acme", "notes": [
+        {"id": 9502, "note_type": "site_visit", "params": {"url": "https://acme.test"},
+         "is_pinned": True, "created_at": 1_700_000_000}]}]  # fmt: skip
+    account["leads"][0]["notes"] = [
+        {"id": 9503, "note_type": "attachment", "params": {"file_uuid": "f-1", "file_name": "a"},
+         "created_at": 1_700_000_000, "updated_at": 1_700_000_100},
+    ]  # fmt: skip
+    seeded = _seed(control, notes_doc)
+    assert seeded.status_code == 201, seeded.text
+    token = control.post("/_kommodore/tokens", json={"subdomain": "mini"}, headers=AUTH)
+    api = _bearer(token.json()["token"])
+    origin = "http://testserver/api/v4"
+    company_note = control.get("/api/v4/companies/notes/9502?with=is_pinned", headers=api)
+    assert company_note.json() == {
+        "id": 9502, "entity_id": 9402, "created_by": 9101, "updated_by": 9101,
+        "created_at": 1_700_000_000, "updated_at": 1_700_000_000, "responsible_user_id": 9101,
+        "group_id": 0, "note_type": "site_visit", "params": {"url": "https://acme.test"},
+        "account_id": seeded.json()["accounts"][0]["id"], "is_pinned": True,
+        "_links": {"self": {"href": f"{origin}/companies/9402/notes/9502"}},
+    }  # fmt: skip
+    lead_note = control.get("/api/v4/leads/9301/notes/9503", headers=api).json()
+    assert (lead_note["params"], lead_note["updated_at"]) == (
+        {"is_drive_attachment": True, "text": "a", "original_name": "a", "file_uuid": "f-1",
+         "version_uuid": None, "file_name": "a"},
+        1_700_000_100,
+    )  # fmt: skip
+    contact_notes = control.get("/api/v4/contacts/9401/notes", headers=api).json()
+    assert [n["id"] for n in contact_notes["_embedded"]["notes"]] == [9501]
+    exported = control.get("/_kommodore/export?subdomain=mini", headers=AUTH).json()
+    assert exported["accounts"][0]["companies"][0]["notes"] == [
+        {"id": 9502, "note_type": "site_visit", "params": {"url": "https://acme.test"},
+         "responsible_user": 9101, "created_by": 9101, "is_pinned": True,
+         "created_at": 1_700_000_000, "updated_at": 1_700_000_000},
+    ]  # fmt: skip
+    assert _seed(control, exported).status_code == 201
+    again = control.get("/_kommodore/export?subdomain=mini", headers=AUTH).json()
+    assert again == exported
+    # the sequence moved past the fixed ids: the API's next note does not collide
+    added = control.post("/api/v4/leads/9301/notes", headers=api,
+                         json=[{"note_type": "common", "params": {"text": "x"}}])  # fmt: skip
+    assert added.status_code == 200 and added.json()["_embedded"]["notes"][0]["id"] > 9503
+
+
+def test_tasks_seed_and_derive_closest_task_at(control: TestClient) -> None:
+    """Tasks load as given; each entity's ``closest_task_at`` is the earliest deadline of its
+    open tasks (overdue included), never a field of the file; a task on an entity the account
+    lacks is a problem at its path."""
+    doc = _minimal()
+    account = doc["accounts"][0]
+    account["contacts"] = [{"id": 9401, "first_name": "Ann"}]
+    account["tasks"] = [
+        {"id": 9501, "text": "late", "complete_till": 2_000_000_000, "entity_type": "leads",
+         "entity_id": 9301},
+        {"id": 9502, "text": "overdue", "complete_till": 1_000, "entity_type": "leads",
+         "entity_id": 9301, "task_type_id": 2},
+        {"id": 9503, "text": "done", "complete_till": 500, "entity_type": "leads",
+         "entity_id": 9301, "is_completed": True, "result": "Called"},
+        {"id": 9504, "text": "ring", "complete_till": 3_000, "entity_type": "contacts",
+         "entity_id": 9401, "created_at": 1_700_000_000},
+    ]  # fmt: skip
+    seeded = _seed(control, doc)
+    assert seeded.status_code == 201, seeded.text
+    token = control.post("/_kommodore/tokens", json={"subdomain": "mini"}, headers=AUTH)
+    api = _bearer(token.json()["token"])
+    leads = control.get("/api/v4/leads?order[id]=asc", headers=api).json()["_embedded"]["leads"]
+    assert [(x["id"], x["closest_task_at"]) for x in leads] == [(9301, 1_000), (9302, None)]
+    done = control.get("/api/v4/tasks/9503", headers=api).json()
+    assert done == {
+        "id": 9503, "created_by": 9101, "updated_by": 9101, "created_at": done["created_at"],
+        "updated_at": done["created_at"], "responsible_user_id": 9101, "group_id": 0,
+        "entity_id": 9301, "entity_type": "leads", "duration": 0, "is_completed": True,
+        "task_type_id": 1, "text": "done", "result": {"text": "Called"}, "complete_till": 500,
+        "account_id": done["account_id"],
+        "_links": {"self": {"href": "http://testserver/api/v4/tasks/9503"}},
+    }  # fmt: skip
+    exported = control.get("/_kommodore/export?subdomain=mini", headers=AUTH).json()
+    assert [t["id"] for t in exported["accounts"][0]["tasks"]] == [9501, 9502, 9503, 9504]
+    assert "closest_task_at" not in exported["accounts"][0]["leads"][0]
+
+    account["tasks"] = [
+        {"text": "x", "complete_till": 1, "entity_type": "leads", "entity_id": 1},
+        {"text": "y", "complete_till": 1, "task_type_id": 7},
+    ]
+    refused = _seed(control, doc)
+    assert refused.status_code == 400, refused.text
+    assert [(p["path"], p["detail"]) for p in refused.json()["problems"]] == [
+        ("$.accounts[0].tasks[0].entity_id", "no lead with id 1 in this account"),
+        ("$.accounts[0].tasks[1].task_type_id", "1 (follow-up) or 2 (meeting)"),
+    ]
+    account["tasks"] = []
+    account["leads"][0]["closest_task_at"] = 5
+    assert _seed(control, doc).status_code == 400  # no longer a field of the format

@@ -17,10 +17,10 @@ from tests.factories import Account, Factory
 ORIGIN = "http://testserver"
 URL = "/api/v4/leads/custom_fields"
 KEY_ORDER = [
-    "id", "name", "code", "sort", "type", "entity_type", "account_id", "is_computed",
-    "is_predefined", "is_deletable", "is_api_only", "group_id", "required_statuses",
-    "hidden_statuses", "enums", "remind", "currency", "chained_lists", "tracking_callback",
-    "search_in", "triggers", "_links",
+    "id", "name", "type", "account_id", "code", "sort", "is_api_only", "enums", "group_id",
+    "required_statuses", "is_deletable", "is_predefined", "is_computed", "entity_type",
+    "tracking_callback", "remind", "triggers", "currency", "hidden_statuses", "chained_lists",
+    "search_in", "_links",
 ]  # fmt: skip
 USED = "This value is already used."
 
@@ -45,12 +45,13 @@ def auth(token: str) -> dict[str, str]:
 
 def model(account: Account, fid: int, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "id": fid, "name": f"Field {fid}", "code": None, "sort": 500, "type": "text",
-        "entity_type": "leads", "account_id": account.id, "is_computed": False,
-        "is_predefined": False, "is_deletable": True, "is_api_only": False, "group_id": None,
-        "required_statuses": None, "hidden_statuses": [], "enums": None, "remind": None,
-        "currency": None, "chained_lists": None, "tracking_callback": None, "search_in": None,
-        "triggers": [], "_links": {"self": {"href": f"{ORIGIN}{URL}/{fid}"}},
+        "id": fid, "name": f"Field {fid}", "type": "text", "account_id": account.id,
+        "code": None, "sort": 500, "is_api_only": False, "enums": None, "group_id": None,
+        "required_statuses": [], "is_deletable": True, "is_predefined": False,
+        "is_computed": False, "entity_type": "leads", "tracking_callback": None,
+        "remind": None, "triggers": [], "currency": None, "hidden_statuses": [],
+        "chained_lists": None, "search_in": None,
+        "_links": {"self": {"href": f"{ORIGIN}{URL}/{fid}"}},
     }  # fmt: skip
     body.update(overrides)
     return body
@@ -445,6 +446,24 @@ def test_patch_single_edits_and_clears(client: TestClient, factory: Factory, wor
     expected = model(world.account, fid, type="birthday", name="Born")
     assert response.json() == expected
     assert get(client, world.token, fid) == expected
+
+
+@pytest.mark.parametrize("cleared", [None, []])
+def test_required_statuses_cleared_read_as_an_empty_list(
+    client: TestClient, factory: Factory, world: World, cleared: list[Any] | None
+):
+    """Kommo sends ``required_statuses: []`` for a field no stage requires, never ``null``,
+    whether the stages were never set, or cleared with ``null`` or ``[]``."""
+    pipeline, status = world.account.stages["first"]
+    stages = [{"status_id": status, "pipeline_id": pipeline}]
+    fid, _ = add_field(factory, world.account, "text", required_statuses=stages)
+    assert get(client, world.token, fid)["required_statuses"] == stages
+    response = client.patch(
+        f"{URL}/{fid}", json={"required_statuses": cleared}, headers=auth(world.token)
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == model(world.account, fid)
+    assert get(client, world.token, fid) == model(world.account, fid)
 
 
 def test_patch_codes_may_swap_within_a_batch(client: TestClient, factory: Factory, world: World):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -35,7 +36,9 @@ def _fingerprint(backend: Backend, account_id: int) -> list[tuple[Any, ...]]:
             "(SELECT count(*) FROM lead_custom_field_values v WHERE v.account_id = l.account_id "
             " AND v.lead_id = l.id), "
             "(SELECT count(*) FROM lead_contacts c WHERE c.account_id = l.account_id "
-            " AND c.lead_id = l.id) "
+            " AND c.lead_id = l.id), "
+            "(SELECT count(*) FROM tasks k WHERE k.account_id = l.account_id "
+            " AND k.entity_type = 'leads' AND k.entity_id = l.id) "
             "FROM leads l LEFT JOIN loss_reasons lr ON lr.account_id = l.account_id "
             "AND lr.id = l.loss_reason_id WHERE l.account_id = :a ORDER BY l.id",
             a=account_id,
@@ -114,3 +117,30 @@ def test_related_data_exists(backend: Backend, demo):
         a=demo.account_id,
     )[0]
     assert types >= 8
+
+
+def test_tasks_are_open_overdue_and_completed_and_derive_closest_task_at(backend: Backend, demo):
+    """Leads carry open, overdue and completed tasks; each lead's ``closest_task_at`` is
+    exactly what the tasks derive, null for a lead without an open task."""
+    (row,) = _query(
+        backend,
+        "SELECT sum(CASE WHEN NOT is_completed AND complete_till > :now THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN NOT is_completed AND complete_till <= :now THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN is_completed THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN result_text IS NOT NULL THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN task_type_id = 2 THEN 1 ELSE 0 END) "
+        "FROM tasks WHERE account_id = :a AND entity_type = 'leads'",
+        a=demo.account_id,
+        now=int(time.time()),
+    )
+    open_, overdue, completed, with_result, meetings = row
+    assert min(open_, overdue, completed, with_result, meetings) > 0, row
+    wrong = _query(
+        backend,
+        "SELECT l.id, l.closest_task_at, (SELECT min(t.complete_till) FROM tasks t "
+        "WHERE t.account_id = l.account_id AND t.entity_type = 'leads' AND t.entity_id = l.id "
+        "AND NOT t.is_completed) AS derived FROM leads l WHERE l.account_id = :a",
+        a=demo.account_id,
+    )
+    assert [r for r in wrong if r[1] != r[2]] == []
+    assert any(r[1] is not None for r in wrong) and any(r[1] is None for r in wrong)

@@ -110,7 +110,7 @@ class TestList:
         body = response.json()
         assert body == {
             "_page": 1,
-            "_links": {"self": {"href": f"{ORIGIN}/api/v4/events"}},
+            "_links": {"self": {"href": f"{ORIGIN}/api/v4/events?page=1&limit=50"}},
             "_embedded": {
                 "events": [w.body(label) for label in sorted(w.events,
                                                              key=lambda k: -w.events[k][2])]
@@ -525,7 +525,11 @@ def _types_body(lang: dict[str, str], query: str = "") -> dict[str, Any]:
     keys = ["lead_added", "lead_deleted", "lead_restored", "lead_status_changed", "lead_linked",
             "lead_unlinked", "entity_linked", "entity_unlinked", "entity_responsible_changed",
             "entity_tag_added", "entity_tag_deleted", "custom_field_value_changed",
-            "sale_field_changed", "name_field_changed"]  # fmt: skip
+            "sale_field_changed", "name_field_changed", "task_added", "task_completed",
+            "task_text_changed", "task_deadline_changed", "task_type_changed",
+            "task_result_added", "common_note_added", "attachment_note_added",
+            "service_note_added", "geo_note_added", "message_to_cashier_note_added",
+            "incoming_call", "outgoing_call", "incoming_sms", "outgoing_sms"]  # fmt: skip
     href = f"{ORIGIN}/api/v4/events/types" + (f"?{query}" if query else "")
     return {
         "_total_items": len(keys),

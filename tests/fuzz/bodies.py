@@ -133,6 +133,68 @@ def valid_body(method: str, path: str, world: World) -> Any:
             "sort": 5,
         },
         ("DELETE", "/api/v4/webhooks"): {"destination": "https://example.com/hook"},
+        **{
+            route: body
+            for kind, parent in (
+                ("leads", "lead"),
+                ("contacts", "contact"),
+                ("companies", "company"),
+            )
+            for route, body in (
+                (
+                    ("POST", f"/api/v4/{kind}/notes"),
+                    [
+                        {"entity_id": i[parent], "note_type": "common", "params": {"text": "t"}},
+                        {
+                            "entity_id": i[parent],
+                            "note_type": "call_in",
+                            "params": {
+                                "uniq": "u",
+                                "duration": 5,
+                                "source": "s",
+                                "link": "https://l",
+                                "phone": "+1",
+                                "call_status": 4,
+                                "call_responsible": i["user"],
+                            },
+                        },
+                    ],
+                ),
+                (
+                    ("POST", f"/api/v4/{kind}/{{entity_id:int}}/notes"),
+                    [
+                        {
+                            "note_type": "geolocation",
+                            "params": {"text": "t", "longitude": 4.9, "latitude": "52.3"},
+                        },
+                        {"note_type": "attachment", "params": {"file_uuid": "f", "file_name": "a"}},
+                    ],
+                ),
+                (
+                    ("PATCH", f"/api/v4/{kind}/notes"),
+                    [
+                        {
+                            "id": i["note"],
+                            "params": {"text": "u"},
+                            "responsible_user_id": i["user"],
+                        },
+                    ],
+                ),
+                (
+                    ("PATCH", f"/api/v4/{kind}/{{entity_id:int}}/notes"),
+                    [
+                        {"id": i["note"], "note_type": "common", "params": {"text": "v"}},
+                    ],
+                ),
+                (
+                    ("PATCH", f"/api/v4/{kind}/{{entity_id:int}}/notes/{{note_id:int}}"),
+                    {
+                        "params": {"text": "w"},
+                        "updated_at": 1_700_000_000,
+                    },
+                ),
+            )
+        },
         ("POST", "/admin/leads/delete"): [{"id": i["lead2"]}],
         ("POST", "/admin/leads/restore"): [{"id": i["lead2"]}],
         ("POST", "/oauth2/access_token"): {

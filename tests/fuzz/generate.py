@@ -64,8 +64,11 @@ KINDS = {
     "source_id": ["source"],
     "field_id": ["field", "text_field"],
     "catalog_id": ["catalog"],
+    "element_id": ["element"],
     "contact_id": ["contact"],
     "company_id": ["company"],
+    "entity_id": ["lead", "contact", "company"],
+    "note_id": ["note"],
 }
 JUNK_IDS = [
     "0", "-1", "00001", "1e3", "abc", "%00", "%FF", "1%20", "%D9%A1", "9" * 40,
@@ -135,6 +138,7 @@ KEYS = [
     "value", "enum_id", "field_id", "field_code", "tags", "contacts", "companies", "metadata",
     "to_entity_id", "to_entity_type", "entity_id", "request_id", "is_main", "sort", "color",
     "enums", "settings", "destination", "grant_type", "code", "refresh_token", "__proto__",
+    "note_type", "params", "text", "phone", "duration", "call_status", "file_uuid",
     "", "\u0000", "😀",
 ]  # fmt: skip
 FRAGMENTS: list[bytes] = [

@@ -96,6 +96,14 @@ def seed(factory: Factory) -> World:
     factory.link("lead_contacts", account, lead_id=lead, contact_id=contact, is_main=True)
     factory.link("lead_tags", account, lead_id=lead, tag_id=tag)
     factory.value(account, lead, field_id, enum_id=enums[0])
+    note = factory.id("notes")
+    factory.execute(
+        "INSERT INTO notes (account_id, id, entity_type, entity_id, note_type, params, "
+        "responsible_user_id, group_id, created_by, updated_by, created_at, updated_at, "
+        "is_pinned) VALUES (:a, :i, 'leads', :l, 'common', '{\"text\": \"x\"}', :u, 0, :u, :u, "
+        ":t, :t, :f)",
+        a=account.id, i=note, l=lead, u=account.admin, t=int(time.time()), f=False,
+    )  # fmt: skip
     ids = {
         "account": account.id,
         "user": account.admin,
@@ -117,6 +125,7 @@ def seed(factory: Factory) -> World:
         "status2": account.stages["second"][1],
         "status_other": account.stages["other_first"][1],
         "group": account.groups["one"],
+        "note": note,
     }
     email = f"p{uuid.uuid4().hex[:10]}@example.com"
     factory.execute(

@@ -42,12 +42,58 @@ def problem(status: int, detail: str) -> dict[str, object]:
 
 @pytest.mark.parametrize(
     "path", ["/api/v4/leads/abc", "/api/v4/leads/12abc", "/api/v4/leads/-5", "/api/v4/nothing",
-             "/", "/api/v4/leads/1/nope"],
+             "/", "/api/v4/leads/1/nope", "/example"],
 )  # fmt: skip
 def test_unknown_routes_and_non_numeric_ids_are_404_problems(client: TestClient, auth, path):
+    """Kommo's 404 names the method and the full URL: ``Cannot GET https://{host}/{path}``."""
     response = client.get(path, headers=auth)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == problem(404, f"Cannot GET http://testserver{path}")
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PATCH", "DELETE", "PUT"])
+def test_the_detail_names_the_method_and_keeps_the_query_as_sent(
+    client: TestClient, auth, method: str
+):
+    url = "/leads/?query=%22%D0%BC%22!&filter[id][]=1"
+    response = client.request(method, url, headers=auth)
+    assert response.status_code == 404
+    assert response.json() == problem(404, f"Cannot {method} http://testserver{url}")
+
+
+def test_the_detail_keeps_the_path_as_sent_and_folds_double_slashes(client: TestClient, auth):
+    encoded = client.get("http://testserver/api/v4/le%20ads", headers=auth)
+    assert encoded.json() == problem(404, "Cannot GET http://testserver/api/v4/le%20ads")
+    doubled = client.get("http://testserver//api/v4//nothing", headers=auth)
+    assert doubled.json() == problem(404, "Cannot GET http://testserver/api/v4/nothing")
+
+
+def test_the_detail_names_the_origin_the_client_used(client: TestClient, auth):
+    headers = {**auth, "Host": "acme.kommo.test:8443"}
+    response = client.get("https://acme.kommo.test:8443/api/v4/nothing", headers=headers)
+    assert response.json() == problem(404, "Cannot GET https://acme.kommo.test:8443/api/v4/nothing")
+
+
+def test_without_a_token_the_unknown_route_is_still_a_404(client: TestClient):
+    response = client.get("/api/v4/nothing")
+    assert response.status_code == 404
+    assert response.json() == problem(404, "Cannot GET http://testserver/api/v4/nothing")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v4/customers/notes", "/api/v4/segments/12/notes/3", "/api/v4/customers/tags",
+     "/api/v4/catalogz/custom_fields", "/api/v4/customers/5/links", "/api/v4/customers/link",
+     "/api/v4/customers/unlink"],
+)  # fmt: skip
+def test_an_unknown_entity_type_in_a_sub_resource_path_is_not_found(
+    client: TestClient, auth, path: str
+):
+    """Our choice: an unknown ``{entity_type}`` in a notes, tags, custom fields or links path
+    is ``"detail": "Not Found"``."""
+    response = client.get(path, headers=auth)
+    assert response.status_code == 404
     assert response.json() == problem(404, "Not Found")
 
 

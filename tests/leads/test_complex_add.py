@@ -209,6 +209,33 @@ def test_refusals(client: TestClient, factory: Factory):
     assert api.client.get(f"/api/v4/contacts/{contact + 1}", headers=api.headers).status_code == 204
 
 
+def test_a_user_id_past_64_bits_is_refused_not_a_500(client: TestClient, factory: Factory):
+    """Found by the fuzz: a new contact's ``created_by`` of 2**70 reached the users lookup and
+    PostgreSQL refused the parameter (a 500); it is Kommo's validation error, nothing written."""
+    api = as_admin(client, factory)
+    before = api.lead_ids()
+    response = api.post(
+        "/api/v4/leads/complex",
+        [{"name": "Complex", "_embedded": {"contacts": [{"first_name": "Ann", "created_by": 2**70}],
+                                           "companies": [{"name": "Acme", "updated_by": 2**64}]}}],
+    )  # fmt: skip
+    between = f"This value should be between 0 and {2**63 - 1}."
+    assert_problem(
+        response,
+        400,
+        validation_body(
+            (
+                "0",
+                [
+                    ("InvalidValue", "_embedded.contacts.0.created_by", between),
+                    ("InvalidValue", "_embedded.companies.0.updated_by", between),
+                ],
+            ),
+        ),
+    )
+    assert api.lead_ids() == before
+
+
 def test_a_foreign_contact(client: TestClient, factory: Factory):
     api = as_admin(client, factory)
     other = factory.account()

@@ -31,8 +31,17 @@ def _events(api: As, lead_id: int) -> list[tuple[str, Any, Any, int]]:
 
 def test_add_leaves_lead_added(client: TestClient, factory: Factory):
     api = as_admin(client, factory)
-    (lead_id,) = api.add({"name": "new"})
-    assert _events(api, lead_id) == [("lead_added", [], [], api.user_id)]
+    first, second = api.add({"name": "new"}, {"name": "other"})
+    ((kind, after, before, user),) = _events(api, first)
+    assert (kind, before, user) == ("lead_added", [], api.user_id)
+    # the system note "lead created": an id of the notes' sequence, never listed or served
+    note_id = after[0]["note"]["id"]
+    assert after == [{"note": {"id": note_id}}] and isinstance(note_id, int)
+    ((_, other_after, _, _),) = _events(api, second)
+    assert list(other_after[0]) == ["note"] and other_after[0]["note"]["id"] > note_id
+    for path in (f"/api/v4/leads/notes/{note_id}", f"/api/v4/leads/{first}/notes/{note_id}",
+                 f"/api/v4/leads/{first}/notes"):  # fmt: skip
+        assert api.client.get(path, headers=api.headers).status_code == 204
 
 
 def test_an_edit_leaves_one_event_per_change(client: TestClient, factory: Factory):

@@ -401,7 +401,25 @@ class TestPaging:
             "prev": {"href": f"{base}&page=2&with=contacts"},
         }
         first = get(client, demo, "/api/v4/leads?limit=10").json()
-        assert set(first["_links"]) == {"self", "next"}
+        assert first["_links"] == {
+            "self": {"href": f"{base}&page=1"},
+            "next": {"href": f"{base}&page=2"},
+        }
+
+    def test_self_carries_page_and_limit_the_way_kommo_writes_them(self, client, demo: Demo):
+        """Kommo adds the ``page`` and ``limit`` in force to a collection's links where the
+        request left them out (``?filter[id][]=2707&filter[id][]=2709&page=1&limit=50``)."""
+        a, b = demo.ids()[:2]
+        query = f"filter[id][]={a}&filter[id][]={b}"
+        body = get(client, demo, f"/api/v4/leads?{query}").json()
+        assert body["_links"] == {
+            "self": {"href": f"http://testserver/api/v4/leads?{query}&page=1&limit=50"}
+        }
+        bare = get(client, demo, "/api/v4/leads").json()
+        assert bare["_links"] == {
+            "self": {"href": "http://testserver/api/v4/leads?page=1&limit=50"},
+            "next": {"href": "http://testserver/api/v4/leads?page=2&limit=50"},
+        }
 
     @pytest.mark.parametrize("bad", ["page=0", "page=-1", "page=x", "limit=0", "limit=abc"])
     def test_unusable_page_or_limit_take_defaults(self, client, demo: Demo, bad: str):

@@ -112,9 +112,13 @@ def _item(lead: int | None, to_id: int, to_type: str, metadata: Any) -> dict[str
 
 
 def collection(items: list[dict[str, Any]], path: str) -> dict[str, Any]:
+    """A links answer; a link write's ``self`` is the links collection it wrote to
+    (``POST /leads/{id}/link`` -> ``/leads/{id}/links``, ``POST /leads/link`` ->
+    ``/leads/links``), as Kommo's examples show, without the query."""
+    href = path.removesuffix("/link") + "/links" if path.endswith("/link") else path
     return {
         "_total_items": len(items),
-        "_links": {"self": {"href": f"{ORIGIN}{path}"}},
+        "_links": {"self": {"href": f"{ORIGIN}{href}"}},
         "_embedded": {"links": items},
     }
 
@@ -141,7 +145,9 @@ def links_of(client: TestClient, token: str, lead_id: int) -> Any:
         return None
     assert response.status_code == 200
     body = response.json()
-    assert body == collection(body["_embedded"]["links"], f"/api/v4/leads/{lead_id}/links")
+    assert body == collection(
+        body["_embedded"]["links"], f"/api/v4/leads/{lead_id}/links?page=1&limit=50"
+    )
     return body["_embedded"]["links"]
 
 
@@ -529,13 +535,22 @@ class TestManyLeads:
         assert response.status_code == 200
         assert_touched(lead_of(client, w.token, w.lead), since, user)
 
-    def test_self_href_keeps_the_query(self, client: TestClient, factory: Factory):
+    @pytest.mark.parametrize("one_lead", [True, False])
+    def test_self_href_is_the_links_collection_without_the_query(
+        self, client: TestClient, factory: Factory, one_lead: bool
+    ):
+        """Kommo's examples: ``POST /leads/{id}/link`` answers ``self`` =
+        ``.../leads/{id}/links``, ``POST /leads/link`` ``.../leads/links``."""
         w = make_world(factory)
-        path = f"{link_path(w.lead)}?x=1"
-        response = post(
-            client, w.token, path, [{"to_entity_id": w.contacts[0], "to_entity_type": "contacts"}]
-        )
-        assert response.json()["_links"] == {"self": {"href": f"{ORIGIN}{path}"}}
+        item: dict[str, Any] = {"to_entity_id": w.contacts[0], "to_entity_type": "contacts"}
+        if one_lead:
+            path, want = f"{link_path(w.lead)}?x=1", f"/api/v4/leads/{w.lead}/links"
+        else:
+            path, want = f"{link_path()}?x=1", "/api/v4/leads/links"
+            item["entity_id"] = w.lead
+        response = post(client, w.token, path, [item])
+        assert response.status_code == 200
+        assert response.json()["_links"] == {"self": {"href": f"{ORIGIN}{want}"}}
 
     def test_a_lone_object_is_a_batch_of_one(self, client: TestClient, factory: Factory):
         w = make_world(factory)

@@ -121,6 +121,16 @@ def _body(items: list[dict[str, Any]], path: str, query: str) -> dict[str, Any]:
             "_embedded": {"links": items}}  # fmt: skip
 
 
+def _page_body(items: list[dict[str, Any]], path: str, query: str, **more: str) -> dict[str, Any]:
+    """One lead's links: paged, its ``self`` carrying the ``page`` and ``limit`` in force
+    (Kommo's example: ``.../leads/{id}/links?page=1&limit=50``); ``more``: other links by name,
+    as queries."""
+    paged = f"{query}&page=1&limit=50" if query else "page=1&limit=50"
+    links = {"self": {"href": f"{ORIGIN}{path}?{paged}"}}
+    links.update({name: {"href": f"{ORIGIN}{path}?{q}"} for name, q in more.items()})
+    return {"_total_items": len(items), "_links": links, "_embedded": {"links": items}}
+
+
 def _get(client: TestClient, token: str, url: str) -> Any:
     return client.get(url, headers={"Authorization": f"Bearer {token}"})
 
@@ -134,10 +144,48 @@ class TestOneLead:
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/hal+json"
         body = response.json()
-        assert body == _body(_items(links, links.lead), self.path(links), "")
+        assert body == _page_body(_items(links, links.lead), self.path(links), "")
         assert list(body) == ["_total_items", "_links", "_embedded"]
         for item in body["_embedded"]["links"]:
             assert list(item) == ["to_entity_id", "to_entity_type", "metadata"]
+
+    def test_paging(self, client: TestClient, links: Links):
+        """Pages of the lead's links in their order; ``_total_items`` counts the page's."""
+        every = _items(links, links.lead)
+        assert len(every) > 2
+        path = self.path(links)
+        first = _get(client, links.admin_token, f"{path}?limit=2").json()
+        assert first == {
+            "_total_items": 2,
+            "_links": {
+                "self": {"href": f"{ORIGIN}{path}?limit=2&page=1"},
+                "next": {"href": f"{ORIGIN}{path}?limit=2&page=2"},
+            },
+            "_embedded": {"links": every[:2]},
+        }
+        last_page = (len(every) + 1) // 2
+        last = _get(client, links.admin_token, f"{path}?page={last_page}&limit=2").json()
+        assert last == {
+            "_total_items": len(every[(last_page - 1) * 2 :]),
+            "_links": {
+                "self": {"href": f"{ORIGIN}{path}?page={last_page}&limit=2"},
+                "first": {"href": f"{ORIGIN}{path}?page=1&limit=2"},
+                "prev": {"href": f"{ORIGIN}{path}?page={last_page - 1}&limit=2"},
+            },
+            "_embedded": {"links": every[(last_page - 1) * 2 :]},
+        }
+        past = _get(client, links.admin_token, f"{path}?page={last_page + 1}&limit=2")
+        assert (past.status_code, past.content) == (204, b"")
+
+    def test_limit_over_250_is_250(self, client: TestClient, links: Links):
+        path = self.path(links)
+        body = _get(client, links.admin_token, f"{path}?limit=1000").json()
+        every = _items(links, links.lead)
+        assert body == {
+            "_total_items": len(every),
+            "_links": {"self": {"href": f"{ORIGIN}{path}?limit=1000&page=1"}},
+            "_embedded": {"links": every},
+        }
 
     @pytest.mark.parametrize(
         ("template", "ids", "types", "catalogs"),
@@ -180,7 +228,7 @@ class TestOneLead:
         ]  # fmt: skip
         assert items
         response = _get(client, links.admin_token, f"{self.path(links)}?{query}")
-        assert response.json() == _body(items, self.path(links), query)
+        assert response.json() == _page_body(items, self.path(links), query)
 
     @pytest.mark.parametrize(
         "template",
@@ -218,13 +266,13 @@ class TestOneLead:
         user = factory.user(links.account, view=view, group=group)
         response = _get(client, factory.token(links.account, user), self.path(links))
         if sees:
-            assert response.json() == _body(_items(links, links.lead), self.path(links), "")
+            assert response.json() == _page_body(_items(links, links.lead), self.path(links), "")
         else:
             assert (response.status_code, response.content) == (204, b"")
 
     def test_responsible_user_with_m(self, client: TestClient, factory: Factory, links: Links):
         response = _get(client, factory.token(links.account, links.owner), self.path(links))
-        assert response.json() == _body(_items(links, links.lead), self.path(links), "")
+        assert response.json() == _page_body(_items(links, links.lead), self.path(links), "")
 
 
 class TestManyLeads:

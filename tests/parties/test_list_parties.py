@@ -134,7 +134,7 @@ def test_whole_page_with_leads(client: TestClient, factory: Factory, world: Worl
     assert body["_embedded"]["contacts"][0]["_embedded"] == ada["_embedded"]
     assert body == {
         "_page": 1,
-        "_links": {"self": {"href": f"{ORIGIN}/api/v4/contacts?{query}"}},
+        "_links": {"self": {"href": f"{ORIGIN}/api/v4/contacts?{query}&page=1&limit=50"}},
         "_embedded": {"contacts": [ada]},
     }
     assert list(body["_embedded"]["contacts"][0]["_embedded"]) == [
@@ -164,7 +164,7 @@ def test_paging_and_next(client: TestClient, factory: Factory, world: World):
     body = response.json()
     assert [c["id"] for c in body["_embedded"]["contacts"]] == [w.ada, w.bob]
     assert body["_links"] == {
-        "self": {"href": f"{ORIGIN}/api/v4/contacts?limit=2"},
+        "self": {"href": f"{ORIGIN}/api/v4/contacts?limit=2&page=1"},
         "next": {"href": f"{ORIGIN}/api/v4/contacts?limit=2&page=2"},
     }
     assert _ids(client, factory, w, "/api/v4/contacts?limit=2&page=2") == [w.cyd]

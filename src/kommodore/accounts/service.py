@@ -8,6 +8,7 @@ settings are merged over their defaults so every documented key is present.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from msgspec import UNSET
@@ -68,9 +69,39 @@ def _settings(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def account_uuid(account_id: int, settings: dict[str, Any]) -> str:
+    """The account's ``uuid`` (Kommo sends it beside ``amojo_id``): a stored one, else one
+    derived from the account id, so it never changes between requests or servers."""
+    stored = settings.get("uuid")
+    if isinstance(stored, str):
+        return stored
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kommodore:account:{account_id}"))
+
+
 def _merged(defaults: dict[str, Any], stored: Any) -> dict[str, Any]:
     """Stored keys over the defaults: the documented keys stay in Kommo's order."""
     return {**defaults, **stored} if isinstance(stored, dict) else dict(defaults)
+
+
+async def _stored_settings(conn: Connection, account_id: int) -> dict[str, Any]:
+    row = await store.get_account(conn, account_id)
+    return {} if row is None else _settings(row.settings)
+
+
+async def task_types(conn: Connection, account_id: int) -> list[dict[str, Any]]:
+    """The account's task types (``with=task_types``): stored ones, else Kommo's two fixed
+    types; tasks read them to check ``task_type_id``."""
+    types = (await _stored_settings(conn, account_id)).get("task_types")
+    return types if isinstance(types, list) else DEFAULT_TASK_TYPES
+
+
+async def timezone(conn: Connection, account_id: int) -> str:
+    """The account's time zone name (``datetime_settings.timezone``), for the local
+    date-times of webhook bodies."""
+    stored = (await _stored_settings(conn, account_id)).get("datetime_settings")
+    merged = _merged(DEFAULT_DATETIME_SETTINGS, stored)
+    zone = merged.get("timezone")
+    return zone if isinstance(zone, str) and zone else "UTC"
 
 
 async def read_account(
@@ -92,6 +123,7 @@ async def read_account(
     )
     if "amojo_id" in with_:
         model.amojo_id = amojo_id
+        model.uuid = account_uuid(account_id, settings)
     if "version" in with_:
         model.version = version
     if "entity_names" in with_:

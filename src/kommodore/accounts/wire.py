@@ -29,6 +29,10 @@ class AccountEmbedded(msgspec.Struct, kw_only=True):
 
 
 class Account(msgspec.Struct, kw_only=True):
+    """Kommo's order: ``mobile_feature_version`` right after ``is_unsorted_on`` (as real
+    answers have it), ``is_api_filter_enabled`` before ``contact_name_display_order``, then
+    ``amojo_id``, ``uuid``, ``drive_url``, ``version`` (Kommo's example)."""
+
     id: int
     name: str
     subdomain: str
@@ -42,16 +46,18 @@ class Account(msgspec.Struct, kw_only=True):
     currency_symbol: str
     customers_mode: str
     is_unsorted_on: bool
+    mobile_feature_version: int
     is_loss_reason_enabled: bool
     is_helpbot_enabled: bool
     is_technical_account: bool
+    is_api_filter_enabled: bool | UnsetType = UNSET
     contact_name_display_order: int
-    mobile_feature_version: int
     amojo_id: str | UnsetType | None = UNSET
+    uuid: str | UnsetType = UNSET
+    """Sent with ``with=amojo_id``, as Kommo does."""
+    drive_url: str | UnsetType = UNSET
     version: int | UnsetType = UNSET
     entity_names: dict[str, Any] | UnsetType = UNSET
-    drive_url: str | UnsetType = UNSET
-    is_api_filter_enabled: bool | UnsetType = UNSET
     invoices_settings: dict[str, Any] | UnsetType = UNSET
     links: SelfLinks = msgspec.field(name="_links")
     embedded: AccountEmbedded | UnsetType = msgspec.field(default=UNSET, name="_embedded")

@@ -67,6 +67,13 @@ def parse_lead_rights(rights_json: str) -> LeadRights:
     return LeadRights(general=stored.leads, by_status=by_status)
 
 
+@lru_cache(maxsize=4096)
+def parse_task_edit(rights_json: str) -> Code:
+    """``rights.tasks.edit`` of ``users.rights`` (D when absent)."""
+    stored = msgspec.json.decode(rights_json, type=StoredRights)
+    return stored.tasks.get("edit", DENY)
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """The user a request acts as (the token's, or ``X-Context-User-ID``'s for admins)."""
@@ -75,6 +82,8 @@ class Actor:
     group_id: int
     is_admin: bool
     lead_rights: LeadRights
+    task_edit: Code = DENY
+    """``rights.tasks.edit``: tasks have no view or add right, every user sees and adds them."""
 
 
 def lead_code(actor: Actor, action: Action, pipeline_id: int, status_id: int) -> Code:
@@ -96,6 +105,13 @@ def allows(code: Code, actor: Actor, responsible_user_id: int, group_id: int) ->
     if code == "M":
         return responsible_user_id == actor.user_id
     return False
+
+
+def can_edit_task(actor: Actor, task: Any) -> bool:
+    """``rights.tasks.edit`` judged against the task's responsible user and group."""
+    if actor.is_admin:
+        return True
+    return allows(actor.task_edit, actor, task.responsible_user_id, task.group_id)
 
 
 def can_view_lead(actor: Actor, lead: Any) -> bool:

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from kommodore.auth import store
-from kommodore.auth.rights import Actor, parse_lead_rights
+from kommodore.auth.rights import Actor, parse_lead_rights, parse_task_edit
 from kommodore.auth.store import AccountRef, UserRecord
 from kommodore.auth.tokens import Claims, InvalidToken, TokenVerifier
 from kommodore.db.database import Connection
@@ -41,6 +41,7 @@ def actor_of(user: UserRecord) -> Actor:
         group_id=user.group_id,
         is_admin=user.is_admin,
         lead_rights=parse_lead_rights(user.rights_json),
+        task_edit=parse_task_edit(user.rights_json),
     )
 
 

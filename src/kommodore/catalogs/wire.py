@@ -18,5 +18,9 @@ class Catalog(CatalogRow, kw_only=True):
 
 class Element(ElementRow, kw_only=True):
     custom_fields_values: list[Any] | None
+    catalog_id: int
     account_id: int
     links: SelfLinks = msgspec.field(name="_links")
+
+
+encoder = msgspec.json.Encoder()

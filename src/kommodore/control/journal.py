@@ -3,8 +3,10 @@ every refusal, so a developer can see why a 401, 403 or 429 happened without the
 more than Kommo's does.
 
 Kept in the process's memory, bounded per account: recording costs an append, never a write to
-the database, and a restore cannot roll it back. Secrets never enter it: bodies and query strings
-are redacted before an entry is stored, and headers are not recorded at all.
+the database, and a restore cannot roll it back. A request is recorded as it came (its bodies as
+raw bytes, cut to the cap) and redacted when the journal is read: the one way out of the journal
+is :meth:`Journal.find`, which answers redacted :class:`Entry` values only, so no token or secret
+ever leaves the process. Headers are not recorded at all.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import msgspec
+
+from kommodore.http.reasons import refusal_from_body
 
 REDACTED = "[redacted]"
 SECRET_KEYS = frozenset(
@@ -84,6 +88,52 @@ class Entry(msgspec.Struct, kw_only=True, gc=False):
     reason: str | None
     injected: str | None = None
     """The fault rule that answered instead of the API (its id and action), if any."""
+
+
+class Record(msgspec.Struct, array_like=True, gc=False):
+    """A request as recorded: raw and cheap to make (the hot path), redacted into an
+    :class:`Entry` only when read. Bodies are at most the cap plus one byte (the extra byte says
+    it was cut). Holds secrets: never answered, logged or encoded as it is."""
+
+    id: int
+    at_ms: int
+    method: str
+    path: str
+    query: bytes
+    status: int
+    seconds: float
+    principal: Principal | None
+    request_body: bytes
+    request_type: bytes
+    response_body: bytes
+    response_type: bytes
+    reason: str | None
+    injected: str | None
+
+    def entry(self, cap: int) -> Entry:
+        """The record as the journal answers it: query and bodies redacted, and a refusal's
+        words taken from its (redacted) answer when the code gave none."""
+        keys = secret_keys(self.path)
+        request_type = self.request_type.decode("latin-1")
+        response_type = self.response_type.decode("latin-1")
+        response_body = redact_body(self.response_body, response_type, cap, keys)
+        reason = self.reason
+        if reason is None and self.status >= 400 and response_body:
+            reason = refusal_from_body(response_body)
+        return Entry(
+            id=self.id,
+            at_ms=self.at_ms,
+            method=self.method,
+            path=self.path,
+            query=redact_query(self.query.decode("latin-1"), keys),
+            status=self.status,
+            latency_ms=round(self.seconds * 1000, 3),
+            principal=self.principal,
+            request_body=redact_body(self.request_body, request_type, cap, keys),
+            response_body=response_body,
+            reason=reason,
+            injected=self.injected,
+        )
 
 
 def secret_keys(path: str) -> frozenset[str]:
@@ -152,18 +202,21 @@ class Journal:
     told for: a bad token, the OAuth pages)."""
 
     per_account: int = 10_000
+    body_bytes: int = 16_384
+    """The cap the recorder cut bodies to; a redacted body is cut to it again."""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-    _by_account: dict[int | None, deque[Entry]] = field(default_factory=dict)
+    _by_account: dict[int | None, deque[Record]] = field(default_factory=dict)
 
     def next_id(self) -> int:
         return next(self._ids)
 
-    def add(self, entry: Entry) -> None:
-        key = entry.principal.account_id if entry.principal else None
+    def add(self, record: Record) -> None:
+        principal = record.principal
+        key = principal.account_id if principal is not None else None
         kept = self._by_account.get(key)
         if kept is None:
             kept = self._by_account[key] = deque(maxlen=self.per_account)
-        kept.append(entry)
+        kept.append(record)
 
     def clear(self) -> None:
         self._by_account.clear()
@@ -197,4 +250,5 @@ class Journal:
             and (after_id is None or e.id > after_id)
         ]
         found.sort(key=lambda e: e.id)
-        return found[:limit] if after_id is not None else found[-limit:]
+        kept = found[:limit] if after_id is not None else found[-limit:]
+        return [record.entry(self.body_bytes) for record in kept]

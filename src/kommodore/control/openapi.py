@@ -43,6 +43,8 @@ from kommodore.leads import wire as leads
 from kommodore.leads.service import LEAD_WITH
 from kommodore.links import wire as links
 from kommodore.loss_reasons import wire as loss_reasons
+from kommodore.notes import wire as notes
+from kommodore.notes.store import KINDS as NOTE_PARENTS
 from kommodore.oauth import wire as oauth
 from kommodore.parties import service as party_service
 from kommodore.parties import wire as parties
@@ -50,6 +52,7 @@ from kommodore.pipelines import wire as pipelines
 from kommodore.pipelines.service import STATUS_WITH
 from kommodore.sources import wire as sources
 from kommodore.tags import wire as tags
+from kommodore.tasks import wire as tasks
 from kommodore.users import wire as users
 from kommodore.users.service import USER_WITH
 from kommodore.webhooks import wire as webhooks
@@ -330,8 +333,87 @@ PARTY_FILTERS = (
 )  # fmt: skip
 EVENT_TYPES = Collection("EventTypes", "events_types", events.EventType, ("_total_items",))
 
+TASKS_PAGE = Collection("TasksPage", "tasks", tasks.Task, ("_page",))
+TASKS_ADDED = Collection("TasksAdded", "tasks", tasks.CreatedTask)
+TASKS_EDITED = Collection("TasksEdited", "tasks", tasks.UpdatedTask)
+TASK_TYPES = Collection("TaskTypes", "task_types", tasks.TaskType, ("_total_items",))
+TASK_FILTERS = (
+    "id",
+    "responsible_user_id",
+    "created_by",
+    "is_completed",
+    "task_type",
+    "task_type_id",
+    "entity_type",
+    "entity_id",
+    "updated_at",
+    "complete_till",
+    "lead_statuses",
+)
+
 LEAD_BATCH = list[inputs.LeadInput]
 SEED = Namespaced("seed", SeedDocument)
+NOTES_PAGE = Collection("NotesPage", "notes", notes.Note, ("_page",))
+NOTES_ADDED = Collection("NotesAdded", "notes", notes.CreatedNote)
+NOTES_EDITED = Collection("NotesEdited", "notes", notes.UpdatedNote)
+NOTE_BATCH = list[inputs.NoteInput]
+NOTE_WITH = with_(("is_pinned",))
+NOTE_QUERY = (
+    NOTE_WITH, PAGE, limit(250), filter_("id", "entity_id", "note_type", "updated_at"),
+    order("updated_at", "id"),
+)  # fmt: skip
+
+
+def _note_operations(kind: str) -> dict[tuple[str, str], Op]:
+    """The same notes paths on each parent type (``leads``, ``contacts``, ``companies``)."""
+    base = f"/api/v4/{kind}"
+    one = f"{base}/{{entity_id:int}}"
+    return {
+        ("GET", f"{base}/notes"): _api(
+            "notes", f"Notes of {kind} the user may view; 204 when the page is empty",
+            {200: NOTES_PAGE, 204: None}, API_ERRORS, query=NOTE_QUERY,
+        ),
+        ("POST", f"{base}/notes"): _api(
+            "notes", "Add up to 250 notes, each naming its entity_id; all or nothing",
+            {200: NOTES_ADDED}, WRITE_ERRORS, body=NOTE_BATCH,
+        ),
+        ("PATCH", f"{base}/notes"): _api(
+            "notes", "Edit up to 250 notes, each naming its id", {200: NOTES_EDITED},
+            WRITE_ERRORS, body=NOTE_BATCH,
+        ),
+        ("GET", f"{one}/notes"): _api(
+            "notes", "One entity's notes; 204 when the page is empty",
+            {200: NOTES_PAGE, 204: None}, API_ERRORS, query=NOTE_QUERY,
+        ),
+        ("POST", f"{one}/notes"): _api(
+            "notes", "Add up to 250 notes to this entity", {200: NOTES_ADDED}, WRITE_ERRORS,
+            body=NOTE_BATCH,
+        ),
+        ("PATCH", f"{one}/notes"): _api(
+            "notes", "Edit up to 250 of this entity's notes", {200: NOTES_EDITED},
+            WRITE_ERRORS, body=NOTE_BATCH,
+        ),
+        ("GET", f"{base}/notes/{{note_id:int}}"): _api(
+            "notes", "A note; 204 when unknown or hidden", {200: notes.Note, 204: None},
+            API_ERRORS, query=(NOTE_WITH,),
+        ),
+        ("GET", f"{one}/notes/{{note_id:int}}"): _api(
+            "notes", "A note of this entity; 204 when unknown or hidden",
+            {200: notes.Note, 204: None}, API_ERRORS, query=(NOTE_WITH,),
+        ),
+        ("PATCH", f"{one}/notes/{{note_id:int}}"): _api(
+            "notes", "Edit one note", {200: notes.UpdatedNote}, ONE_WRITE_ERRORS,
+            body=inputs.NoteInput,
+        ),
+        ("POST", f"{base}/notes/{{note_id:int}}/pin"): _api(
+            "notes", "Pin a note", {204: None}, ONE_ERRORS
+        ),
+        ("POST", f"{base}/notes/{{note_id:int}}/unpin"): _api(
+            "notes", "Unpin a note", {204: None}, ONE_ERRORS
+        ),
+    }  # fmt: skip
+
+
 YAML = "application/yaml"
 
 OPERATIONS: dict[tuple[str, str], Op] = {
@@ -380,6 +462,49 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("PATCH", "/api/v4/leads/{lead_id:int}"): _api(
         "leads", "Edit one lead", {200: leads.UpdatedLead}, WRITE_ERRORS, body=inputs.LeadInput
+    ),
+    # tasks
+    ("GET", "/api/v4/tasks"): _api(
+        "tasks",
+        "Tasks, a page at a time (every user sees every task); 204 when the page is empty",
+        {200: TASKS_PAGE, 204: None},
+        API_ERRORS,
+        query=(
+            PAGE,
+            limit(250),
+            filter_(*TASK_FILTERS),
+            order("created_at", "updated_at", "complete_till", "id"),
+        ),
+    ),
+    ("POST", "/api/v4/tasks"): _api(
+        "tasks",
+        "Add up to 250 tasks, all or nothing",
+        {200: TASKS_ADDED},
+        WRITE_ERRORS,
+        body=list[inputs.TaskInput],
+    ),
+    ("PATCH", "/api/v4/tasks"): _api(
+        "tasks",
+        "Edit or complete up to 250 tasks, each naming its id",
+        {200: TASKS_EDITED},
+        WRITE_ERRORS,
+        body=list[inputs.TaskInput],
+    ),
+    ("GET", "/api/v4/tasks/types"): _api(
+        "tasks", "The account's task types (read-only)", {200: TASK_TYPES}, API_ERRORS
+    ),
+    ("GET", "/api/v4/tasks/{task_id:int}"): _api(
+        "tasks",
+        "A task; 204 for an unknown one or one of a deleted entity",
+        {200: tasks.Task, 204: None},
+        API_ERRORS,
+    ),
+    ("PATCH", "/api/v4/tasks/{task_id:int}"): _api(
+        "tasks",
+        "Edit or complete one task",
+        {200: tasks.UpdatedTask},
+        WRITE_ERRORS,
+        body=inputs.TaskInput,
     ),
     # the account and its users
     ("GET", "/api/v4/account"): _api(
@@ -636,6 +761,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         API_ERRORS,
         query=(PAGE, limit(250)),
     ),
+    ("GET", "/api/v4/catalogs/{catalog_id:int}"): _api(
+        "catalogs", "A catalog; 404 when unknown", {200: catalogs.Catalog}, ONE_ERRORS
+    ),
     ("GET", "/api/v4/catalogs/{catalog_id:int}/elements"): _api(
         "catalogs",
         "A catalog's elements",
@@ -656,6 +784,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
             filter_(*PARTY_FILTERS),
             order("updated_at", "id"),
         ),
+    ),
+    ("GET", "/api/v4/catalogs/{catalog_id:int}/elements/{element_id:int}"): _api(
+        "catalogs",
+        "A catalog's element; 204 when the catalog does not hold it, 404 for an unknown catalog",
+        {200: catalogs.Element, 204: None},
+        ONE_ERRORS,
     ),
     ("GET", "/api/v4/contacts/{contact_id:int}"): _api(
         "contacts",
@@ -765,10 +899,10 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/api/v4/leads/{lead_id:int}/links"): _api(
         "links",
-        "A lead's links",
+        "A lead's links, a page at a time",
         {200: LINKS, 204: None},
         ONE_ERRORS,
-        query=(filter_("to_entity_id", "to_entity_type"),),
+        query=(PAGE, limit(250), filter_("to_entity_id", "to_entity_type")),
     ),
     ("POST", "/api/v4/leads/link"): _api(
         "links",
@@ -830,7 +964,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/api/v4/events"): _api(
         "events",
-        "The leads' events, newest first",
+        "The events of leads and tasks, newest first",
         {200: EVENTS_PAGE, 204: None},
         API_ERRORS,
         query=(
@@ -890,6 +1024,13 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                 "schema": {"type": "string"},
             },
         ),
+    ),
+    ("GET", "/oauth2/account/subdomain"): Op(
+        "oauth",
+        "The account an access token belongs to (Kommo's older form, which the PHP SDK calls)",
+        {200: oauth.AccountDomain},
+        errors=(401, 402),
+        media=JSON,
     ),
     # kommodore's admin actions (Kommo's UI only)
     ("POST", "/admin/leads/delete"): _api(
@@ -991,6 +1132,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
 }
 """Every described route, keyed as the app's router spells it (method, path)."""
+for _kind in NOTE_PARENTS:
+    OPERATIONS.update(_note_operations(_kind))
 
 
 # -- building the document ----------------------------------------------------------------------

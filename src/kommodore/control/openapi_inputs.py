@@ -100,6 +100,32 @@ class LeadInput(msgspec.Struct, kw_only=True):
     embedded: LeadEmbeddedInput | UnsetType = msgspec.field(default=UNSET, name="_embedded")
 
 
+class TaskResultInput(msgspec.Struct, kw_only=True):
+    text: str
+
+
+class TaskInput(msgspec.Struct, kw_only=True):
+    """An item of ``POST``/``PATCH /api/v4/tasks``: ``text`` and ``complete_till`` required
+    on add, ``id`` on batch edits; completion is ``is_completed`` with a ``result``."""
+
+    id: int | UnsetType = UNSET
+    text: str | UnsetType | None = UNSET
+    complete_till: int | UnsetType | None = UNSET
+    responsible_user_id: int | UnsetType | None = UNSET
+    entity_id: int | UnsetType | None = UNSET
+    entity_type: Literal["leads", "contacts", "companies", "customers"] | UnsetType | None = UNSET
+    is_completed: bool | UnsetType | None = UNSET
+    task_type_id: int | UnsetType | None = UNSET
+    duration: int | UnsetType | None = UNSET
+    result: TaskResultInput | list[Any] | UnsetType | None = UNSET
+    """``[]`` (what a task without a result reads as) is ignored."""
+    created_by: int | UnsetType | None = UNSET
+    updated_by: int | UnsetType | None = UNSET
+    created_at: int | UnsetType | None = UNSET
+    updated_at: int | UnsetType | None = UNSET
+    request_id: str | UnsetType = UNSET
+
+
 class IdInput(msgspec.Struct, kw_only=True):
     """``{"id": ...}``: an item of a batch that only names what it acts on."""
 
@@ -217,3 +243,21 @@ class TokenGrant(msgspec.Struct, kw_only=True):
     code: str | UnsetType = UNSET
     refresh_token: str | UnsetType = UNSET
     redirect_uri: str | UnsetType = UNSET
+
+
+class NoteInput(msgspec.Struct, kw_only=True):
+    """An item of ``POST``/``PATCH /api/v4/{leads|contacts|companies}[/{id}]/notes``: ``id`` on
+    edits; ``entity_id`` on the collection's POST (a parent's path names it); ``params`` by
+    ``note_type`` (``notes/input.py`` checks each type's keys)."""
+
+    id: int | UnsetType = UNSET
+    entity_id: int | UnsetType | None = UNSET
+    note_type: str | UnsetType | None = UNSET
+    params: dict[str, Any] | UnsetType | None = UNSET
+    created_by: int | UnsetType | None = UNSET
+    updated_by: int | UnsetType | None = UNSET
+    responsible_user_id: int | UnsetType | None = UNSET
+    created_at: int | UnsetType | None = UNSET
+    updated_at: int | UnsetType | None = UNSET
+    is_need_to_trigger_digital_pipeline: bool | UnsetType | None = UNSET
+    request_id: str | UnsetType = UNSET

@@ -14,16 +14,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kommodore.control.faults import ActiveRule, Faults, answer
-from kommodore.control.journal import (
-    Entry,
-    Journal,
-    Principal,
-    journaled,
-    redact_body,
-    redact_query,
-    secret_keys,
-)
-from kommodore.http.reasons import PRINCIPAL, REFUSAL, refusal_from_body
+from kommodore.control.journal import Journal, Principal, Record, journaled
+from kommodore.http.reasons import PRINCIPAL, REFUSAL
 
 
 class ConnectionDropped(Exception):
@@ -47,9 +39,8 @@ def _claims_of(scope: Scope) -> tuple[int | None, str | None]:
     return None, None
 
 
-def _principal(scope: Scope) -> Principal | None:
-    state: dict[str, Any] = scope.get("state") or {}
-    found = state.get(PRINCIPAL)
+def _principal(state: dict[str, Any] | None) -> Principal | None:
+    found = state.get(PRINCIPAL) if state else None
     if found is None:
         return None
     return Principal(
@@ -71,6 +62,40 @@ def _describe(active: ActiveRule) -> str:
     return ", ".join(parts)
 
 
+class _Recorder:
+    """One request's receive and send, passed through and recorded: the status, the content
+    type and the first ``cap`` + 1 bytes of each body, kept as they are (a one-chunk body, the
+    usual case, is not even copied). Redaction waits until the journal is read."""
+
+    __slots__ = ("_receive", "_send", "body_in", "body_out", "cap", "content_type", "status")
+
+    def __init__(self, receive: Receive, send: Send, cap: int) -> None:
+        self._receive = receive
+        self._send = send
+        self.cap = cap if cap > 0 else -1  # a cap of 0 keeps no body at all, not one byte
+        self.body_in = self.body_out = self.content_type = b""
+        self.status = 0
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request" and len(self.body_in) <= self.cap:
+            self.body_in = (self.body_in + message.get("body", b""))[: self.cap + 1]
+        return message
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.body":
+            if len(self.body_out) <= self.cap:
+                chunk: bytes = message.get("body", b"")
+                self.body_out = (self.body_out + chunk if self.body_out else chunk)[: self.cap + 1]
+        elif kind == "http.response.start":
+            self.status = message["status"]
+            for name, value in message.get("headers", ()):
+                if name == b"content-type":
+                    self.content_type = value
+        await self._send(message)
+
+
 class RecordingMiddleware:
     def __init__(
         self, app: ASGIApp, journal: Journal | None, faults: Faults, body_bytes: int
@@ -79,81 +104,56 @@ class RecordingMiddleware:
         self.journal = journal
         self.faults = faults
         self.cap = body_bytes
+        if journal is not None:
+            journal.body_bytes = body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"] if scope["type"] == "http" else ""
         if not journaled(path):
             await self.app(scope, receive, send)
             return
-        if self.journal is None:  # switched off: faults only
+        journal = self.journal
+        if journal is None:  # switched off: faults only
             await self._faults_only(path, scope, receive, send)
             return
         began = time.perf_counter()
         at_ms = int(time.time() * 1000)
         method: str = scope["method"]
-        cap = self.cap
-        sent_in: list[bytes] = []
-        sent_out: list[bytes] = []
-        size_in = size_out = status = 0
-        content_type = b""
-
-        async def recording_receive() -> Message:
-            nonlocal size_in
-            message = await receive()
-            if message["type"] == "http.request" and size_in < cap:
-                chunk: bytes = message.get("body", b"")
-                sent_in.append(chunk[: cap - size_in + 1])
-                size_in += len(chunk)
-            return message
-
-        async def recording_send(message: Message) -> None:
-            nonlocal size_out, status, content_type
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                for name, value in message.get("headers", ()):
-                    if name == b"content-type":
-                        content_type = value
-            elif message["type"] == "http.response.body" and size_out < cap:
-                chunk: bytes = message.get("body", b"")
-                sent_out.append(chunk[: cap - size_out + 1])
-                size_out += len(chunk)
-            await send(message)
-
-        rule = self._pick(method, path, scope)
-        journal = self.journal
+        recorder = _Recorder(receive, send, self.cap)
+        rule = self._pick(method, path, scope) if self.faults.rules else None
         try:
             if rule is None:
-                await self.app(scope, recording_receive, recording_send)
+                await self.app(scope, recorder.receive, recorder.send)
             else:
-                await self._inject(rule, scope, recording_receive, recording_send)
+                await self._inject(rule, scope, recorder.receive, recorder.send)
         finally:
-            keys = secret_keys(path)
-            query = bytes(scope.get("query_string", b"")).decode("latin-1")
-            request_type = ""
-            for name, value in scope["headers"]:
-                if name == b"content-type":
-                    request_type = value.decode("latin-1")
-            response_body = redact_body(b"".join(sent_out), content_type.decode(), cap, keys)
-            state: dict[str, Any] = scope.get("state") or {}
-            reason = state.get(REFUSAL)
+            request_type = b""
+            if recorder.body_in:  # the request's type matters only to redact its body
+                for name, value in scope["headers"]:
+                    if name == b"content-type":
+                        request_type = value
+            state: dict[str, Any] | None = scope.get("state")
+            reason = state.get(REFUSAL) if state else None
+            injected = None
             if rule is not None:
-                reason = f"injected by fault {_describe(rule)}"
-            elif reason is None and status >= 400 and response_body:
-                reason = refusal_from_body(response_body)
+                injected = _describe(rule)
+                reason = f"injected by fault {injected}"
             journal.add(
-                Entry(
-                    id=journal.next_id(),
-                    at_ms=at_ms,
-                    method=method,
-                    path=path,
-                    query=redact_query(query, keys),
-                    status=status,
-                    latency_ms=round((time.perf_counter() - began) * 1000, 3),
-                    principal=_principal(scope),
-                    request_body=redact_body(b"".join(sent_in), request_type, cap, keys),
-                    response_body=response_body,
-                    reason=reason,
-                    injected=None if rule is None else _describe(rule),
+                Record(
+                    journal.next_id(),
+                    at_ms,
+                    method,
+                    path,
+                    scope.get("query_string", b""),
+                    recorder.status,
+                    time.perf_counter() - began,
+                    _principal(state),
+                    recorder.body_in,
+                    request_type,
+                    recorder.body_out,
+                    recorder.content_type,
+                    reason,
+                    injected,
                 )
             )
 

@@ -258,9 +258,25 @@ async def _pg_restore(db: Database, name: str) -> None:
         await _run(conn, _SET_SEQUENCES.format(schema=_ident(schema)))
 
 
+_HEAP_BYTES = sql(
+    "SELECT coalesce(sum(pg_relation_size(c.oid)), 0) FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+)
+DELETE_UP_TO_BYTES = 1 << 20
+"""Tables whose heaps (dead rows included) add up to this much are emptied with DELETE, larger
+ones with one TRUNCATE (measured, 39 tables, committed: DELETE 5 ms empty and 110-190 ms at
+2,000 demo leads, 1.7 MB; TRUNCATE 85-120 ms whatever the size; DELETE at 100,000 leads ran for
+minutes: a cascade from ``contacts`` scans ``lead_contacts``, not indexed by contact, per row)."""
+
+
 async def _truncate(conn: Connection, tables: list[str]) -> None:
-    """Empty the tables with DELETE, children first: for a developer's account it is several
-    times quicker than TRUNCATE, which makes new files for every table and index."""
+    """Empty the tables: a nearly empty state with DELETE, children first (TRUNCATE makes new
+    files for every table and index, about 100 ms), anything larger with one TRUNCATE (DELETE
+    grows with the square of the rows through cascades over unindexed columns)."""
+    if int(await fetch_value(conn, _HEAP_BYTES) or 0) > DELETE_UP_TO_BYTES:
+        await _run(conn, "TRUNCATE " + ", ".join(_ident(t) for t in tables))
+        return
     for table in reversed(_fill_order(tables)):
         await _run(conn, f"DELETE FROM {_ident(table)}")  # noqa: S608 (a table from the catalog)
 

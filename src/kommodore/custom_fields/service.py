@@ -127,7 +127,7 @@ def _model(row: FieldRow, enums: list[EnumRow], account_id: int, origin: str) ->
         is_deletable=row.is_deletable,
         is_api_only=row.is_api_only,
         group_id=row.group_id,
-        required_statuses=_json(row.required_statuses),
+        required_statuses=_json(row.required_statuses) or [],
         hidden_statuses=_json(row.hidden_statuses) or [],
         enums=(
             [wire.Enum(id=e.id, value=e.value, sort=e.sort, code=e.code) for e in enums]

@@ -1,4 +1,4 @@
-"""The custom field model of Kommo's API in the order of its field table."""
+"""The custom field model of Kommo's API in the key order of Kommo's example."""
 
 from __future__ import annotations
 
@@ -18,27 +18,31 @@ class Enum(msgspec.Struct, kw_only=True):
 
 
 class CustomField(msgspec.Struct, kw_only=True):
+    """Kommo's order (its documented example): ``is_computed`` and ``search_in``, which that
+    example lacks, sit beside ``is_predefined`` and after ``chained_lists``."""
+
     id: int
     name: str
+    type: str
+    account_id: int
     code: str | None
     sort: int
-    type: str
-    entity_type: str
-    account_id: int
-    is_computed: bool
-    is_predefined: bool
-    is_deletable: bool
     is_api_only: bool
-    group_id: str | None
-    required_statuses: list[Any] | None
-    hidden_statuses: list[Any]
     enums: list[Enum] | None
-    remind: str | None
-    currency: str | None
-    chained_lists: list[Any] | None
+    group_id: str | None
+    required_statuses: list[Any]
+    """``[]`` when no stage requires the field, never ``null``."""
+    is_deletable: bool
+    is_predefined: bool
+    is_computed: bool
+    entity_type: str
     tracking_callback: str | None
-    search_in: str | None
+    remind: str | None
     triggers: list[Any]
+    currency: str | None
+    hidden_statuses: list[Any]
+    chained_lists: list[Any] | None
+    search_in: str | None
     request_id: str | UnsetType = UNSET
     """Only in write answers; left out of reads."""
     links: SelfLinks = msgspec.field(name="_links")

@@ -43,8 +43,10 @@ SEQUENCED_ENTITIES = (
     "custom_fields",
     "custom_field_enums",
     "leads",
+    "tasks",
     "webhooks",
     "webhook_deliveries",
+    "notes",
 )
 
 BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -468,6 +470,34 @@ lead_catalog_elements = _link(
     sa.Column("price_id", BigInt, nullable=True),
 )
 
+tasks = _entity(
+    "tasks",
+    *_authored(),
+    sa.Column("responsible_user_id", BigInt, nullable=False),
+    sa.Column("group_id", BigInt, nullable=False, comment="the responsible user's group"),
+    sa.Column("entity_id", BigInt, nullable=True, comment="NULL: an unlinked task"),
+    sa.Column(
+        "entity_type", sa.String(16), nullable=True, comment="leads, contacts, companies, customers"
+    ),
+    sa.Column("duration", BigInt, nullable=False, comment="seconds"),
+    sa.Column("is_completed", sa.Boolean, nullable=False),
+    sa.Column("task_type_id", BigInt, nullable=False, comment="1 follow-up, 2 meeting, or custom"),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("result_text", sa.Text, nullable=True, comment="NULL: no result (answered as [])"),
+    sa.Column(
+        "result_note_id",
+        BigInt,
+        nullable=True,
+        comment="the system note behind task_result_added and the hook's result[id]",
+    ),
+    sa.Column("complete_till", BigInt, nullable=False, comment="the deadline, unix seconds"),
+    # task lists: each filter or order key, then id; the entity's open tasks for closest_task_at
+    sa.Index("ix_tasks_entity", "account_id", "entity_type", "entity_id", "is_completed"),
+    sa.Index("ix_tasks_responsible", "account_id", "responsible_user_id", "id"),
+    sa.Index("ix_tasks_complete_till", "account_id", "complete_till", "id"),
+    sa.Index("ix_tasks_updated_at", "account_id", "updated_at", "id"),
+)
+
 api_tokens = _tenant(
     "api_tokens",
     sa.Column("jti", sa.String(36), nullable=False),
@@ -608,6 +638,10 @@ webhook_bodies = _entity(
         sa.Column(f"{action}_items", sa.Text, nullable=True, comment=f"encoded leads[{action}]")
         for action in ("add", "update", "status", "responsible", "delete", "restore")
     ),
+    *(
+        sa.Column(f"note_{kind}_items", sa.Text, nullable=True, comment=f"encoded {key}[note]")
+        for kind, key in (("lead", "leads"), ("contact", "contacts"), ("company", "contacts"))
+    ),
     comment="a change batch's body, once for every webhook it goes to",
     id_comment="from the webhook_deliveries sequence",
 )
@@ -652,4 +686,23 @@ events = _tenant(
     sa.Index("ix_events_created_at", "account_id", "created_at", "id"),
     sa.Index("ix_events_entity", "account_id", "entity_type", "entity_id"),
     sa.Index("ix_events_type", "account_id", "type", "created_at"),
+)
+
+
+# -- notes -----------------------------------------------------------------------
+
+notes = _entity(
+    "notes",
+    sa.Column("entity_type", sa.String(16), nullable=False, comment="leads, contacts, companies"),
+    sa.Column("entity_id", BigInt, nullable=False, comment="the parent, of entity_type"),
+    sa.Column("note_type", sa.String(32), nullable=False),
+    sa.Column("params", sa.Text, nullable=False, comment="JSON object, as the API reads it"),
+    sa.Column("responsible_user_id", BigInt, nullable=False),
+    sa.Column("group_id", BigInt, nullable=False, comment="the responsible user's group"),
+    *_authored(),
+    sa.Column("is_pinned", sa.Boolean, nullable=False),
+    # a parent's notes, and the lists of an entity type (by id, by updated_at)
+    sa.Index("ix_notes_entity", "account_id", "entity_type", "entity_id", "id"),
+    sa.Index("ix_notes_updated_at", "account_id", "entity_type", "updated_at", "id"),
+    comment="notes on leads, contacts and companies; the parent is (entity_type, entity_id)",
 )

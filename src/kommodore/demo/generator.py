@@ -28,10 +28,25 @@ YEAR, MONTH, TWO_MONTHS, TWENTY_DAYS = 365 * DAY, 30 * DAY, 60 * DAY, 20 * DAY
 PRICES = (0, 500, 1200, 2500, 4000, 9900, 15000, 48000)
 TAG_COUNTS, CONTACT_COUNTS, ELEMENT_COUNTS = (0, 1, 1, 2, 2, 3), (0, 1, 1, 2), (1, 1, 2)
 QUANTITIES = (1, 1, 2, 3, 1.5)
+TASK_COUNTS = (1, 1, 2)
+TASK_TEXTS = ("Call back", "Send the offer", "Follow up on the invoice", "Meet at the office",
+              "Confirm the delivery date")  # fmt: skip
+TASK_RESULTS = ("Done", "Agreed on the next step", "No answer, will try later", None)
 LEAD_CHUNK = 50_000
 """Leads drawn and inserted per round; bounds memory whatever the lead count."""
 BULK_CACHE_KIB = 512 * 1024
 """SQLite page cache of the bulk-load connection (it is closed when the load ends)."""
+NOTES_SEED = 1_000_003
+"""Added to the demo's seed for the notes' own generator."""
+NOTE_SHARE = 0.25
+NOTE_COUNTS = (1, 1, 2, 3)
+NOTE_TEXTS = (
+    "Called, will send the offer on Monday.",
+    "Asked for a discount.",
+    "Prefers e-mail.",
+    "Meeting booked at their office.",
+    "Contract sent for review.",
+)
 
 FIRST_NAMES = (
     "Anna",
@@ -83,6 +98,42 @@ COMPANY_WORDS = ("Acme", "Nordic", "Blue", "Summit", "Vector", "Orbit", "Lumen",
                  "Harbor", "Pioneer", "Atlas", "Cedar", "Quantum", "Meridian")  # fmt: skip
 COMPANY_KINDS = ("Logistics", "Foods", "Software", "Clinic", "Motors", "Studio", "Farms",
                  "Energy", "Travel", "Textiles")  # fmt: skip
+
+
+def _common(rnd: random.Random) -> tuple[str, dict[str, Any]]:
+    return "common", {"text": rnd.choice(NOTE_TEXTS)}
+
+
+def _call(rnd: random.Random) -> tuple[str, dict[str, Any]]:
+    uniq = f"{rnd.getrandbits(64):016x}"
+    return rnd.choice(("call_in", "call_out")), {
+        "uniq": uniq, "duration": rnd.randrange(15, 900), "source": "demo-pbx",
+        "link": f"https://pbx.example.com/recordings/{uniq}.mp3",
+        "phone": f"+3120{rnd.randrange(1_000_000, 9_999_999)}",
+    }  # fmt: skip
+
+
+def _sms(rnd: random.Random) -> tuple[str, dict[str, Any]]:
+    phone = f"+316{rnd.randrange(10_000_000, 99_999_999)}"
+    return rnd.choice(("sms_in", "sms_out")), {"text": rnd.choice(NOTE_TEXTS), "phone": phone}
+
+
+def _service(rnd: random.Random) -> tuple[str, dict[str, Any]]:
+    return "service_message", {"service": "Demo bot", "text": rnd.choice(NOTE_TEXTS)}
+
+
+def _attachment(rnd: random.Random) -> tuple[str, dict[str, Any]]:
+    name = f"offer-{rnd.randrange(100, 999)}.pdf"
+    return "attachment", {
+        "is_drive_attachment": True, "text": name, "original_name": name,
+        "file_uuid": str(uuid.UUID(int=rnd.getrandbits(128), version=4)), "version_uuid": None,
+        "file_name": name,
+    }  # fmt: skip
+
+
+NOTE_KINDS = (_common, _common, _common, _call, _call, _sms, _service, _attachment)
+"""Each draws a writable note type and its ``params`` as the API reads them back."""
+
 DEAL_WORDS = (
     "Website redesign",
     "Annual licence",
@@ -227,7 +278,7 @@ class _Builder:
         self.subdomain = subdomain
         self.lead_count = leads
         self.rnd = random.Random(seed)
-        self.seed = seed
+        self.rnd_seed = seed
         self.contact_names: dict[int, tuple[str, str]] = {}
         self.now = int(time.time())
         self.account_id = 0
@@ -501,7 +552,7 @@ class _Builder:
             field_rows,
         )
         self.insert("custom_field_enums", "account_id, id, field_id, value, sort, code", enum_rows)
-        rnd = random.Random(f"{self.seed}:parties")
+        rnd = random.Random(f"{self.rnd_seed}:parties")
         columns = "account_id, {owner}, field_id, position, enum_id, value_text"
 
         def phone() -> str:
@@ -560,9 +611,40 @@ class _Builder:
             # Every child row's foreign key looks up its lead, contact or company; with the
             # default 2 MB page cache those lookups miss at a million leads (about 10% slower).
             self.conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+        notes = random.Random(self.rnd_seed + NOTES_SEED)  # the leads' draws stay as they were
         for start in range(0, len(lead_ids), LEAD_CHUNK):
             self._lead_chunk(lead_ids[start : start + LEAD_CHUNK])
+            self._note_chunk(lead_ids[start : start + LEAD_CHUNK], notes)
         return lead_ids
+
+    def _note_chunk(self, lead_ids: Sequence[int], rnd: random.Random) -> None:
+        """Notes of several types on about one lead in four, drawn from a generator of their
+        own so that adding them changed no lead; written by one of the staff."""
+        staff = [(u.id, u.group_id) for u in self.users if not u.is_free]
+        choice, random_, randrange = rnd.choice, rnd.random, rnd.randrange
+        drawn: list[tuple[int, str, str, int, int, int]] = []
+        for lead_id in lead_ids:
+            if random_() >= NOTE_SHARE:
+                continue
+            for _ in range(choice(NOTE_COUNTS)):
+                note_type, params = choice(NOTE_KINDS)(rnd)
+                user_id, group_id = choice(staff)
+                drawn.append((lead_id, note_type, json.dumps(params), user_id, group_id,
+                              self.now - randrange(MONTH)))  # fmt: skip
+        if not drawn:
+            return
+        ids = self.ids("notes", len(drawn))
+        self.insert(
+            "notes",
+            "account_id, id, entity_type, entity_id, note_type, params, responsible_user_id, "
+            "group_id, created_by, updated_by, created_at, updated_at, is_pinned",
+            [
+                (self.account_id, note_id, "leads", lead_id, note_type, params, user_id,
+                 group_id, user_id, user_id, at, at, False)
+                for note_id, (lead_id, note_type, params, user_id, group_id, at)
+                in zip(ids, drawn, strict=True)
+            ],
+        )  # fmt: skip
 
     def _lead_chunk(self, lead_ids: Sequence[int]) -> None:
         """Draw and insert one chunk of leads with their tags, links and field values.
@@ -583,6 +665,8 @@ class _Builder:
         company_rows: list[tuple[int, int, int]] = []
         element_rows: list[tuple[Any, ...]] = []
         value_rows: list[tuple[Any, ...]] = []
+        task_rows: list[tuple[Any, ...]] = []
+        add_task = task_rows.append
         add_lead, add_tag, add_contact = lead_rows.append, tag_rows.append, contact_rows.append
         add_company, add_element = company_rows.append, element_rows.append
         for lead_id in lead_ids:
@@ -607,12 +691,34 @@ class _Builder:
             if deleted:
                 deleted_ids.add(lead_id)
             price = choice(PRICES)
+            closest = None
+            if random_() < 0.3:
+                # open, overdue and completed tasks; the lead's closest_task_at is derived
+                # from its open ones, as every task write keeps it
+                for _ in range(choice(TASK_COUNTS)):
+                    kind = random_()
+                    task_created = min(now, created + randrange(DAY))
+                    done = kind >= 0.75
+                    if kind < 0.5:
+                        till = now + randrange(1, TWENTY_DAYS)
+                    elif not done:
+                        till = now - randrange(1, TWENTY_DAYS)
+                    else:
+                        till = task_created + randrange(1, TWENTY_DAYS)
+                    if not done:
+                        closest = till if closest is None else min(closest, till)
+                    task_type = 2 if random_() < 0.2 else 1
+                    result = choice(TASK_RESULTS) if done else None
+                    add_task((
+                        account, owner_id, owner_id, task_created, task_created, owner_id,
+                        owner_group, lead_id, "leads", 0, done, task_type, choice(TASK_TEXTS),
+                        result, None, till,
+                    ))  # fmt: skip
             add_lead((
                 account, lead_id, f"{choice(DEAL_WORDS)} #{lead_id}", price, owner_id,
                 owner_group, pipeline, status, loss_reason,
                 choice(sources) if random_() < 0.4 else None,
-                owner_id, owner_id, created, updated, closed_at,
-                updated + randrange(1, TWENTY_DAYS) if random_() < 0.3 else None,
+                owner_id, owner_id, created, updated, closed_at, closest,
                 deleted, None, None, False, random_() < 0.05,
             ))  # fmt: skip
             for tag_id in sample(tags, choice(TAG_COUNTS)):
@@ -633,6 +739,14 @@ class _Builder:
             "closed_at, closest_task_at, is_deleted, score, labor_cost, is_price_computed, "
             "is_price_modified_by_robot",
             lead_rows,
+        )
+        task_ids = self.ids("tasks", len(task_rows))
+        self.insert(
+            "tasks",
+            "account_id, id, created_by, updated_by, created_at, updated_at, "
+            "responsible_user_id, group_id, entity_id, entity_type, duration, is_completed, "
+            "task_type_id, text, result_text, result_note_id, complete_till",
+            ((row[0], task_id, *row[1:]) for row, task_id in zip(task_rows, task_ids, strict=True)),
         )
         self.insert("lead_tags", "account_id, lead_id, tag_id", tag_rows)
         self.insert("lead_contacts", "account_id, lead_id, contact_id, is_main", contact_rows)

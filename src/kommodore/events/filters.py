@@ -18,6 +18,9 @@ from kommodore.http.phpquery import as_list
 from kommodore.http.problems import Problem
 from kommodore.http.query import to_int
 
+RECORDED_ENTITIES = ("lead", "task")
+"""The entity types kommodore records events of."""
+
 MAX_CREATED_BY = 10
 MAX_ENTITY_IDS = 10
 
@@ -57,8 +60,9 @@ class EventQuery:
     created_at: Range | None = None
     created_by: list[int] | None = None
     entity_ids: list[int] | None = None
-    lead_entity: bool = True
-    """False when ``filter[entity]`` names no ``lead``: kommodore keeps lead events only."""
+    entities: tuple[str, ...] = RECORDED_ENTITIES
+    """The entity types asked for (``filter[entity]``) among those kommodore records events
+    of; empty when it names none of them."""
     types: list[str] | None = None
     field_ids: list[int] = field(default_factory=list)
     """Fields of ``custom_field_{ID}_value_changed`` types in ``filter[type]``."""
@@ -134,7 +138,7 @@ def event_query(params: dict[str, Any]) -> EventQuery:
         query.created_by = ints(created_by)
     entities = csv(filters["entity"]) if filters.get("entity") is not None else None
     if entities is not None:
-        query.lead_entity = "lead" in entities
+        query.entities = tuple(e for e in RECORDED_ENTITIES if e in entities)
     if (entity_ids := filters.get("entity_id")) is not None:
         if entities is None or len(set(entities)) != 1:
             raise Problem(400, "filter[entity_id] requires exactly one filter[entity]")

@@ -10,7 +10,7 @@ from kommodore.db.database import Connection
 from kommodore.events import store, types, wire
 from kommodore.events.filters import EventQuery
 from kommodore.events.store import EventRow
-from kommodore.http.hal import collection_body, self_links
+from kommodore.http.hal import Href, collection_body, self_links
 from kommodore.http.paging import Page, page_links
 
 MAX_LIMIT = 100
@@ -20,14 +20,18 @@ EVENT_WITH = frozenset({"lead_name"})
 """``with`` values that change an event; the others of Kommo's API name entities kommodore
 does not keep and are ignored."""
 
+ENTITY_PATHS = {"lead": "leads", "contact": "contacts", "company": "companies", "task": "tasks"}
+"""Where ``_embedded.entity._links.self`` points for each entity type."""
+
 _ID_CHARS = frozenset("0123456789abcdefghjkmnpqrstvwxyz")
 
 
 def _shape(row: EventRow, account_id: int, with_name: bool, origin: str) -> wire.Event:
+    path = ENTITY_PATHS.get(row.entity_type, "leads")
     entity = wire.EntityRef(
-        id=row.entity_id, links=self_links(f"{origin}/api/v4/leads/{row.entity_id}")
+        id=row.entity_id, links=self_links(f"{origin}/api/v4/{path}/{row.entity_id}")
     )
-    if with_name:
+    if with_name and row.entity_type == "lead":
         entity.name = row.lead_name or ""
     return wire.Event(
         id=row.id,
@@ -54,7 +58,8 @@ async def list_events(
     url: str,
     raw_query: str,
 ) -> bytes | None:
-    """A page of events of leads the user may view, newest first; None (204) when empty."""
+    """A page of events of leads the user may view and of tasks, newest first; None (204)
+    when empty."""
     account_id = principal.account.id
     rows = await store.list_events(
         conn, account_id, query, lead_visibility(principal.actor), page.offset, page.limit + 1
@@ -97,5 +102,6 @@ async def event_types(
     items = [
         wire.EventType(key=t.key, type=t.code, lang=t.labels[language]) for t in types.EVENT_TYPES
     ]
-    links = page_links(url, raw_query, Page(1, len(items)), has_next=False)
+    # not paged: the request URL as sent, without the page and limit of a paged collection
+    links = {"self": Href(f"{url}?{raw_query}" if raw_query else url)}
     return collection_body("events_types", items, links, total_items=len(items))

@@ -114,7 +114,8 @@ def _values(w: _Where, column: str, f: ValueFilter) -> list[str]:
 _COLUMNS = (
     "SELECT e.id, e.type, e.entity_id, e.entity_type, e.created_by, e.created_at, "
     "e.value_after, e.value_before, l.name FROM events e "
-    "LEFT JOIN leads l ON l.account_id = e.account_id AND l.id = e.entity_id"
+    "LEFT JOIN leads l ON l.account_id = e.account_id AND l.id = e.entity_id "
+    "AND e.entity_type = 'lead'"
 )
 
 
@@ -129,9 +130,7 @@ async def list_events(
     """Up to ``limit`` visible events matching ``query`` from ``offset``, newest first."""
     w = _Where(conn.dialect, account_id)
     c = w.clauses
-    c.append("e.entity_type = 'lead'")
-    if not query.lead_entity:
-        c.append(FALSE)
+    c.append(w.texts_in("e.entity_type", list(query.entities)))
     w.filter(
         [
             ("e.id", query.ids, w.texts_in),
@@ -148,8 +147,8 @@ async def list_events(
         c += _values(w, "e.value_before", query.value_before)
     rights = lead_visibility_sql(visibility, w.arg)
     if rights:
-        c.append("l.id IS NOT NULL")
-        c.append(rights)
+        # a lead's events follow its rights; a task's are everyone's (tasks have no view right)
+        c.append(f"(e.entity_type <> 'lead' OR (l.id IS NOT NULL AND {rights}))")
     statement = w.page(_COLUMNS, "e.created_at DESC, e.id DESC", offset, limit)
     return [EventRow(*r) for r in await conn.fetch_all(statement, *w.args)]
 

@@ -38,29 +38,46 @@ def page_of(params: dict[str, Any], max_limit: int, default_limit: int = DEFAULT
     return Page(page, limit)
 
 
-def _with_page(query: str, page: int) -> str:
-    """The request's own query string with ``page`` set to ``page``, all else kept as sent."""
+def _param_name(pair: str) -> str:
+    """A query pair's name (``page`` also when its ``=`` is missing)."""
+    return pair.partition("=")[0]
+
+
+def paged_query(query: str, page: Page) -> str:
+    """The request's own query string with ``page`` and ``limit`` added where the request left
+    them out, each with the value in force, as Kommo writes its collection links
+    (``?filter[id][]=2707&filter[id][]=2709&page=1&limit=50``). What was sent stays as sent."""
     pairs = [p for p in query.split("&") if p]
-    replaced = False
+    names = {_param_name(p) for p in pairs}
+    if "page" not in names:
+        pairs.append(f"page={page.number}")
+    if "limit" not in names:
+        pairs.append(f"limit={page.limit}")
+    return "&".join(pairs)
+
+
+def _with_page(query: str, page: int) -> str:
+    """``query`` (which holds a ``page``) with that ``page`` set to ``page``, all else kept."""
     out = []
-    for pair in pairs:
-        if pair.partition("=")[0] == "page":
+    replaced = False
+    for pair in query.split("&"):
+        if _param_name(pair) == "page":
             if not replaced:
                 out.append(f"page={page}")
                 replaced = True
             continue
         out.append(pair)
-    if not replaced:
-        out.append(f"page={page}")
     return "&".join(out)
 
 
 def page_links(
     url: str, query: str, page: Page, has_next: bool, page_count: int | None = None
 ) -> dict[str, Href]:
-    """``self`` (the request URL as sent), ``next``, ``first``, ``prev`` and, where the
-    endpoint counts its pages, ``last``. ``url`` is origin plus path, without the query."""
-    links = {"self": Href(f"{url}?{query}" if query else url)}
+    """``self`` (the request URL as sent, with the ``page`` and ``limit`` in force added where
+    it left them out), ``next``, ``first``, ``prev`` and, where the endpoint counts its pages,
+    ``last``. ``url`` is origin plus path, without the query."""
+    query = paged_query(query, page)
+    links = {"self": Href(f"{url}?{query}")}
     if has_next:
         links["next"] = Href(f"{url}?{_with_page(query, page.number + 1)}")
     if page.number > 1:

@@ -513,10 +513,16 @@ async def add_leads(
         [(p.lead_id, c) for p in plans for c in p.companies],
     )
     await store.reindex(conn, account_id, [p.lead_id for p in plans], fresh=True)
+    # Kommo's lead_added points at the system note "lead created": its id is drawn from the
+    # notes' sequence, but no such note is listed or served (spec §10)
+    system_notes = await ids.allocate(conn, "notes", len(plans))
     await record(
         conn,
         account_id,
-        [NewEvent("lead_added", p.lead_id, p.columns["updated_by"]) for p in plans],
+        [
+            NewEvent("lead_added", p.lead_id, p.columns["updated_by"], [{"note": {"id": n}}])
+            for p, n in zip(plans, system_notes, strict=True)
+        ],
         now,
     )
     await enqueue_lead_changes(conn, account_id, [LeadChange(p.lead_id, "add") for p in plans], now)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kommodore.auth.service import Principal
+from kommodore.auth.service import MAX_ID, Principal
 from kommodore.custom_fields.value_writes import (
     FieldWrite,
     load_catalog,
@@ -140,7 +140,8 @@ async def _prepare_parties(
                 p.model.data.get("created_by"),
                 p.model.data.get("updated_by"),
             )
-            if isinstance(u, int) and not isinstance(u, bool) and u > 0
+            # an id past 64 bits is already refused by _read_party; it must not reach the query
+            if isinstance(u, int) and not isinstance(u, bool) and 0 < u <= MAX_ID
         },
     )
     for kind in ("contacts", "companies"):
@@ -158,7 +159,7 @@ async def _prepare_parties(
                 model.errors.not_supported(model.path("responsible_user_id"))
             for key in ("created_by", "updated_by"):
                 value = model.data.get(key)
-                if isinstance(value, int) and value > 0 and value not in users:
+                if isinstance(value, int) and 0 < value <= MAX_ID and value not in users:
                     model.errors.not_supported(model.path(key))
             party.field_writes = read_field_writes(party.field_entries, catalog)
     if any(p.model.errors.errors for p in parties):

@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute
 
 from kommodore.http.body import batch_of
 from kommodore.http.directory import Endpoint, read, routes_of, write
+from kommodore.http.paging import page_of
 from kommodore.links import parties as party_links
 from kommodore.links import service
 from kommodore.parties.store import Kind
@@ -19,12 +20,18 @@ MAX_ITEMS = 250
 
 
 async def lead_links(request: Request) -> Response:
-    """``GET /api/v4/leads/{id}/links``."""
+    """``GET /api/v4/leads/{id}/links``, paged as Kommo's lists are."""
     lead_id: int = request.path_params["lead_id"]
     return await read(
         request,
         lambda api: service.lead_links(
-            api.conn, api.principal, lead_id, service.link_filter(api.params), api.url, api.query
+            api.conn,
+            api.principal,
+            lead_id,
+            service.link_filter(api.params),
+            page_of(api.params, MAX_ITEMS),
+            api.url,
+            api.query,
         ),
     )
 
@@ -103,9 +110,7 @@ async def _link(request: Request, lead_id: int | None) -> Response:
     return await write(
         request,
         _items,
-        lambda api, conn, items: service.link(
-            conn, api.principal, items, lead_id, api.url, api.query
-        ),
+        lambda api, conn, items: service.link(conn, api.principal, items, lead_id, api.url),
         admin=False,
     )
 

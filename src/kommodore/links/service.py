@@ -17,6 +17,7 @@ from kommodore.auth.service import MAX_ID, Principal
 from kommodore.db.database import Connection
 from kommodore.events.record import record
 from kommodore.http.hal import Href, collection_body
+from kommodore.http.paging import Page, page_links
 from kommodore.http.phpquery import as_list, get_path
 from kommodore.http.problems import Problem
 from kommodore.http.query import int_values
@@ -122,6 +123,8 @@ async def _links(
 
 
 def body_of(items: list[wire.Link], url: str, raw_query: str) -> bytes | None:
+    """``GET /leads/links``: every link, ``self`` the request URL as sent (Kommo's example
+    shows no ``page``/``limit`` there)."""
     if not items:
         return None
     links = {"self": Href(f"{url}?{raw_query}" if raw_query else url)}
@@ -133,18 +136,31 @@ async def lead_links(
     principal: Principal,
     lead_id: int,
     f: LinkFilter,
+    page: Page,
     url: str,
     raw_query: str,
 ) -> bytes | None:
-    """``GET /leads/{id}/links``; None (204) when the lead is unknown, deleted or not
-    viewable, or has no link that passes the filters."""
+    """``GET /leads/{id}/links``, a page at a time (Kommo's ``self`` carries the ``page`` and
+    ``limit`` in force); None (204) when the lead is unknown, deleted or not viewable, or the
+    page holds no link that passes the filters. ``_total_items`` counts the page's links."""
     if not 1 <= lead_id <= MAX_ID:
         return None
     account_id = principal.account.id
     lead = await leads.get_lead(conn, account_id, lead_id)
     if lead is None or lead.is_deleted or not can_view_lead(principal.actor, lead):
         return None
-    return body_of(await _links(conn, account_id, [lead_id], f, False), url, raw_query)
+    every = await _links(conn, account_id, [lead_id], f, False)
+    items = every[page.offset : page.offset + page.limit]
+    if not items:
+        return None
+    links = page_links(url, raw_query, page, len(every) > page.offset + page.limit)
+    return collection_body("links", items, links, total_items=len(items))
+
+
+def links_href(url: str) -> str:
+    """``self`` of a link answer: the lead's (or the leads') links collection, without a
+    query, as Kommo's examples show it (``.../leads/{id}/links``, ``.../leads/links``)."""
+    return url.removesuffix("/link") + "/links"
 
 
 async def many_links(
@@ -468,7 +484,6 @@ async def link(
     items: list[Any],
     path_lead_id: int | None,
     url: str,
-    raw_query: str,
 ) -> bytes:
     """``POST /leads/{id}/link`` and ``/leads/link``: one answer entry per item, in item order,
     each showing the link as the whole batch left it."""
@@ -487,7 +502,7 @@ async def link(
                 metadata=_metadata(after[x.lead_id], x),
             )
         )
-    links_ = {"self": Href(f"{url}?{raw_query}" if raw_query else url)}
+    links_ = {"self": Href(links_href(url))}
     return collection_body("links", out, links_, total_items=len(out))
 
 

@@ -1,8 +1,8 @@
 """HTTP endpoints of this package; ``routes`` is mounted by ``kommodore.app``.
 
-``POST /oauth2/access_token`` and ``GET /oauth2/account/current/subdomain``, as on Kommo.
-Both answer ``application/json`` (Kommo's OAuth errors are not problem+json) and are never
-cached (RFC 6749 §5.1).
+``POST /oauth2/access_token``, ``GET /oauth2/account/current/subdomain`` and the older
+``GET /oauth2/account/subdomain``, as on Kommo. They answer ``application/json`` (Kommo's OAuth
+errors are not problem+json) and are never cached (RFC 6749 §5.1).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from kommodore.auth.service import authenticate
 from kommodore.context import AppContext
 from kommodore.http.body import (
     MAX_FIELDS,
@@ -133,7 +134,26 @@ async def current_subdomain(request: Request) -> Response:
     return _json(found)
 
 
+async def account_subdomain(request: Request) -> Response:
+    """``GET /oauth2/account/subdomain``: the account of a Bearer access token. Kommo calls it
+    deprecated (and serves it on its www host only), but the official PHP SDK's
+    ``getAccountDomain()`` still calls it. The token alone names the account, whatever the
+    Host; a bad token is the API's 401 problem."""
+    ctx: AppContext = request.app.state.ctx
+    async with ctx.db.connection() as conn:
+        principal = await authenticate(
+            conn,
+            ctx.verifier,
+            authorization=request.headers.get("authorization"),
+            host_subdomain=None,
+            context_user_id=None,
+        )
+    account = principal.account
+    return _json(service.account_domain(account.id, account.subdomain, ctx.settings.base_domain))
+
+
 routes: list[BaseRoute] = routes_of(
     ("/oauth2/access_token", {"POST": access_token}),
     ("/oauth2/account/current/subdomain", {"GET": current_subdomain}),
+    ("/oauth2/account/subdomain", {"GET": account_subdomain}),
 )

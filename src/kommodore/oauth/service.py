@@ -363,6 +363,12 @@ async def current_subdomain(
     subdomain = await store.account_subdomain(conn, account_id)
     if subdomain is None:
         raise _token_error(TOKEN_UNREADABLE)
+    return account_domain(account_id, subdomain, base_domain)
+
+
+def account_domain(account_id: int, subdomain: str, base_domain: str) -> AccountDomain:
+    """The answer of both subdomain endpoints: ``domain`` is the base domain accounts live
+    under, ``top_level_domain`` its last label."""
     domain = base_domain.lower().rstrip(".")
     return AccountDomain(
         id=account_id,

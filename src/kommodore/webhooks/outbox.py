@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
 from kommodore.webhooks import payload, store
-from kommodore.webhooks.payload import Pair
+from kommodore.webhooks.payload import TASK_ACTIONS, TASK_EVENT_OF_ACTION, Pair
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +91,49 @@ async def enqueue(
             for (hook, actions), delivery_id in zip(chosen, delivery_ids, strict=True)
         ],
     )  # fmt: skip
+
+
+async def task_subscribers(
+    conn: Connection, account_id: int, actions: Collection[str]
+) -> list[Subscriber]:
+    """The account's enabled webhooks subscribed to any of the task ``actions``."""
+    found = []
+    for hook in await store.enabled_webhooks(conn, account_id):
+        wanted = [
+            a for a in TASK_ACTIONS if a in actions and TASK_EVENT_OF_ACTION[a] in hook.settings
+        ]
+        if wanted:
+            found.append(Subscriber(hook.id, hook.destination, wanted))
+    return found
+
+
+async def enqueue_tasks(
+    conn: Connection,
+    account_id: int,
+    hooks: Sequence[Subscriber],
+    items: Mapping[str, Sequence[Sequence[Pair]]],
+    now: int,
+) -> None:
+    """Queue a task batch (``task[action][i]`` items) for ``hooks``. The body's columns hold
+    the lead sections, so a task body is stored whole as its head, once for every set of
+    actions the hooks subscribe to (a batch rarely has more than one), and its deliveries name
+    no sections."""
+    account = payload.encode(
+        payload.account_block(account_id, await store.subdomain(conn, account_id), base_domain())
+    )
+    by_body: dict[str, list[Subscriber]] = {}
+    for hook in hooks:
+        sections = [payload.section(a, items[a], "task") for a in hook.actions if items.get(a)]
+        if sections:
+            by_body.setdefault(payload.assemble(account, sections), []).append(hook)
+    for text, chosen in by_body.items():
+        body_id, *delivery_ids = await allocate(conn, "webhook_deliveries", len(chosen) + 1)
+        await store.insert_body(conn, account_id, body_id, now, text, {})
+        await store.insert_deliveries(
+            conn,
+            [
+                (account_id, delivery_id, hook.webhook_id, hook.destination, body_id, "", now,
+                 now * 1000)
+                for hook, delivery_id in zip(chosen, delivery_ids, strict=True)
+            ],
+        )  # fmt: skip

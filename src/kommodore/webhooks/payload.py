@@ -16,8 +16,20 @@ from urllib.parse import quote_plus
 
 Pair = tuple[str, str]
 
-ACTIONS = ("add", "update", "status", "responsible", "delete", "restore")
-"""The lead actions in the order a body lists them."""
+ACTIONS = (
+    "add", "update", "status", "responsible", "delete", "restore",
+    "note_lead", "note_contact", "note_company",
+)  # fmt: skip
+"""The actions in the order a body lists them: the lead actions, then notes by parent."""
+
+SECTION_KEY = {
+    "note_lead": "leads[note]",
+    "note_contact": "contacts[note]",
+    "note_company": "contacts[note]",
+}
+"""A section's key where it is not ``leads[action]``: Kommo sends a company's notes under
+``contacts`` too (with ``[type]=company``). One batch of notes has one parent type, so two
+sections of one body never share a key."""
 
 EVENT_OF_ACTION = {
     "add": "add_lead",
@@ -26,6 +38,9 @@ EVENT_OF_ACTION = {
     "responsible": "responsible_lead",
     "delete": "delete_lead",
     "restore": "restore_lead",
+    "note_lead": "note_lead",
+    "note_contact": "note_contact",
+    "note_company": "note_company",
 }
 LEAD_EVENTS = (
     "add_lead",
@@ -35,17 +50,30 @@ LEAD_EVENTS = (
     "status_lead",
     "responsible_lead",
     "note_lead",
+    "note_contact",
+    "note_company",
 )
-"""What ``settings`` of a webhook may name; ``note_lead`` is accepted, but
-kommodore has no notes, so it never fires."""
+"""The lead events a webhook's ``settings`` may name, with the notes' of contacts and
+companies."""
 PARTY_EVENTS = tuple(
     f"{action}_{entity}"
     for entity in ("contact", "company")
-    for action in ("add", "update", "delete", "restore", "responsible", "note")
+    for action in ("add", "update", "delete", "restore", "responsible")
 )
-"""Contact and company events a webhook may subscribe to (``note_*``, ``delete_*`` and
-``restore_*`` are accepted but never fire: no notes, and deletion is the admin surface's)."""
-EVENTS = LEAD_EVENTS + PARTY_EVENTS
+"""Contact and company events a webhook may subscribe to (``delete_*`` and ``restore_*`` are
+accepted but never fire: deletion is the admin surface's); their notes' are in LEAD_EVENTS."""
+
+TASK_ACTIONS = ("add", "update", "responsible", "delete")
+"""The task actions in the order a body lists them (under the singular ``task`` key)."""
+TASK_EVENT_OF_ACTION = {
+    "add": "add_task",
+    "update": "update_task",
+    "responsible": "responsible_task",
+    "delete": "delete_task",
+}
+TASK_EVENTS = ("add_task", "update_task", "delete_task", "responsible_task")
+WEBHOOK_EVENTS = (*LEAD_EVENTS, *PARTY_EVENTS, *TASK_EVENTS)
+"""What ``settings`` of a webhook may name."""
 
 
 def event_of(action: str, entity: str = "lead") -> str:
@@ -119,11 +147,12 @@ def account_block(account_id: int, subdomain: str, base_domain: str) -> list[Pai
 
 
 def section(action: str, items: Sequence[Sequence[Pair]], top: str = "leads") -> str:
-    """Every item's pairs under ``{top}[action][i]`` (``leads``, or ``contacts`` for contacts
-    and companies alike), encoded: the part of a body one action adds, the same for every
+    """Every item's pairs under ``leads[action][i]`` (or ``top``'s, or the action's
+    :data:`SECTION_KEY`), encoded: the part of a body one action adds, the same for every
     webhook that gets the action."""
+    key = SECTION_KEY.get(action, f"{top}[{action}]")
     return "&".join(
-        _encode_items(f"{top}[{action}][{index}]", item) for index, item in enumerate(items) if item
+        _encode_items(f"{key}[{index}]", item) for index, item in enumerate(items) if item
     )
 
 

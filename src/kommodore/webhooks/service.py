@@ -18,7 +18,7 @@ from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
 from kommodore.outbound import OutboundPolicy
 from kommodore.webhooks import store, wire
-from kommodore.webhooks.payload import EVENTS
+from kommodore.webhooks.payload import WEBHOOK_EVENTS
 from kommodore.webhooks.store import WebhookRow
 
 MAX_WEBHOOKS = 100
@@ -99,7 +99,7 @@ def _settings(r: Reader, errors: ItemErrors) -> list[str] | None:
         if not isinstance(value, str):
             errors.invalid_type(f"settings.{index}", "string")
             valid = False
-        elif value not in EVENTS:
+        elif value not in WEBHOOK_EVENTS:
             errors.not_supported(f"settings.{index}")
             valid = False
         elif value not in chosen:

@@ -143,13 +143,13 @@ async def subdomain(conn: Connection, account_id: int) -> str:
 
 # -- the outbox -----------------------------------------------------------------------------
 
-SECTIONS = ("add", "update", "status", "responsible", "delete", "restore")
-"""The body's sections (one per lead action), each a column ``<action>_items``."""
+SECTIONS = payload.ACTIONS
+"""The body's sections (one per action), each a column ``<action>_items``."""
 _SECTION_COLUMNS = ", ".join(f"{a}_items" for a in SECTIONS)
 
 _INSERT_BODY = sql(
     f"INSERT INTO webhook_bodies (account_id, id, created_at, size, head, {_SECTION_COLUMNS}) "  # noqa: S608 (a column list constant)
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    "VALUES ($1, $2, $3, $4, $5, " + ", ".join(f"${n}" for n in range(6, 6 + len(SECTIONS))) + ")"
 )
 _INSERT_DELIVERY = sql(
     "INSERT INTO webhook_deliveries (account_id, id, webhook_id, destination, body_id, actions, "
@@ -398,8 +398,9 @@ async def purge_oldest_bodies(conn: Connection, at_least: int, limit: int) -> tu
 _DELIVERIES = sql(
     "SELECT d.account_id, d.id, d.webhook_id, d.destination, d.status, d.attempts, "
     "d.next_attempt_ms, d.last_status, d.last_error, d.delivered_at, d.created_at, d.actions, "
-    "b.head, b.add_items, b.update_items, b.status_items, b.responsible_items, b.delete_items, "
-    "b.restore_items "
+    "b.head, "
+    + ", ".join(f"b.{a}_items" for a in SECTIONS)  # a column list constant
+    + " "
     "FROM webhook_deliveries d LEFT JOIN webhook_bodies b "
     "ON b.account_id = d.account_id AND b.id = d.body_id "
     "WHERE ($1::bigint IS NULL OR d.account_id = $1) AND ($2::text IS NULL OR d.status = $2) "
@@ -431,6 +432,9 @@ class _DeliveryRow(NamedTuple):
     responsible_items: str | None
     delete_items: str | None
     restore_items: str | None
+    note_lead_items: str | None
+    note_contact_items: str | None
+    note_company_items: str | None
 
 
 class Delivery(msgspec.Struct, kw_only=True):
@@ -454,9 +458,7 @@ class Delivery(msgspec.Struct, kw_only=True):
 def _delivery(r: _DeliveryRow) -> Delivery:
     body = None
     if r.head is not None:
-        sections = (r.add_items, r.update_items, r.status_items, r.responsible_items,
-                    r.delete_items, r.restore_items)  # fmt: skip
-        by_action = dict(zip(SECTIONS, sections, strict=True))
+        by_action = {a: getattr(r, f"{a}_items") for a in SECTIONS}
         body = payload.assemble(r.head, [by_action[a] for a in r.actions.split(",") if a])
     return Delivery(
         id=r.id, account_id=r.account_id, webhook_id=r.webhook_id, destination=r.destination,

@@ -158,6 +158,21 @@ class FieldValues(_Entity, kw_only=True):
     values: list[dict[str, Any]] | None = None
 
 
+class Note(_Entity, kw_only=True):
+    """A note on the lead, contact or company that holds it. A writable type's ``params`` are
+    checked as the API checks them; a system type's (``site_visit``, ``amomail_message``...)
+    are kept as given, which is how such notes get into an account at all."""
+
+    id: Id | None = None
+    note_type: Name
+    params: dict[str, Any] = {}
+    responsible_user: Ref | None = None
+    created_by: Ref | None = None
+    is_pinned: bool = False
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
+
+
 class Contact(_Entity, kw_only=True):
     id: Id | None = None
     name: str = ""
@@ -170,6 +185,7 @@ class Contact(_Entity, kw_only=True):
     is_deleted: bool = False
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
+    notes: list[Note] = []
 
 
 class Company(_Entity, kw_only=True):
@@ -183,6 +199,7 @@ class Company(_Entity, kw_only=True):
     is_deleted: bool = False
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
+    notes: list[Note] = []
 
 
 class LeadContact(_Entity, kw_only=True):
@@ -215,13 +232,32 @@ class Lead(_Entity, kw_only=True):
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
     closed_at: Timestamp | None = None
-    closest_task_at: Timestamp | None = None
-    """Kept as given: kommodore has no tasks yet to derive it from."""
     tags: list[Ref] = []
     contacts: list[LeadContact] = []
     company: Id | None = None
     catalog_elements: list[LeadElement] = []
     custom_fields_values: list[FieldValues] = []
+    notes: list[Note] = []
+
+
+class Task(_Entity, kw_only=True):
+    """A task, on the lead, contact or company ``entity_type`` and ``entity_id`` name (or on
+    nothing). The entity's ``closest_task_at`` is derived from its open tasks, never given."""
+
+    id: Id | None = None
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
+    complete_till: Timestamp
+    entity_type: Literal["leads", "contacts", "companies"] | None = None
+    entity_id: Id | None = None
+    responsible_user: Ref | None = None
+    created_by: Ref | None = None
+    task_type_id: Annotated[int, msgspec.Meta(ge=1)] = 1
+    duration: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)] = 0
+    is_completed: bool = False
+    result: str | None = None
+    """The result's text, as ``{"text": ...}`` reads it back."""
+    created_at: Timestamp | None = None
+    updated_at: Timestamp | None = None
 
 
 class Webhook(_Entity, kw_only=True):
@@ -267,6 +303,7 @@ class Account(_Entity, kw_only=True):
     contacts: list[Contact] = []
     companies: list[Company] = []
     leads: list[Lead] = []
+    tasks: list[Task] = []
     integrations: list[str] = []
     """Client ids of integrations installed in this account."""
     webhooks: list[Webhook] = []

@@ -75,8 +75,7 @@ _COMPANY_CONTACTS = sql(
 )
 _LEADS = sql(
     "SELECT id, name, price, pipeline_id, status_id, responsible_user_id, created_by, "
-    "loss_reason_id, source_id, score, labor_cost, is_deleted, created_at, updated_at, closed_at, "
-    "closest_task_at "
+    "loss_reason_id, source_id, score, labor_cost, is_deleted, created_at, updated_at, closed_at "
     "FROM leads WHERE account_id = $1 ORDER BY id"
 )
 _CONTACT_TAGS = sql(
@@ -108,10 +107,19 @@ _VALUES = {
     )
     for owner in ("lead", "contact", "company")
 }
+_NOTES = sql(
+    "SELECT entity_type, entity_id, id, note_type, params, responsible_user_id, created_by, "
+    "is_pinned, created_at, updated_at FROM notes WHERE account_id = $1 ORDER BY id"
+)
 _INTEGRATIONS = sql(
     "SELECT i.id, i.secret, i.name, i.redirect_uri, i.scopes, i.owner_account_id, "
     "i.revocation_url FROM account_integrations ai JOIN integrations i ON i.id = ai.integration_id "
     "WHERE ai.account_id = $1 AND ai.removed_at IS NULL ORDER BY i.id"
+)
+_TASKS = sql(
+    "SELECT id, text, complete_till, entity_type, entity_id, responsible_user_id, created_by, "
+    "task_type_id, duration, is_completed, result_text, created_at, updated_at "
+    "FROM tasks WHERE account_id = $1 ORDER BY id"
 )
 _WEBHOOKS = sql(
     "SELECT id, destination, settings, sort, disabled FROM webhooks WHERE account_id = $1 "
@@ -238,6 +246,18 @@ async def export(
     ]  # fmt: skip
     await _parties(conn, account, a)
     await _leads(conn, account, a)
+    account.tasks = [
+        d.Task(
+            id=t["id"], text=t["text"], complete_till=t["complete_till"],
+            entity_type=t["entity_type"], entity_id=t["entity_id"],
+            responsible_user=t["responsible_user_id"],
+            created_by=t["created_by"] if t["created_by"] != t["responsible_user_id"] else None,
+            task_type_id=t["task_type_id"], duration=t["duration"],
+            is_completed=bool(t["is_completed"]), result=t["result_text"],
+            created_at=t["created_at"], updated_at=t["updated_at"],
+        )
+        for t in await _all(conn, _TASKS, a)
+    ]  # fmt: skip
     integrations = await _integrations(conn, account, a)
     account.webhooks = [
         d.Webhook(id=w["id"], destination=w["destination"], settings=json.loads(w["settings"]),
@@ -266,7 +286,24 @@ def _user(r: Row) -> d.User:
     )  # fmt: skip
 
 
+async def _notes(conn: Connection, a: int) -> dict[tuple[str, int], list[d.Note]]:
+    """Every note by its parent (entity type, id); ``params`` as stored, which the loader
+    takes back unchanged (an attachment's read shape included)."""
+    found: dict[tuple[str, int], list[d.Note]] = defaultdict(list)
+    for n in await _all(conn, _NOTES, a):
+        found[(n["entity_type"], n["entity_id"])].append(
+            d.Note(
+                id=n["id"], note_type=n["note_type"], params=json.loads(n["params"]),
+                responsible_user=n["responsible_user_id"], created_by=n["created_by"],
+                is_pinned=bool(n["is_pinned"]), created_at=n["created_at"],
+                updated_at=n["updated_at"],
+            )
+        )  # fmt: skip
+    return found
+
+
 async def _parties(conn: Connection, account: d.Account, a: int) -> None:
+    notes = await _notes(conn, a)
     contact_values = await _values(conn, "contact", a)
     contact_tags = _by(await _all(conn, _CONTACT_TAGS, a), "contact_id")
     company_tags = _by(await _all(conn, _COMPANY_TAGS, a), "company_id")
@@ -277,6 +314,7 @@ async def _parties(conn: Connection, account: d.Account, a: int) -> None:
             created_at=c["created_at"], updated_at=c["updated_at"],
             custom_fields_values=contact_values.get(c["id"], []),
             tags=[t["tag_id"] for t in contact_tags[c["id"]]],
+            notes=notes.get(("contacts", c["id"]), []),
         )
         for c in await _all(conn, _CONTACTS, a)
     ]  # fmt: skip
@@ -290,6 +328,7 @@ async def _parties(conn: Connection, account: d.Account, a: int) -> None:
             contacts=[m["contact_id"] for m in members[c["id"]]],
             custom_fields_values=company_values.get(c["id"], []),
             tags=[t["tag_id"] for t in company_tags[c["id"]]],
+            notes=notes.get(("companies", c["id"]), []),
         )
         for c in await _all(conn, _COMPANIES, a)
     ]  # fmt: skip
@@ -297,6 +336,7 @@ async def _parties(conn: Connection, account: d.Account, a: int) -> None:
 
 async def _leads(conn: Connection, account: d.Account, a: int) -> None:
     values = await _values(conn, "lead", a)
+    notes = await _notes(conn, a)
     tags = _by(await _all(conn, _LEAD_TAGS, a), "lead_id")
     contacts = _by(await _all(conn, _LEAD_CONTACTS, a), "lead_id")
     companies = {r["lead_id"]: r["company_id"] for r in await _all(conn, _LEAD_COMPANIES, a)}
@@ -309,7 +349,7 @@ async def _leads(conn: Connection, account: d.Account, a: int) -> None:
             loss_reason=r["loss_reason_id"], source=r["source_id"], score=r["score"],
             labor_cost=r["labor_cost"], is_deleted=bool(r["is_deleted"]),
             created_at=r["created_at"], updated_at=r["updated_at"], closed_at=r["closed_at"],
-            closest_task_at=r["closest_task_at"], tags=[t["tag_id"] for t in tags[r["id"]]],
+            tags=[t["tag_id"] for t in tags[r["id"]]],
             contacts=[d.LeadContact(id=c["contact_id"], is_main=bool(c["is_main"]))
                       for c in contacts[r["id"]]],
             company=companies.get(r["id"]),
@@ -318,6 +358,7 @@ async def _leads(conn: Connection, account: d.Account, a: int) -> None:
                 for e in elements[r["id"]]
             ],
             custom_fields_values=values.get(r["id"], []),
+            notes=notes.get(("leads", r["id"]), []),
         )
         for r in await _all(conn, _LEADS, a)
     ]  # fmt: skip

@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -47,9 +47,10 @@ from kommodore.db.database import (
 from kommodore.db.schema import SEQUENCED_ENTITIES, metadata
 from kommodore.http.validation import ItemErrors, Reader
 from kommodore.integrations.service import IntegrationError, cli_integration_id, validate_scopes
+from kommodore.notes.input import PARAMS, READ_ONLY, read_params, stored_params
 from kommodore.search.index import reindex
 from kommodore.web.passwords import hash_password
-from kommodore.webhooks.payload import EVENTS
+from kommodore.webhooks.payload import WEBHOOK_EVENTS
 
 E = TypeVar("E")
 
@@ -124,8 +125,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                                     "value_json"),
     "account_integrations": ("account_id", "integration_id", "installed_by", "installed_at",
                              "removed_at"),
+    "tasks": ("account_id", "id", "created_by", "updated_by", "created_at", "updated_at",
+              "responsible_user_id", "group_id", "entity_id", "entity_type", "duration",
+              "is_completed", "task_type_id", "text", "result_text", "result_note_id",
+              "complete_till"),
     "webhooks": ("account_id", "id", "destination", "settings", "sort", "disabled",
                  "created_by", "created_at", "updated_at"),
+    "notes": ("account_id", "id", "entity_type", "entity_id", "note_type", "params",
+              "responsible_user_id", "group_id", "created_by", "updated_by", "created_at",
+              "updated_at", "is_pinned"),
 }  # fmt: skip
 """Every table a seed writes, with the columns it fills."""
 
@@ -331,6 +339,8 @@ class Loader:
             for j, catalog in enumerate(account.catalogs):
                 for k, element in enumerate(catalog.elements):
                     note("catalog_elements", element.id, f"{path}.catalogs[{j}].elements[{k}]")
+            for kind, j, k, n in _notes_of(account):
+                note("notes", n.id, f"{path}.{kind}[{j}].notes[{k}]")
         for table, found in fixed.items():
             query = _TAKEN_ACCOUNTS if table == "accounts" else _TAKEN[table]
             taken = await fetch_column(self.conn, query, int_array(self.conn.dialect, list(found)))
@@ -376,6 +386,7 @@ class Loader:
                 wanting["custom_field_enums"].extend(e for e in cf.enums if e.id is None)
             for catalog in account.catalogs:
                 wanting["catalog_elements"].extend(e for e in catalog.elements if e.id is None)
+            wanting["notes"].extend(n for _, _, _, n in _notes_of(account) if n.id is None)
         # fields the loader completes (the predefined ones) draw ids beside the file's fixed
         # ones: past those first, so the two never meet
         fixed_fields = [f for a in doc.accounts for f in a.custom_fields if f.id is not None]
@@ -488,6 +499,9 @@ class Loader:
         return tokens
 
 
+TASK_TYPE_IDS = frozenset({1, 2})
+"""The task types of a seeded account: Kommo's fixed two."""
+
 _ENTITY_LISTS: tuple[tuple[str, str], ...] = (
     ("groups", "user_groups"),
     ("users", "users"),
@@ -500,6 +514,7 @@ _ENTITY_LISTS: tuple[tuple[str, str], ...] = (
     ("contacts", "contacts"),
     ("companies", "companies"),
     ("leads", "leads"),
+    ("tasks", "tasks"),
     ("webhooks", "webhooks"),
 )
 """An account's lists of entities with ids, and the table (and sequence) of each."""
@@ -524,6 +539,18 @@ def _complete_fields(account: d.Account) -> None:
                 enums=[d.Enum(value=v, sort=p.enum_sort(k)) for k, v in enumerate(p.enums)],
             )
         )
+
+
+def _notes_of(account: d.Account) -> Iterator[tuple[str, int, int, d.Note]]:
+    """(parent list, parent index, note index, note) of every note of the account."""
+    parents: tuple[tuple[str, Sequence[d.Lead | d.Contact | d.Company]], ...] = (
+        ("leads", account.leads), ("contacts", account.contacts),
+        ("companies", account.companies),
+    )  # fmt: skip
+    for kind, entities in parents:
+        for j, entity in enumerate(entities):
+            for k, n in enumerate(entity.notes):
+                yield kind, j, k, n
 
 
 def _complete_stages(pipeline: d.Pipeline) -> None:
@@ -583,6 +610,12 @@ class _AccountRows:
         self.elements: dict[int, int] = {
             e.id: c.id for c in account.catalogs for e in c.elements if e.id and c.id
         }
+        self.closest: dict[tuple[str, int], int] = {}
+        """(entity type, id) -> the earliest deadline of its open tasks."""
+        for t in account.tasks:
+            if t.entity_type is not None and t.entity_id is not None and not t.is_completed:
+                key = (t.entity_type, t.entity_id)
+                self.closest[key] = min(self.closest.get(key, t.complete_till), t.complete_till)
 
     def _at(self, rel: str) -> str:
         return f"{self.path}.{rel}"
@@ -596,6 +629,7 @@ class _AccountRows:
         self._contacts(catalogs["contacts"])
         self._companies(catalogs["companies"])
         self._leads(catalogs["leads"])
+        self._tasks()
         self._webhooks()
 
     def _account(self) -> None:
@@ -781,10 +815,12 @@ class _AccountRows:
             name = c.name or f"{c.first_name} {c.last_name}".strip()
             self.rows.add(
                 "contacts", self.id, c.id, name, c.first_name, c.last_name, owner[0], owner[1],
-                owner[0], owner[0], created, c.updated_at or created, None, c.is_deleted,
+                owner[0], owner[0], created, c.updated_at or created,
+                self.closest.get(("contacts", c.id)), c.is_deleted,
             )  # fmt: skip
             self._values("contact_custom_field_values", c.id, c.custom_fields_values, rel, catalog)
             self._party_tags("contacts", c.id, c.tags, rel)
+            self._notes("contacts", c.id, c.notes, owner, rel)
 
     def _companies(self, catalog: FieldCatalog) -> None:
         for j, c in enumerate(self.a.companies):
@@ -795,13 +831,15 @@ class _AccountRows:
             created = c.created_at or self.now
             self.rows.add(
                 "companies", self.id, c.id, c.name, owner[0], owner[1], owner[0], owner[0],
-                created, c.updated_at or created, None, c.is_deleted,
+                created, c.updated_at or created, self.closest.get(("companies", c.id)),
+                c.is_deleted,
             )  # fmt: skip
             for k, contact_id in enumerate(dict.fromkeys(c.contacts)):
                 if self.contacts.find(contact_id, self._at(f"{rel}.contacts[{k}]"), self.problems):
                     self.rows.add("company_contacts", self.id, c.id, contact_id)
             self._values("company_custom_field_values", c.id, c.custom_fields_values, rel, catalog)
             self._party_tags("companies", c.id, c.tags, rel)
+            self._notes("companies", c.id, c.notes, owner, rel)
 
     def _party_tags(self, kind: str, owner_id: int, refs: Sequence[d.Ref], rel: str) -> None:
         tag_ids: dict[int, None] = {}
@@ -858,11 +896,55 @@ class _AccountRows:
             self.rows.add(
                 "leads", self.id, lead.id, lead.name, lead.price, owner[0], owner[1], stage[0],
                 stage[1], loss_reason, source, author[0], author[0], created, updated, closed,
-                lead.closest_task_at, lead.is_deleted, lead.score, lead.labor_cost, False, False,
+                self.closest.get(("leads", lead.id)), lead.is_deleted, lead.score,
+                lead.labor_cost, False, False,
             )  # fmt: skip
             self._lead_links(lead, lead.id, rel)
             self._values("lead_custom_field_values", lead.id, lead.custom_fields_values, rel,
                          catalog)  # fmt: skip
+            self._notes("leads", lead.id, lead.notes, owner, rel)
+
+    def _notes(
+        self,
+        kind: str,
+        parent_id: int,
+        notes: Sequence[d.Note],
+        parent_owner: tuple[int, int],
+        rel: str,
+    ) -> None:
+        """A parent's notes: by default its responsible user's, a writable type's ``params``
+        checked and stored as the API stores them."""
+        for k, n in enumerate(notes):
+            at = f"{rel}.notes[{k}]"
+            owner: tuple[int, int] | None = parent_owner
+            if n.responsible_user is not None:
+                owner = self._party(n.responsible_user, f"{at}.responsible_user")
+            author = owner
+            if n.created_by is not None:
+                author = self._party(n.created_by, f"{at}.created_by")
+            params: dict[str, Any] | None = n.params
+            if n.note_type in PARAMS:
+                errors = ItemErrors("seed")
+                params = read_params(Reader({"params": n.params}, errors), n.note_type)
+                for error in errors.errors:
+                    self.problems.add(f"{self._at(at)}.{_json_path(error['path'])}",
+                                      error["detail"])  # fmt: skip
+                if params is not None:
+                    params = stored_params(n.note_type, params)
+            elif n.note_type not in READ_ONLY:
+                self.problems.add(
+                    self._at(f"{at}.note_type"),
+                    "one of: " + ", ".join([*PARAMS, *sorted(READ_ONLY)]),
+                )
+                params = None
+            if owner is None or author is None or params is None or n.id is None:
+                continue
+            created = n.created_at or self.now
+            self.rows.add(
+                "notes", self.id, n.id, kind, parent_id, n.note_type,
+                json.dumps(params, ensure_ascii=False), owner[0], owner[1], author[0],
+                author[0], created, n.updated_at or created, n.is_pinned,
+            )  # fmt: skip
 
     def _lead_links(self, lead: d.Lead, lead_id: int, rel: str) -> None:
         tag_ids: dict[int, None] = {}
@@ -902,14 +984,47 @@ class _AccountRows:
                 element.quantity, element.price_id,
             )  # fmt: skip
 
+    def _tasks(self) -> None:
+        """Tasks on the account's own leads, contacts and companies; the types are Kommo's
+        fixed two (1 follow-up, 2 meeting)."""
+        known = {
+            "leads": {x.id for x in self.a.leads},
+            "contacts": {x.id for x in self.a.contacts},
+            "companies": {x.id for x in self.a.companies},
+        }
+        for j, t in enumerate(self.a.tasks):
+            rel = f"tasks[{j}]"
+            owner = self._party(t.responsible_user, f"{rel}.responsible_user")
+            author = owner
+            if t.created_by is not None:
+                author = self._party(t.created_by, f"{rel}.created_by")
+            if (t.entity_type is None) != (t.entity_id is None):
+                self.problems.add(self._at(rel), "entity_type and entity_id go together")
+            elif t.entity_type is not None and t.entity_id not in known[t.entity_type]:
+                self.problems.add(
+                    self._at(f"{rel}.entity_id"),
+                    f"no {t.entity_type[:-1] if t.entity_type != 'companies' else 'company'} "
+                    f"with id {t.entity_id} in this account",
+                )
+            if t.task_type_id not in TASK_TYPE_IDS:
+                self.problems.add(self._at(f"{rel}.task_type_id"), "1 (follow-up) or 2 (meeting)")
+            if owner is None or author is None or t.id is None:
+                continue
+            created = t.created_at or self.now
+            self.rows.add(
+                "tasks", self.id, t.id, author[0], author[0], created, t.updated_at or created,
+                owner[0], owner[1], t.entity_id, t.entity_type, t.duration, t.is_completed,
+                t.task_type_id, t.text, t.result, None, t.complete_till,
+            )  # fmt: skip
+
     def _webhooks(self) -> None:
         admin = _default_user(self.a)
         for j, w in enumerate(self.a.webhooks):
-            unknown = [s for s in w.settings if s not in EVENTS]
+            unknown = [s for s in w.settings if s not in WEBHOOK_EVENTS]
             if unknown or not w.settings:
                 self.problems.add(
                     self._at(f"webhooks[{j}].settings"),
-                    "one or more of: " + ", ".join(EVENTS),
+                    "one or more of: " + ", ".join(WEBHOOK_EVENTS),
                 )
             self.rows.add(
                 "webhooks", self.id, w.id, w.destination, json.dumps(w.settings), w.sort,

@@ -1,0 +1,1 @@
+"""Tasks: Kommo's to-dos on leads, contacts and companies."""
