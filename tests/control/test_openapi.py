@@ -450,6 +450,12 @@ def _links(s: Session, lead_id: int) -> None:
            "/api/v4/companies/{company_id:int}/link", to_contact)  # fmt: skip
     s.call("POST", f"/api/v4/companies/{company}/unlink",
            "/api/v4/companies/{company_id:int}/unlink", to_contact, status=204)  # fmt: skip
+    batch = [{"entity_id": contact, "to_entity_id": company, "to_entity_type": "companies"}]
+    s.send("POST", "/api/v4/contacts/link", batch)
+    s.send("POST", "/api/v4/contacts/unlink", batch, status=204)
+    batch = [{"entity_id": company, "to_entity_id": contact, "to_entity_type": "contacts"}]
+    s.send("POST", "/api/v4/companies/link", batch)
+    s.send("POST", "/api/v4/companies/unlink", batch, status=204)
     s.get(f"/api/v4/companies/links?filter[entity_id]={company}")
     linked = page[0]["id"]
     s.get(f"/api/v4/leads/{linked}/links?limit=1", "/api/v4/leads/{lead_id:int}/links")

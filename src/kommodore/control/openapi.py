@@ -920,6 +920,26 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/api/v4/leads/{lead_id:int}/unlink"): _api(
         "links", "Unlink a lead", {204: None}, ONE_WRITE_ERRORS, body=list[inputs.LinkInput]
     ),
+    ("POST", "/api/v4/contacts/link"): _api(
+        "links",
+        "Link contacts (each item names its contact in entity_id)",
+        {200: LINKS},
+        ONE_WRITE_ERRORS,
+        body=list[inputs.LinkInput],
+    ),
+    ("POST", "/api/v4/contacts/unlink"): _api(
+        "links", "Unlink contacts", {204: None}, ONE_WRITE_ERRORS, body=list[inputs.LinkInput]
+    ),
+    ("POST", "/api/v4/companies/link"): _api(
+        "links",
+        "Link companies (each item names its company in entity_id)",
+        {200: LINKS},
+        ONE_WRITE_ERRORS,
+        body=list[inputs.LinkInput],
+    ),
+    ("POST", "/api/v4/companies/unlink"): _api(
+        "links", "Unlink companies", {204: None}, ONE_WRITE_ERRORS, body=list[inputs.LinkInput]
+    ),
     ("POST", "/api/v4/contacts/{contact_id:int}/link"): _api(
         "links",
         "Link a contact (to leads or the other party)",

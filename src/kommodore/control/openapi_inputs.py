@@ -142,12 +142,13 @@ class LinkMetadataInput(msgspec.Struct, kw_only=True):
 
 
 class LinkInput(msgspec.Struct, kw_only=True):
-    """A link of a lead to a contact, a company or a catalog element; ``entity_id`` names the
-    lead in the batch forms (``/leads/link``, ``/leads/unlink``)."""
+    """A link of a lead to a contact, a company or a catalog element (of a contact or company to
+    the other party or a lead); ``entity_id`` names the entity the link starts from in the batch
+    forms (``/leads/link``, ``/contacts/unlink`` ...)."""
 
     entity_id: int | UnsetType = UNSET
     to_entity_id: int
-    to_entity_type: Literal["contacts", "companies", "catalog_elements"]
+    to_entity_type: Literal["contacts", "companies", "catalog_elements", "leads"]
     metadata: LinkMetadataInput | UnsetType | None = UNSET
 
 

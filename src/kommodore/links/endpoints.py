@@ -83,10 +83,11 @@ def _many_party_links(kind: Kind) -> Endpoint:
     return get
 
 
-def _party_write(kind: Kind, key: str, *, unlink: bool) -> Endpoint:
+def _party_write(kind: Kind, key: str | None, *, unlink: bool) -> Endpoint:
     async def post(request: Request) -> Response:
-        """``POST /api/v4/{kind}/{id}/link`` (200, the links) and ``/unlink`` (204)."""
-        party_id: int = request.path_params[key]
+        """``POST /api/v4/{kind}/{id}/link`` (200, the links) and ``/unlink`` (204); without
+        ``key``, the batch forms ``/{kind}/link`` and ``/unlink`` (``entity_id`` per item)."""
+        party_id: int | None = None if key is None else request.path_params[key]
         return await write(
             request,
             _items,
@@ -155,6 +156,10 @@ routes: list[BaseRoute] = routes_of(
     ("/api/v4/leads/{lead_id:int}/link", {"POST": link_lead}),
     ("/api/v4/leads/{lead_id:int}/unlink", {"POST": unlink_lead}),
     ("/api/v4/contacts/links", {"GET": _many_party_links("contacts")}),
+    ("/api/v4/contacts/link", {"POST": _party_write("contacts", None, unlink=False)}),
+    ("/api/v4/contacts/unlink", {"POST": _party_write("contacts", None, unlink=True)}),
+    ("/api/v4/companies/link", {"POST": _party_write("companies", None, unlink=False)}),
+    ("/api/v4/companies/unlink", {"POST": _party_write("companies", None, unlink=True)}),
     (
         "/api/v4/contacts/{contact_id:int}/link",
         {"POST": _party_write("contacts", "contact_id", unlink=False)},
