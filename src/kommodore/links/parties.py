@@ -171,13 +171,12 @@ def _pair(kind: Kind, party_id: int, other_id: int) -> tuple[int, int]:
 
 def _link_event(kind: Kind, entity_id: int, user: int, other: str, other_id: int, *,
                 unlink: bool) -> NewEvent:  # fmt: skip
-    """``entity_linked``/``entity_unlinked`` on one end, naming the other (type singular)."""
+    """``entity_linked``/``entity_unlinked`` on one end, naming the other (type singular); the
+    value in ``value_after`` for both, as a lead's link events have it."""
     action = "unlink" if unlink else "link"
     value = [{action: {"entity": {"type": other, "id": other_id}}}]
-    singular = SINGULAR[kind]
-    if unlink:
-        return NewEvent("entity_unlinked", entity_id, user, [], value, entity_type=singular)
-    return NewEvent("entity_linked", entity_id, user, value, entity_type=singular)
+    kind_of = "entity_unlinked" if unlink else "entity_linked"
+    return NewEvent(kind_of, entity_id, user, value, entity_type=SINGULAR[kind])
 
 
 async def write_party_links(
