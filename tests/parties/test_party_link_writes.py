@@ -87,8 +87,10 @@ def test_batch_link_and_unlink(client: TestClient, factory: Factory):
     assert api.links("contacts", bob) == [(lead, "leads")]
     assert api.links("companies", acme) == [(ann, "contacts")]
 
-    from_company = [{"entity_id": acme, "to_entity_id": bob, "to_entity_type": "contacts"},
-                    {"entity_id": acme, "to_entity_id": lead, "to_entity_type": "leads"}]  # fmt: skip
+    from_company = [
+        {"entity_id": acme, "to_entity_id": bob, "to_entity_type": "contacts"},
+        {"entity_id": acme, "to_entity_id": lead, "to_entity_type": "leads"},
+    ]
     response = api.post("/api/v4/companies/link", from_company)
     assert response.status_code == 200, response.text
     assert response.json()["_embedded"]["links"] == [
@@ -137,8 +139,8 @@ def test_batch_bad_input_changes_nothing(client: TestClient, factory: Factory):
     )  # fmt: skip
     assert api.links("contacts", ann) == []
     # an unknown other end, for both directions
-    response = api.post("/api/v4/companies/link",
-                        [{"entity_id": acme, "to_entity_id": foreign, "to_entity_type": "contacts"}])  # fmt: skip
+    unknown = [{"entity_id": acme, "to_entity_id": foreign, "to_entity_type": "contacts"}]
+    response = api.post("/api/v4/companies/link", unknown)
     assert response.json() == validation_body(("0", [("NotSupportedChoice", "to_entity_id", NSC)]))
     # oversized batch and a body that is not an array
     too_many = api.post("/api/v4/contacts/link", [good] * 251)
@@ -237,6 +239,6 @@ def test_contact_company_links_queue_update_hooks(client: TestClient, factory: F
     assert contact_hook["body"] == item(ann, "Ann", contact_at, company_keys, "contact")
     assert company_hook["body"] == item(acme, "Acme", company_at, "", "company")
     # a refused batch and a link that changes nothing queue nothing
-    assert api.post("/api/v4/contacts/link", body + [{}]).status_code == 400
+    assert api.post("/api/v4/contacts/link", [*body, {}]).status_code == 400
     assert api.post("/api/v4/contacts/link", body).status_code == 200
     assert len(deliveries(factory, a)) == 2
