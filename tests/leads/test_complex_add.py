@@ -269,3 +269,66 @@ def test_values_of_a_new_contact_or_company_that_are_not_an_array(
         ),
     )
     assert api.lead_ids() == before
+
+
+def test_tags_of_a_new_contact_and_company(client: TestClient, factory: Factory):
+    """``_embedded.tags`` (and ``tags_to_add``) of a new contact or company apply as the
+    contact or company add applies them: names become tags of that entity's directory, ids
+    must be in it."""
+    api = as_admin(client, factory)
+    made = api.post("/api/v4/contacts/tags", [{"name": "known"}])
+    assert made.status_code == 200, made.text
+    known = made.json()["_embedded"]["tags"][0]["id"]
+    lead_tag = api.post("/api/v4/leads/tags", [{"name": "vip"}]).json()["_embedded"]["tags"][0]
+    response = api.post(
+        "/api/v4/leads/complex",
+        [{"_embedded": {
+            "contacts": [{"first_name": "Ann", "_embedded": {"tags": [{"name": "vip"},
+                                                                      {"id": known}]}}],
+            "companies": [{"name": "Acme", "_embedded": {"tags": [{"name": "partner"}]},
+                           "tags_to_add": [{"name": "vip"}]}],
+        }}],
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    (item,) = response.json()
+    contact = _get(api, f"/api/v4/contacts/{item['contact_id']}")
+    contact_tags = {t["name"]: t for t in contact["_embedded"]["tags"]}
+    vip = contact_tags["vip"]["id"]
+    assert vip != lead_tag["id"]
+    assert sorted(contact["_embedded"]["tags"], key=lambda t: t["id"]) == [
+        {"id": known, "name": "known", "color": None},
+        {"id": vip, "name": "vip", "color": None},
+    ]
+    company = _get(api, f"/api/v4/companies/{item['company_id']}")
+    names = sorted(t["name"] for t in company["_embedded"]["tags"])
+    assert names == ["partner", "vip"]
+    assert all(t["color"] is None for t in company["_embedded"]["tags"])
+    directory = _get(api, "/api/v4/contacts/tags")["_embedded"]["tags"]
+    assert sorted(t["name"] for t in directory) == ["known", "vip"]
+
+    # a lead tag's id, a tag that is not an object, a tag without id or name: refused whole
+    before = api.lead_ids()
+    response = api.post(
+        "/api/v4/leads/complex",
+        [{"_embedded": {
+            "contacts": [{"first_name": "Bo", "_embedded": {"tags": [{"id": lead_tag["id"]}, 5]}}],
+            "companies": [{"name": "Beta", "_embedded": {"tags": [{}]}}],
+        }}],
+    )  # fmt: skip
+    assert_problem(
+        response,
+        400,
+        validation_body(
+            ("0", [
+                ("InvalidType", "_embedded.contacts.0._embedded.tags.1",
+                 "This value should be of type object."),
+                ("FieldMissing", "_embedded.companies.0._embedded.tags.0.id",
+                 "This field is missing."),
+                ("NotSupportedChoice", "_embedded.contacts.0._embedded.tags.0.id",
+                 "The value you selected is not a valid choice."),
+            ]),
+        ),
+    )  # fmt: skip
+    assert api.lead_ids() == before
+    directory = _get(api, "/api/v4/contacts/tags")["_embedded"]["tags"]
+    assert sorted(t["name"] for t in directory) == ["known", "vip"]

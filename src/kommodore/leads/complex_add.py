@@ -26,12 +26,15 @@ from kommodore.http.validation import Reader
 from kommodore.leads import changes, store, wire
 from kommodore.leads.input import LeadInput, PartyRef
 from kommodore.parties import store as party_store
+from kommodore.parties.changes import PartyInput, check_tags, read_tags, write_tags
+from kommodore.parties.store import Kind
 
 CATEGORIES = {
     "forms": ("form_id", "form_name", "form_page", "form_sent_at"),
     "sip": ("uniq", "duration", "service_code", "phone", "called_at"),
 }
 """The metadata each incoming-lead category needs (Kommo's unsorted models)."""
+KINDS: tuple[Kind, ...] = ("contacts", "companies")
 TIMESTAMP_KEYS = frozenset({"form_sent_at", "called_at"})
 INT_KEYS = frozenset({"duration"})
 
@@ -47,6 +50,9 @@ class NewParty:
     field_entries: list[Reader] = field(default_factory=list)
     """``custom_fields_values`` as read once (each type error reported once)."""
     field_writes: list[FieldWrite] | None = None
+    tags: PartyInput | None = None
+    """``_embedded.tags`` and ``tags_to_add``, read and written as the contact or company
+    add reads and writes them."""
     id: int | None = None
 
 
@@ -114,6 +120,8 @@ def _read_party(party: NewParty) -> None:
     model.timestamp("created_at")
     model.timestamp("updated_at")
     entries = party.field_entries = model.nested_list("custom_fields_values") or []
+    party.tags = PartyInput("", model.errors, model)
+    read_tags(party.tags, model, model.data, update=False)
     if _count_values(entries) > changes.MAX_VALUES_COMPLEX:
         model.errors.invalid(
             model.path("custom_fields_values"),
@@ -144,7 +152,7 @@ async def _prepare_parties(
             if isinstance(u, int) and not isinstance(u, bool) and 0 < u <= MAX_ID
         },
     )
-    for kind in ("contacts", "companies"):
+    for kind in KINDS:
         of_kind = [p for p in parties if p.kind == kind]
         field_ids: set[int] = set()
         codes: set[str] = set()
@@ -162,9 +170,10 @@ async def _prepare_parties(
                 if isinstance(value, int) and 0 < value <= MAX_ID and value not in users:
                     model.errors.not_supported(model.path(key))
             party.field_writes = read_field_writes(party.field_entries, catalog)
+        await check_tags(conn, account_id, kind, [p.tags for p in of_kind if p.tags])
     if any(p.model.errors.errors for p in parties):
         return
-    for kind in ("contacts", "companies"):
+    for kind in KINDS:
         of_kind = [p for p in parties if p.kind == kind]
         new_ids = await ids.allocate(conn, kind, len(of_kind))
         rows: list[tuple[Any, ...]] = []
@@ -175,6 +184,11 @@ async def _prepare_parties(
             values += value_rows(account_id, party_id, party.field_writes or ())
             _point_lead_at(party)
         await party_store.insert_parties(conn, kind, rows, values)
+        tags = [p.tags for p in of_kind if p.tags is not None]
+        for party in of_kind:
+            if party.tags is not None:
+                party.tags.id = party.id
+        await write_tags(conn, kind, account_id, tags, {})
 
 
 def _party_row(

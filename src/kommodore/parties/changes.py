@@ -95,17 +95,19 @@ def _tag_refs(r: Reader, key: str, values: list[Any] | None) -> list[TagRef]:
     return refs
 
 
-def _read_tags(p: PartyInput, r: Reader, item: dict[str, Any], update: bool) -> None:
+def read_tags(p: PartyInput, r: Reader, item: dict[str, Any], update: bool) -> None:
+    """``_embedded.tags``, ``tags_to_add`` (and on edits ``tags_to_delete``) of ``item``,
+    their error paths under ``r``'s prefix (a complex add's ``_embedded.contacts.0.``)."""
     embedded = item.get("_embedded")
     if isinstance(embedded, dict) and "tags" in embedded:
-        inner = Reader(embedded, r.errors, "_embedded.")
-        p.tags = _tag_refs(r, "_embedded.tags", inner.array("tags"))
+        inner = Reader(embedded, r.errors, r.path("_embedded."))
+        p.tags = _tag_refs(r, r.path("_embedded.tags"), inner.array("tags"))
     elif embedded is not None and not isinstance(embedded, dict):
-        r.errors.invalid_type("_embedded", "object")
+        r.errors.invalid_type(r.path("_embedded"), "object")
     if "tags_to_add" in item:
-        p.tags_to_add = _tag_refs(r, "tags_to_add", r.array("tags_to_add"))
+        p.tags_to_add = _tag_refs(r, r.path("tags_to_add"), r.array("tags_to_add"))
     if update and "tags_to_delete" in item:
-        p.tags_to_delete = _tag_refs(r, "tags_to_delete", r.array("tags_to_delete"))
+        p.tags_to_delete = _tag_refs(r, r.path("tags_to_delete"), r.array("tags_to_delete"))
 
 
 def read_batch(
@@ -137,7 +139,7 @@ def read_batch(
         p.updated_at = r.timestamp("updated_at")
         if "custom_fields_values" in item:
             p.field_entries = r.nested_list("custom_fields_values") or []
-        _read_tags(p, r, item, update)
+        read_tags(p, r, item, update)
         inputs.append(p)
     return inputs, errors
 
@@ -178,6 +180,14 @@ async def _check_users_and_fields(
                 p.errors.not_supported(key)
         if p.field_entries:
             p.field_writes = read_field_writes(p.field_entries, catalog)
+    await check_tags(conn, account_id, kind, inputs)
+    return users
+
+
+async def check_tags(
+    conn: Connection, account_id: int, kind: Kind, inputs: Sequence[PartyInput]
+) -> None:
+    """Tags named by id must be in the entity's directory (``NotSupportedChoice`` else)."""
     refs = [t for p in inputs for t in _all_tags(p)]
     known = await lead_tags_by_id(conn, account_id, {t.id for t in refs if t.id is not None}, kind)
     for p in inputs:
@@ -187,14 +197,13 @@ async def _check_users_and_fields(
                     t.resolved = t.id
                 else:
                     p.errors.not_supported(f"{t.path}.id")
-    return users
 
 
 def _all_tags(p: PartyInput) -> list[TagRef]:
     return [*(p.tags or ()), *p.tags_to_add, *p.tags_to_delete]
 
 
-async def _write_tags(
+async def write_tags(
     conn: Connection,
     kind: Kind,
     account_id: int,
@@ -264,7 +273,7 @@ async def add(
             rows.append((*head, p.name or "", *tail))
         values += value_rows(account_id, party_id, p.field_writes)
     await store.insert_parties(conn, kind, rows, values)
-    await _write_tags(conn, kind, account_id, inputs, {})
+    await write_tags(conn, kind, account_id, inputs, {})
     singular = SINGULAR[kind]
     added_events = [
         NewEvent(f"{singular}_added", row[1], row[-3], entity_type=singular) for row in rows
@@ -330,7 +339,7 @@ async def edit(
                 raise Problem(403, DENIED)
     order = await store.name_order(conn, account_id)
     before = await store.party_tags(conn, kind, account_id, list(stored))
-    await _write_tags(conn, kind, account_id, inputs, before)
+    await write_tags(conn, kind, account_id, inputs, before)
     after = await store.party_tags(conn, kind, account_id, list(stored))
     new_events: list[NewEvent] = []
     hook_changes: list[PartyChange] = []
