@@ -242,3 +242,47 @@ def test_contact_company_links_queue_update_hooks(client: TestClient, factory: F
     assert api.post("/api/v4/contacts/link", [*body, {}]).status_code == 400
     assert api.post("/api/v4/contacts/link", body).status_code == 200
     assert len(deliveries(factory, a)) == 2
+
+
+def test_lead_links_reach_the_contact_and_company_end(client: TestClient, factory: Factory):
+    """A lead link written from either side leaves the lead's events (as before) and, on the
+    contact or company, its own ``entity_linked``/``entity_unlinked`` naming the lead, a moved
+    ``updated_at`` and an ``update_*`` hook; a link that changes nothing leaves nothing."""
+    a = factory.account()
+    add_webhook(factory, a, "http://127.0.0.1:9/c", ("update_contact", "update_company"))
+    ann = add_party(factory, a, "contacts", a.admin)
+    acme = add_party(factory, a, "companies", a.admin)
+    lead = factory.lead(a)
+    api = Api(client, factory, a, a.admin)
+    to_contact = [{"to_entity_id": ann, "to_entity_type": "contacts"}]
+    assert api.post(f"/api/v4/leads/{lead}/link", to_contact).status_code == 200
+    assert api.post(f"/api/v4/leads/{lead}/link", to_contact).status_code == 200
+    from_company = [{"entity_id": acme, "to_entity_id": lead, "to_entity_type": "leads"}]
+    assert api.post("/api/v4/companies/link", from_company).status_code == 200
+    to_lead = [{"to_entity_id": lead, "to_entity_type": "leads"}]
+    assert api.post(f"/api/v4/contacts/{ann}/unlink", to_lead).status_code == 204
+    admin = a.admin
+
+    def ev(kind: str, etype: str, eid: int, other: str, oid: int) -> tuple[Any, ...]:
+        action = "link" if kind == "entity_linked" else "unlink"
+        return (kind, etype, eid, admin, [{action: {"entity": {"type": other, "id": oid}}}], [])
+
+    assert _events(factory, a) == [
+        ev("entity_linked", "lead", lead, "contact", ann),
+        ev("entity_linked", "contact", ann, "lead", lead),
+        ev("entity_linked", "lead", lead, "company", acme),
+        ev("entity_linked", "company", acme, "lead", lead),
+        ev("entity_unlinked", "lead", lead, "contact", ann),
+        ev("entity_unlinked", "contact", ann, "lead", lead),
+    ]
+    for kind, pid in (("contacts", ann), ("companies", acme)):
+        updated_at, updated_by = _stamp(factory, kind, pid)
+        assert updated_at > NOW and updated_by == admin, (kind, pid)
+    hooks = deliveries(factory, a)
+    assert [h["actions"] for h in hooks] == ["update", "update", "update"]
+    p = "contacts%5Bupdate%5D%5B0%5D"
+    assert [
+        (f"{p}%5Bid%5D={ann}&" in h["body"], f"{p}%5Bid%5D={acme}&" in h["body"]) for h in hooks
+    ] == [(True, False), (False, True), (True, False)]
+    assert f"{p}%5Blinked_leads_id%5D%5B{lead}%5D%5BID%5D={lead}" in hooks[0]["body"]
+    assert "linked_leads_id" not in hooks[2]["body"]

@@ -15,7 +15,7 @@ from msgspec import UNSET, UnsetType
 from kommodore.auth.rights import can_edit_lead, can_view_lead
 from kommodore.auth.service import MAX_ID, Principal
 from kommodore.db.database import Connection
-from kommodore.events.record import record
+from kommodore.events.record import NewEvent, record
 from kommodore.http.hal import Href, collection_body
 from kommodore.http.paging import Page, page_links
 from kommodore.http.phpquery import as_list, get_path
@@ -35,6 +35,9 @@ from kommodore.links.input import (
     LinkInput,
     read_link,
 )
+from kommodore.parties import store as party_store
+from kommodore.parties.outbox import PartyChange, enqueue_party_changes
+from kommodore.parties.store import Kind
 
 ONE_COMPANY = "A lead can have only one company"
 MAX_LEADS = 250
@@ -435,22 +438,54 @@ async def write_links(
     now = int(time.time())
     for user_id, ids in by_user.items():
         await leads.touch_leads(conn, account_id, ids, user_id, now)
-    await record(
-        conn,
-        account_id,
-        [
-            event
-            for lead_id in changed
-            for event in link_events(
-                lead_id, last_user[lead_id], _linked(before[lead_id]), _linked(after[lead_id])
-            )
-        ],
-        now,
-    )
+    # one call, so the lead's events and then its contacts' and companies' keep their order
+    lead_events = [
+        event
+        for lead_id in changed
+        for event in link_events(
+            lead_id, last_user[lead_id], _linked(before[lead_id]), _linked(after[lead_id])
+        )
+    ]
+    party_events, touched = _party_ends({i: (before[i], after[i]) for i in changed}, last_user)
+    for (kind, user), found in touched.items():
+        await party_store.touch(conn, kind, account_id, sorted(found), now, user)
+    await record(conn, account_id, lead_events + party_events, now)
     await enqueue_lead_changes(
         conn, account_id, [LeadChange(lead_id, "update") for lead_id in changed], now
     )
+    for kind in PARTY_KINDS.values():
+        ids = sorted({i for (k, _), found in touched.items() if k == kind for i in found})
+        await enqueue_party_changes(
+            conn, kind, account_id, [PartyChange(i, "update") for i in ids], now
+        )
     return links, after
+
+
+PARTY_KINDS: dict[str, Kind] = {"contact": "contacts", "company": "companies"}
+
+
+def _party_ends(
+    states: dict[int, tuple[LeadLinks, LeadLinks]], last_user: dict[int, int]
+) -> tuple[list[NewEvent], dict[tuple[Kind, int], set[int]]]:
+    """The other end of each contact or company link a lead gained or lost: its own
+    ``entity_linked``/``entity_unlinked`` naming the lead, and the contacts and companies to
+    bump (by the user who updated the lead) and queue ``update_contact``/``update_company``
+    for, as a contact-company link does."""
+    events: list[NewEvent] = []
+    touched: dict[tuple[Kind, int], set[int]] = {}
+    for lead_id, (old_state, new_state) in states.items():
+        old, new = set(_linked(old_state)), set(_linked(new_state))
+        user = last_user[lead_id]
+        gained = [(x, False) for x in sorted(new - old)]
+        for (etype, entity_id), gone in gained + [(x, True) for x in sorted(old - new)]:
+            if etype not in PARTY_KINDS:
+                continue
+            action = "unlink" if gone else "link"
+            value = [{action: {"entity": {"type": "lead", "id": lead_id}}}]
+            kind_of = "entity_unlinked" if gone else "entity_linked"
+            events.append(NewEvent(kind_of, entity_id, user, value, entity_type=etype))
+            touched.setdefault((PARTY_KINDS[etype], user), set()).add(entity_id)
+    return events, touched
 
 
 def _linked(state: LeadLinks) -> list[tuple[str, int]]:
