@@ -547,7 +547,8 @@ def _webhooks_and_events(s: Session, lead_id: int) -> None:
     s.send("POST", "/api/v4/webhooks", hook, 201)
     s.get("/api/v4/webhooks")
     s.call("PATCH", f"/api/v4/leads/{lead_id}", "/api/v4/leads/{lead_id:int}", {"price": 7})
-    events = s.get("/api/v4/events?with=lead_name&limit=2")
+    events = s.get("/api/v4/events?with=lead_name,contact_name,company_name&limit=2")
+    s.get("/api/v4/events?filter[entity]=contact,company&with=contact_name")
     event_id = events["_embedded"]["events"][0]["id"]
     s.get(f"/api/v4/events/{event_id}?with=lead_name", "/api/v4/events/{event_id:str}")
     s.get("/api/v4/events/types")

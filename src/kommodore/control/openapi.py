@@ -964,7 +964,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/api/v4/events"): _api(
         "events",
-        "The events of leads and tasks, newest first",
+        "The events of leads, contacts, companies and tasks, newest first",
         {200: EVENTS_PAGE, 204: None},
         API_ERRORS,
         query=(
