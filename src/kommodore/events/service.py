@@ -68,7 +68,7 @@ async def list_events(
     views = await _party_views(conn, principal)
     rows = await store.list_events(
         conn, account_id, query, lead_visibility(principal.actor), views, page.offset,
-        page.limit + 1,
+        page.limit + 1, _named(with_),
     )  # fmt: skip
     if not rows:
         return None
@@ -90,11 +90,16 @@ async def read_event(
     views = await _party_views(conn, principal)
     rows = await store.list_events(
         conn, account_id, EventQuery(ids=[event_id]), lead_visibility(principal.actor), views,
-        0, 1,
+        0, 1, _named(with_),
     )  # fmt: skip
     if not rows:
         return None
     return wire.encoder.encode(_shape(rows[0], account_id, with_, origin))
+
+
+def _named(with_: frozenset[str]) -> frozenset[str]:
+    """The entity types whose names ``with`` asks for."""
+    return frozenset(e for e in NAMED_ENTITIES if f"{e}_name" in with_)
 
 
 async def _party_views(conn: Connection, principal: Principal) -> dict[str, PartyView]:
