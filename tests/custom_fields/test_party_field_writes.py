@@ -321,3 +321,67 @@ def test_writes_are_for_admins_only(
         assert response.status_code == 403
         assert response.json() == problem(403, "Forbidden", "Access denied")
     assert listing(client, world, entity) == before
+
+
+BAD_BODIES = [
+    (b"", 400, "Request data can not be empty"),
+    (b"[]", 400, "Request data can not be empty"),
+    (b"{nope", 400, "Request body is not valid JSON"),
+    (b'"text"', 400, "Request data must be an array of objects"),
+    (b"[" + b",".join([b'{"name":"x","type":"text"}'] * 51) + b"]", 422, "Limit 50 per page"),
+]
+
+
+def test_bad_bodies_and_types(client: TestClient, factory: Factory, world: World, entity: str):
+    fid, _ = add_field(factory, world.account, "text", entity_type=entity)
+    before = listing(client, world, entity)
+    for method in ("POST", "PATCH"):
+        for content, status, detail in BAD_BODIES:
+            response = client.request(
+                method, url(entity), content=content, headers=auth(world.token)
+            )
+            assert response.status_code == status
+            title = "Bad Request" if status == 400 else "Unprocessable Entity"
+            assert response.json() == problem(status, title, detail)
+    body = [
+        {"name": 5, "type": "text"},
+        {"name": "No type"},
+        {"name": "Unknown", "type": "spreadsheet"},
+        {"name": "Sorted", "type": "text", "sort": "first", "is_api_only": "yes"},
+        7,
+    ]  # fmt: skip
+    response = client.post(url(entity), json=body, headers=auth(world.token))
+    assert response.status_code == 400
+    assert response.json() == invalid(
+        ("0", [("InvalidType", "name", "This value should be of type string.")]),
+        ("1", [("FieldMissing", "type", "This field is missing.")]),
+        ("2", [not_a_choice("type")]),
+        ("3", [("InvalidType", "sort", "This value should be of type int."),
+               ("InvalidType", "is_api_only", "This value should be of type bool.")]),
+        ("4", [("InvalidType", "", "This value should be of type object.")]),
+    )  # fmt: skip
+    response = client.patch(
+        url(entity), json=[{"id": fid, "name": None, "enums": "x"}], headers=auth(world.token)
+    )
+    assert response.status_code == 400
+    assert response.json() == invalid(
+        ("0", [("InvalidType", "name", "This value should be of type string."),
+               ("InvalidType", "enums", "This value should be of type array.")]),
+    )  # fmt: skip
+    assert listing(client, world, entity) == before
+
+
+def test_read_only_keys_sent_back_are_ignored(client: TestClient, world: World, entity: str):
+    body = [
+        {"name": "Copy", "type": "text", "is_predefined": True, "is_deletable": False,
+         "is_computed": True, "entity_type": "leads", "account_id": 1, "triggers": [1],
+         "_links": {"self": {"href": "x"}}},
+    ]  # fmt: skip
+    response = client.post(url(entity), json=body, headers=auth(world.token))
+    assert response.status_code == 201, response.text
+    (item,) = response.json()["_embedded"]["custom_fields"]
+    expected = model(world, entity, item["id"], name="Copy")
+    assert item == answered(expected, "0")
+    assert get(client, world, entity, item["id"]) == expected
+    response = client.delete(f"{url(entity)}/{item['id']}", headers=auth(world.token))
+    assert response.status_code == 204
