@@ -353,8 +353,16 @@ def _directories(s: Session) -> None:
     s.send("PATCH", "/api/v4/leads/custom_fields", [{"id": field_id, "name": "Size 2"}])
     for kind in ("contacts", "companies"):
         of_kind = s.get(f"/api/v4/{kind}/custom_fields?limit=50")["_embedded"]["custom_fields"]
-        s.get(f"/api/v4/{kind}/custom_fields/{of_kind[0]['id']}",
-              f"/api/v4/{kind}/custom_fields/{{field_id:int}}")  # fmt: skip
+        one_of_kind = f"/api/v4/{kind}/custom_fields/{{field_id:int}}"
+        s.get(f"/api/v4/{kind}/custom_fields/{of_kind[0]['id']}", one_of_kind)
+        new_of_kind = s.send(
+            "POST", f"/api/v4/{kind}/custom_fields",
+            [{"type": "multitext", "name": "Messenger", "enums": [{"value": "TG"}]}], 201,
+        )["_embedded"]["custom_fields"][0]["id"]  # fmt: skip
+        s.send("PATCH", f"/api/v4/{kind}/custom_fields", [{"id": new_of_kind, "name": "IM 2"}])
+        s.call("PATCH", f"/api/v4/{kind}/custom_fields/{new_of_kind}", one_of_kind,
+               {"name": "IM 3"})  # fmt: skip
+        s.call("DELETE", f"/api/v4/{kind}/custom_fields/{new_of_kind}", one_of_kind, status=204)
     s.call("PATCH", f"/api/v4/leads/custom_fields/{field_id}", field, {"name": "Size 3"})
     s.call("DELETE", f"/api/v4/leads/custom_fields/{field_id}", field, status=204)
 
@@ -553,7 +561,8 @@ def _webhooks_and_events(s: Session, lead_id: int) -> None:
     s.send("POST", "/api/v4/webhooks", hook, 201)
     s.get("/api/v4/webhooks")
     s.call("PATCH", f"/api/v4/leads/{lead_id}", "/api/v4/leads/{lead_id:int}", {"price": 7})
-    events = s.get("/api/v4/events?with=lead_name&limit=2")
+    events = s.get("/api/v4/events?with=lead_name,contact_name,company_name&limit=2")
+    s.get("/api/v4/events?filter[entity]=contact,company&with=contact_name")
     event_id = events["_embedded"]["events"][0]["id"]
     s.get(f"/api/v4/events/{event_id}?with=lead_name", "/api/v4/events/{event_id:str}")
     s.get("/api/v4/events/types")

@@ -529,7 +529,10 @@ def _types_body(lang: dict[str, str], query: str = "") -> dict[str, Any]:
             "task_text_changed", "task_deadline_changed", "task_type_changed",
             "task_result_added", "common_note_added", "attachment_note_added",
             "service_note_added", "geo_note_added", "message_to_cashier_note_added",
-            "incoming_call", "outgoing_call", "incoming_sms", "outgoing_sms"]  # fmt: skip
+            "incoming_call", "outgoing_call", "incoming_sms", "outgoing_sms", "contact_added",
+            "contact_deleted", "contact_restored", "company_added", "company_deleted",
+            "company_restored", "contact_linked", "contact_unlinked", "company_linked",
+            "company_unlinked"]  # fmt: skip
     href = f"{ORIGIN}/api/v4/events/types" + (f"?{query}" if query else "")
     return {
         "_total_items": len(keys),

@@ -1,6 +1,7 @@
 """Link writes from contacts and companies beyond the path form: the batch forms
 ``POST /api/v4/{contacts|companies}/link`` and ``/unlink`` (``entity_id`` per item), and what a
-contact-company link change leaves behind: ``entity_linked``/``entity_unlinked`` on both ends,
+contact-company link change leaves behind: ``company_linked``/``contact_linked`` (and
+``_unlinked``) on both ends,
 both ends bumped, ``update_contact``/``update_company`` deliveries; refusals change nothing."""
 
 from __future__ import annotations
@@ -190,18 +191,18 @@ def test_contact_company_links_leave_events_and_bump_both_ends(client: TestClien
     assert api.post("/api/v4/companies/unlink", back).status_code == 204
 
     def ev(kind: str, etype: str, eid: int, other: str, oid: int) -> tuple[Any, ...]:
-        action = "link" if kind == "entity_linked" else "unlink"
+        action = "link" if kind.endswith("_linked") else "unlink"
         return (kind, etype, eid, acting, [{action: {"entity": {"type": other, "id": oid}}}], [])
 
     assert _events(factory, a) == [
-        ev("entity_linked", "contact", ann, "company", first),
-        ev("entity_linked", "company", first, "contact", ann),
-        ev("entity_unlinked", "contact", ann, "company", first),
-        ev("entity_unlinked", "company", first, "contact", ann),
-        ev("entity_linked", "contact", ann, "company", second),
-        ev("entity_linked", "company", second, "contact", ann),
-        ev("entity_unlinked", "contact", ann, "company", second),
-        ev("entity_unlinked", "company", second, "contact", ann),
+        ev("company_linked", "contact", ann, "company", first),
+        ev("contact_linked", "company", first, "contact", ann),
+        ev("company_unlinked", "contact", ann, "company", first),
+        ev("contact_unlinked", "company", first, "contact", ann),
+        ev("company_linked", "contact", ann, "company", second),
+        ev("contact_linked", "company", second, "contact", ann),
+        ev("company_unlinked", "contact", ann, "company", second),
+        ev("contact_unlinked", "company", second, "contact", ann),
     ]
     for kind, pid in (("contacts", ann), ("companies", first), ("companies", second)):
         updated_at, updated_by = _stamp(factory, kind, pid)
@@ -246,7 +247,7 @@ def test_contact_company_links_queue_update_hooks(client: TestClient, factory: F
 
 def test_lead_links_reach_the_contact_and_company_end(client: TestClient, factory: Factory):
     """A lead link written from either side leaves the lead's events (as before) and, on the
-    contact or company, its own ``entity_linked``/``entity_unlinked`` naming the lead, a moved
+    contact or company, its own ``lead_linked``/``lead_unlinked`` naming the lead, a moved
     ``updated_at`` and an ``update_*`` hook; a link that changes nothing leaves nothing."""
     a = factory.account()
     add_webhook(factory, a, "http://127.0.0.1:9/c", ("update_contact", "update_company"))
@@ -264,16 +265,16 @@ def test_lead_links_reach_the_contact_and_company_end(client: TestClient, factor
     admin = a.admin
 
     def ev(kind: str, etype: str, eid: int, other: str, oid: int) -> tuple[Any, ...]:
-        action = "link" if kind == "entity_linked" else "unlink"
+        action = "link" if kind.endswith("_linked") else "unlink"
         return (kind, etype, eid, admin, [{action: {"entity": {"type": other, "id": oid}}}], [])
 
     assert _events(factory, a) == [
         ev("entity_linked", "lead", lead, "contact", ann),
-        ev("entity_linked", "contact", ann, "lead", lead),
+        ev("lead_linked", "contact", ann, "lead", lead),
         ev("entity_linked", "lead", lead, "company", acme),
-        ev("entity_linked", "company", acme, "lead", lead),
+        ev("lead_linked", "company", acme, "lead", lead),
         ev("entity_unlinked", "lead", lead, "contact", ann),
-        ev("entity_unlinked", "contact", ann, "lead", lead),
+        ev("lead_unlinked", "contact", ann, "lead", lead),
     ]
     for kind, pid in (("contacts", ann), ("companies", acme)):
         updated_at, updated_by = _stamp(factory, kind, pid)

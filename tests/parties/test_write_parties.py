@@ -302,8 +302,8 @@ def test_tags_of_contacts_and_companies(client: TestClient, factory: Factory, w:
 def test_writes_record_events(client: TestClient, factory: Factory):
     """In the writing transaction: ``contact_added``/``company_added`` (with a tag's
     ``entity_tag_added``), then per edit ``name_field_changed``, ``entity_responsible_changed``
-    and the tag events; a refused batch records nothing. (The events API lists lead events
-    only so far: these are read from the table.)"""
+    and the tag events; a refused batch records nothing. (Read from the table here;
+    tests/events/test_party_events.py reads them through the events API.)"""
     a = factory.account()
     other = factory.user(a, group="two")
     w = W(a, 0, 0, {}, 0)

@@ -691,6 +691,33 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/api/v4/contacts/custom_fields/{field_id:int}"): _api(
         "custom_fields", "A field of contacts", {200: custom_fields.CustomField}, ONE_ERRORS
     ),
+    ("POST", "/api/v4/contacts/custom_fields"): _api(
+        "custom_fields",
+        "Add up to 50 fields of contacts (admins only)",
+        {201: FIELDS},
+        WRITE_ERRORS,
+        body=list[inputs.CustomFieldInput],
+    ),
+    ("PATCH", "/api/v4/contacts/custom_fields"): _api(
+        "custom_fields",
+        "Edit fields of contacts, each naming its id (admins only)",
+        {200: FIELDS},
+        WRITE_ERRORS,
+        body=list[inputs.CustomFieldInput],
+    ),
+    ("PATCH", "/api/v4/contacts/custom_fields/{field_id:int}"): _api(
+        "custom_fields",
+        "Edit a field of contacts (admins only)",
+        {200: custom_fields.CustomField},
+        ONE_WRITE_ERRORS,
+        body=inputs.CustomFieldInput,
+    ),
+    ("DELETE", "/api/v4/contacts/custom_fields/{field_id:int}"): _api(
+        "custom_fields",
+        "Delete a field of contacts; predefined fields are refused (admins only)",
+        {204: None},
+        ONE_ERRORS,
+    ),
     ("GET", "/api/v4/companies/custom_fields"): _api(
         "custom_fields",
         "The companies' custom fields (the predefined PHONE and EMAIL among them)",
@@ -700,6 +727,33 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/api/v4/companies/custom_fields/{field_id:int}"): _api(
         "custom_fields", "A field of companies", {200: custom_fields.CustomField}, ONE_ERRORS
+    ),
+    ("POST", "/api/v4/companies/custom_fields"): _api(
+        "custom_fields",
+        "Add up to 50 fields of companies (admins only)",
+        {201: FIELDS},
+        WRITE_ERRORS,
+        body=list[inputs.CustomFieldInput],
+    ),
+    ("PATCH", "/api/v4/companies/custom_fields"): _api(
+        "custom_fields",
+        "Edit fields of companies, each naming its id (admins only)",
+        {200: FIELDS},
+        WRITE_ERRORS,
+        body=list[inputs.CustomFieldInput],
+    ),
+    ("PATCH", "/api/v4/companies/custom_fields/{field_id:int}"): _api(
+        "custom_fields",
+        "Edit a field of companies (admins only)",
+        {200: custom_fields.CustomField},
+        ONE_WRITE_ERRORS,
+        body=inputs.CustomFieldInput,
+    ),
+    ("DELETE", "/api/v4/companies/custom_fields/{field_id:int}"): _api(
+        "custom_fields",
+        "Delete a field of companies; predefined fields are refused (admins only)",
+        {204: None},
+        ONE_ERRORS,
     ),
     ("GET", "/api/v4/leads/custom_fields/{field_id:int}"): _api(
         "custom_fields", "A field", {200: custom_fields.CustomField}, ONE_ERRORS
@@ -984,7 +1038,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ),
     ("GET", "/api/v4/events"): _api(
         "events",
-        "The events of leads and tasks, newest first",
+        "The events of leads, contacts, companies and tasks, newest first",
         {200: EVENTS_PAGE, 204: None},
         API_ERRORS,
         query=(

@@ -1,10 +1,14 @@
-"""Lead custom field writes (Kommo's API "Writes"): admins add, edit and delete the account's
-lead fields.
+"""Custom field writes (Kommo's API "Writes"): admins add, edit and delete the account's
+fields of leads, contacts and companies (``entity``; the leads' by default).
 
 Every item of a batch is checked (types first, then against the account's stages, catalogs,
 field codes and the fields being edited) and the batch is refused as a whole, before anything
 is written, when any item has an error. Answers re-read what was written, so
-they are exactly what ``GET /api/v4/leads/custom_fields/{id}`` shows.
+they are exactly what ``GET /api/v4/{entity}/custom_fields/{id}`` shows.
+
+Contacts and companies (neighbours §4.4) have no ``tracking_data`` or ``chained_list`` fields
+and no ``hidden_statuses``; their predefined fields (PHONE, EMAIL...) keep their type, code and
+enums (the enums' values are the ``enum_code`` clients write) and cannot be deleted.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ MAX_BATCH = 50
 """Kommo pages fields by 50; a write takes as many."""
 DEFAULT_SORT = 500
 NOT_DELETABLE = "This custom field can not be deleted"
+LEADS_ONLY_TYPES = frozenset({"tracking_data", "chained_list"})
+"""Types only lead fields have (chained lists: leads and customers, which kommodore lacks)."""
+NOT_FOR_ENTITY = "This value is not allowed for fields of {entity}."
+PREDEFINED_ENUMS = "The enums of a predefined field cannot be added, removed or renamed."
 
 ONLY_FOR = {
     "remind": frozenset({"birthday"}),
@@ -62,11 +70,24 @@ class _EnumPlan:
     """Enums whose value changes: the search documents of their leads change too."""
 
 
-async def _lookups(conn: Connection, account_id: int, inputs: Sequence[FieldInput]) -> _Lookups:
-    """The account's stages and catalogs (only when an item names one) and field codes."""
+async def _lookups(
+    conn: Connection, account_id: int, inputs: Sequence[FieldInput], entity: str
+) -> _Lookups:
+    """The account's stages and catalogs (only when an item names one) and the codes of the
+    entity's fields."""
     stages = await store.stages(conn, account_id) if any(f.stages for f in inputs) else set()
     catalogs = await store.catalogs(conn, account_id) if any(f.catalogs for f in inputs) else set()
-    return _Lookups(stages, catalogs, await store.codes(conn, account_id))
+    return _Lookups(stages, catalogs, await store.codes(conn, account_id, entity))
+
+
+def _check_entity(f: FieldInput, entity: str) -> None:
+    """Leads-only types and keys sent for a contact or company field (§4.4)."""
+    if entity == "leads":
+        return
+    if f.type in LEADS_ONLY_TYPES:
+        f.errors.not_supported("type")
+    if f.columns.get("hidden_statuses"):
+        f.errors.invalid("hidden_statuses", NOT_FOR_ENTITY.format(entity=entity))
 
 
 def _check_refs(f: FieldInput, look: _Lookups) -> None:
@@ -150,8 +171,9 @@ async def _answer(
     request_ids: Sequence[str],
     origin: str,
     self_href: str,
+    entity: str,
 ) -> bytes:
-    models = await service.models(conn, account_id, field_ids, origin)
+    models = await service.models(conn, account_id, field_ids, origin, entity)
     items = [
         msgspec.structs.replace(models[field_id], request_id=request_id)
         for field_id, request_id in zip(field_ids, request_ids, strict=True)
@@ -163,17 +185,23 @@ async def _answer(
 
 
 async def add_fields(
-    conn: Connection, account_id: int, items: list[Any], origin: str, self_href: str
+    conn: Connection,
+    account_id: int,
+    items: list[Any],
+    origin: str,
+    self_href: str,
+    entity: str = "leads",
 ) -> bytes:
-    """``POST``: new fields in the batch's order; ids from the ``custom_fields`` sequence,
-    their enums' from ``custom_field_enums``."""
+    """``POST``: new fields of ``entity`` in the batch's order; ids from the ``custom_fields``
+    sequence, their enums' from ``custom_field_enums``."""
     errors = BatchErrors()
     valid = [read_field(r, update=False) for r in directory.readers(items, errors)]
-    look = await _lookups(conn, account_id, valid)
+    look = await _lookups(conn, account_id, valid, entity)
     taken = set(look.codes.values())
     plans: list[_EnumPlan | None] = []
     for f in valid:
         _check_refs(f, look)
+        _check_entity(f, entity)
         directory.claim(f, "code", taken)
         if f.type is not None:
             _check_for_type(f, f.type)
@@ -183,15 +211,17 @@ async def add_fields(
     now = int(time.time())
     account_currency = await store.currency(conn, account_id)
     field_ids = list(await allocate(conn, "custom_fields", len(valid)))
-    rows = [_new_row(f, fid, account_currency) for f, fid in zip(valid, field_ids, strict=True)]
+    rows = [
+        _new_row(f, fid, account_currency, entity) for f, fid in zip(valid, field_ids, strict=True)
+    ]
     await store.insert_fields(conn, account_id, rows, now)
     await _insert_enums(conn, account_id, list(zip(field_ids, plans, strict=True)))
     return await _answer(
-        conn, account_id, field_ids, [f.request_id for f in valid], origin, self_href
+        conn, account_id, field_ids, [f.request_id for f in valid], origin, self_href, entity
     )
 
 
-def _new_row(f: FieldInput, field_id: int, account_currency: str) -> FieldRow:
+def _new_row(f: FieldInput, field_id: int, account_currency: str, entity: str) -> FieldRow:
     """A monetary field without a currency takes the account's."""
     c = f.columns
     field_type = f.type or ""
@@ -204,7 +234,7 @@ def _new_row(f: FieldInput, field_id: int, account_currency: str) -> FieldRow:
         code=c.get("code"),
         sort=c.get("sort", DEFAULT_SORT),
         type=field_type,
-        entity_type="leads",
+        entity_type=entity,
         is_computed=False,
         is_predefined=False,
         is_deletable=True,
@@ -239,32 +269,43 @@ async def _insert_enums(
 
 
 async def edit_fields(
-    conn: Connection, account_id: int, items: list[Any], origin: str, self_href: str
+    conn: Connection,
+    account_id: int,
+    items: list[Any],
+    origin: str,
+    self_href: str,
+    entity: str = "leads",
 ) -> bytes:
     """``PATCH`` of a batch: every item names its field by ``id``; an unknown id (or another
     account's, or another entity's field) is ``NotSupportedChoice`` at ``id``."""
     errors = BatchErrors()
     edits = await directory.edited_rows(
         [read_field(r, update=True) for r in directory.readers(items, errors)],
-        partial(store.fields_by_ids, conn, account_id),
+        partial(store.fields_by_ids, conn, account_id, entity=entity),
     )
-    await _edit(conn, account_id, edits, errors)
+    await _edit(conn, account_id, edits, errors, entity)
     return await _answer(
         conn, account_id, [row.id for _, row in edits], [f.request_id for f, _ in edits],
-        origin, self_href,
+        origin, self_href, entity,
     )  # fmt: skip
 
 
 async def edit_field(
-    conn: Connection, account_id: int, field_id: int, body: dict[str, Any], origin: str
+    conn: Connection,
+    account_id: int,
+    field_id: int,
+    body: dict[str, Any],
+    origin: str,
+    entity: str = "leads",
 ) -> bytes:
     """``PATCH /{id}``: one object, answered as ``GET /{id}`` shows the field; an unknown id
-    is the 404 of ``GET``. An ``id`` in the body is ignored: the path names the field."""
-    row = await service.field_row(conn, account_id, field_id)
+    (or another entity's field) is the 404 of ``GET``. An ``id`` in the body is ignored: the
+    path names the field."""
+    row = await service.field_row(conn, account_id, field_id, entity)
     errors, r = directory.single(body)
     edits = [(read_field(r, update=True, path_id=field_id), row)]
-    await _edit(conn, account_id, edits, errors)
-    models = await service.models(conn, account_id, [field_id], origin)
+    await _edit(conn, account_id, edits, errors, entity)
+    models = await service.models(conn, account_id, [field_id], origin, entity)
     return wire.encoder.encode(models[field_id])
 
 
@@ -273,8 +314,9 @@ async def _edit(
     account_id: int,
     edits: Sequence[tuple[FieldInput, FieldRow]],
     errors: BatchErrors,
+    entity: str,
 ) -> None:
-    look = await _lookups(conn, account_id, [f for f, _ in edits])
+    look = await _lookups(conn, account_id, [f for f, _ in edits], entity)
     with_enums = [row.id for f, row in edits if f.enums is not None]
     stored_enums = await store.enums(conn, account_id, with_enums) if with_enums else {}
     plans: list[tuple[int, _EnumPlan | None]] = []
@@ -283,9 +325,13 @@ async def _edit(
         if f.type is not None and f.type != row.type:
             f.errors.invalid("type", "The type of a custom field cannot be changed.")
         _check_for_type(f, row.type)
+        _check_entity(f, entity)
         if "code" in f.columns and row.is_predefined and f.columns["code"] != row.code:
             f.errors.invalid("code", "The code of a predefined field cannot be changed.")
-        plans.append((row.id, _plan_enums(f, row.id, row.type, stored_enums.get(row.id, []))))
+        plan = _plan_enums(f, row.id, row.type, stored_enums.get(row.id, []))
+        if row.is_predefined and plan is not None and _changes_enum_set(plan):
+            f.errors.invalid("enums", PREDEFINED_ENUMS)
+        plans.append((row.id, plan))
     directory.still_unique([(f, row.id) for f, row in edits], "code", look.codes)
     errors.raise_if_any()
 
@@ -293,13 +339,23 @@ async def _edit(
     await store.update_fields(conn, account_id, [_edited_row(f, row) for f, row in edits], now)
     deletes = [e for _, plan in plans if plan is not None for e in plan.deletes]
     relabelled = [e for _, plan in plans if plan is not None for e in plan.relabelled]
-    touched = await store.leads_of_enums(conn, account_id, deletes + relabelled)
-    await store.delete_enums(conn, account_id, deletes)
+    touched = (
+        await store.leads_of_enums(conn, account_id, deletes + relabelled)
+        if entity == "leads"
+        else []
+    )
+    await store.delete_enums(conn, account_id, deletes, entity)
     await store.update_enums(
         conn, account_id, [u for _, plan in plans if plan is not None for u in plan.updates]
     )
     await _insert_enums(conn, account_id, plans)
     await reindex(conn, account_id, sorted(set(touched)))
+
+
+def _changes_enum_set(plan: _EnumPlan) -> bool:
+    """Whether the plan adds, removes or renames an enum (a new ``sort`` or ``code`` is
+    fine)."""
+    return bool(plan.inserts or plan.deletes or plan.relabelled)
 
 
 def _edited_row(f: FieldInput, row: FieldRow) -> FieldRow:
@@ -335,12 +391,15 @@ def _edited_row(f: FieldInput, row: FieldRow) -> FieldRow:
 # -- DELETE ----------------------------------------------------------------------------------
 
 
-async def delete_field(conn: Connection, account_id: int, field_id: int) -> None:
-    """Delete a field with its enums and every lead's values of it (foreign keys cascade);
-    a predefined or undeletable field is refused with a 400 problem."""
-    row = await service.field_row(conn, account_id, field_id)
+async def delete_field(
+    conn: Connection, account_id: int, field_id: int, entity: str = "leads"
+) -> None:
+    """Delete a field with its enums and every entity's values of it (foreign keys cascade);
+    a predefined or undeletable field is refused with a 400 problem. Only leads have search
+    documents to rebuild (contacts and companies are searched live)."""
+    row = await service.field_row(conn, account_id, field_id, entity)
     if row.is_predefined or not row.is_deletable:
         raise Problem(400, NOT_DELETABLE)
-    touched = await store.leads_of_field(conn, account_id, field_id)
-    await store.delete_field(conn, account_id, field_id)
+    touched = await store.leads_of_field(conn, account_id, field_id) if entity == "leads" else []
+    await store.delete_field(conn, account_id, field_id, entity)
     await reindex(conn, account_id, sorted(set(touched)))

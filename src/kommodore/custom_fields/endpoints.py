@@ -84,52 +84,86 @@ def _one_of(entity: str) -> Endpoint:
     return get
 
 
-BatchStep = Callable[[Connection, int, list[Any], str, str], Awaitable[bytes]]
+BatchStep = Callable[[Connection, int, list[Any], str, str, str], Awaitable[bytes]]
 
 
-async def _write_batch(request: Request, step: BatchStep, status_code: int) -> Response:
-    return await write(
-        request,
-        lambda data: batch_of(data, changes.MAX_BATCH),
-        lambda api, conn, items: step(
-            conn, api.account_id, items, api.origin, self_href(api.url, api.query)
-        ),
-        status_code=status_code,
-    )
+def _write_batch(step: BatchStep, status_code: int, entity: str) -> Endpoint:
+    async def send(request: Request) -> Response:
+        return await write(
+            request,
+            lambda data: batch_of(data, changes.MAX_BATCH),
+            lambda api, conn, items: step(
+                conn, api.account_id, items, api.origin, self_href(api.url, api.query), entity
+            ),
+            status_code=status_code,
+        )
+
+    return send
 
 
-async def add_fields(request: Request) -> Response:
-    """``POST /api/v4/leads/custom_fields``: admins only; up to 50 fields, all or nothing;
+def _add_of(entity: str) -> Endpoint:
+    """``POST /api/v4/{entity}/custom_fields``: admins only; up to 50 fields, all or nothing;
     201."""
-    return await _write_batch(request, changes.add_fields, 201)
+    return _write_batch(changes.add_fields, 201, entity)
 
 
-async def edit_fields(request: Request) -> Response:
-    """``PATCH /api/v4/leads/custom_fields``: admins only; items carry their ``id``."""
-    return await _write_batch(request, changes.edit_fields, 200)
+def _edit_batch_of(entity: str) -> Endpoint:
+    """``PATCH /api/v4/{entity}/custom_fields``: admins only; items carry their ``id``."""
+    return _write_batch(changes.edit_fields, 200, entity)
 
 
-async def edit_field(request: Request) -> Response:
-    """``PATCH /api/v4/leads/custom_fields/{id}``: admins only; one object; 404 when unknown."""
-    return await edit_one(request, "field_id", lambda body: body, changes.edit_field)
+def _edit_of(entity: str) -> Endpoint:
+    async def patch(request: Request) -> Response:
+        """``PATCH /api/v4/{entity}/custom_fields/{id}``: admins only; one object; 404 when
+        unknown (or another entity's field)."""
+        return await edit_one(
+            request,
+            "field_id",
+            lambda body: body,
+            lambda conn, account_id, field_id, body, origin: changes.edit_field(
+                conn, account_id, field_id, body, origin, entity
+            ),
+        )
+
+    return patch
 
 
-async def delete_field(request: Request) -> Response:
-    """``DELETE /api/v4/leads/custom_fields/{id}``: admins only; 204; any body is ignored."""
-    field_id: int = request.path_params["field_id"]
-    return await remove(
-        request, lambda api, conn: changes.delete_field(conn, api.account_id, field_id)
-    )
+def _delete_of(entity: str) -> Endpoint:
+    async def delete(request: Request) -> Response:
+        """``DELETE /api/v4/{entity}/custom_fields/{id}``: admins only; 204; any body is
+        ignored; predefined fields are refused."""
+        field_id: int = request.path_params["field_id"]
+        return await remove(
+            request,
+            lambda api, conn: changes.delete_field(conn, api.account_id, field_id, entity),
+        )
+
+    return delete
+
+
+def _party_routes(entity: str) -> list[tuple[str, dict[str, Endpoint]]]:
+    """Contacts' and companies' fields: read and written as the leads' (§4.4)."""
+    return [
+        (
+            f"/api/v4/{entity}/custom_fields",
+            {"GET": _list_of(entity), "POST": _add_of(entity), "PATCH": _edit_batch_of(entity)},
+        ),
+        (
+            f"/api/v4/{entity}/custom_fields/{{field_id:int}}",
+            {"GET": _one_of(entity), "PATCH": _edit_of(entity), "DELETE": _delete_of(entity)},
+        ),
+    ]
 
 
 routes: list[BaseRoute] = routes_of(
-    ("/api/v4/contacts/custom_fields", {"GET": _list_of("contacts")}),
-    ("/api/v4/contacts/custom_fields/{field_id:int}", {"GET": _one_of("contacts")}),
-    ("/api/v4/companies/custom_fields", {"GET": _list_of("companies")}),
-    ("/api/v4/companies/custom_fields/{field_id:int}", {"GET": _one_of("companies")}),
-    ("/api/v4/leads/custom_fields", {"GET": list_fields, "POST": add_fields, "PATCH": edit_fields}),
+    *_party_routes("contacts"),
+    *_party_routes("companies"),
+    (
+        "/api/v4/leads/custom_fields",
+        {"GET": list_fields, "POST": _add_of("leads"), "PATCH": _edit_batch_of("leads")},
+    ),
     (
         "/api/v4/leads/custom_fields/{field_id:int}",
-        {"GET": get_field, "PATCH": edit_field, "DELETE": delete_field},
+        {"GET": get_field, "PATCH": _edit_of("leads"), "DELETE": _delete_of("leads")},
     ),
 )

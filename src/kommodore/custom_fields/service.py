@@ -98,10 +98,10 @@ async def list_fields(
 
 
 async def models(
-    conn: Connection, account_id: int, field_ids: Sequence[int], origin: str
+    conn: Connection, account_id: int, field_ids: Sequence[int], origin: str, entity: str = "leads"
 ) -> dict[int, wire.CustomField]:
     """The fields as ``GET /{id}`` shows them, by id (write answers re-read what they wrote)."""
-    rows = await store.fields_by_ids(conn, account_id, field_ids)
+    rows = await store.fields_by_ids(conn, account_id, field_ids, entity)
     enums = await store.enums(conn, account_id, list(rows))
     return {
         field_id: _model(row, enums.get(field_id, []), account_id, origin)

@@ -144,10 +144,13 @@ async def enums(
 
 # -- writes (Kommo's API "Writes") ----------------------------------------------------------
 
-FIELDS_BY_IDS = sql(_FIELDS + "AND id = ANY($2::bigint[])")
+FIELDS_BY_IDS = sql(
+    _SELECT_FIELD + " FROM custom_fields "
+    "WHERE account_id = $1 AND entity_type = $3 AND id = ANY($2::bigint[])"
+)
 CODES = sql(
     "SELECT id, code FROM custom_fields "
-    "WHERE account_id = $1 AND entity_type = 'leads' AND code IS NOT NULL"
+    "WHERE account_id = $1 AND entity_type = $2 AND code IS NOT NULL"
 )
 STAGES = sql("SELECT pipeline_id, id FROM statuses WHERE account_id = $1")
 CATALOGS = sql("SELECT id FROM catalogs WHERE account_id = $1")
@@ -163,7 +166,7 @@ UPDATE_FIELD = sql(
     "UPDATE custom_fields SET name = $3, code = $4, sort = $5, is_api_only = $6, "
     "group_id = $7, required_statuses = $8, hidden_statuses = $9, remind = $10, "
     "currency = $11, chained_lists = $12, tracking_callback = $13, search_in = $14, "
-    "updated_at = $15 WHERE account_id = $1 AND entity_type = 'leads' AND id = $2"
+    "updated_at = $15 WHERE account_id = $1 AND entity_type = $16 AND id = $2"
 )
 INSERT_ENUM = sql(
     "INSERT INTO custom_field_enums (account_id, field_id, id, value, sort, code) "
@@ -177,9 +180,19 @@ LEADS_OF_ENUMS = sql(
     "SELECT DISTINCT lead_id FROM lead_custom_field_values "
     "WHERE account_id = $1 AND enum_id = ANY($2::bigint[])"
 )
-DELETE_ENUM_VALUES = sql(
-    "DELETE FROM lead_custom_field_values WHERE account_id = $1 AND enum_id = ANY($2::bigint[])"
-)
+VALUE_TABLES = {
+    "leads": "lead_custom_field_values",
+    "contacts": "contact_custom_field_values",
+    "companies": "company_custom_field_values",
+}
+"""Where each entity type keeps its values (the entity types that have fields)."""
+DELETE_ENUM_VALUES = {
+    entity: sql(
+        f"DELETE FROM {table} "  # noqa: S608 (the table from VALUE_TABLES' fixed names)
+        "WHERE account_id = $1 AND enum_id = ANY($2::bigint[])"
+    )
+    for entity, table in VALUE_TABLES.items()
+}
 DELETE_ENUMS = sql(
     "DELETE FROM custom_field_enums WHERE account_id = $1 AND id = ANY($2::bigint[])"
 )
@@ -187,7 +200,7 @@ LEADS_OF_FIELD = sql(
     "SELECT DISTINCT lead_id FROM lead_custom_field_values WHERE account_id = $1 AND field_id = $2"
 )
 DELETE_FIELD = sql(
-    "DELETE FROM custom_fields WHERE account_id = $1 AND entity_type = 'leads' AND id = $2"
+    "DELETE FROM custom_fields WHERE account_id = $1 AND entity_type = $3 AND id = $2"
 )
 
 
@@ -202,15 +215,18 @@ class StageRow(NamedTuple):
 
 
 async def fields_by_ids(
-    conn: Connection, account_id: int, field_ids: Sequence[int]
+    conn: Connection, account_id: int, field_ids: Sequence[int], entity: str = "leads"
 ) -> dict[int, FieldRow]:
     ids = int_array(conn.dialect, field_ids)
-    return {row.id: row for row in await fetch_rows(conn, _field, FIELDS_BY_IDS, account_id, ids)}
+    rows = await fetch_rows(conn, _field, FIELDS_BY_IDS, account_id, ids, entity)
+    return {row.id: row for row in rows}
 
 
-async def codes(conn: Connection, account_id: int) -> dict[int, str]:
-    """field id -> code, for the account's lead fields that have one."""
-    return {row.id: row.code for row in await fetch_rows(conn, CodeRow, CODES, account_id)}
+async def codes(conn: Connection, account_id: int, entity: str = "leads") -> dict[int, str]:
+    """field id -> code, for the account's fields of ``entity`` that have one (a code is
+    unique per entity type: contacts and companies both have a PHONE)."""
+    rows = await fetch_rows(conn, CodeRow, CODES, account_id, entity)
+    return {row.id: row.code for row in rows}
 
 
 async def stages(conn: Connection, account_id: int) -> set[StageRow]:
@@ -245,12 +261,13 @@ async def insert_fields(
 async def update_fields(
     conn: Connection, account_id: int, rows: Sequence[FieldRow], now: int
 ) -> None:
+    """Each row within its own entity type (``FieldRow.entity_type``)."""
     await conn.execute_many(
         UPDATE_FIELD,
         [
             (account_id, f.id, f.name, f.code, f.sort, f.is_api_only, f.group_id,
              f.required_statuses, f.hidden_statuses, f.remind, f.currency, f.chained_lists,
-             f.tracking_callback, f.search_in, now)
+             f.tracking_callback, f.search_in, now, f.entity_type)
             for f in rows
         ],
     )  # fmt: skip
@@ -270,12 +287,15 @@ async def leads_of_enums(conn: Connection, account_id: int, enum_ids: Sequence[i
     return await fetch_column(conn, LEADS_OF_ENUMS, account_id, int_array(conn.dialect, enum_ids))
 
 
-async def delete_enums(conn: Connection, account_id: int, enum_ids: Sequence[int]) -> None:
-    """The enums and every lead value that chose one of them (the value's foreign key)."""
+async def delete_enums(
+    conn: Connection, account_id: int, enum_ids: Sequence[int], entity: str = "leads"
+) -> None:
+    """The enums and every value of ``entity`` that chose one of them (the value's foreign
+    key does not cascade)."""
     if not enum_ids:
         return
     ids = int_array(conn.dialect, enum_ids)
-    await conn.execute(DELETE_ENUM_VALUES, account_id, ids)
+    await conn.execute(DELETE_ENUM_VALUES[entity], account_id, ids)
     await conn.execute(DELETE_ENUMS, account_id, ids)
 
 
@@ -283,9 +303,11 @@ async def leads_of_field(conn: Connection, account_id: int, field_id: int) -> li
     return await fetch_column(conn, LEADS_OF_FIELD, account_id, field_id)
 
 
-async def delete_field(conn: Connection, account_id: int, field_id: int) -> None:
+async def delete_field(
+    conn: Connection, account_id: int, field_id: int, entity: str = "leads"
+) -> None:
     """The field; its enums and every value of it go with it (foreign keys cascade)."""
-    await conn.execute(DELETE_FIELD, account_id, field_id)
+    await conn.execute(DELETE_FIELD, account_id, field_id, entity)
 
 
 # -- what a write of values needs to know about the fields it names ---------------------------

@@ -1,1 +1,2 @@
-"""The events log: what happened to leads, written with the change itself."""
+"""The events log: what happened to leads, contacts, companies and tasks, written with the
+change itself."""

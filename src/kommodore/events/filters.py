@@ -18,7 +18,7 @@ from kommodore.http.phpquery import as_list
 from kommodore.http.problems import Problem
 from kommodore.http.query import to_int
 
-RECORDED_ENTITIES = ("lead", "task")
+RECORDED_ENTITIES = ("lead", "contact", "company", "task")
 """The entity types kommodore records events of."""
 
 MAX_CREATED_BY = 10

@@ -11,7 +11,8 @@ from kommodore.http.hal import SelfLinks
 
 
 class EntityRef(msgspec.Struct, kw_only=True):
-    """``_embedded.entity``: the lead, with its ``name`` only for ``with=lead_name``."""
+    """``_embedded.entity``: the lead, contact, company or task, with its ``name`` only for
+    ``with=lead_name``, ``contact_name`` or ``company_name`` on that entity type's events."""
 
     id: int
     name: str | UnsetType = UNSET

@@ -26,6 +26,7 @@ from kommodore.custom_fields.value_writes import (
 from kommodore.db import ids
 from kommodore.db.database import Connection
 from kommodore.events.record import NewEvent, record
+from kommodore.events.values import ValueKey, value_entry
 from kommodore.http.hal import Href, self_links
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, request_id_of
@@ -582,7 +583,7 @@ async def _report_edits(
     found: Lookups,
     tags_before: dict[int, set[int]],
     tags_after: dict[int, set[int]],
-    values_before: dict[tuple[int, int], list[tuple[events.ValueKey, str | None]]],
+    values_before: dict[tuple[int, int], list[tuple[ValueKey, str | None]]],
     now: int,
 ) -> None:
     """The events for what each edit changed, and the webhook changes."""
@@ -643,7 +644,7 @@ def _value_events(
     plan: Plan,
     write: FieldWrite,
     found: Lookups,
-    values_before: dict[tuple[int, int], list[tuple[events.ValueKey, str | None]]],
+    values_before: dict[tuple[int, int], list[tuple[ValueKey, str | None]]],
     user: int,
 ) -> list[NewEvent]:
     """``custom_field_value_changed`` when a field's values differ from what it held."""
@@ -664,8 +665,8 @@ def _value_events(
             "custom_field_value_changed",
             plan.lead_id,
             user,
-            [events.value_entry(write.field_id, definition.type, k, label) for k, label in new],
-            [events.value_entry(write.field_id, definition.type, k, label) for k, label in old],
+            [value_entry(write.field_id, definition.type, k, label) for k, label in new],
+            [value_entry(write.field_id, definition.type, k, label) for k, label in old],
         )
     ]
 

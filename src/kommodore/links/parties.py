@@ -171,12 +171,11 @@ def _pair(kind: Kind, party_id: int, other_id: int) -> tuple[int, int]:
 
 def _link_event(kind: Kind, entity_id: int, user: int, other: str, other_id: int, *,
                 unlink: bool) -> NewEvent:  # fmt: skip
-    """``entity_linked``/``entity_unlinked`` on one end, naming the other (type singular); the
-    value in ``value_after`` for both, as a lead's link events have it."""
+    """``{other}_linked``/``{other}_unlinked`` on one end (``company_linked`` on a contact,
+    ``contact_linked`` on a company), naming the other in ``value_after``."""
     action = "unlink" if unlink else "link"
     value = [{action: {"entity": {"type": other, "id": other_id}}}]
-    kind_of = "entity_unlinked" if unlink else "entity_linked"
-    return NewEvent(kind_of, entity_id, user, value, entity_type=SINGULAR[kind])
+    return NewEvent(f"{other}_{action}ed", entity_id, user, value, entity_type=SINGULAR[kind])
 
 
 async def write_party_links(
@@ -193,8 +192,8 @@ async def write_party_links(
     """Link (or unlink) contacts or companies, named in the path or, in the batch form, by each
     item's ``entity_id``; all or nothing. Links to leads are written from the lead's side (its
     rights, main contact, events and webhooks); a contact's company is replaced by a new one
-    (one per contact). Contact-company changes leave ``entity_linked``/``entity_unlinked`` on
-    both ends, bump both and queue their ``update_*`` hooks."""
+    (one per contact). Contact-company changes leave ``company_linked``/``contact_linked`` (and
+    ``_unlinked``) on both ends, bump both and queue their ``update_*`` hooks."""
     account_id = principal.account.id
     user = principal.actor.user_id
     items, errors = _read_items(kind, raw, path_id)

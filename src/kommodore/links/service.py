@@ -468,7 +468,7 @@ def _party_ends(
     states: dict[int, tuple[LeadLinks, LeadLinks]], last_user: dict[int, int]
 ) -> tuple[list[NewEvent], dict[tuple[Kind, int], set[int]]]:
     """The other end of each contact or company link a lead gained or lost: its own
-    ``entity_linked``/``entity_unlinked`` naming the lead, and the contacts and companies to
+    ``lead_linked``/``lead_unlinked`` naming the lead, and the contacts and companies to
     bump (by the user who updated the lead) and queue ``update_contact``/``update_company``
     for, as a contact-company link does."""
     events: list[NewEvent] = []
@@ -482,8 +482,7 @@ def _party_ends(
                 continue
             action = "unlink" if gone else "link"
             value = [{action: {"entity": {"type": "lead", "id": lead_id}}}]
-            kind_of = "entity_unlinked" if gone else "entity_linked"
-            events.append(NewEvent(kind_of, entity_id, user, value, entity_type=etype))
+            events.append(NewEvent(f"lead_{action}ed", entity_id, user, value, entity_type=etype))
             touched.setdefault((PARTY_KINDS[etype], user), set()).add(entity_id)
     return events, touched
 

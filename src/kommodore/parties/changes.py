@@ -25,12 +25,13 @@ from kommodore.custom_fields.value_writes import (
 from kommodore.db import ids
 from kommodore.db.database import Connection
 from kommodore.events.record import NewEvent, record
+from kommodore.events.values import ValueKey, value_entry
 from kommodore.http.hal import self_links
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
 from kommodore.parties import service, store, wire
 from kommodore.parties.outbox import PartyChange, enqueue_party_changes
-from kommodore.parties.store import Kind, PartyRow
+from kommodore.parties.store import Kind, PartyRow, ValueRow
 from kommodore.tags.resolve import lead_tags_by_id, resolve_lead_tags
 
 SINGULAR: dict[Kind, str] = {"contacts": "contact", "companies": "company"}
@@ -341,8 +342,11 @@ async def edit(
     before = await store.party_tags(conn, kind, account_id, list(stored))
     await write_tags(conn, kind, account_id, inputs, before)
     after = await store.party_tags(conn, kind, account_id, list(stored))
+    valued = [p.id for p in inputs if p.id is not None and p.field_writes]
+    values_before = await store.party_values(conn, kind, account_id, valued)
     new_events: list[NewEvent] = []
     hook_changes: list[PartyChange] = []
+    changed_fields: dict[int, tuple[list[int], int]] = {}
     out: list[Any] = []
     for p in inputs:
         row = stored[p.id or 0]
@@ -379,6 +383,7 @@ async def edit(
             PartyChange(row.id, "update", row.responsible_user_id if moved else None)
         )
         new_events += _tag_events(kind, row.id, user, before.get(row.id, []), after.get(row.id, []))
+        changed_fields[row.id] = ([w.field_id for w in p.field_writes], user)
         links = self_links(f"{origin}/api/v4/{kind}/{row.id}")
         if kind == "contacts":
             out.append(
@@ -394,6 +399,12 @@ async def edit(
                     links=links,
                 )
             )  # fmt: skip
+    values_after = await store.party_values(conn, kind, account_id, valued)
+    for party_id, (field_ids, user) in changed_fields.items():
+        new_events += _value_events(
+            kind, party_id, user, field_ids,
+            values_before.get(party_id, []), values_after.get(party_id, []),
+        )  # fmt: skip
     await record(conn, account_id, new_events, now)
     await enqueue_party_changes(conn, kind, account_id, hook_changes, now)
     if one:
@@ -422,6 +433,39 @@ def _edit_events(
                      entity_type=singular)
         )  # fmt: skip
     return out
+
+
+def _value_events(
+    kind: Kind,
+    party_id: int,
+    user: int,
+    field_ids: Sequence[int],
+    before: Sequence[ValueRow],
+    after: Sequence[ValueRow],
+) -> list[NewEvent]:
+    """``custom_field_value_changed``, one per written field whose stored values differ (as
+    leads record them; the values as stored before and after, an enum's label as its text)."""
+    out = []
+    for field_id in field_ids:
+        old = [v for v in before if v.field_id == field_id]
+        new = [v for v in after if v.field_id == field_id]
+        if [_key(v) for v in old] == [_key(v) for v in new]:
+            continue
+        field_type = (new or old)[0].field_type
+        out.append(
+            NewEvent("custom_field_value_changed", party_id, user,
+                     [value_entry(field_id, field_type, _key(v), v.enum_value) for v in new],
+                     [value_entry(field_id, field_type, _key(v), v.enum_value) for v in old],
+                     entity_type=SINGULAR[kind])
+        )  # fmt: skip
+    return out
+
+
+def _key(v: ValueRow) -> ValueKey:
+    blob = (
+        v.value_json if v.value_json is None or isinstance(v.value_json, str) else str(v.value_json)
+    )
+    return (v.enum_id, v.value_text, v.value_int, blob)
 
 
 def _tag_events(
