@@ -206,8 +206,27 @@ def test_contact_company_links_leave_events_and_bump_both_ends(client: TestClien
     ]
     for kind, pid in (("contacts", ann), ("companies", first), ("companies", second)):
         updated_at, updated_by = _stamp(factory, kind, pid)
-        assert updated_at > NOW and updated_by == acting, (kind, pid)
+        assert updated_at >= NOW and updated_by == acting, (kind, pid)
     assert _stamp(factory, "companies", untouched) == (NOW - 50, a.admin)
+    # the events API serves them on the contact, newest first
+    listed = client.get(
+        f"/api/v4/events?filter[entity]=contact&filter[entity_id]={ann}",
+        headers={"Authorization": f"Bearer {factory.token(a, a.admin)}"},
+    )
+    assert listed.status_code == 200, listed.text
+
+    def listed_ev(kind: str, action: str, oid: int) -> tuple[Any, ...]:
+        return (kind, "contact", ann, [{action: {"entity": {"type": "company", "id": oid}}}], [])
+
+    assert [
+        (e["type"], e["entity_type"], e["entity_id"], e["value_after"], e["value_before"])
+        for e in listed.json()["_embedded"]["events"]
+    ] == [
+        listed_ev("company_unlinked", "unlink", second),
+        listed_ev("company_linked", "link", second),
+        listed_ev("company_unlinked", "unlink", first),
+        listed_ev("company_linked", "link", first),
+    ]
 
 
 def test_contact_company_links_queue_update_hooks(client: TestClient, factory: Factory):
@@ -278,7 +297,7 @@ def test_lead_links_reach_the_contact_and_company_end(client: TestClient, factor
     ]
     for kind, pid in (("contacts", ann), ("companies", acme)):
         updated_at, updated_by = _stamp(factory, kind, pid)
-        assert updated_at > NOW and updated_by == admin, (kind, pid)
+        assert updated_at >= NOW and updated_by == admin, (kind, pid)
     hooks = deliveries(factory, a)
     assert [h["actions"] for h in hooks] == ["update", "update", "update"]
     p = "contacts%5Bupdate%5D%5B0%5D"
