@@ -186,6 +186,16 @@ def test_a_move_goes_through_the_lead_service(console: TestClient) -> None:
     assert body["ok"] is False and body["errors"]
     assert console.get("/api/v4/leads/5501", headers=api).json()["status_id"] == PROPOSAL
 
+    # a body that is not a stage (not JSON, nested too deep) is a 400 saying so, never a 500
+    for body in (b"not json", b"[" * 5000 + b"]" * 5000):
+        bad = console.post(
+            f"{BASE}/leads/5501/move", content=body,
+            headers={"X-CSRF-Token": csrf, "Content-Type": "application/json"},
+        )  # fmt: skip
+        assert (bad.status_code, bad.json()) == (
+            400, {"ok": False, "detail": "Choose a stage", "errors": []}
+        )  # fmt: skip
+
     # without the CSRF token nothing moves
     forged = console.post(f"{BASE}/leads/5501/move", json={"pipeline_id": 7501, "status_id": WON})
     assert forged.status_code == 403

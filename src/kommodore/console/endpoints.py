@@ -27,9 +27,10 @@ from kommodore.control.faults import BadRule, Rule
 from kommodore.control.service import BadName, DemoState
 from kommodore.control.store import SnapshotIncompatible, SnapshotMissing
 from kommodore.control.token import matches
-from kommodore.http.body import PUBLIC_BODY_BYTES, read_body, read_form
+from kommodore.http.body import PUBLIC_BODY_BYTES, decode_json, read_body, read_form
 from kommodore.http.directory import routes_of
 from kommodore.http.origin import client_address, request_origin
+from kommodore.http.problems import Problem
 from kommodore.http.validation import MAX_ID
 from kommodore.integrations.service import TokenRefused, TokenRequest, issue_long_lived
 from kommodore.web import service as web
@@ -322,9 +323,10 @@ async def move_lead(request: Request, current: ConsoleSession, principal: Princi
     lead_id: int = request.path_params["lead_id"]
     is_json = request.headers.get("content-type", "").startswith("application/json")
     if is_json:
+        raw = await read_body(request, PUBLIC_BODY_BYTES)
         try:
-            data = msgspec.json.decode(await read_body(request, PUBLIC_BODY_BYTES))
-        except msgspec.DecodeError:
+            data = decode_json(raw)
+        except Problem:  # not JSON, or nested past the limit: no stage named
             data = {}
         data = data if isinstance(data, dict) else {}
         target = (_int(str(data.get("pipeline_id"))), _int(str(data.get("status_id"))))
