@@ -271,6 +271,23 @@ def test_a_refused_seed_without_reset_leaves_no_account(control: TestClient) -> 
     assert _seed(control, _minimal(), reset=False).status_code == 201
 
 
+def test_a_document_nested_thousands_deep_is_refused_not_a_500(control: TestClient) -> None:
+    deep = "[" * 20_000 + "]" * 20_000
+    body = '{"accounts": [{"subdomain": "deep", "sources": [{"name": "s", "external_id": "e", '
+    body += f'"services": [{{"x": {deep}}}]}}]}}]}}'
+    as_json = control.post("/_kommodore/seed", content=body.encode(), headers=AUTH)
+    assert as_json.status_code == 400, as_json.text
+    assert as_json.json()["problems"] == [{"path": "$", "detail": "nests too deep"}]
+    as_yaml = control.post("/_kommodore/seed", content=body.encode(), headers=YAML)
+    assert as_yaml.status_code == 400, as_yaml.text
+    assert as_yaml.json()["problems"] == [
+        {
+            "path": "$",
+            "detail": "not valid YAML: line 1, column 1095: exceeded maximum nesting depth",
+        }
+    ]
+
+
 def test_yaml_errors_name_the_line(control: TestClient) -> None:
     answer = _seed(control, b"accounts:\n  - subdomain: [unclosed\n")
     assert answer.status_code == 400

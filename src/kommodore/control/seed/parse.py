@@ -57,6 +57,8 @@ def parse(raw: bytes, *, as_json: bool | None = None) -> SeedDocument:
         return msgspec.convert(_yaml(raw), SeedDocument)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise SeedError([_validation_problem(exc)]) from None
+    except RecursionError:  # free-form values (a source's services) nested thousands deep
+        raise SeedError([SeedProblem("$", "nests too deep")]) from None
 
 
 def _yaml(raw: bytes) -> Any:
