@@ -13,6 +13,7 @@ from typing import NamedTuple
 from kommodore.auth.rights import Visibility
 from kommodore.auth.store import lead_visibility_sql
 from kommodore.custom_fields import types
+from kommodore.custom_fields.value_filters import range_bounds
 from kommodore.db.database import Connection, composed, fetch_rows, int_array, sql
 from kommodore.db.where import FALSE, Where
 from kommodore.http.query import like_pattern, to_int, to_number
@@ -45,23 +46,8 @@ def _custom_field(q: Where, f: CustomFieldFilter, field_type: str | None) -> str
     if field_type is None:
         return FALSE
     if f.range is not None:
-        low, high = f.range
-        lo: float | None
-        hi: float | None
-        if field_type in types.DATE:
-            lo, hi = (to_int(low) if low else None), (to_int(high) if high else None)
-            column = "v.value_int"
-        elif field_type in types.NUMERIC:
-            lo, hi = (to_number(low) if low else None), (to_number(high) if high else None)
-            column = "v.value_number"
-        else:
-            return FALSE
-        if (low and lo is None) or (high and hi is None):
-            return FALSE
-        bounds = q.bounds(column, lo, hi)
-        if not bounds:
-            return FALSE
-        return _values_subquery(q, f.field_id, " AND ".join(bounds))
+        bounds = range_bounds(q, field_type, f.range)
+        return _values_subquery(q, f.field_id, " AND ".join(bounds)) if bounds else FALSE
     if field_type in types.CHECKBOX:
         checked = _values_subquery(q, f.field_id, "v.value_int = 1")
         wanted = {v.strip().lower() for v in f.values}

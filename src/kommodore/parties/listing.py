@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from kommodore.auth.rights import Code
 from kommodore.custom_fields import types
+from kommodore.custom_fields.value_filters import range_bounds
 from kommodore.db.database import Connection, fetch_rows, sql
 from kommodore.db.where import FALSE, Where
 from kommodore.http.query import like_pattern, to_int, to_number
@@ -92,20 +93,7 @@ def _custom_field(q: Where, kind: Kind, f: FieldFilter, field: _Field | None) ->
         return FALSE
     t = field.type
     if f.range is not None:
-        low, high = f.range
-        lo: float | None
-        hi: float | None
-        if t in types.DATE:
-            lo, hi = (to_int(low) if low else None), (to_int(high) if high else None)
-            column = "v.value_int"
-        elif t in types.NUMERIC:
-            lo, hi = (to_number(low) if low else None), (to_number(high) if high else None)
-            column = "v.value_number"
-        else:
-            return FALSE
-        if (low and lo is None) or (high and hi is None):
-            return FALSE
-        bounds = q.bounds(column, lo, hi)
+        bounds = range_bounds(q, t, f.range)
         return _exists(q, kind, " AND ".join(bounds), field.id) if bounds else FALSE
     if not f.values:
         return FALSE
