@@ -48,12 +48,13 @@ def test_a_queued_delivery_with_its_exact_body(control: TestClient, factory: Fac
                          headers=AUTH)  # fmt: skip
     assert listed.status_code == 200
     (delivery,) = listed.json()["deliveries"]
-    assert set(delivery) == {"id", "account_id", "webhook_id", "destination", "status",
+    assert set(delivery) == {"id", "account_id", "webhook_id", "kind", "destination", "status",
                              "attempts", "next_attempt_ms", "last_status", "last_error",
                              "delivered_at", "created_at", "body"}  # fmt: skip
-    assert (delivery["account_id"], delivery["destination"], delivery["status"]) == (
-        account_id, HOOK, "pending"
+    assert (delivery["account_id"], delivery["kind"], delivery["destination"]) == (
+        account_id, "webhook", HOOK
     )  # fmt: skip
+    assert delivery["status"] == "pending"
     outcome = (delivery["attempts"], delivery["last_status"], delivery["last_error"])
     assert outcome == (0, None, None)
     assert f"leads%5Badd%5D%5B0%5D%5Bid%5D={lead_id}" in delivery["body"]

@@ -33,8 +33,8 @@ class Received:
 
 @dataclass
 class Receiver:
-    """``http.server`` in a thread on 127.0.0.1: records every request's raw body, answers
-    ``status`` after ``hang`` seconds."""
+    """``http.server`` in a thread on 127.0.0.1: records every request's path (with its query)
+    and raw body, answers ``status`` after ``hang`` seconds; GETs (revocation notices) too."""
 
     status: int = 200
     hang: float = 0.0
@@ -46,6 +46,9 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # a revocation notice
+                self.do_POST()
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
