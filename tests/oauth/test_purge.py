@@ -5,6 +5,7 @@ keeps working."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -204,3 +205,23 @@ def test_token_purge_sweeps_every_account(
         assert _rows(factory, a) == expected[a.id]
     assert get_lead(client, lead_id, pair["access_token"]).status_code == 200
     assert refresh(client, integration, pair["refresh_token"]).status_code == 200
+
+
+def test_purges_at_once_share_the_work(client: TestClient, factory: Factory):
+    """Two purges of one account at once (two app servers' grants): every expired row goes
+    once, neither fails or waits for the other's rows (PostgreSQL skips locked rows)."""
+    account = factory.account()
+    live = _rows(factory, account)
+    for i in range(5):
+        _expired(factory, account, GONE, f"p{account.id}.{i}")
+
+    async def purge_twice(db: Database) -> list[int]:
+        async def purge() -> int:
+            async with db.transaction() as conn:
+                return await purge_expired(conn, account.id, int(time.time()), 3)
+
+        return list(await asyncio.gather(purge(), purge()))
+
+    counts = run(client, purge_twice)
+    assert sum(counts) == 15 and all(c <= 9 for c in counts)
+    assert _rows(factory, account) == live
