@@ -38,6 +38,8 @@ class Receiver:
 
     status: int = 200
     hang: float = 0.0
+    statuses: list[int] = field(default_factory=list)
+    """Answers for the next requests, in order, before ``status`` again."""
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -58,6 +60,8 @@ class Receiver:
                         Received(self.path, dict(self.headers.items()), body, time.monotonic())
                     )
                     status, hang = receiver.status, receiver.hang
+                    if receiver.statuses:
+                        status = receiver.statuses.pop(0)
                 if hang:
                     time.sleep(hang)
                 self.send_response(status)
