@@ -10,6 +10,9 @@ is T). T keeps working until N is first used; then T is revoked. Refreshing T ag
 still unused revokes N and returns a fresh N'. Rotation revokes refresh tokens only: an access
 token lives its 24 hours unless the integration is removed or disabled, or the code it came
 from is replayed.
+
+What expired is purged 7 days later (:func:`purge_expired`): every grant purges a bounded
+number of rows of its own account, and ``kommodore token purge`` sweeps every account.
 """
 
 from __future__ import annotations
