@@ -27,6 +27,7 @@ from kommodore.control.commands import (
 from kommodore.errors import UserError, require
 from kommodore.integrations.commands import create_token, integration, token
 from kommodore.leads.commands import lead
+from kommodore.oauth.commands import token_purge
 from kommodore.settings import Settings
 from kommodore.web.commands import user
 from kommodore.webhooks.commands import worker
@@ -96,6 +97,7 @@ def main() -> None:
     """kommodore: a self-hosted server for the Kommo API v4 (leads)."""
 
 
+token.add_command(token_purge)
 main.add_command(token)
 main.add_command(integration)
 main.add_command(user)

@@ -48,12 +48,13 @@ def test_a_queued_delivery_with_its_exact_body(control: TestClient, factory: Fac
                          headers=AUTH)  # fmt: skip
     assert listed.status_code == 200
     (delivery,) = listed.json()["deliveries"]
-    assert set(delivery) == {"id", "account_id", "webhook_id", "destination", "status",
+    assert set(delivery) == {"id", "account_id", "webhook_id", "kind", "destination", "status",
                              "attempts", "next_attempt_ms", "last_status", "last_error",
                              "delivered_at", "created_at", "body"}  # fmt: skip
-    assert (delivery["account_id"], delivery["destination"], delivery["status"]) == (
-        account_id, HOOK, "pending"
+    assert (delivery["account_id"], delivery["kind"], delivery["destination"]) == (
+        account_id, "webhook", HOOK
     )  # fmt: skip
+    assert delivery["status"] == "pending"
     outcome = (delivery["attempts"], delivery["last_status"], delivery["last_error"])
     assert outcome == (0, None, None)
     assert f"leads%5Badd%5D%5B0%5D%5Bid%5D={lead_id}" in delivery["body"]
@@ -111,3 +112,33 @@ def test_the_command_line(
     assert (retried.exit_code, retried.output) == (0, f"delivery {delivery_id} is due now\n")
     unknown = CliRunner().invoke(cli, ["webhooks", "retry", "1"])
     assert (unknown.exit_code, unknown.output) == (1, "Error: no webhook delivery 1\n")
+
+
+def test_a_revocation_notice_is_listed(control: TestClient, factory: Factory) -> None:
+    """Disabling an integration queues its notice: listed with the deliveries, whole."""
+    from kommodore.db.database import Database
+    from kommodore.integrations import service as integrations
+    from kommodore.webhooks.outbox import notice_signature
+    from tests.oauth.helpers import install, make_integration, run
+
+    account = factory.account()
+    integration = make_integration(control, revocation_url="https://shop.example/revoked?x=1")
+    install(control, account, integration, account.admin)
+    when = int(time.time())
+
+    async def disable(db: Database) -> integrations.Revocation | None:
+        return await integrations.disable_and_notify(db, integration.id, when)
+
+    assert run(control, disable) is not None
+    listed = control.get("/_kommodore/webhook-deliveries", params={"account_id": account.id},
+                         headers=AUTH)  # fmt: skip
+    assert listed.status_code == 200
+    (notice,) = listed.json()["deliveries"]
+    signature = notice_signature(integration.id, integration.secret, account.id)
+    assert notice == {
+        "id": notice["id"], "account_id": account.id, "webhook_id": 0, "kind": "revocation",
+        "destination": "https://shop.example/revoked?x=1", "status": "pending", "attempts": 0,
+        "next_attempt_ms": when * 1000, "last_status": None, "last_error": None,
+        "delivered_at": None, "created_at": when,
+        "body": f"client_uuid={integration.id}&account_id={account.id}&signature={signature}",
+    }  # fmt: skip

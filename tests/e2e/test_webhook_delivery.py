@@ -7,6 +7,9 @@ write was acknowledged, before anything was delivered, delivers after restart, e
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import os
 import re
 import signal
@@ -146,3 +149,37 @@ def test_the_servers_own_worker_delivers(site: Site) -> None:
     assert _fields(received.body)["leads[add][0][id]"] == str(lead_id)
     time.sleep(1.0)
     assert len(site.receiver.requests) == 1
+
+
+def test_a_revocation_notice_is_retried_until_answered(site: Site) -> None:
+    """``kommodore integration disable`` queues the notice; the server's worker sends it,
+    answered 500 twice then 200, on the (shortened) webhook schedule: three signed GETs."""
+    site.receiver.statuses = [500, 500]
+    base = site.serve(KOMMODORE_WEBHOOK_WORKER_IN_PROCESS="true")
+    with httpx.Client(base_url=base, headers=site.headers, timeout=30) as http:
+        account = http.get("/api/v4/account").json()
+    created = subprocess.run(
+        [*KOMMODORE, "integration", "create", "--name", "Notified", "--redirect-uri",
+         "https://shop.example/cb", "--revocation-url", site.receiver.url, "--private",
+         "--subdomain", account["subdomain"]],
+        env=site.env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    made = json.loads(created.stdout)
+    disabled = subprocess.run(
+        [*KOMMODORE, "integration", "disable", made["client_id"]],
+        env=site.env, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert "revocation notices queued: 1" in disabled.stderr
+    received = site.receiver.wait_for(3)
+    signature = hmac.new(
+        made["client_secret"].encode(), f"{made['client_id']}|{account['id']}".encode(),
+        hashlib.sha256,
+    ).hexdigest()  # fmt: skip
+    for r in received:
+        assert r.path == (
+            f"/hook?client_uuid={made['client_id']}&account_id={account['id']}"
+            f"&signature={signature}"
+        )
+        assert r.headers["User-Agent"] == "amoService-oAuth-Code-Sender/1.0"
+    time.sleep(1.0)  # answered: never again
+    assert len(site.receiver.requests) == 3

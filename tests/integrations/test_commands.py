@@ -132,7 +132,8 @@ def test_integration_create_list_disable(env: Backend, factory: Factory, client:
     assert disabled.exit_code == 0, disabled.output
     assert disabled.stdout == ""
     assert disabled.stderr == (
-        f"disabled {client_id}: tokens revoked in 1 account(s); revocation notices delivered: 0/0\n"
+        f"disabled {client_id}: tokens revoked in 1 account(s); revocation notices queued: 0 "
+        "(the webhook delivery worker sends them)\n"
     )
     assert get_lead(client, lead_id, pair["access_token"]).status_code == 401
     relisted = CliRunner().invoke(cli, ["integration", "list"])
@@ -237,9 +238,13 @@ def test_long_lived_token_of_a_private_integration(
         assert removed.exit_code == 0, removed.output
         assert removed.stderr == (
             f"removed {client_id} from {account.subdomain}: tokens revoked in 1 account(s); "
-            "revocation notices delivered: 1/1\n"
+            "revocation notices queued: 1 (the webhook delivery worker sends them)\n"
         )
+        # `kommodore worker` sends it
+        sent = CliRunner().invoke(cli, ["worker", "--until-idle"])
+        assert sent.exit_code == 0, sent.output
         assert [r["query"]["account_id"] for r in notices.requests] == [[str(account.id)]]
+        assert notices.requests[0]["user_agent"] == "amoService-oAuth-Code-Sender/1.0"
     assert get_lead(client, lead_id, token).status_code == 401
     again = CliRunner().invoke(cli, ["integration", "remove", client_id,
                                      "--subdomain", account.subdomain])  # fmt: skip

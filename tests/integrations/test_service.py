@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from kommodore.db.database import Database
 from kommodore.integrations import service as integrations
 from kommodore.oauth.codes import IntegrationView, install, integration_for_consent
+from kommodore.webhooks.outbox import notice_signature
 from tests.factories import Factory
 from tests.oauth.helpers import make_integration, run
 
@@ -161,6 +162,6 @@ def test_create_accepts_ordinary_uris(client: TestClient, uri: str):
 
 def test_notice_signature_is_hmac_sha256_hex():
     # printf 'abc|42' | openssl dgst -sha256 -hmac secret
-    assert integrations.notice_signature("abc", "secret", 42) == (
+    assert notice_signature("abc", "secret", 42) == (
         "79c4206e794a541e14aa5c585bec59c32733fe400028d394e8c0b41c0bbeb7e8"
     )

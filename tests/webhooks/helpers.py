@@ -33,11 +33,13 @@ class Received:
 
 @dataclass
 class Receiver:
-    """``http.server`` in a thread on 127.0.0.1: records every request's raw body, answers
-    ``status`` after ``hang`` seconds."""
+    """``http.server`` in a thread on 127.0.0.1: records every request's path (with its query)
+    and raw body, answers ``status`` after ``hang`` seconds; GETs (revocation notices) too."""
 
     status: int = 200
     hang: float = 0.0
+    statuses: list[int] = field(default_factory=list)
+    """Answers for the next requests, in order, before ``status`` again."""
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -47,6 +49,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def do_GET(self) -> None:  # a revocation notice
+                self.do_POST()
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
@@ -55,6 +60,8 @@ class Receiver:
                         Received(self.path, dict(self.headers.items()), body, time.monotonic())
                     )
                     status, hang = receiver.status, receiver.hang
+                    if receiver.statuses:
+                        status = receiver.statuses.pop(0)
                 if hang:
                     time.sleep(hang)
                 self.send_response(status)

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from kommodore.auth.rights import Code, Visibility
 from kommodore.auth.tokens import Claims
-from kommodore.db.database import Connection, fetch_row, fetch_value, sql
+from kommodore.db.database import Connection, fetch_column, fetch_row, fetch_value, sql
 
 
 class AccountRef(NamedTuple):
@@ -97,6 +97,13 @@ INSERT_TOKEN = sql(
     "INSERT INTO api_tokens (account_id, jti, user_id, integration_id, kind, scopes, "
     "issued_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)"
 )
+PURGE_TOKENS = sql(
+    "DELETE FROM api_tokens WHERE (account_id, jti) IN ("
+    "SELECT account_id, jti FROM api_tokens WHERE account_id = $1 AND expires_at < $2 "
+    "LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING jti"
+)
+"""One account's token records expired before ``$2``, at most ``$3``: an expired JWT is refused
+before its record is read, so the record serves nothing."""
 REVOKE_TOKEN = sql(
     "UPDATE api_tokens SET revoked_at = $2 WHERE jti = $1 AND revoked_at IS NULL "
     "RETURNING account_id"
@@ -161,6 +168,11 @@ async def insert_token(conn: Connection, claims: Claims, kind: str, issued_at: i
         issued_at,
         claims.expires_at,
     )
+
+
+async def purge_tokens(conn: Connection, account_id: int, before: int, limit: int) -> int:
+    """Delete up to ``limit`` of the account's token records that expired before ``before``."""
+    return len(await fetch_column(conn, PURGE_TOKENS, account_id, before, limit))
 
 
 async def revoke_token(conn: Connection, jti: str, now: int) -> bool:

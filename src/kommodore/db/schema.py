@@ -511,6 +511,7 @@ api_tokens = _tenant(
     _pk("jti"),
     _fk(["user_id"], "users", ["id"]),
     sa.Index(None, "jti"),
+    sa.Index("ix_api_tokens_expires", "account_id", "expires_at"),
 )
 
 
@@ -559,6 +560,7 @@ oauth_codes = _tenant(
     sa.Column("used_at", BigInt, nullable=True),
     _pk("code_hash"),
     _fk(["user_id"], "users", ["id"]),
+    sa.Index("ix_oauth_codes_expires", "account_id", "expires_at"),
 )
 
 refresh_tokens = _tenant(
@@ -575,6 +577,7 @@ refresh_tokens = _tenant(
     sa.Column("revoked_at", BigInt, nullable=True),
     _pk("token_hash"),
     _fk(["user_id"], "users", ["id"]),
+    sa.Index("ix_refresh_tokens_expires", "account_id", "expires_at"),
 )
 
 rate_limit_windows = _tenant(
@@ -666,6 +669,13 @@ webhook_deliveries = _entity(
     sa.Column("last_status", sa.Integer, nullable=True, comment="HTTP status; 0: no answer"),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("delivered_at", BigInt, nullable=True),
+    sa.Column(
+        "kind",
+        sa.String(16),
+        nullable=False,
+        server_default="webhook",
+        comment="webhook (a POST of a change batch) or revocation (a GET notice)",
+    ),
     _fk(["body_id"], "webhook_bodies", ["id"]),
     sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_ms"),
     sa.Index("ix_webhook_deliveries_body", "account_id", "body_id"),

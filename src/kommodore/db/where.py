@@ -18,6 +18,12 @@ FALSE = "1 = 0"
 """A clause no row meets: a filter that cannot match narrows the page to nothing."""
 
 
+def since(seconds: int | None) -> tuple[int, None] | None:
+    """The range "at or after ``seconds``" (``If-Modified-Since`` on ``updated_at``); None
+    when not asked."""
+    return None if seconds is None else (seconds, None)
+
+
 Filter = tuple[str, Any, Callable[[str, Any], str]]
 """A column, what the client asked of it (None: nothing) and the clause that asks it."""
 

@@ -18,7 +18,7 @@ from kommodore.http.body import parse_json, read_body
 from kommodore.http.origin import request_host, request_origin, subdomain_of
 from kommodore.http.phpquery import parse_query
 from kommodore.http.problems import Problem
-from kommodore.http.query import with_values_of
+from kommodore.http.query import modified_since, with_values_of
 from kommodore.http.reasons import note_principal
 from kommodore.ratelimit.service import ALLOWED, Verdict, check
 
@@ -69,6 +69,11 @@ class ApiRequest:
     @cached_property
     def with_(self) -> frozenset[str]:
         return with_values_of(self.query)
+
+    @property
+    def modified_since(self) -> int | None:
+        """``If-Modified-Since`` in Unix seconds; None when absent or unreadable."""
+        return modified_since(self.request.headers.get("if-modified-since"))
 
     async def json(self) -> Any:
         """The request body as JSON (Kommo's 400s for an empty or malformed one); read

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -76,3 +78,30 @@ def int_range(value: Any) -> Range | None:
     if (low is not None and parsed_low is None) or (high is not None and parsed_high is None):
         return (1, 0)  # an unreadable bound: an empty range
     return (parsed_low, parsed_high)
+
+
+_UNIX_SECONDS = re.compile(r"\d{1,12}")
+
+
+def modified_since(value: str | None) -> int | None:
+    """``If-Modified-Since`` as Unix seconds, or None when absent or unreadable (RFC 7232
+    §3.3: a recipient ignores a field that is no valid date). Read: an HTTP-date in any of
+    RFC 7231's three forms, the same with a numeric zone (PHP's ``DateTime::RFC1123``) or
+    none at all (``D, d M Y H:i:s``, taken as GMT, what older amoCRM clients send), and plain
+    Unix seconds, which Kommo's support told amoCRM client authors it accepts."""
+    if value is None:
+        return None
+    text = value.strip()
+    if _UNIX_SECONDS.fullmatch(text):
+        return int(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    try:
+        seconds = int(when.timestamp())
+    except (OverflowError, OSError, ValueError):
+        return None
+    return seconds if 0 <= seconds <= INT_LIMIT else None

@@ -197,10 +197,10 @@ def integration_list() -> None:
 
 
 def _report(revocation: Revocation) -> str:
-    notices = len(revocation.account_ids) if revocation.integration.revocation_url else 0
     return (
         f"tokens revoked in {len(revocation.account_ids)} account(s); "
-        f"revocation notices delivered: {revocation.notices_delivered}/{notices}"
+        f"revocation notices queued: {revocation.notices_queued} "
+        "(the webhook delivery worker sends them)"
     )
 
 
@@ -208,13 +208,12 @@ def _report(revocation: Revocation) -> str:
 @click.argument("integration_id")
 def integration_disable(integration_id: str) -> None:
     """Disable an integration everywhere: its tokens answer 401 from the next request on, and
-    every account that had it installed is notified to its revocation URL."""
+    every account that had it installed gets a notice at its revocation URL (queued; the
+    webhook delivery worker sends and retries it)."""
     from kommodore.integrations import service as integrations
 
     async def work(db: Database) -> Revocation | None:
-        return await integrations.disable_and_notify(
-            db, integration_id, int(time.time()), outbound=OutboundPolicy.from_settings(Settings())
-        )
+        return await integrations.disable_and_notify(db, integration_id, int(time.time()))
 
     revocation = run_with_database(work)
     if revocation is None:
@@ -261,9 +260,8 @@ def integration_remove(integration_id: str, subdomain: str) -> None:
         async with db.connection() as conn:
             account_id = await _account_id(conn, subdomain)
         return await integrations.remove_and_notify(
-            db, account_id, integration_id, int(time.time()),
-            outbound=OutboundPolicy.from_settings(Settings()),
-        )  # fmt: skip
+            db, account_id, integration_id, int(time.time())
+        )
 
     revocation = run_with_database(work)
     if revocation is None:

@@ -2,14 +2,13 @@
 
 Disabling an integration, or an account removing it, revokes its tokens in the same
 transaction (and authentication also checks both states on every request, so nothing issued
-concurrently survives); Kommo's revocation notice is sent after the commit, and a notice
-that fails is logged, never an error of the command that caused it.
+concurrently survives), and queues Kommo's revocation notice in that transaction: the webhook
+outbox's worker sends it, retried on the webhook schedule, so a notice is neither lost with a
+crash after the commit nor sent for a revocation that rolled back.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import re
 import secrets
@@ -19,22 +18,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
-import structlog
-
 from kommodore.auth import store as auth_store
 from kommodore.auth.keys import SigningKey
 from kommodore.auth.tokens import DEFAULT_SCOPES, issue_token
 from kommodore.db.database import Connection, Database
 from kommodore.integrations import store
 from kommodore.integrations.store import Installation, Integration
-from kommodore.outbound import DestinationRefused, OutboundPolicy
+from kommodore.outbound import OutboundPolicy
 from kommodore.settings import Settings
+from kommodore.webhooks import outbox
 
-log = structlog.get_logger("kommodore.integrations")
-
-NOTICE_USER_AGENT = "amoService-oAuth-Code-Sender/1.0"
-NOTICE_TIMEOUT_SECONDS = 5.0
 MAX_NAME = 255
 MAX_URL = 2048
 KNOWN_SCOPES = DEFAULT_SCOPES
@@ -221,141 +214,83 @@ async def installation(
 
 
 async def remove(conn: Connection, *, account_id: int, integration_id: str, now: int) -> bool:
-    """The account removes the integration: its tokens there are revoked. False when it was
-    not installed (nothing changes)."""
+    """The account removes the integration: its tokens there are revoked and its notice
+    queued. False when it was not installed (nothing changes)."""
     if not is_client_id(integration_id) or not await store.remove(
         conn, account_id, integration_id, now
     ):
         return False
     await store.revoke_all_tokens(conn, account_id, integration_id, now)
+    await _queue_notices(conn, integration_id, [account_id], now)
     return True
 
 
 async def disable(conn: Connection, integration_id: str, now: int) -> list[int] | None:
-    """Disable everywhere; returns the accounts that had it installed (for notices), or None
-    when no active integration has that id."""
+    """Disable everywhere, revoking its tokens and queueing its notice in every account that
+    had it installed; returns those accounts, or None when no active integration has that
+    id."""
     if not is_client_id(integration_id) or not await store.disable(conn, integration_id, now):
         return None
     accounts = await store.live_installs(conn, integration_id)
     for account_id in accounts:
         await store.revoke_all_tokens(conn, account_id, integration_id, now)
+    await _queue_notices(conn, integration_id, accounts, now)
     return accounts
 
 
 # -- revocation notices (as Kommo sends them) ------------------------------------------
 
 
-def notice_signature(client_id: str, client_secret: str, account_id: int) -> str:
-    """``HMAC-SHA256(client_id + "|" + account_id)`` keyed with the secret, in hex."""
-    message = f"{client_id}|{account_id}".encode()
-    return hmac.new(client_secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-async def send_revocation_notices(
-    integration: Integration,
-    account_ids: Sequence[int],
-    *,
-    outbound: OutboundPolicy | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> int:
-    """GET the integration's revocation URL once per account; returns how many got a 2xx.
-    Never raises: the revocation already happened, the notice is a courtesy.
-
-    The URL's host is resolved once and checked against ``outbound`` (public addresses only
-    without it); the notices go to that checked address, with the URL's name as ``Host`` and
-    TLS server name."""
-    url = integration.revocation_url
-    if not url or not account_ids:
-        return 0
-    target = httpx.URL(url)
-    try:
-        addresses = await (outbound or OutboundPolicy()).addresses(
-            target.host, target.port or (443 if target.scheme == "https" else 80)
-        )
-    except (DestinationRefused, OSError) as exc:
-        log.warning(
-            "revocation notice refused" if isinstance(exc, DestinationRefused)
-            else "revocation notice failed",
-            integration_id=integration.id, account_ids=list(account_ids), error=str(exc),
+async def _queue_notices(
+    conn: Connection, integration_id: str, account_ids: Sequence[int], now: int
+) -> None:
+    """Queue the integration's revocation notice for each account in the revoking
+    transaction (the webhook outbox delivers and retries them)."""
+    integration = await store.find(conn, integration_id)
+    if integration is None or not integration.revocation_url:
+        return
+    for account_id in account_ids:
+        await outbox.enqueue_notice(
+            conn, account_id, url=integration.revocation_url, client_id=integration.id,
+            client_secret=integration.secret, now=now,
         )  # fmt: skip
-        return 0
-    pinned = target.copy_with(host=addresses[0])
-    headers = {"Host": target.netloc.decode("ascii")}
-    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-    delivered = 0
-    async with httpx.AsyncClient(
-        timeout=NOTICE_TIMEOUT_SECONDS,
-        headers={"User-Agent": NOTICE_USER_AGENT},
-        follow_redirects=False,
-        transport=transport,
-    ) as client:
-        for account_id in account_ids:
-            params = {
-                "client_uuid": integration.id,
-                "account_id": str(account_id),
-                "signature": notice_signature(integration.id, integration.secret, account_id),
-            }
-            try:
-                response = await client.get(
-                    pinned, params=params, headers=headers, extensions=extensions
-                )
-            except httpx.HTTPError as exc:
-                log.warning(
-                    "revocation notice failed",
-                    integration_id=integration.id,
-                    account_id=account_id,
-                    error=repr(exc),
-                )
-                continue
-            if response.is_success:
-                delivered += 1
-            else:
-                log.warning(
-                    "revocation notice refused",
-                    integration_id=integration.id,
-                    account_id=account_id,
-                    status=response.status_code,
-                )
-    return delivered
+
+
+def _revocation(integration: Integration, account_ids: list[int]) -> Revocation:
+    queued = len(account_ids) if integration.revocation_url else 0
+    return Revocation(integration, account_ids, queued)
 
 
 @dataclass(frozen=True, slots=True)
 class Revocation:
     integration: Integration
     account_ids: list[int]
-    notices_delivered: int
+    notices_queued: int
+    """Notices written to the outbox with the revocation (0 without a revocation URL)."""
 
 
-async def disable_and_notify(
-    db: Database, integration_id: str, now: int, *, outbound: OutboundPolicy | None = None
-) -> Revocation | None:
-    """Disable in one transaction, then notify every account that had it installed
-    (``outbound``: where notices may go, from the settings)."""
+async def disable_and_notify(db: Database, integration_id: str, now: int) -> Revocation | None:
+    """Disable in one transaction, which also queues the notice to every account that had it
+    installed."""
     async with db.transaction() as conn:
         accounts = await disable(conn, integration_id, now)
         integration = None if accounts is None else await store.find(conn, integration_id)
     if accounts is None or integration is None:
         return None
-    delivered = await send_revocation_notices(integration, accounts, outbound=outbound)
-    return Revocation(integration, accounts, delivered)
+    return _revocation(integration, accounts)
 
 
 async def remove_and_notify(
-    db: Database,
-    account_id: int,
-    integration_id: str,
-    now: int,
-    *,
-    outbound: OutboundPolicy | None = None,
+    db: Database, account_id: int, integration_id: str, now: int
 ) -> Revocation | None:
-    """Remove from one account in one transaction, then notify the integration."""
+    """Remove from one account in one transaction, which also queues the integration's
+    notice."""
     async with db.transaction() as conn:
         removed = await remove(conn, account_id=account_id, integration_id=integration_id, now=now)
         integration = await store.find(conn, integration_id) if removed else None
     if integration is None:
         return None
-    delivered = await send_revocation_notices(integration, [account_id], outbound=outbound)
-    return Revocation(integration, [account_id], delivered)
+    return _revocation(integration, [account_id])
 
 
 # -- long-lived tokens -------------------------------------------------------------------------

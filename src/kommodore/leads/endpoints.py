@@ -35,7 +35,7 @@ async def list_leads(request: Request) -> Response:
         lambda api, page: service.list_leads(
             api.conn,
             api.principal,
-            lead_query(api.params, api.with_),
+            lead_query(api.params, api.with_, api.modified_since),
             api.with_,
             page,
             api.origin,

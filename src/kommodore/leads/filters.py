@@ -46,6 +46,8 @@ class LeadQuery:
     order: OrderColumn = "id"
     direction: Direction = "asc"
     only_deleted: bool = False
+    modified_since: int | None = None
+    """``If-Modified-Since``: leads changed at or after it."""
 
 
 def _statuses(value: Any) -> list[tuple[int, int]] | None:
@@ -95,7 +97,9 @@ def _order(value: Any) -> tuple[OrderColumn, Direction]:
     return "id", "asc"
 
 
-def lead_query(params: dict[str, Any], with_: frozenset[str]) -> LeadQuery:
+def lead_query(
+    params: dict[str, Any], with_: frozenset[str], modified_since: int | None = None
+) -> LeadQuery:
     f = params.get("filter")
     filters: dict[str, Any] = f if isinstance(f, dict) else {}
     names = filters.get("name")
@@ -119,4 +123,5 @@ def lead_query(params: dict[str, Any], with_: frozenset[str]) -> LeadQuery:
         order=order,
         direction=direction,
         only_deleted="only_deleted" in with_,
+        modified_since=modified_since,
     )

@@ -15,7 +15,7 @@ from kommodore.auth.store import lead_visibility_sql
 from kommodore.custom_fields import types
 from kommodore.custom_fields.value_filters import range_bounds
 from kommodore.db.database import Connection, composed, fetch_rows, int_array, sql
-from kommodore.db.where import FALSE, Where
+from kommodore.db.where import FALSE, Where, since
 from kommodore.http.query import like_pattern, to_int, to_number
 from kommodore.leads.filters import CustomFieldFilter, LeadQuery
 from kommodore.leads.store import LEAD_SELECT, LeadRow, lead_rows
@@ -98,6 +98,7 @@ async def _where(
             ("l.responsible_user_id", query.responsible_user_ids, q.ints_in),
             ("l.created_at", query.created_at, q.range),
             ("l.updated_at", query.updated_at, q.range),
+            ("l.updated_at", since(query.modified_since), q.range),
             ("l.closed_at", query.closed_at, q.range),
             ("l.closest_task_at", query.closest_task_at, q.range),
         ]

@@ -10,6 +10,9 @@ is T). T keeps working until N is first used; then T is revoked. Refreshing T ag
 still unused revokes N and returns a fresh N'. Rotation revokes refresh tokens only: an access
 token lives its 24 hours unless the integration is removed or disabled, or the code it came
 from is replayed.
+
+What expired is purged 7 days later (:func:`purge_expired`): every grant purges a bounded
+number of rows of its own account, and ``kommodore token purge`` sweeps every account.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from kommodore.oauth.store import CodeRow, RefreshRow
 from kommodore.oauth.tokens import (
     ACCESS_LIFETIME,
     REFRESH_LIFETIME,
+    RETENTION,
     account_of,
     hash_of,
     new_opaque,
@@ -312,6 +316,7 @@ async def _issue_pair(g: _Grant, row: CodeRow | RefreshRow) -> TokenPair:
         now=now,
     )
     await auth_store.insert_token(conn, issued.claims, "access", now)
+    await purge_expired(conn, account_id, now, PURGE_PER_GRANT)
     refresh_token = new_opaque(account_id)
     await store.insert_refresh(
         conn,
@@ -328,6 +333,47 @@ async def _issue_pair(g: _Grant, row: CodeRow | RefreshRow) -> TokenPair:
         access_token=issued.token,
         refresh_token=refresh_token,
     )
+
+
+PURGE_PER_GRANT = 20
+"""Expired rows of each kind a grant deletes in its account, at most: more than one grant
+writes, so an account that keeps refreshing never piles up what expired, and a grant's
+transaction stays short."""
+PURGE_BATCH = 1000
+"""Rows of each kind one transaction of :func:`sweep` deletes at most."""
+
+
+async def purge_expired(conn: Connection, account_id: int, now: int, limit: int) -> int:
+    """Delete up to ``limit`` codes, refresh tokens and access-token records each of the
+    account that expired more than :data:`RETENTION` ago; how many rows went. A live one is
+    never among them, whatever its ancestors' fate: refreshing needs only its own row."""
+    before = now - RETENTION
+    return (
+        await store.purge_codes(conn, account_id, before, limit)
+        + await store.purge_refresh(conn, account_id, before, limit)
+        + await auth_store.purge_tokens(conn, account_id, before, limit)
+    )
+
+
+async def sweep(db: Database, now: int) -> int:
+    """Purge every account (``kommodore token purge``): accounts that stopped granting keep
+    what expired until then. Each transaction deletes at most :data:`PURGE_BATCH` rows of each
+    kind in one account, so no lock is held for long; several sweeps (or grants) at once skip
+    each other's rows. How many rows went."""
+    gone, after = 0, 0
+    while True:
+        async with db.connection() as conn:
+            accounts = await store.account_ids_after(conn, after, PURGE_BATCH)
+        for account_id in accounts:
+            while True:
+                async with db.transaction() as conn:
+                    purged = await purge_expired(conn, account_id, now, PURGE_BATCH)
+                gone += purged
+                if purged == 0:
+                    break
+        if len(accounts) < PURGE_BATCH:
+            return gone
+        after = accounts[-1]
 
 
 async def current_subdomain(

@@ -201,6 +201,40 @@ async def revoke_access(conn: Connection, account_id: int, jtis: Sequence[str], 
     await conn.execute_many(REVOKE_ACCESS, [(account_id, jti, now) for jti in jtis])
 
 
+# -- purging what expired (see kommodore.oauth.service.purge_expired) -----------------------
+
+# One account's rows past ``$2``, at most ``$3``, through the (account_id, expires_at) index;
+# PostgreSQL skips rows another transaction holds (a grant, or another purge) rather than wait.
+PURGE_CODES = sql(
+    "DELETE FROM oauth_codes WHERE (account_id, code_hash) IN ("
+    "SELECT account_id, code_hash FROM oauth_codes WHERE account_id = $1 AND expires_at < $2 "
+    "LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING code_hash"
+)
+PURGE_REFRESH = sql(
+    "DELETE FROM refresh_tokens WHERE (account_id, token_hash) IN ("
+    "SELECT account_id, token_hash FROM refresh_tokens WHERE account_id = $1 "
+    "AND expires_at < $2 LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING token_hash"
+)
+
+
+async def purge_codes(conn: Connection, account_id: int, before: int, limit: int) -> int:
+    """Delete up to ``limit`` of the account's codes that expired before ``before``."""
+    return len(await fetch_column(conn, PURGE_CODES, account_id, before, limit))
+
+
+async def purge_refresh(conn: Connection, account_id: int, before: int, limit: int) -> int:
+    """Delete up to ``limit`` of the account's refresh tokens that expired before ``before``."""
+    return len(await fetch_column(conn, PURGE_REFRESH, account_id, before, limit))
+
+
+ACCOUNT_IDS = sql("SELECT id FROM accounts WHERE id > $1 ORDER BY id LIMIT $2")
+
+
+async def account_ids_after(conn: Connection, after: int, limit: int) -> list[int]:
+    """The next ``limit`` accounts' ids after ``after``, for a sweep of every account."""
+    return [int(i) for i in await fetch_column(conn, ACCOUNT_IDS, after, limit)]
+
+
 ACCOUNT_SUBDOMAIN = sql("SELECT subdomain FROM accounts WHERE id = $1")
 
 

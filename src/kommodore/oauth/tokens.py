@@ -18,6 +18,10 @@ ACCESS_LIFETIME = 86_400
 """Access tokens: 24 hours (``expires_in: 86400``)."""
 REFRESH_LIFETIME = 90 * 86_400
 """Refresh tokens: "3 months", taken as 90 days."""
+RETENTION = 7 * 86_400
+"""How long codes, refresh tokens and access-token records are kept past their expiry: an
+expired one presented meanwhile is told "has expired" rather than "cannot decrypt", and a
+code replayed within it still revokes what it issued (RFC 6749 §4.1.2)."""
 
 MAX_ACCOUNT_ID = 2**63 - 1
 _OPAQUE = re.compile(r"([1-9][0-9]{0,18})\.([A-Za-z0-9_-]{64})")

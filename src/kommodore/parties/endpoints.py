@@ -44,7 +44,7 @@ def _list(kind: Kind) -> Endpoint:
                 api.conn,
                 api.principal,
                 kind,
-                party_query(api.params, api.with_),
+                party_query(api.params, api.with_, api.modified_since),
                 api.with_,
                 page,
                 api.origin,

@@ -42,6 +42,8 @@ class PartyQuery:
     order: OrderColumn = "id"
     direction: Direction = "asc"
     only_deleted: bool = False
+    modified_since: int | None = None
+    """``If-Modified-Since``: parties changed at or after it."""
 
 
 def _custom_fields(value: Any) -> list[FieldFilter]:
@@ -70,7 +72,9 @@ def _order(value: Any) -> tuple[OrderColumn, Direction]:
     return "id", "asc"
 
 
-def party_query(params: dict[str, Any], with_: frozenset[str]) -> PartyQuery:
+def party_query(
+    params: dict[str, Any], with_: frozenset[str], modified_since: int | None = None
+) -> PartyQuery:
     f = params.get("filter")
     filters: dict[str, Any] = f if isinstance(f, dict) else {}
     names = filters.get("name")
@@ -92,4 +96,5 @@ def party_query(params: dict[str, Any], with_: frozenset[str]) -> PartyQuery:
         order=order,
         direction=direction,
         only_deleted="only_deleted" in with_,
+        modified_since=modified_since,
     )

@@ -12,7 +12,7 @@ from kommodore.auth.rights import Code
 from kommodore.custom_fields import types
 from kommodore.custom_fields.value_filters import range_bounds
 from kommodore.db.database import Connection, fetch_rows, sql
-from kommodore.db.where import FALSE, Where
+from kommodore.db.where import FALSE, Where, since
 from kommodore.http.query import like_pattern, to_int, to_number
 from kommodore.parties.filters import FieldFilter, PartyQuery
 from kommodore.parties.store import OWNER_GROUP, SELECT, Kind, PartyRow, party_rows
@@ -161,6 +161,7 @@ async def list_party_rows(
             ("p.responsible_user_id", query.responsible_user_ids, q.ints_in),
             ("p.created_at", query.created_at, q.range),
             ("p.updated_at", query.updated_at, q.range),
+            ("p.updated_at", since(query.modified_since), q.range),
             ("p.closest_task_at", query.closest_task_at, q.range),
         ]
     )

@@ -25,7 +25,7 @@ async def list_tasks(request: Request) -> Response:
         lambda api, page: service.list_tasks(
             api.conn,
             api.account_id,
-            service.task_query(api.params),
+            service.task_query(api.params, api.modified_since),
             page,
             api.origin,
             api.url,

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from kommodore.accounts.service import task_types
 from kommodore.auth.service import MAX_ID
 from kommodore.db.database import Connection
-from kommodore.db.where import FALSE, Where
+from kommodore.db.where import FALSE, Where, since
 from kommodore.http.hal import Href, collection_body, self_links
 from kommodore.http.paging import Page, page_links
 from kommodore.http.phpquery import as_list
@@ -40,6 +40,8 @@ class TaskQuery:
     lead_statuses: list[tuple[int, int]] | None = None
     order: OrderColumn = "id"
     direction: str = "asc"
+    modified_since: int | None = None
+    """``If-Modified-Since``: tasks changed at or after it."""
 
 
 def _completed(value: Any) -> list[bool] | None:
@@ -91,7 +93,7 @@ def _updated_range(value: Any, after: int | None) -> Range | None:
     return int_range(value)
 
 
-def task_query(params: dict[str, Any]) -> TaskQuery:
+def task_query(params: dict[str, Any], modified_since: int | None = None) -> TaskQuery:
     f = params.get("filter")
     filters: dict[str, Any] = f if isinstance(f, dict) else {}
     updated = filters.get("updated_at")
@@ -113,6 +115,7 @@ def task_query(params: dict[str, Any]) -> TaskQuery:
         lead_statuses=_lead_statuses(filters.get("lead_statuses")),
         order=order,
         direction=direction,
+        modified_since=modified_since,
     )
 
 
@@ -126,6 +129,7 @@ def _where(dialect: Any, account_id: int, query: TaskQuery) -> Where:
             ("t.task_type_id", query.task_types, q.ints_in),
             ("t.task_type_id", query.task_type_ids, q.ints_in),
             ("t.updated_at", query.updated_at, q.range),
+            ("t.updated_at", since(query.modified_since), q.range),
             ("t.complete_till", query.complete_till, q.range),
         ]
     )

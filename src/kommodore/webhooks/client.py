@@ -82,13 +82,26 @@ class FormPoster:
             "Content-Type: application/x-www-form-urlencoded\r\n"
             f"Content-Length: {len(body)}\r\nAccept: */*\r\n\r\n"
         ).encode("latin-1")
+        return await self._send(target, head + body)
+
+    async def get(self, url: str, user_agent: str) -> int:
+        """GET ``url`` (a revocation notice: its query is the message) as ``user_agent``."""
+        target = parse_target(url)
+        request = (
+            f"GET {target.path} HTTP/1.1\r\nHost: {target.host_header}\r\n"
+            f"User-Agent: {user_agent}\r\nAccept: */*\r\n\r\n"
+        ).encode("latin-1")
+        return await self._send(target, request)
+
+    async def _send(self, target: Target, request: bytes) -> int:
+        """On a kept connection to ``target`` if there is one, else on a new one."""
         conn = self._take_idle(target)
         if conn is not None:
             try:
-                return await self._exchange(target, conn, head + body)
+                return await self._exchange(target, conn, request)
             except _Stale:
                 pass  # closed by the receiver while kept, nothing answered: once more, fresh
-        return await self._exchange(target, await self._open(target), head + body, fresh=True)
+        return await self._exchange(target, await self._open(target), request, fresh=True)
 
     def _take_idle(self, target: Target) -> _Connection | None:
         idle = self._idle.get(target.key)

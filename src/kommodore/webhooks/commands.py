@@ -1,4 +1,4 @@
-"""``kommodore worker``: the webhook delivery worker as its own process."""
+"""``kommodore worker``: the delivery worker (webhooks, revocation notices) as a process."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import click
     help="Exit once nothing is due (scripts, tests) instead of waiting for more.",
 )
 def worker(until_idle: bool) -> None:
-    """Deliver queued webhooks (several workers may run at once)."""
+    """Deliver queued webhooks and revocation notices (several workers may run at once)."""
     from kommodore.db.guard import open_existing
     from kommodore.logging import configure_logging
     from kommodore.outbound import OutboundPolicy

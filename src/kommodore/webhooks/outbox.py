@@ -16,8 +16,11 @@ delivery names its sections and the worker joins them into the very bytes one bo
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from kommodore.db.database import Connection
 from kommodore.db.ids import allocate
@@ -137,3 +140,37 @@ async def enqueue_tasks(
                 for hook, delivery_id in zip(chosen, delivery_ids, strict=True)
             ],
         )  # fmt: skip
+
+
+NOTICE_USER_AGENT = "amoService-oAuth-Code-Sender/1.0"
+"""Kommo's revocation notices come from this User-Agent."""
+
+
+def notice_signature(client_id: str, client_secret: str, account_id: int) -> str:
+    """``HMAC-SHA256(client_id + "|" + account_id)`` keyed with the secret, in hex."""
+    message = f"{client_id}|{account_id}".encode()
+    return hmac.new(client_secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+async def enqueue_notice(
+    conn: Connection,
+    account_id: int,
+    *,
+    url: str,
+    client_id: str,
+    client_secret: str,
+    now: int,
+) -> None:
+    """Queue Kommo's revocation notice for ``account_id`` in the revoking transaction:
+    ``GET url?client_uuid&account_id&signature``, sent by the delivery worker on the webhook
+    schedule. Its body is that query string, signed now: a secret is never rotated."""
+    query = urlencode(
+        {
+            "client_uuid": client_id,
+            "account_id": str(account_id),
+            "signature": notice_signature(client_id, client_secret, account_id),
+        }
+    )
+    body_id, delivery_id = await allocate(conn, "webhook_deliveries", 2)
+    await store.insert_body(conn, account_id, body_id, now, query, {})
+    await store.insert_notice(conn, account_id, delivery_id, url, body_id, now)

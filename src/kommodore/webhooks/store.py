@@ -156,6 +156,11 @@ _INSERT_DELIVERY = sql(
     "created_at, status, attempts, next_attempt_ms) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8)"
 )
+_INSERT_NOTICE = sql(
+    "INSERT INTO webhook_deliveries (account_id, id, webhook_id, destination, body_id, actions, "
+    "created_at, status, attempts, next_attempt_ms, kind) "
+    "VALUES ($1, $2, 0, $3, $4, '', $5, 'pending', 0, $6, 'revocation')"
+)
 
 
 async def insert_body(
@@ -174,6 +179,14 @@ async def insert_body(
     )  # fmt: skip
 
 
+async def insert_notice(
+    conn: Connection, account_id: int, delivery_id: int, url: str, body_id: int, now: int
+) -> None:
+    """A revocation notice to ``url``, due now: a delivery of no webhook (``webhook_id`` 0)
+    whose body (the notice's query string) is ``body_id``."""
+    await conn.execute(_INSERT_NOTICE, account_id, delivery_id, url, body_id, now, now * 1000)
+
+
 async def insert_deliveries(conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
     """Rows of (account_id, id, webhook_id, destination, body_id, actions, created_at,
     next_attempt_ms); ``actions`` names the body's sections the webhook gets, comma-separated."""
@@ -189,6 +202,8 @@ class Claimed:
     body: str | None
     """None when the body was purged (over the outbox's budget) before the delivery was sent."""
     attempts: int
+    kind: str = "webhook"
+    """``webhook``, or ``revocation``: a GET of ``destination`` with the body as its query."""
 
 
 _DUE = (
@@ -199,7 +214,7 @@ _DUE = (
 _CLAIM_SET = (
     "UPDATE webhook_deliveries SET locked_until_ms = $2, claimed_by = $3 "
     "WHERE (account_id, id) IN ({due}) "
-    "RETURNING account_id, id, webhook_id, destination, body_id, actions, attempts"
+    "RETURNING account_id, id, webhook_id, destination, body_id, actions, attempts, kind"
 )
 _CLAIM = sql(_CLAIM_SET.format(due=_DUE + " FOR UPDATE SKIP LOCKED"))
 """PostgreSQL skips rows another claimer holds; SQLite's ``BEGIN IMMEDIATE`` already lets one
@@ -218,6 +233,7 @@ class _ClaimedRow(NamedTuple):
     body_id: int
     actions: str
     attempts: int
+    kind: str
 
 
 async def claim(
@@ -242,7 +258,9 @@ async def claim(
         if found is not None:
             head, by_action = found
             text = payload.assemble(head, [by_action[a] for a in r.actions.split(",") if a])
-        claimed.append(Claimed(r.account_id, r.id, r.webhook_id, r.destination, text, r.attempts))
+        claimed.append(
+            Claimed(r.account_id, r.id, r.webhook_id, r.destination, text, r.attempts, r.kind)
+        )
     return claimed
 
 
@@ -396,7 +414,7 @@ async def purge_oldest_bodies(conn: Connection, at_least: int, limit: int) -> tu
 # -- the outbox in the open (the control plane's webhook deliveries) --------------------------
 
 _DELIVERIES = sql(
-    "SELECT d.account_id, d.id, d.webhook_id, d.destination, d.status, d.attempts, "
+    "SELECT d.account_id, d.id, d.webhook_id, d.kind, d.destination, d.status, d.attempts, "
     "d.next_attempt_ms, d.last_status, d.last_error, d.delivered_at, d.created_at, d.actions, "
     "b.head, "
     + ", ".join(f"b.{a}_items" for a in SECTIONS)  # a column list constant
@@ -416,6 +434,7 @@ class _DeliveryRow(NamedTuple):
     account_id: int
     id: int
     webhook_id: int
+    kind: str
     destination: str
     status: str
     attempts: int
@@ -444,6 +463,10 @@ class Delivery(msgspec.Struct, kw_only=True):
     id: int
     account_id: int
     webhook_id: int
+    """0 for a revocation notice."""
+    kind: str
+    """``webhook`` (a POST of ``body``) or ``revocation`` (a GET of ``destination`` with
+    ``body`` as its query)."""
     destination: str
     status: str
     attempts: int
@@ -461,7 +484,8 @@ def _delivery(r: _DeliveryRow) -> Delivery:
         by_action = {a: getattr(r, f"{a}_items") for a in SECTIONS}
         body = payload.assemble(r.head, [by_action[a] for a in r.actions.split(",") if a])
     return Delivery(
-        id=r.id, account_id=r.account_id, webhook_id=r.webhook_id, destination=r.destination,
+        id=r.id, account_id=r.account_id, webhook_id=r.webhook_id, kind=r.kind,
+        destination=r.destination,
         status=r.status, attempts=r.attempts,
         next_attempt_ms=r.next_attempt_ms if r.status == "pending" else None,
         last_status=r.last_status, last_error=r.last_error, delivered_at=r.delivered_at,

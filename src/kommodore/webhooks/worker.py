@@ -1,5 +1,9 @@
 """The delivery worker: claims due deliveries from the outbox, posts them, records the answers.
 
+Revocation notices (``kind`` ``revocation``) travel the same way: claimed, sent (a GET of the
+revocation URL with the notice's query), retried on the same schedule and recorded; they have
+no webhook to check, count bad answers of or disable.
+
 Claims are atomic (see :func:`kommodore.webhooks.store.claim`), so any number of workers, in
 server processes or ``kommodore worker`` processes, share the outbox without sending a
 delivery twice. A worker that dies after posting but before recording lets its claim lapse
@@ -26,6 +30,7 @@ from kommodore.outbound import DestinationRefused, OutboundPolicy
 from kommodore.settings import WebhookSettings
 from kommodore.webhooks import store
 from kommodore.webhooks.client import FormPoster
+from kommodore.webhooks.outbox import NOTICE_USER_AGENT
 from kommodore.webhooks.store import Claimed
 
 log = structlog.get_logger("kommodore.webhooks")
@@ -65,6 +70,13 @@ class Outcome:
     status: int
     """The HTTP status; 0 when there was no answer (refused, reset, timed out)."""
     error: str | None
+
+
+def notice_url(delivery: Claimed) -> str:
+    """A revocation notice's URL: the integration's revocation URL, its own query kept, and
+    the notice's (the stored body) after it."""
+    separator = "&" if "?" in delivery.destination else "?"
+    return f"{delivery.destination}{separator}{delivery.body or ''}"
 
 
 def worker_name() -> str:
@@ -136,14 +148,15 @@ class Worker:
         """The claimed deliveries whose webhook is still there and enabled; the others fail
         now, unsent."""
         states: dict[tuple[int, int], str | None] = {}
-        for key in sorted({(d.account_id, d.webhook_id) for d in claimed}):
+        hooked = {(d.account_id, d.webhook_id) for d in claimed if d.kind == "webhook"}
+        for key in sorted(hooked):
             state = await store.webhook_state(conn, *key)
             states[key] = "webhook deleted" if state is None else (
                 "webhook disabled" if state.disabled else None
             )  # fmt: skip
 
         def reason(d: Claimed) -> str | None:
-            return states[(d.account_id, d.webhook_id)] or (
+            return states.get((d.account_id, d.webhook_id)) or (
                 "body purged" if d.body is None else None
             )
 
@@ -161,12 +174,16 @@ class Worker:
         try:
             async with asyncio.timeout(timeout):
                 body = delivery.body or ""
-                status = await self.poster.post(delivery.destination, body.encode())
+                if delivery.kind == "revocation":
+                    status = await self.poster.get(notice_url(delivery), NOTICE_USER_AGENT)
+                else:
+                    status = await self.poster.post(delivery.destination, body.encode())
         except TimeoutError:
             return Outcome(delivery, 0, f"no answer within {timeout:g} s")
         except DestinationRefused as exc:
             log.warning(
-                "webhook destination refused", account_id=delivery.account_id,
+                "webhook destination refused", kind=delivery.kind,
+                account_id=delivery.account_id,
                 webhook_id=delivery.webhook_id, delivery_id=delivery.id, reason=exc.reason,
             )  # fmt: skip
             return Outcome(delivery, 0, str(exc)[:500])
@@ -190,7 +207,7 @@ class Worker:
                 continue
             delay = retry_delay(attempts, o.status)
             log.info(
-                "webhook delivery failed",
+                "webhook delivery failed", kind=d.kind,
                 account_id=d.account_id, webhook_id=d.webhook_id, delivery_id=d.id,
                 destination=d.destination,
                 attempt=attempts, status=o.status, error=o.error,
@@ -206,6 +223,8 @@ class Worker:
             )
         by_hook: dict[tuple[int, int], list[bool]] = {}
         for o in outcomes:
+            if o.delivery.kind != "webhook":
+                continue  # a notice has no webhook whose bad answers count
             by_hook.setdefault((o.delivery.account_id, o.delivery.webhook_id), []).append(
                 is_good(o.status)
             )
