@@ -42,6 +42,7 @@ SEQUENCED_ENTITIES = (
     "catalog_elements",
     "custom_fields",
     "custom_field_enums",
+    "custom_field_groups",
     "leads",
     "tasks",
     "webhooks",
@@ -323,6 +324,16 @@ custom_field_enums = _entity(
     sa.Column("code", sa.String(64), nullable=True),
     _fk(["field_id"], "custom_fields", ["id"], ondelete="CASCADE"),
     child=True,
+)
+
+custom_field_groups = _entity(
+    "custom_field_groups",
+    sa.Column("entity_type", sa.String(16), nullable=False, comment="leads, contacts, companies"),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("sort", sa.Integer, nullable=False),
+    *_timestamps(),
+    comment="field groups (card tabs) an admin made; the API names one {entity_type}_"
+    "{account_id}{id}, the predefined group of each entity type {entity_type}_{account_id}",
 )
 
 leads = _entity(
