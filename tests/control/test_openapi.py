@@ -363,6 +363,16 @@ def _directories(s: Session) -> None:
         s.call("PATCH", f"/api/v4/{kind}/custom_fields/{new_of_kind}", one_of_kind,
                {"name": "IM 3"})  # fmt: skip
         s.call("DELETE", f"/api/v4/{kind}/custom_fields/{new_of_kind}", one_of_kind, status=204)
+    for kind in ("leads", "contacts", "companies"):
+        groups = f"/api/v4/{kind}/custom_fields/groups"
+        group = f"{groups}/{{group_id}}"
+        listed = s.get(f"{groups}?limit=5")["_embedded"]["custom_field_groups"]
+        s.get(f"{groups}/{listed[0]['id']}", group)
+        new_group = s.send("POST", groups, [{"name": "Tab", "sort": 3}])
+        group_id = new_group["_embedded"]["custom_field_groups"][0]["id"]
+        moved = [field_id] if kind == "leads" else []
+        s.call("PATCH", f"{groups}/{group_id}", group, {"name": "Tab 2", "fields": moved})
+        s.call("DELETE", f"{groups}/{group_id}", group, status=204)
     s.call("PATCH", f"/api/v4/leads/custom_fields/{field_id}", field, {"name": "Size 3"})
     s.call("DELETE", f"/api/v4/leads/custom_fields/{field_id}", field, status=204)
 

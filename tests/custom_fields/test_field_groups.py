@@ -288,9 +288,7 @@ def test_bad_input_writes_nothing(client: TestClient, factory: Factory, world: W
                ("InvalidType", "sort", "This value should be of type int."),
                not_a_choice("fields.1")]),
     )  # fmt: skip
-    assert listing(client, world.token, "leads") == page(
-        "leads", [predefined(world, "leads"), tab]
-    )
+    assert listing(client, world.token, "leads") == page("leads", [predefined(world, "leads"), tab])
     assert field_group(client, world.token, "leads", lead_field) is None
     for sent in (b"[]", b"{}", b'[{"name": "A"}]'):
         response = client.patch(

@@ -199,6 +199,14 @@ class EnumInput(msgspec.Struct, kw_only=True):
     code: str | UnsetType | None = UNSET
 
 
+class FieldGroupInput(msgspec.Struct, kw_only=True):
+    name: str | UnsetType = UNSET
+    sort: int | UnsetType = UNSET
+    fields: list[int] | UnsetType = UNSET
+    """Ids of the entity type's fields to move into the group."""
+    request_id: str | UnsetType = UNSET
+
+
 class CustomFieldInput(msgspec.Struct, kw_only=True):
     id: int | UnsetType = UNSET
     type: str | UnsetType = UNSET
