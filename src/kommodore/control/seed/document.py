@@ -98,6 +98,17 @@ class StageRef(_Entity, kw_only=True):
     status_id: Id
 
 
+class FieldGroup(_Entity, kw_only=True):
+    """A field group (a card tab) of one entity type. The API names it
+    ``{entity_type}_{account id}{id}``; every account also has the predefined group
+    "Statistics" of each entity type, which the file does not declare."""
+
+    id: Id | None = None
+    entity_type: EntityType = "leads"
+    name: Name
+    sort: int | None = None
+
+
 class CustomField(_Entity, kw_only=True):
     id: Id | None = None
     entity_type: EntityType = "leads"
@@ -105,6 +116,9 @@ class CustomField(_Entity, kw_only=True):
     type: FieldType
     code: str | None = None
     sort: int | None = None
+    group: Ref | None = None
+    """A field group of the field's entity type, by id or name ("Statistics": the predefined
+    one); none when left out."""
     is_api_only: bool = False
     is_deletable: bool = True
     is_predefined: bool = False
@@ -295,6 +309,7 @@ class Account(_Entity, kw_only=True):
     groups: list[Group] = []
     users: list[User] = []
     pipelines: list[Pipeline] = []
+    field_groups: list[FieldGroup] = []
     custom_fields: list[CustomField] = []
     tags: list[Tag] = []
     loss_reasons: list[LossReason] = []

@@ -12,6 +12,7 @@ import msgspec
 
 from kommodore.auth.rights import StoredRights
 from kommodore.control.seed import document as d
+from kommodore.custom_fields import groups
 from kommodore.custom_fields.values import read_value
 from kommodore.db.database import Connection, Row, sql
 from kommodore.integrations.service import cli_integration_id
@@ -44,7 +45,11 @@ _STATUSES = sql(
 )
 _FIELDS = sql(
     "SELECT id, entity_type, name, type, code, sort, is_api_only, is_deletable, is_predefined, "
-    "currency, remind, required_statuses FROM custom_fields WHERE account_id = $1 ORDER BY id"
+    "currency, remind, required_statuses, group_id FROM custom_fields WHERE account_id = $1 "
+    "ORDER BY id"
+)
+_FIELD_GROUPS = sql(
+    "SELECT id, entity_type, name, sort FROM custom_field_groups WHERE account_id = $1 ORDER BY id"
 )
 _ENUMS = sql(
     "SELECT field_id, id, value, sort, code FROM custom_field_enums WHERE account_id = $1 "
@@ -205,6 +210,13 @@ async def export(
         )
         for p in await _all(conn, _PIPELINES, a)
     ]  # fmt: skip
+    account.field_groups = [
+        d.FieldGroup(id=g["id"], entity_type=g["entity_type"], name=g["name"], sort=g["sort"])
+        for g in await _all(conn, _FIELD_GROUPS, a)
+    ]
+    stored_groups: set[tuple[str, int | None]] = {
+        (g.entity_type, g.id) for g in account.field_groups
+    }
     enums = _by(await _all(conn, _ENUMS, a), "field_id")
     account.custom_fields = [
         d.CustomField(
@@ -212,6 +224,7 @@ async def export(
             code=f["code"], sort=f["sort"], is_api_only=bool(f["is_api_only"]),
             is_deletable=bool(f["is_deletable"]), is_predefined=bool(f["is_predefined"]),
             currency=f["currency"], remind=f["remind"],
+            group=_group_ref(f["entity_type"], a, f["group_id"], stored_groups),
             required_statuses=msgspec.convert(
                 json.loads(f["required_statuses"] or "[]"), list[d.StageRef]
             ),
@@ -274,6 +287,19 @@ async def export(
         for t in await _all(conn, _TOKENS, a, now)
     ]  # fmt: skip
     return d.SeedDocument(integrations=integrations, accounts=[account])
+
+
+def _group_ref(
+    entity: str, account_id: int, group_id: str | None, stored: set[tuple[str, int | None]]
+) -> int | str | None:
+    """A field's group as the file names it: the predefined one by name, the others by id;
+    a group id that names no group is left out."""
+    if group_id is None:
+        return None
+    found = groups.stored_id(entity, account_id, group_id)
+    if found == groups.PREDEFINED:
+        return groups.PREDEFINED_NAME
+    return found if (entity, found) in stored else None
 
 
 def _user(r: Row) -> d.User:
