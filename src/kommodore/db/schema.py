@@ -472,14 +472,22 @@ lead_companies = _tenant(
     child=True,
 )
 
-lead_catalog_elements = _link(
-    "lead_catalog_elements",
-    ("lead_id", "leads"),
-    ("element_id", "catalog_elements"),
-    sa.Column("catalog_id", BigInt, nullable=False),
-    sa.Column("quantity", sa.Float, nullable=False),
-    sa.Column("price_id", BigInt, nullable=True),
-)
+
+def _element_links(owner: str, table: str) -> sa.Table:
+    """Catalog elements linked to a lead, contact or company, with the link's metadata."""
+    return _link(
+        f"{owner}_catalog_elements",
+        (f"{owner}_id", table),
+        ("element_id", "catalog_elements"),
+        sa.Column("catalog_id", BigInt, nullable=False),
+        sa.Column("quantity", sa.Float, nullable=False),
+        sa.Column("price_id", BigInt, nullable=True),
+    )
+
+
+lead_catalog_elements = _element_links("lead", "leads")
+contact_catalog_elements = _element_links("contact", "contacts")
+company_catalog_elements = _element_links("company", "companies")
 
 tasks = _entity(
     "tasks",
