@@ -108,6 +108,12 @@ def test_the_example_file_seeds_fixed_ids_tokens_and_rights(control: TestClient)
         (6711, 2)
     ]
 
+    # the company's own catalog elements
+    company = control.get("/api/v4/companies/4501?with=catalog_elements", headers=alice).json()
+    assert company["_embedded"]["catalog_elements"] == [
+        {"id": 6711, "metadata": {"quantity": 10, "catalog_id": 671, "price_id": 6712}}
+    ]
+
     # the file's field group, the fields it and the predefined group hold
     groups = control.get("/api/v4/leads/custom_fields/groups", headers=alice)
     base = f"{ORIGIN}/api/v4/leads/custom_fields/groups"
@@ -337,7 +343,8 @@ def test_export_then_seed_gives_the_same_account_and_the_same_api_answers(
         "/api/v4/catalogs",
         "/api/v4/account?with=users_groups",
         "/api/v4/contacts?with=leads&limit=250",
-        "/api/v4/companies?with=contacts,leads&limit=250",
+        "/api/v4/companies?with=contacts,leads,catalog_elements&limit=250",
+        "/api/v4/contacts?with=catalog_elements&limit=250",
         "/api/v4/contacts/custom_fields",
         "/api/v4/contacts/tags",
         "/api/v4/companies/tags",

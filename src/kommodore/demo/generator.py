@@ -299,6 +299,7 @@ class _Builder:
         self._pipelines()
         self._directories()
         self._parties()
+        self._party_elements()
         self._custom_fields()
         self._predefined_fields()
         lead_ids = self._leads()
@@ -494,6 +495,23 @@ class _Builder:
             "created_at, updated_at, closest_task_at, is_deleted",
             company_rows(),
         )
+
+    def _party_elements(self) -> None:
+        """Products some companies and contacts link themselves (one company in three, one
+        contact in ten), drawn from a stream of their own so the rest of the demo stays as it
+        was."""
+        rnd = random.Random(f"{self.rnd_seed}:party_elements")
+        for owner, ids, every in (("company", self.companies, 3), ("contact", self.contacts, 10)):
+            rows = [
+                (self.account_id, pid, element, self.catalog_id, float(rnd.randint(1, 20)), None)
+                for pid in ids[::every]
+                for element in sorted(rnd.sample(self.elements, rnd.randint(1, 2)))
+            ]
+            self.insert(
+                f"{owner}_catalog_elements",
+                f"account_id, {owner}_id, element_id, catalog_id, quantity, price_id",
+                rows,
+            )
 
     def _custom_fields(self) -> None:
         """The lead fields; the delivery address in a group of its own, the tracking field in

@@ -2,7 +2,9 @@
 and ``/{contacts|companies}/links?filter[entity_id]=``): the same facts as the leads' links,
 read from the other end. A contact shows its company and its leads, a company its contacts and
 its leads; ``metadata`` is null for all of them (``main_contact`` is reported from the lead's
-side only). Deleted entities are left out; visibility is judged on the contact or company.
+side only). Then the catalog elements a contact or company links itself, with the leads'
+element ``metadata``. Deleted entities are left out; visibility is judged on the contact or
+company.
 """
 
 from __future__ import annotations
@@ -212,7 +214,9 @@ async def write_party_links(
     item's ``entity_id``; all or nothing. Links to leads are written from the lead's side (its
     rights, main contact, events and webhooks); a contact's company is replaced by a new one
     (one per contact). Contact-company changes leave ``company_linked``/``contact_linked`` (and
-    ``_unlinked``) on both ends, bump both and queue their ``update_*`` hooks."""
+    ``_unlinked``) on both ends, bump both and queue their ``update_*`` hooks. Catalog
+    elements are linked as a lead links them (the same item reading, checks and upsert), into
+    the contact's or company's own link table."""
     account_id = principal.account.id
     user = principal.actor.user_id
     items, errors = _read_items(kind, raw, path_id)

@@ -196,6 +196,7 @@ class Contact(_Entity, kw_only=True):
     custom_fields_values: list[FieldValues] = []
     tags: list[Ref] = []
     """Tags of the contacts' directory, by id or name (a name not declared is added)."""
+    catalog_elements: list[LeadElement] = []
     is_deleted: bool = False
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
@@ -210,6 +211,7 @@ class Company(_Entity, kw_only=True):
     custom_fields_values: list[FieldValues] = []
     tags: list[Ref] = []
     """Tags of the companies' directory, by id or name (a name not declared is added)."""
+    catalog_elements: list[LeadElement] = []
     is_deleted: bool = False
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
@@ -222,6 +224,8 @@ class LeadContact(_Entity, kw_only=True):
 
 
 class LeadElement(_Entity, kw_only=True):
+    """A catalog element linked to a lead, contact or company, with the link's metadata."""
+
     id: Id
     quantity: float = 1
     price_id: Id | None = None

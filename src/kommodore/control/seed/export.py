@@ -97,10 +97,13 @@ _LEAD_CONTACTS = sql(
     "ORDER BY lead_id, is_main DESC, contact_id"
 )
 _LEAD_COMPANIES = sql("SELECT lead_id, company_id FROM lead_companies WHERE account_id = $1")
-_LEAD_ELEMENTS = sql(
-    "SELECT lead_id, element_id, quantity, price_id FROM lead_catalog_elements "
-    "WHERE account_id = $1 ORDER BY lead_id, element_id"
-)
+_ELEMENTS_OF = {
+    owner: sql(
+        f"SELECT {owner}_id AS owner_id, element_id, quantity, price_id "  # noqa: S608 (table names from the fixed keys)
+        f"FROM {owner}_catalog_elements WHERE account_id = $1 ORDER BY {owner}_id, element_id"
+    )
+    for owner in ("lead", "contact", "company")
+}
 _VALUES = {
     owner: sql(
         f"SELECT v.{owner}_id AS owner_id, v.field_id, v.position, v.enum_id, v.value_text, "  # noqa: S608 (table names from the fixed keys)
@@ -328,11 +331,23 @@ async def _notes(conn: Connection, a: int) -> dict[tuple[str, int], list[d.Note]
     return found
 
 
+async def _element_links(conn: Connection, owner: str, a: int) -> dict[int, list[d.LeadElement]]:
+    """Per lead, contact or company (``owner``), the catalog elements it links."""
+    found: dict[int, list[d.LeadElement]] = defaultdict(list)
+    for e in await _all(conn, _ELEMENTS_OF[owner], a):
+        found[e["owner_id"]].append(
+            d.LeadElement(id=e["element_id"], quantity=e["quantity"], price_id=e["price_id"])
+        )
+    return found
+
+
 async def _parties(conn: Connection, account: d.Account, a: int) -> None:
     notes = await _notes(conn, a)
     contact_values = await _values(conn, "contact", a)
     contact_tags = _by(await _all(conn, _CONTACT_TAGS, a), "contact_id")
     company_tags = _by(await _all(conn, _COMPANY_TAGS, a), "company_id")
+    contact_elements = await _element_links(conn, "contact", a)
+    company_elements = await _element_links(conn, "company", a)
     account.contacts = [
         d.Contact(
             id=c["id"], name=c["name"], first_name=c["first_name"], last_name=c["last_name"],
@@ -340,6 +355,7 @@ async def _parties(conn: Connection, account: d.Account, a: int) -> None:
             created_at=c["created_at"], updated_at=c["updated_at"],
             custom_fields_values=contact_values.get(c["id"], []),
             tags=[t["tag_id"] for t in contact_tags[c["id"]]],
+            catalog_elements=contact_elements.get(c["id"], []),
             notes=notes.get(("contacts", c["id"]), []),
         )
         for c in await _all(conn, _CONTACTS, a)
@@ -354,6 +370,7 @@ async def _parties(conn: Connection, account: d.Account, a: int) -> None:
             contacts=[m["contact_id"] for m in members[c["id"]]],
             custom_fields_values=company_values.get(c["id"], []),
             tags=[t["tag_id"] for t in company_tags[c["id"]]],
+            catalog_elements=company_elements.get(c["id"], []),
             notes=notes.get(("companies", c["id"]), []),
         )
         for c in await _all(conn, _COMPANIES, a)
@@ -366,7 +383,7 @@ async def _leads(conn: Connection, account: d.Account, a: int) -> None:
     tags = _by(await _all(conn, _LEAD_TAGS, a), "lead_id")
     contacts = _by(await _all(conn, _LEAD_CONTACTS, a), "lead_id")
     companies = {r["lead_id"]: r["company_id"] for r in await _all(conn, _LEAD_COMPANIES, a)}
-    elements = _by(await _all(conn, _LEAD_ELEMENTS, a), "lead_id")
+    elements = await _element_links(conn, "lead", a)
     account.leads = [
         d.Lead(
             id=r["id"], name=r["name"], price=r["price"], pipeline=r["pipeline_id"],
@@ -379,10 +396,7 @@ async def _leads(conn: Connection, account: d.Account, a: int) -> None:
             contacts=[d.LeadContact(id=c["contact_id"], is_main=bool(c["is_main"]))
                       for c in contacts[r["id"]]],
             company=companies.get(r["id"]),
-            catalog_elements=[
-                d.LeadElement(id=e["element_id"], quantity=e["quantity"], price_id=e["price_id"])
-                for e in elements[r["id"]]
-            ],
+            catalog_elements=elements.get(r["id"], []),
             custom_fields_values=values.get(r["id"], []),
             notes=notes.get(("leads", r["id"]), []),
         )

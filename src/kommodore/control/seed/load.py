@@ -117,6 +117,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "lead_companies": ("account_id", "lead_id", "company_id"),
     "lead_catalog_elements": ("account_id", "lead_id", "element_id", "catalog_id", "quantity",
                               "price_id"),
+    "contact_catalog_elements": ("account_id", "contact_id", "element_id", "catalog_id",
+                                 "quantity", "price_id"),
+    "company_catalog_elements": ("account_id", "company_id", "element_id", "catalog_id",
+                                 "quantity", "price_id"),
     "lead_custom_field_values": ("account_id", "lead_id", "field_id", "position", "enum_id",
                                  "value_text", "value_number", "value_int", "value_json"),
     "contact_custom_field_values": ("account_id", "contact_id", "field_id", "position",
@@ -848,6 +852,7 @@ class _AccountRows:
             )  # fmt: skip
             self._values("contact_custom_field_values", c.id, c.custom_fields_values, rel, catalog)
             self._party_tags("contacts", c.id, c.tags, rel)
+            self._element_links("contact", c.id, c.catalog_elements, rel)
             self._notes("contacts", c.id, c.notes, owner, rel)
 
     def _companies(self, catalog: FieldCatalog) -> None:
@@ -867,6 +872,7 @@ class _AccountRows:
                     self.rows.add("company_contacts", self.id, c.id, contact_id)
             self._values("company_custom_field_values", c.id, c.custom_fields_values, rel, catalog)
             self._party_tags("companies", c.id, c.tags, rel)
+            self._element_links("company", c.id, c.catalog_elements, rel)
             self._notes("companies", c.id, c.notes, owner, rel)
 
     def _party_tags(self, kind: str, owner_id: int, refs: Sequence[d.Ref], rel: str) -> None:
@@ -995,8 +1001,14 @@ class _AccountRows:
             lead.company, self._at(f"{rel}.company"), self.problems
         ):
             self.rows.add("lead_companies", self.id, lead_id, lead.company)
-        elements: set[int] = set()
-        for k, element in enumerate(lead.catalog_elements):
+        self._element_links("lead", lead_id, lead.catalog_elements, rel)
+
+    def _element_links(
+        self, owner: str, owner_id: int, elements: Sequence[d.LeadElement], rel: str
+    ) -> None:
+        """The catalog elements a lead, contact or company links (each once)."""
+        seen: set[int] = set()
+        for k, element in enumerate(elements):
             catalog_id = self.elements.get(element.id)
             if catalog_id is None:
                 self.problems.add(
@@ -1004,11 +1016,11 @@ class _AccountRows:
                     f"no catalog element with id {element.id} in this account",
                 )
                 continue
-            if element.id in elements:
+            if element.id in seen:
                 continue
-            elements.add(element.id)
+            seen.add(element.id)
             self.rows.add(
-                "lead_catalog_elements", self.id, lead_id, element.id, catalog_id,
+                f"{owner}_catalog_elements", self.id, owner_id, element.id, catalog_id,
                 element.quantity, element.price_id,
             )  # fmt: skip
 
