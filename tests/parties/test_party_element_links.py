@@ -14,6 +14,7 @@ from tests.factories import Account, Factory
 from tests.leads.writing import validation_body
 from tests.parties.helpers import NOW, add_party, add_user
 from tests.parties.test_party_link_writes import ORIGIN, _events, _stamp
+from tests.parties.test_party_link_writes import Api as LinkApi
 from tests.webhooks.helpers import add_webhook, deliveries
 
 NSC = "The value you selected is not a valid choice."
@@ -27,15 +28,9 @@ def kind(request: pytest.FixtureRequest) -> str:
     return value
 
 
-class Api:
-    def __init__(self, client: TestClient, factory: Factory, a: Account, user: int) -> None:
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {factory.token(a, user)}"}
-
-    def post(self, url: str, body: Any) -> Any:
-        return self.client.post(url, json=body, headers=self.headers)
-
+class Api(LinkApi):
     def get(self, url: str) -> Any:
+        """The answer's body; None for a 204."""
         response = self.client.get(url, headers=self.headers)
         if response.status_code == 204:
             return None
