@@ -150,6 +150,12 @@ def test_changes_leave_events_bumps_and_hooks(client: TestClient, factory: Facto
         ("entity_linked", one, party, acting, [{"link": {"entity": entity}}], []),
         ("entity_unlinked", one, party, robot, [{"unlink": {"entity": entity}}], []),
     ]
+    listed = api.get(f"/api/v4/events?filter[entity]={one}&filter[entity_id]={party}")
+    assert [(e["type"], e["entity_type"], e["entity_id"], e["value_after"])
+            for e in listed["_embedded"]["events"]] == [
+        ("entity_unlinked", one, party, [{"unlink": {"entity": entity}}]),
+        ("entity_linked", one, party, [{"link": {"entity": entity}}]),
+    ]  # fmt: skip
     hooks = deliveries(factory, a)
     assert [h["actions"] for h in hooks] == ["update", "update"]
     assert all(f"%5Bid%5D={party}&" in h["body"] for h in hooks)
