@@ -301,6 +301,7 @@ async def _write_element_links(
     owners = sorted({x.entity_id for x in links if x.entity_id is not None})
     if not owners:
         return {}
+    await store.lock_parties(conn, kind, account_id, owners)
     rows = await store.element_rows(conn, kind, account_id, owners)
     before = service.element_states(rows, owners)
     after = {owner: dict(state) for owner, state in before.items()}

@@ -150,6 +150,21 @@ async def link_rows(conn: Connection, account_id: int, lead_ids: Sequence[int]) 
     )
 
 
+LOCK_PARTIES = {
+    kind: sql(
+        f"SELECT id FROM {kind} "  # noqa: S608 (names from the fixed tuple below)
+        "WHERE account_id = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE"
+    )
+    for kind in ("contacts", "companies")
+}
+"""As ``LOCK_LEADS``: two concurrent element link writes to one contact or company cannot
+both insert the same link."""
+
+
+async def lock_parties(conn: Connection, kind: str, account_id: int, ids: Sequence[int]) -> None:
+    await fetch_column(conn, LOCK_PARTIES[kind], account_id, int_array(conn.dialect, ids))
+
+
 async def element_rows(
     conn: Connection, owner: str, account_id: int, owner_ids: Sequence[int]
 ) -> list[ElementLink]:
