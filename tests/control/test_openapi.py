@@ -363,6 +363,16 @@ def _directories(s: Session) -> None:
         s.call("PATCH", f"/api/v4/{kind}/custom_fields/{new_of_kind}", one_of_kind,
                {"name": "IM 3"})  # fmt: skip
         s.call("DELETE", f"/api/v4/{kind}/custom_fields/{new_of_kind}", one_of_kind, status=204)
+    for kind in ("leads", "contacts", "companies"):
+        groups = f"/api/v4/{kind}/custom_fields/groups"
+        group = f"{groups}/{{group_id}}"
+        listed = s.get(f"{groups}?limit=5")["_embedded"]["custom_field_groups"]
+        s.get(f"{groups}/{listed[0]['id']}", group)
+        new_group = s.send("POST", groups, [{"name": "Tab", "sort": 3}])
+        group_id = new_group["_embedded"]["custom_field_groups"][0]["id"]
+        moved = [field_id] if kind == "leads" else []
+        s.call("PATCH", f"{groups}/{group_id}", group, {"name": "Tab 2", "fields": moved})
+        s.call("DELETE", f"{groups}/{group_id}", group, status=204)
     s.call("PATCH", f"/api/v4/leads/custom_fields/{field_id}", field, {"name": "Size 3"})
     s.call("DELETE", f"/api/v4/leads/custom_fields/{field_id}", field, status=204)
 
@@ -464,7 +474,20 @@ def _links(s: Session, lead_id: int) -> None:
     batch = [{"entity_id": company, "to_entity_id": contact, "to_entity_type": "contacts"}]
     s.send("POST", "/api/v4/companies/link", batch)
     s.send("POST", "/api/v4/companies/unlink", batch, status=204)
+    catalog = s.get("/api/v4/catalogs")["_embedded"]["catalogs"][0]["id"]
+    elements = s.get(f"/api/v4/catalogs/{catalog}/elements",
+                     "/api/v4/catalogs/{catalog_id:int}/elements")  # fmt: skip
+    element = elements["_embedded"]["elements"][0]["id"]
+    metadata = {"catalog_id": catalog, "quantity": 2, "price_id": None}
+    to_element = [{"to_entity_id": element, "to_entity_type": "catalog_elements",
+                   "metadata": metadata}]  # fmt: skip
+    s.call("POST", f"/api/v4/companies/{company}/link",
+           "/api/v4/companies/{company_id:int}/link", to_element)  # fmt: skip
+    s.get(f"/api/v4/companies/{company}?with=catalog_elements",
+          "/api/v4/companies/{company_id:int}")  # fmt: skip
     s.get(f"/api/v4/companies/links?filter[entity_id]={company}")
+    s.call("POST", f"/api/v4/companies/{company}/unlink",
+           "/api/v4/companies/{company_id:int}/unlink", to_element, status=204)  # fmt: skip
     linked = page[0]["id"]
     s.get(f"/api/v4/leads/{linked}/links?limit=1", "/api/v4/leads/{lead_id:int}/links")
     s.get(f"/api/v4/leads/links?filter[entity_id]={linked}")

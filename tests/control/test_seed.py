@@ -20,6 +20,7 @@ from tests.control.conftest import AUTH, CONTROL_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "seed.yaml"
+ORIGIN = "http://testserver"
 YAML = {**AUTH, "Content-Type": "application/yaml"}
 ALICE_JTI = "6f1c2a4e-0000-4000-8000-000000000001"
 CAROL_JTI = "6f1c2a4e-0000-4000-8000-000000000002"
@@ -106,6 +107,31 @@ def test_the_example_file_seeds_fixed_ids_tokens_and_rights(control: TestClient)
     assert [(e["id"], e["metadata"]["quantity"]) for e in embedded["catalog_elements"]] == [
         (6711, 2)
     ]
+
+    # the company's own catalog elements
+    company = control.get("/api/v4/companies/4501?with=catalog_elements", headers=alice).json()
+    assert company["_embedded"]["catalog_elements"] == [
+        {"id": 6711, "metadata": {"quantity": 10, "catalog_id": 671, "price_id": 6712}}
+    ]
+
+    # the file's field group, the fields it and the predefined group hold
+    groups = control.get("/api/v4/leads/custom_fields/groups", headers=alice)
+    base = f"{ORIGIN}/api/v4/leads/custom_fields/groups"
+    assert groups.json() == {
+        "_total_items": 2, "_page": 1, "_page_count": 1,
+        "_links": {"self": {"href": f"{base}?page=1&limit=50"},
+                   "last": {"href": f"{base}?page=1&limit=50"}},
+        "_embedded": {"custom_field_groups": [
+            {"id": "leads_31000001", "name": "Statistics", "sort": 0, "entity_type": "leads",
+             "is_predefined": True, "type": "custom_field_group", "fields": [802],
+             "_links": {"self": {"href": f"{base}/leads_31000001"}}},
+            {"id": "leads_310000011101", "name": "Delivery", "sort": 1, "entity_type": "leads",
+             "is_predefined": False, "type": "custom_field_group", "fields": [801],
+             "_links": {"self": {"href": f"{base}/leads_310000011101"}}},
+        ]},
+    }  # fmt: skip
+    order_no = control.get("/api/v4/leads/custom_fields/801", headers=alice).json()
+    assert order_no["group_id"] == "leads_310000011101"
 
     # every account carries the predefined contact and company fields; Anna's phones and
     # e-mail are found by the digits of a phone number
@@ -308,6 +334,8 @@ def test_export_then_seed_gives_the_same_account_and_the_same_api_answers(
         "/api/v4/leads?with=contacts,catalog_elements,loss_reason,source&limit=250&order[id]=asc",
         "/api/v4/leads/pipelines",
         "/api/v4/leads/custom_fields?limit=250",
+        "/api/v4/leads/custom_fields/groups",
+        "/api/v4/contacts/custom_fields/groups",
         "/api/v4/leads/tags?limit=250",
         "/api/v4/leads/loss_reasons",
         "/api/v4/sources",
@@ -315,7 +343,8 @@ def test_export_then_seed_gives_the_same_account_and_the_same_api_answers(
         "/api/v4/catalogs",
         "/api/v4/account?with=users_groups",
         "/api/v4/contacts?with=leads&limit=250",
-        "/api/v4/companies?with=contacts,leads&limit=250",
+        "/api/v4/companies?with=contacts,leads,catalog_elements&limit=250",
+        "/api/v4/contacts?with=catalog_elements&limit=250",
         "/api/v4/contacts/custom_fields",
         "/api/v4/contacts/tags",
         "/api/v4/companies/tags",
@@ -479,3 +508,36 @@ def test_tasks_seed_and_derive_closest_task_at(control: TestClient) -> None:
     account["tasks"] = []
     account["leads"][0]["closest_task_at"] = 5
     assert _seed(control, doc).status_code == 400  # no longer a field of the format
+
+
+def test_a_field_names_a_field_group_of_its_entity_type(control: TestClient) -> None:
+    document = _minimal()
+    account = document["accounts"][0]
+    account["field_groups"] = [{"id": 9401, "entity_type": "contacts", "name": "Tab"}]
+    account["custom_fields"] += [
+        {"id": 9202, "name": "A", "type": "text", "group": "Tab"},
+        {"id": 9203, "name": "B", "type": "text", "group": 9401},
+    ]
+    refused = _seed(control, document)
+    assert refused.status_code == 400
+    problems = refused.json()["problems"]
+    assert {
+        "path": "$.accounts[0].custom_fields[1].group",
+        "detail": "no field group with name 'Tab' in this account",
+    } in problems
+    assert {"path": "$.accounts[0].custom_fields[2].group",
+            "detail": "no field group with id 9401 in this account"} in problems  # fmt: skip
+    for field in account["custom_fields"][1:]:
+        field["entity_type"] = "contacts"
+    assert _seed(control, document).status_code == 201
+    exported = control.get("/_kommodore/export?subdomain=mini", headers=AUTH).json()
+    (again,) = exported["accounts"]
+    assert again["field_groups"] == [
+        {"id": 9401, "entity_type": "contacts", "name": "Tab", "sort": 1}
+    ]
+    assert [
+        (f["id"], f.get("group")) for f in again["custom_fields"] if f["id"] in (9202, 9203)
+    ] == [
+        (9202, 9401),
+        (9203, 9401),
+    ]

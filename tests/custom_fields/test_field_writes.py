@@ -114,8 +114,8 @@ def test_post_creates_every_kind_and_reads_back(client: TestClient, world: World
     hidden = [{"status_id": other_status, "pipeline_id": other_pipeline}]
     body = [
         {"name": "Budget line", "type": "text", "code": "BUDGET", "sort": 7, "is_api_only": True,
-         "group_id": "leads_1", "required_statuses": required, "hidden_statuses": hidden,
-         "request_id": "a"},
+         "group_id": f"leads_{account.id}", "required_statuses": required,
+         "hidden_statuses": hidden, "request_id": "a"},
         {"name": "Branch", "type": "select", "enums": [
             {"value": "North", "sort": 10}, {"value": "South", "code": "S"}, {"value": "East"}],
          "request_id": "b"},
@@ -137,7 +137,7 @@ def test_post_creates_every_kind_and_reads_back(client: TestClient, world: World
     assert enum_ids == sorted(enum_ids)
     expected = [
         model(account, ids[0], name="Budget line", code="BUDGET", sort=7, is_api_only=True,
-              group_id="leads_1", required_statuses=required, hidden_statuses=hidden),
+              group_id=f"leads_{account.id}", required_statuses=required, hidden_statuses=hidden),
         model(account, ids[1], name="Branch", type="select", enums=[
             {"id": enum_ids[0], "value": "North", "sort": 10, "code": None},
             {"id": enum_ids[1], "value": "South", "sort": 11, "code": "S"},
@@ -360,7 +360,7 @@ def test_patch_batch_edits_fields_and_enums(client: TestClient, factory: Factory
         index_leads(conn, account.id, [lead_south, lead_west])
 
     sent_text = {**get(client, world.token, text_id), "name": "Renamed", "code": "NEW", "sort": 3,
-                 "is_api_only": True, "group_id": "g1",
+                 "is_api_only": True, "group_id": f"leads_{account.id}",
                  "required_statuses": [{"status_id": status, "pipeline_id": pipeline}],
                  "request_id": "t"}  # fmt: skip
     sent_select = {
@@ -379,7 +379,7 @@ def test_patch_batch_edits_fields_and_enums(client: TestClient, factory: Factory
     east = next(e["id"] for e in select["enums"] if e["value"] == "East")
     required = [{"status_id": status, "pipeline_id": pipeline}]
     expected_text = model(account, text_id, name="Renamed", code="NEW", sort=3, is_api_only=True,
-                          group_id="g1", required_statuses=required)  # fmt: skip
+                          group_id=f"leads_{account.id}", required_statuses=required)  # fmt: skip
     expected_select = model(account, select_id, type="select", enums=[
         {"id": south, "value": "Southern", "sort": 2, "code": "S"},
         {"id": east, "value": "East", "sort": 3, "code": None},

@@ -111,7 +111,7 @@ def test_link_and_unlink_from_a_contact_or_company(client: TestClient, factory: 
     assert links("contacts", contact) == [(second, "companies")]
     # bad input answers Kommo's errors and changes nothing
     bad = [{"to_entity_id": 999_999_999, "to_entity_type": "companies"},
-           {"to_entity_id": first, "to_entity_type": "catalog_elements"}, {}]  # fmt: skip
+           {"to_entity_id": first, "to_entity_type": "customers"}, {}]  # fmt: skip
     response = post(f"/api/v4/contacts/{contact}/link", bad)
     assert response.status_code == 400
     nsc = "The value you selected is not a valid choice."

@@ -312,6 +312,15 @@ FIELDS_PAGE = Collection(
     ("_total_items", "_page", "_page_count"),
 )
 FIELDS = Collection("CustomFields", "custom_fields", custom_fields.CustomField, ("_total_items",))
+FIELD_GROUPS_PAGE = Collection(
+    "CustomFieldGroupsPage",
+    "custom_field_groups",
+    custom_fields.CustomFieldGroup,
+    ("_total_items", "_page", "_page_count"),
+)
+FIELD_GROUPS = Collection(
+    "CustomFieldGroups", "custom_field_groups", custom_fields.CustomFieldGroup, ("_total_items",)
+)
 TAGS_PAGE = Collection("TagsPage", "tags", tags.Tag, ("_page",))
 TAGS = Collection("Tags", "tags", tags.Tag, ("_total_items",))
 USERS_PAGE = Collection("UsersPage", "users", users.User, ("_total_items", "_page", "_page_count"))
@@ -362,6 +371,34 @@ NOTE_QUERY = (
     NOTE_WITH, PAGE, limit(250), filter_("id", "entity_id", "note_type", "updated_at"),
     order("updated_at", "id"),
 )  # fmt: skip
+
+
+def _field_group_operations(kind: str) -> dict[tuple[str, str], Op]:
+    """The field groups of each entity type with fields (``leads``, ``contacts``,
+    ``companies``); a group's id is a string."""
+    base = f"/api/v4/{kind}/custom_fields/groups"
+    one = f"{base}/{{group_id}}"
+    return {
+        ("GET", base): _api(
+            "custom_fields", f"The field groups of {kind}, the predefined one first",
+            {200: FIELD_GROUPS_PAGE, 204: None}, API_ERRORS, query=(PAGE, limit(50)),
+        ),
+        ("POST", base): _api(
+            "custom_fields", "Add up to 50 field groups (admins only)", {200: FIELD_GROUPS},
+            WRITE_ERRORS, body=list[inputs.FieldGroupInput],
+        ),
+        ("GET", one): _api(
+            "custom_fields", "A field group", {200: custom_fields.CustomFieldGroup}, ONE_ERRORS
+        ),
+        ("PATCH", one): _api(
+            "custom_fields", "Edit a field group, or move fields into it (admins only)",
+            {200: custom_fields.CustomFieldGroup}, ONE_WRITE_ERRORS, body=inputs.FieldGroupInput,
+        ),
+        ("DELETE", one): _api(
+            "custom_fields", "Delete a field group; its fields stay, in no group (admins only)",
+            {204: None}, ONE_ERRORS,
+        ),
+    }  # fmt: skip
 
 
 def _note_operations(kind: str) -> dict[tuple[str, str], Op]:
@@ -1208,6 +1245,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
 """Every described route, keyed as the app's router spells it (method, path)."""
 for _kind in NOTE_PARENTS:
     OPERATIONS.update(_note_operations(_kind))
+for _kind in ("leads", "contacts", "companies"):
+    OPERATIONS.update(_field_group_operations(_kind))
 
 
 # -- building the document ----------------------------------------------------------------------

@@ -137,14 +137,15 @@ class LinkMetadataInput(msgspec.Struct, kw_only=True):
     main_contact: bool | UnsetType = UNSET
     quantity: int | float | UnsetType = UNSET
     catalog_id: int | UnsetType = UNSET
-    price_id: int | UnsetType = UNSET
+    price_id: int | UnsetType | None = UNSET
+    """null clears the link's price."""
     updated_by: int | UnsetType = UNSET
 
 
 class LinkInput(msgspec.Struct, kw_only=True):
     """A link of a lead to a contact, a company or a catalog element (of a contact or company to
-    the other party or a lead); ``entity_id`` names the entity the link starts from in the batch
-    forms (``/leads/link``, ``/contacts/unlink`` ...)."""
+    the other party, a lead or a catalog element); ``entity_id`` names the entity the link
+    starts from in the batch forms (``/leads/link``, ``/contacts/unlink`` ...)."""
 
     entity_id: int | UnsetType = UNSET
     to_entity_id: int
@@ -197,6 +198,14 @@ class EnumInput(msgspec.Struct, kw_only=True):
     value: str | UnsetType = UNSET
     sort: int | UnsetType = UNSET
     code: str | UnsetType | None = UNSET
+
+
+class FieldGroupInput(msgspec.Struct, kw_only=True):
+    name: str | UnsetType = UNSET
+    sort: int | UnsetType = UNSET
+    fields: list[int] | UnsetType = UNSET
+    """Ids of the entity type's fields to move into the group."""
+    request_id: str | UnsetType = UNSET
 
 
 class CustomFieldInput(msgspec.Struct, kw_only=True):

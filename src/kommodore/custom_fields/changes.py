@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from kommodore.custom_fields import service, store, types, wire
+from kommodore.custom_fields import groups, service, store, types, wire
 from kommodore.custom_fields.input import MAX_SORT, EnumInput, FieldInput, read_field
 from kommodore.custom_fields.store import EnumRow, FieldRow, StageRow
 from kommodore.db.database import Connection
@@ -56,6 +56,8 @@ class _Lookups:
     catalogs: set[int]
     codes: dict[int, str]
     """field id -> code of the account's lead fields."""
+    groups: set[str]
+    """The API ids of the entity's field groups (read only when an item names one)."""
 
 
 @dataclass(slots=True)
@@ -73,11 +75,13 @@ class _EnumPlan:
 async def _lookups(
     conn: Connection, account_id: int, inputs: Sequence[FieldInput], entity: str
 ) -> _Lookups:
-    """The account's stages and catalogs (only when an item names one) and the codes of the
-    entity's fields."""
+    """The account's stages, catalogs and field groups (only when an item names one) and the
+    codes of the entity's fields."""
     stages = await store.stages(conn, account_id) if any(f.stages for f in inputs) else set()
     catalogs = await store.catalogs(conn, account_id) if any(f.catalogs for f in inputs) else set()
-    return _Lookups(stages, catalogs, await store.codes(conn, account_id, entity))
+    named = any(f.columns.get("group_id") is not None for f in inputs)
+    known = await groups.group_ids(conn, account_id, entity) if named else set()
+    return _Lookups(stages, catalogs, await store.codes(conn, account_id, entity), known)
 
 
 def _check_entity(f: FieldInput, entity: str) -> None:
@@ -90,7 +94,12 @@ def _check_entity(f: FieldInput, entity: str) -> None:
         f.errors.invalid("hidden_statuses", NOT_FOR_ENTITY.format(entity=entity))
 
 
-def _check_refs(f: FieldInput, look: _Lookups) -> None:
+def _check_refs(f: FieldInput, look: _Lookups, stored_group: str | None = None) -> None:
+    """Stages, catalogs and the group an item names must be the account's (the group one of
+    the entity type's); an edit may send back the group the field has."""
+    group_id = f.columns.get("group_id")
+    if group_id is not None and group_id != stored_group and group_id not in look.groups:
+        f.errors.not_supported("group_id")
     for stage in f.stages:
         if (stage.pipeline_id, stage.status_id) not in look.stages:
             f.errors.not_supported(stage.path)
@@ -321,7 +330,7 @@ async def _edit(
     stored_enums = await store.enums(conn, account_id, with_enums) if with_enums else {}
     plans: list[tuple[int, _EnumPlan | None]] = []
     for f, row in edits:
-        _check_refs(f, look)
+        _check_refs(f, look, row.group_id)
         if f.type is not None and f.type != row.type:
             f.errors.invalid("type", "The type of a custom field cannot be changed.")
         _check_for_type(f, row.type)

@@ -9,12 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from kommodore.custom_fields import changes, service
+from kommodore.custom_fields import changes, groups, service
 from kommodore.db.database import Connection
-from kommodore.http.body import batch_of
+from kommodore.http.body import batch_of, object_of
 from kommodore.http.directory import (
     Endpoint,
     edit_one,
+    read,
     read_one,
     read_page,
     remove,
@@ -141,6 +142,68 @@ def _delete_of(entity: str) -> Endpoint:
     return delete
 
 
+def _group_routes(entity: str) -> list[tuple[str, dict[str, Endpoint]]]:
+    """``/api/v4/{entity}/custom_fields/groups[/{id}]``: every user reads, admins write; the
+    id is a string (``leads_...``)."""
+
+    async def list_groups(request: Request) -> Response:
+        """The groups, the predefined one first; 50 a page at most."""
+        return await read_page(
+            request,
+            groups.MAX_LIMIT,
+            lambda api, page: groups.list_groups(
+                api.conn, api.account_id, entity, page, api.origin, api.url, api.query
+            ),
+        )
+
+    async def get_group(request: Request) -> Response:
+        """One group; an unknown id is a 404 problem."""
+        group_id: str = request.path_params["group_id"]
+        return await read(
+            request,
+            lambda api: groups.read_group(api.conn, api.account_id, entity, group_id, api.origin),
+        )
+
+    async def add_groups(request: Request) -> Response:
+        """Admins only; up to 50 groups, all or nothing."""
+        return await write(
+            request,
+            lambda data: batch_of(data, groups.MAX_BATCH),
+            lambda api, conn, items: groups.add_groups(
+                conn, api.account_id, entity, items, api.origin, self_href(api.url, api.query)
+            ),
+        )
+
+    async def edit_group(request: Request) -> Response:
+        """Admins only; one object; 404 when unknown."""
+        group_id: str = request.path_params["group_id"]
+        return await write(
+            request,
+            object_of,
+            lambda api, conn, body: groups.edit_group(
+                conn, api.account_id, entity, group_id, body, api.origin
+            ),
+        )
+
+    async def delete_group(request: Request) -> Response:
+        """Admins only; 204; the predefined group is refused; any body is ignored."""
+        group_id: str = request.path_params["group_id"]
+        return await remove(
+            request, lambda api, conn: groups.delete_group(conn, api.account_id, entity, group_id)
+        )
+
+    return [
+        (
+            f"/api/v4/{entity}/custom_fields/groups",
+            {"GET": list_groups, "POST": add_groups},
+        ),
+        (
+            f"/api/v4/{entity}/custom_fields/groups/{{group_id}}",
+            {"GET": get_group, "PATCH": edit_group, "DELETE": delete_group},
+        ),
+    ]
+
+
 def _party_routes(entity: str) -> list[tuple[str, dict[str, Endpoint]]]:
     """Contacts' and companies' fields: read and written as the leads' (§4.4)."""
     return [
@@ -156,6 +219,9 @@ def _party_routes(entity: str) -> list[tuple[str, dict[str, Endpoint]]]:
 
 
 routes: list[BaseRoute] = routes_of(
+    *_group_routes("leads"),
+    *_group_routes("contacts"),
+    *_group_routes("companies"),
     *_party_routes("contacts"),
     *_party_routes("companies"),
     (

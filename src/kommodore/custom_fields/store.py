@@ -350,3 +350,113 @@ async def fields_requiring_stages(
     conn: Connection, account_id: int, entity_type: str
 ) -> list[FieldDefRow]:
     return await fetch_rows(conn, FieldDefRow, FIELDS_REQUIRING_STAGES, account_id, entity_type)
+
+
+# -- field groups (``/api/v4/{entity}/custom_fields/groups``) ---------------------------------
+
+
+class GroupRow(NamedTuple):
+    """A group an admin added (the predefined group of each entity type is not stored)."""
+
+    id: int
+    name: str
+    sort: int
+
+
+class GroupMemberRow(NamedTuple):
+    id: int
+    group_id: str
+
+
+GROUPS = sql(
+    "SELECT id, name, sort FROM custom_field_groups "
+    "WHERE account_id = $1 AND entity_type = $2 ORDER BY sort, id"
+)
+GROUP = sql(
+    "SELECT id, name, sort FROM custom_field_groups "
+    "WHERE account_id = $1 AND entity_type = $2 AND id = $3"
+)
+GROUP_MAX_SORT = sql(
+    "SELECT max(sort) FROM custom_field_groups WHERE account_id = $1 AND entity_type = $2"
+)
+GROUP_MEMBERS = sql(
+    "SELECT id, group_id FROM custom_fields "
+    "WHERE account_id = $1 AND entity_type = $2 AND group_id IS NOT NULL ORDER BY sort, id"
+)
+INSERT_GROUP = sql(
+    "INSERT INTO custom_field_groups (account_id, id, entity_type, name, sort, created_at, "
+    "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)"
+)
+UPDATE_GROUP = sql(
+    "UPDATE custom_field_groups SET name = $4, sort = $5, updated_at = $6 "
+    "WHERE account_id = $1 AND entity_type = $2 AND id = $3"
+)
+DELETE_GROUP = sql(
+    "DELETE FROM custom_field_groups WHERE account_id = $1 AND entity_type = $2 AND id = $3"
+)
+MOVE_FIELDS = sql(
+    "UPDATE custom_fields SET group_id = $3, updated_at = $5 "
+    "WHERE account_id = $1 AND entity_type = $2 AND id = ANY($4::bigint[])"
+)
+UNGROUP_FIELDS = sql(
+    "UPDATE custom_fields SET group_id = NULL, updated_at = $4 "
+    "WHERE account_id = $1 AND entity_type = $2 AND group_id = $3"
+)
+
+
+async def groups(conn: Connection, account_id: int, entity: str) -> list[GroupRow]:
+    """The stored groups of ``entity``, by sort, then id."""
+    return await fetch_rows(conn, GroupRow, GROUPS, account_id, entity)
+
+
+async def group(conn: Connection, account_id: int, entity: str, group_id: int) -> GroupRow | None:
+    return await fetch_row(conn, GroupRow, GROUP, account_id, entity, group_id)
+
+
+async def group_max_sort(conn: Connection, account_id: int, entity: str) -> int | None:
+    value = await fetch_value(conn, GROUP_MAX_SORT, account_id, entity)
+    return None if value is None else int(value)
+
+
+async def group_members(conn: Connection, account_id: int, entity: str) -> dict[str, list[int]]:
+    """group id (as the API names it) -> the ids of its fields, by sort, then id."""
+    members: dict[str, list[int]] = defaultdict(list)
+    for row in await fetch_rows(conn, GroupMemberRow, GROUP_MEMBERS, account_id, entity):
+        members[row.group_id].append(row.id)
+    return members
+
+
+async def insert_groups(
+    conn: Connection, account_id: int, entity: str, rows: Sequence[GroupRow], now: int
+) -> None:
+    await conn.execute_many(
+        INSERT_GROUP, [(account_id, g.id, entity, g.name, g.sort, now) for g in rows]
+    )
+
+
+async def update_group(
+    conn: Connection, account_id: int, entity: str, row: GroupRow, now: int
+) -> None:
+    await conn.execute(UPDATE_GROUP, account_id, entity, row.id, row.name, row.sort, now)
+
+
+async def delete_group(
+    conn: Connection, account_id: int, entity: str, group_id: int, api_id: str, now: int
+) -> None:
+    """The group; its fields stay, in no group."""
+    await conn.execute(UNGROUP_FIELDS, account_id, entity, api_id, now)
+    await conn.execute(DELETE_GROUP, account_id, entity, group_id)
+
+
+async def move_fields(
+    conn: Connection,
+    account_id: int,
+    entity: str,
+    api_id: str,
+    field_ids: Sequence[int],
+    now: int,
+) -> None:
+    """Put the fields in the group named ``api_id`` (out of any other)."""
+    if field_ids:
+        ids = int_array(conn.dialect, field_ids)
+        await conn.execute(MOVE_FIELDS, account_id, entity, api_id, ids, now)

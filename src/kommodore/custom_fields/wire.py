@@ -49,3 +49,19 @@ class CustomField(msgspec.Struct, kw_only=True):
 
 
 encoder = msgspec.json.Encoder()
+
+
+class CustomFieldGroup(msgspec.Struct, kw_only=True):
+    """A field group (a card tab) in the key order of the neighbours spec §4.4; ``fields``
+    lists its fields' ids, as Kommo's reference documents it."""
+
+    id: str
+    name: str
+    sort: int
+    entity_type: str
+    is_predefined: bool
+    type: str
+    fields: list[int]
+    request_id: str | UnsetType = UNSET
+    """Only in the add answer."""
+    links: SelfLinks = msgspec.field(name="_links")

@@ -42,6 +42,7 @@ SEQUENCED_ENTITIES = (
     "catalog_elements",
     "custom_fields",
     "custom_field_enums",
+    "custom_field_groups",
     "leads",
     "tasks",
     "webhooks",
@@ -325,6 +326,16 @@ custom_field_enums = _entity(
     child=True,
 )
 
+custom_field_groups = _entity(
+    "custom_field_groups",
+    sa.Column("entity_type", sa.String(16), nullable=False, comment="leads, contacts, companies"),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("sort", sa.Integer, nullable=False),
+    *_timestamps(),
+    comment="field groups (card tabs) an admin made; the API names one {entity_type}_"
+    "{account_id}{id}, the predefined group of each entity type {entity_type}_{account_id}",
+)
+
 leads = _entity(
     "leads",
     sa.Column("name", sa.String(255), nullable=False),
@@ -461,14 +472,22 @@ lead_companies = _tenant(
     child=True,
 )
 
-lead_catalog_elements = _link(
-    "lead_catalog_elements",
-    ("lead_id", "leads"),
-    ("element_id", "catalog_elements"),
-    sa.Column("catalog_id", BigInt, nullable=False),
-    sa.Column("quantity", sa.Float, nullable=False),
-    sa.Column("price_id", BigInt, nullable=True),
-)
+
+def _element_links(owner: str, table: str) -> sa.Table:
+    """Catalog elements linked to a lead, contact or company, with the link's metadata."""
+    return _link(
+        f"{owner}_catalog_elements",
+        (f"{owner}_id", table),
+        ("element_id", "catalog_elements"),
+        sa.Column("catalog_id", BigInt, nullable=False),
+        sa.Column("quantity", sa.Float, nullable=False),
+        sa.Column("price_id", BigInt, nullable=True),
+    )
+
+
+lead_catalog_elements = _element_links("lead", "leads")
+contact_catalog_elements = _element_links("contact", "contacts")
+company_catalog_elements = _element_links("company", "companies")
 
 tasks = _entity(
     "tasks",

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from kommodore.custom_fields import groups as field_groups
 from kommodore.custom_fields import predefined
 from kommodore.db.bulk import allocate_ids, analyze, bulk_connection, insert_rows
 from kommodore.search.index import index_leads
@@ -298,6 +299,7 @@ class _Builder:
         self._pipelines()
         self._directories()
         self._parties()
+        self._party_elements()
         self._custom_fields()
         self._predefined_fields()
         lead_ids = self._leads()
@@ -494,7 +496,37 @@ class _Builder:
             company_rows(),
         )
 
+    def _party_elements(self) -> None:
+        """Products some companies and contacts link themselves (one company in three, one
+        contact in ten), drawn from a stream of their own so the rest of the demo stays as it
+        was."""
+        rnd = random.Random(f"{self.rnd_seed}:party_elements")
+        for owner, ids, every in (("company", self.companies, 3), ("contact", self.contacts, 10)):
+            rows = [
+                (self.account_id, pid, element, self.catalog_id, float(rnd.randint(1, 20)), None)
+                for pid in ids[::every]
+                for element in sorted(rnd.sample(self.elements, rnd.randint(1, 2)))
+            ]
+            self.insert(
+                f"{owner}_catalog_elements",
+                f"account_id, {owner}_id, element_id, catalog_id, quantity, price_id",
+                rows,
+            )
+
     def _custom_fields(self) -> None:
+        """The lead fields; the delivery address in a group of its own, the tracking field in
+        the predefined group (its "Statistics" tab)."""
+        (group,) = self.ids("custom_field_groups", 1)
+        made = self.now - 300 * DAY
+        self.insert(
+            "custom_field_groups",
+            "account_id, id, entity_type, name, sort, created_at, updated_at",
+            [(self.account_id, group, "leads", "Delivery", 1, made, made)],
+        )
+        group_of = {
+            "streetaddress": field_groups.api_id("leads", self.account_id, group),
+            "tracking_data": field_groups.api_id("leads", self.account_id, field_groups.PREDEFINED),
+        }
         ids = self.ids("custom_fields", len(CUSTOM_FIELDS))
         self.fields: dict[str, tuple[int, list[int]]] = {}
         field_rows, enum_rows = [], []
@@ -503,7 +535,8 @@ class _Builder:
         for i, (fid, (name, ftype, code, enums)) in enumerate(zip(ids, CUSTOM_FIELDS, strict=True)):
             field_rows.append(
                 (self.account_id, fid, "leads", name, code, 10 * (i + 1), ftype, False, False,
-                 True, False, None, None, "[]", None, "EUR" if ftype == "monetary" else None,
+                 True, False, group_of.get(ftype), None, "[]", None,
+                 "EUR" if ftype == "monetary" else None,
                  None, None, "catalog_elements" if ftype == "linked_entity" else None,
                  self.now - 300 * DAY, self.now - 300 * DAY)
             )  # fmt: skip

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
+from msgspec import UNSET, UnsetType
 from starlette.responses import Response
 
 HAL_JSON = "application/hal+json"
@@ -32,6 +33,31 @@ class CompanyRef(msgspec.Struct, kw_only=True):
 
     id: int
     links: SelfLinks = msgspec.field(name="_links")
+
+
+class CatalogElementMetadata(msgspec.Struct, kw_only=True):
+    quantity: int | float
+    catalog_id: int
+    price_id: int | UnsetType = UNSET
+
+
+class CatalogElementRef(msgspec.Struct, kw_only=True):
+    """A catalog element as a lead, contact or company embeds it, with its link's metadata."""
+
+    id: int
+    metadata: CatalogElementMetadata
+
+
+def element_ref(
+    element_id: int, catalog_id: int, quantity: float, price_id: int | None
+) -> CatalogElementRef:
+    """``price_id`` only when set; a whole quantity as an int (``2``, not ``2.0``), as Kommo
+    writes it."""
+    whole = int(quantity) if isinstance(quantity, float) and quantity.is_integer() else quantity
+    metadata = CatalogElementMetadata(quantity=whole, catalog_id=catalog_id)
+    if price_id is not None:
+        metadata.price_id = price_id
+    return CatalogElementRef(id=element_id, metadata=metadata)
 
 
 def self_links(href: str) -> SelfLinks:

@@ -59,17 +59,20 @@ def link_events(
     user_id: int,
     before: Sequence[tuple[str, int]],
     after: Sequence[tuple[str, int]],
+    entity_type: str = "lead",
 ) -> list[NewEvent]:
-    """``entity_linked`` / ``entity_unlinked`` for each (entity type, id) gained or lost."""
+    """``entity_linked`` / ``entity_unlinked`` for each (entity type, id) gained or lost; on
+    a lead, or on the contact or company ``entity_type`` names (their catalog elements)."""
     old, new = set(before), set(after)
     out = [
         NewEvent("entity_linked", lead_id, user_id,
-                 [{"link": {"entity": {"type": kind, "id": entity_id}}}])
+                 [{"link": {"entity": {"type": kind, "id": entity_id}}}], entity_type=entity_type)
         for kind, entity_id in sorted(new - old)
     ]  # fmt: skip
     out += [
         NewEvent("entity_unlinked", lead_id, user_id,
-                 [{"unlink": {"entity": {"type": kind, "id": entity_id}}}])
+                 [{"unlink": {"entity": {"type": kind, "id": entity_id}}}],
+                 entity_type=entity_type)
         for kind, entity_id in sorted(old - new)
     ]  # fmt: skip
     return out

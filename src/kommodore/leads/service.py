@@ -11,7 +11,7 @@ from kommodore.auth.rights import can_view_lead, lead_visibility
 from kommodore.auth.service import MAX_ID, Principal
 from kommodore.custom_fields.values import read_value
 from kommodore.db.database import Connection
-from kommodore.http.hal import collection_body, self_links
+from kommodore.http.hal import collection_body, element_ref, self_links
 from kommodore.http.paging import Page, page_links
 from kommodore.leads import listing, store, wire
 from kommodore.leads.filters import LeadQuery
@@ -178,10 +178,7 @@ async def shape_leads(
 
 
 def _element(e: ElementPart) -> wire.CatalogElementRef:
-    metadata = wire.CatalogElementMetadata(quantity=e.quantity, catalog_id=e.catalog_id)
-    if e.price_id is not None:
-        metadata.price_id = e.price_id
-    return wire.CatalogElementRef(id=e.id, metadata=metadata)
+    return element_ref(e.id, e.catalog_id, e.quantity, e.price_id)
 
 
 def _custom_fields(values: list[ValuePart] | None) -> list[wire.CustomFieldValues] | None:

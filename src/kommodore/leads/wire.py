@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from kommodore.http.hal import CatalogElementRef as CatalogElementRef
 from kommodore.http.hal import CompanyRef as CompanyRef  # an entity's embedded shapes
 from kommodore.http.hal import SelfLinks
 from kommodore.http.hal import TagRef as TagRef
@@ -21,17 +22,6 @@ class ContactRef(msgspec.Struct, kw_only=True):
     id: int
     is_main: bool
     links: SelfLinks = msgspec.field(name="_links")
-
-
-class CatalogElementMetadata(msgspec.Struct, kw_only=True):
-    quantity: int | float
-    catalog_id: int
-    price_id: int | UnsetType = UNSET
-
-
-class CatalogElementRef(msgspec.Struct, kw_only=True):
-    id: int
-    metadata: CatalogElementMetadata
 
 
 class LossReasonRef(msgspec.Struct, kw_only=True):

@@ -25,7 +25,9 @@ class LinkInput:
 
     index: int
     errors: ItemErrors
-    lead_id: int | None
+    entity_id: int | None
+    """The lead (or, from a contact's or company's side, the contact or company) the item
+    links from."""
     to_id: int | None = None
     to_type: str | None = None
     is_main: bool | None = None
@@ -49,9 +51,9 @@ def read_link(
         errors.invalid_type("", "object")
         return None
     r = Reader(item, errors)
-    link = LinkInput(index=index, errors=errors, lead_id=path_lead_id)
+    link = LinkInput(index=index, errors=errors, entity_id=path_lead_id)
     if path_lead_id is None:
-        link.lead_id = _required_id(r, "entity_id")
+        link.entity_id = _required_id(r, "entity_id")
         entity_type = r.string("entity_type")
         if entity_type is not None and entity_type != "leads":
             errors.not_supported("entity_type")

@@ -260,16 +260,51 @@ class LeadLinks:
             self.company, self.company_live = None, False
 
     def link_element(self, element_id: int, catalog_id: int, link: LinkInput) -> None:
-        """An upsert: what the item leaves out keeps its value on an existing link, and is
-        quantity 1 and no price on a new one."""
-        old = self.elements.get(element_id)
-        quantity = link.quantity
-        if quantity is None:
-            quantity = DEFAULT_QUANTITY if old is None else old.quantity
-        price_id = link.price_id
-        if isinstance(price_id, UnsetType):
-            price_id = None if old is None else old.price_id
-        self.elements[element_id] = ElementState(catalog_id, quantity, price_id)
+        link_element(self.elements, element_id, catalog_id, link)
+
+
+def link_element(
+    elements: dict[int, ElementState], element_id: int, catalog_id: int, link: LinkInput
+) -> None:
+    """An upsert into an entity's element links: what the item leaves out keeps its value on
+    an existing link, and is quantity 1 and no price on a new one."""
+    old = elements.get(element_id)
+    quantity = link.quantity
+    if quantity is None:
+        quantity = DEFAULT_QUANTITY if old is None else old.quantity
+    price_id = link.price_id
+    if isinstance(price_id, UnsetType):
+        price_id = None if old is None else old.price_id
+    elements[element_id] = ElementState(catalog_id, quantity, price_id)
+
+
+def element_states(
+    rows: Sequence[store.ElementLink], owner_ids: Sequence[int]
+) -> dict[int, dict[int, ElementState]]:
+    """Per owner (lead, contact or company), its element links as the rows hold them."""
+    state: dict[int, dict[int, ElementState]] = {i: {} for i in owner_ids}
+    for e in rows:
+        state[e.owner_id][e.element_id] = ElementState(e.catalog_id, float(e.quantity), e.price_id)
+    return state
+
+
+def element_changes(
+    changes: store.ElementChanges,
+    account_id: int,
+    owner_id: int,
+    old: dict[int, ElementState],
+    new: dict[int, ElementState],
+) -> None:
+    """The rows that turn ``old`` element links into ``new``."""
+    a = account_id, owner_id
+    for e, values in old.items():
+        if e not in new:
+            changes.delete.append((*a, e))
+        elif new[e] != values:
+            changes.update.append((*a, e, *new[e]))
+    for e, values in new.items():
+        if e not in old:
+            changes.insert.append((*a, e, *values))
 
 
 def _lead_links(rows: store.LinkRows, lead_ids: Sequence[int]) -> dict[int, LeadLinks]:
@@ -280,10 +315,8 @@ def _lead_links(rows: store.LinkRows, lead_ids: Sequence[int]) -> dict[int, Lead
             state[c.lead_id].live_contacts.add(c.contact_id)
     for co in rows.companies:
         state[co.lead_id].company, state[co.lead_id].company_live = co.company_id, not co.is_deleted
-    for e in rows.elements:
-        state[e.lead_id].elements[e.element_id] = ElementState(
-            e.catalog_id, float(e.quantity), e.price_id
-        )
+    for lead_id, elements in element_states(rows.elements, lead_ids).items():
+        state[lead_id].elements = elements
     return state
 
 
@@ -291,7 +324,7 @@ def _changes(
     account_id: int, before: dict[int, LeadLinks], after: dict[int, LeadLinks]
 ) -> tuple[store.LinkChanges, list[int]]:
     """The rows to write, and the leads whose links changed."""
-    changes = store.LinkChanges([], [], [], [], [], [], [], [])
+    changes = store.LinkChanges()
     changed: list[int] = []
     for lead_id, old in before.items():
         new = after[lead_id]
@@ -312,14 +345,7 @@ def _changes(
                 changes.delete_companies.append(a)
             if new.company is not None:
                 changes.insert_companies.append((*a, new.company))
-        for e, values in old.elements.items():
-            if e not in new.elements:
-                changes.delete_elements.append((*a, e))
-            elif new.elements[e] != values:
-                changes.update_elements.append((*a, e, *new.elements[e]))
-        for e, values in new.elements.items():
-            if e not in old.elements:
-                changes.insert_elements.append((*a, e, *values))
+        element_changes(changes.elements, account_id, lead_id, old.elements, new.elements)
     return changes, changed
 
 
@@ -344,23 +370,23 @@ async def _judge_leads(
         if not can_edit_lead(actor, lead):
             raise Problem(403, "Access denied")
         return
-    ids = sorted({link.lead_id for link in links if link.lead_id is not None})
+    ids = sorted({link.entity_id for link in links if link.entity_id is not None})
     leads = await store.lock_leads(conn, account_id, ids) if ids else {}
     forbidden = False
     for link in links:
-        if link.lead_id is None:
+        if link.entity_id is None:
             continue
-        lead = leads.get(link.lead_id)
+        lead = leads.get(link.entity_id)
         if lead is None or lead.is_deleted or not can_view_lead(actor, lead):
             link.errors.not_supported("entity_id")
-            link.lead_id = None
+            link.entity_id = None
         elif not can_edit_lead(actor, lead):
             forbidden = True
     if forbidden:
         raise Problem(403, "Access denied")
 
 
-async def _judge_targets(conn: Connection, account_id: int, links: list[LinkInput]) -> None:
+async def judge_targets(conn: Connection, account_id: int, links: list[LinkInput]) -> None:
     """Targets must be live entities of the account; an element must sit in the catalog the
     item names; ``updated_by`` must be 0 or a user of the account."""
     for kind in TO_ENTITY_TYPES:
@@ -400,15 +426,15 @@ async def write_links(
         if link is not None:
             links.append(link)
     await _judge_leads(conn, principal, links, path_lead_id)
-    await _judge_targets(conn, account_id, links)
+    await judge_targets(conn, account_id, links)
 
     valid = [x for x in links if x.valid]
-    lead_ids = sorted({x.lead_id for x in valid if x.lead_id is not None})
+    lead_ids = sorted({x.entity_id for x in valid if x.entity_id is not None})
     before = _lead_links(await store.link_rows(conn, account_id, lead_ids), lead_ids)
     after = {i: s.copy() for i, s in before.items()}
     for x in valid:
-        assert x.lead_id is not None and x.to_id is not None
-        state = after[x.lead_id]
+        assert x.entity_id is not None and x.to_id is not None
+        state = after[x.entity_id]
         if x.to_type == CONTACTS and unlink:
             state.unlink_contact(x.to_id)
         elif x.to_type == CONTACTS:
@@ -430,8 +456,8 @@ async def write_links(
     # the last item naming a lead says who updated it
     last_user: dict[int, int] = {}
     for x in valid:
-        assert x.lead_id is not None
-        last_user[x.lead_id] = principal.actor.user_id if x.updated_by is None else x.updated_by
+        assert x.entity_id is not None
+        last_user[x.entity_id] = principal.actor.user_id if x.updated_by is None else x.updated_by
     by_user: dict[int, list[int]] = {}
     for lead_id in changed:
         by_user.setdefault(last_user[lead_id], []).append(lead_id)
@@ -503,7 +529,11 @@ def _metadata(state: LeadLinks, link: LinkInput) -> wire.Metadata:
         return wire.ContactMetadata(main_contact=state.contacts[link.to_id])
     if link.to_type == COMPANIES:
         return None
-    element = state.elements[link.to_id]
+    return element_metadata(state.elements[link.to_id])
+
+
+def element_metadata(element: ElementState) -> wire.ElementMetadata:
+    """An element link's ``metadata``: ``price_id`` only when set."""
     metadata = wire.ElementMetadata(
         quantity=_quantity(element.quantity), catalog_id=element.catalog_id
     )
@@ -526,14 +556,14 @@ async def link(
     )
     out = []
     for x in links:
-        assert x.lead_id is not None and x.to_type is not None and x.to_id is not None
+        assert x.entity_id is not None and x.to_type is not None and x.to_id is not None
         out.append(
             wire.Link(
-                entity_id=x.lead_id,
+                entity_id=x.entity_id,
                 entity_type="leads",
                 to_entity_id=x.to_id,
                 to_entity_type=x.to_type,
-                metadata=_metadata(after[x.lead_id], x),
+                metadata=_metadata(after[x.entity_id], x),
             )
         )
     links_ = {"self": Href(links_href(url))}

@@ -5,7 +5,7 @@ already take a list of leads and leave deleted entities out."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from kommodore.db.database import Connection, fetch_column, fetch_rows, int_array, sql
@@ -97,10 +97,15 @@ COMPANY_ROWS = sql(
     "JOIN companies c ON c.account_id = lc.account_id AND c.id = lc.company_id "
     "WHERE lc.account_id = $1 AND lc.lead_id = ANY($2::bigint[])"
 )
-ELEMENT_ROWS = sql(
-    "SELECT lead_id, element_id, catalog_id, quantity, price_id FROM lead_catalog_elements "
-    "WHERE account_id = $1 AND lead_id = ANY($2::bigint[])"
-)
+ELEMENT_OWNERS = {"leads": "lead", "contacts": "contact", "companies": "company"}
+"""What links catalog elements, and the singular its link table and column are named by."""
+ELEMENT_ROWS = {
+    kind: sql(
+        f"SELECT {one}_id, element_id, catalog_id, quantity, price_id "  # noqa: S608 (names from ELEMENT_OWNERS)
+        f"FROM {one}_catalog_elements WHERE account_id = $1 AND {one}_id = ANY($2::bigint[])"
+    )
+    for kind, one in ELEMENT_OWNERS.items()
+}
 
 
 class ContactLink(NamedTuple):
@@ -119,7 +124,8 @@ class CompanyLink(NamedTuple):
 
 
 class ElementLink(NamedTuple):
-    lead_id: int
+    owner_id: int
+    """The lead, contact or company."""
     element_id: int
     catalog_id: int
     quantity: float
@@ -140,8 +146,32 @@ async def link_rows(conn: Connection, account_id: int, lead_ids: Sequence[int]) 
     return LinkRows(
         contacts=await fetch_rows(conn, ContactLink, CONTACT_ROWS, account_id, ids),
         companies=await fetch_rows(conn, CompanyLink, COMPANY_ROWS, account_id, ids),
-        elements=await fetch_rows(conn, ElementLink, ELEMENT_ROWS, account_id, ids),
+        elements=await element_rows(conn, "leads", account_id, lead_ids),
     )
+
+
+LOCK_PARTIES = {
+    kind: sql(
+        f"SELECT id FROM {kind} "  # noqa: S608 (names from the fixed tuple below)
+        "WHERE account_id = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE"
+    )
+    for kind in ("contacts", "companies")
+}
+"""As ``LOCK_LEADS``: two concurrent element link writes to one contact or company cannot
+both insert the same link."""
+
+
+async def lock_parties(conn: Connection, kind: str, account_id: int, ids: Sequence[int]) -> None:
+    await fetch_column(conn, LOCK_PARTIES[kind], account_id, int_array(conn.dialect, ids))
+
+
+async def element_rows(
+    conn: Connection, owner: str, account_id: int, owner_ids: Sequence[int]
+) -> list[ElementLink]:
+    """The catalog element links of leads, contacts or companies (``owner``), deleted elements
+    included (they keep their rows)."""
+    ids = int_array(conn.dialect, owner_ids)
+    return await fetch_rows(conn, ElementLink, ELEMENT_ROWS[owner], account_id, ids)
 
 
 DELETE_CONTACT = sql(
@@ -158,18 +188,42 @@ DELETE_COMPANY = sql("DELETE FROM lead_companies WHERE account_id = $1 AND lead_
 INSERT_COMPANY = sql(
     "INSERT INTO lead_companies (account_id, lead_id, company_id) VALUES ($1, $2, $3)"
 )
-DELETE_ELEMENT = sql(
-    "DELETE FROM lead_catalog_elements WHERE account_id = $1 AND lead_id = $2 AND element_id = $3"
-)
-UPDATE_ELEMENT = sql(
-    "UPDATE lead_catalog_elements SET catalog_id = $4, quantity = $5, price_id = $6 "
-    "WHERE account_id = $1 AND lead_id = $2 AND element_id = $3"
-)
-INSERT_ELEMENT = sql(
-    "INSERT INTO lead_catalog_elements "
-    "(account_id, lead_id, element_id, catalog_id, quantity, price_id) "
-    "VALUES ($1, $2, $3, $4, $5, $6)"
-)
+DELETE_ELEMENT = {
+    kind: sql(
+        f"DELETE FROM {one}_catalog_elements "  # noqa: S608 (names from ELEMENT_OWNERS)
+        f"WHERE account_id = $1 AND {one}_id = $2 AND element_id = $3"
+    )
+    for kind, one in ELEMENT_OWNERS.items()
+}
+UPDATE_ELEMENT = {
+    kind: sql(
+        f"UPDATE {one}_catalog_elements "  # noqa: S608 (names from ELEMENT_OWNERS)
+        "SET catalog_id = $4, quantity = $5, price_id = $6 "
+        f"WHERE account_id = $1 AND {one}_id = $2 AND element_id = $3"
+    )
+    for kind, one in ELEMENT_OWNERS.items()
+}
+INSERT_ELEMENT = {
+    kind: sql(
+        f"INSERT INTO {one}_catalog_elements "  # noqa: S608 (names from ELEMENT_OWNERS)
+        f"(account_id, {one}_id, element_id, catalog_id, quantity, price_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    for kind, one in ELEMENT_OWNERS.items()
+}
+
+
+ElementRow = tuple[int, int, int, int, float, int | None]
+"""(account id, owner id, element id, catalog id, quantity, price id)"""
+
+
+@dataclass(slots=True)
+class ElementChanges:
+    """Catalog element link rows to write, each led by the account id and the owner's id."""
+
+    delete: list[tuple[int, int, int]] = field(default_factory=list)
+    update: list[ElementRow] = field(default_factory=list)
+    insert: list[ElementRow] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -177,22 +231,25 @@ class LinkChanges:
     """Rows to write, each led by the account id; deletes run first, then updates, then
     inserts (a lead's company is replaced by a delete and an insert)."""
 
-    delete_contacts: list[tuple[int, int, int]]
-    update_contacts: list[tuple[int, int, int, bool]]
-    insert_contacts: list[tuple[int, int, int, bool]]
-    delete_companies: list[tuple[int, int]]
-    insert_companies: list[tuple[int, int, int]]
-    delete_elements: list[tuple[int, int, int]]
-    update_elements: list[tuple[int, int, int, int, float, int | None]]
-    insert_elements: list[tuple[int, int, int, int, float, int | None]]
+    delete_contacts: list[tuple[int, int, int]] = field(default_factory=list)
+    update_contacts: list[tuple[int, int, int, bool]] = field(default_factory=list)
+    insert_contacts: list[tuple[int, int, int, bool]] = field(default_factory=list)
+    delete_companies: list[tuple[int, int]] = field(default_factory=list)
+    insert_companies: list[tuple[int, int, int]] = field(default_factory=list)
+    elements: ElementChanges = field(default_factory=ElementChanges)
 
 
 async def write_changes(conn: Connection, changes: LinkChanges) -> None:
     await conn.execute_many(DELETE_CONTACT, changes.delete_contacts)
     await conn.execute_many(DELETE_COMPANY, changes.delete_companies)
-    await conn.execute_many(DELETE_ELEMENT, changes.delete_elements)
     await conn.execute_many(UPDATE_CONTACT, changes.update_contacts)
-    await conn.execute_many(UPDATE_ELEMENT, changes.update_elements)
     await conn.execute_many(INSERT_CONTACT, changes.insert_contacts)
     await conn.execute_many(INSERT_COMPANY, changes.insert_companies)
-    await conn.execute_many(INSERT_ELEMENT, changes.insert_elements)
+    await write_element_changes(conn, "leads", changes.elements)
+
+
+async def write_element_changes(conn: Connection, owner: str, changes: ElementChanges) -> None:
+    """The catalog element links of leads, contacts or companies (``owner``)."""
+    await conn.execute_many(DELETE_ELEMENT[owner], changes.delete)
+    await conn.execute_many(UPDATE_ELEMENT[owner], changes.update)
+    await conn.execute_many(INSERT_ELEMENT[owner], changes.insert)

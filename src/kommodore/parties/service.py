@@ -18,7 +18,7 @@ from kommodore.auth.rights import Actor, Code, EntityRights, StoredRights, allow
 from kommodore.auth.service import MAX_ID, Principal
 from kommodore.custom_fields.values import read_value
 from kommodore.db.database import Connection
-from kommodore.http.hal import collection_body, self_links
+from kommodore.http.hal import collection_body, element_ref, self_links
 from kommodore.http.paging import Page, page_links
 from kommodore.parties import listing, store, wire
 from kommodore.parties.filters import PartyQuery
@@ -110,6 +110,9 @@ async def shape_parties(
     tags = await store.party_tags(conn, kind, account_id, ids)
     wanted = with_ & WITH_KEYS[kind]
     leads = await store.linked(conn, kind, "leads", account_id, ids) if "leads" in wanted else {}
+    elements = (
+        await store.elements(conn, kind, account_id, ids) if "catalog_elements" in wanted else {}
+    )
     others: dict[int, list[int]] = {}
     if kind == "contacts":
         others = await store.linked(conn, kind, "companies", account_id, ids)
@@ -125,7 +128,10 @@ async def shape_parties(
         if "customers" in wanted:
             embedded.customers = []
         if "catalog_elements" in wanted:
-            embedded.catalog_elements = []
+            embedded.catalog_elements = [
+                element_ref(e.element_id, e.catalog_id, e.quantity, e.price_id)
+                for e in elements.get(party.id, [])
+            ]
         if kind == "contacts":
             embedded.companies = _refs(origin, "companies", others.get(party.id, []))
         elif "contacts" in wanted:

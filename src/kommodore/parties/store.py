@@ -189,6 +189,39 @@ async def linked(
     return found
 
 
+class ElementLinkRow(NamedTuple):
+    owner_id: int
+    element_id: int
+    catalog_id: int
+    quantity: float
+    price_id: int | None
+
+
+ELEMENTS: dict[str, Query] = {
+    kind: sql(
+        f"SELECT x.{one}_id, x.element_id, x.catalog_id, x.quantity, x.price_id "  # noqa: S608 (names from the fixed pairs below)
+        f"FROM {one}_catalog_elements x "
+        "JOIN catalog_elements e ON e.account_id = x.account_id AND e.id = x.element_id "
+        f"WHERE x.account_id = $1 AND x.{one}_id = ANY($2::bigint[]) AND NOT e.is_deleted "
+        f"ORDER BY x.{one}_id, x.element_id"
+    )
+    for kind, one in (("contacts", "contact"), ("companies", "company"))
+}
+
+
+async def elements(
+    conn: Connection, kind: Kind, account_id: int, party_ids: Sequence[int]
+) -> dict[int, list[ElementLinkRow]]:
+    """Per party, its links to live catalog elements, by element id."""
+    rows = await fetch_rows(
+        conn, ElementLinkRow, ELEMENTS[kind], account_id, int_array(conn.dialect, party_ids)
+    )
+    found: dict[int, list[ElementLinkRow]] = {}
+    for r in rows:
+        found.setdefault(r.owner_id, []).append(r)
+    return found
+
+
 # -- creating them (complex lead adds) --------------------------------------------------------
 # Creating contacts and companies, for complex lead adds: the base row, custom
 # field values stored as a lead's are, and the link between a new contact and its company.

@@ -7,8 +7,8 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from kommodore.http.hal import CatalogElementRef, SelfLinks
 from kommodore.http.hal import CompanyRef as CompanyRef  # an entity's embedded shapes
-from kommodore.http.hal import SelfLinks
 from kommodore.http.hal import TagRef as TagRef
 
 EntityRef = CompanyRef
@@ -22,7 +22,7 @@ class PartyEmbedded(msgspec.Struct, kw_only=True):
     tags: list[TagRef]
     leads: list[EntityRef] | UnsetType = UNSET
     customers: list[EntityRef] | UnsetType = UNSET
-    catalog_elements: list[Any] | UnsetType = UNSET
+    catalog_elements: list[CatalogElementRef] | UnsetType = UNSET
     companies: list[CompanyRef] | UnsetType = UNSET
     """A contact's companies; a company has no such key."""
     contacts: list[EntityRef] | UnsetType = UNSET

@@ -98,6 +98,17 @@ class StageRef(_Entity, kw_only=True):
     status_id: Id
 
 
+class FieldGroup(_Entity, kw_only=True):
+    """A field group (a card tab) of one entity type. The API names it
+    ``{entity_type}_{account id}{id}``; every account also has the predefined group
+    "Statistics" of each entity type, which the file does not declare."""
+
+    id: Id | None = None
+    entity_type: EntityType = "leads"
+    name: Name
+    sort: int | None = None
+
+
 class CustomField(_Entity, kw_only=True):
     id: Id | None = None
     entity_type: EntityType = "leads"
@@ -105,6 +116,9 @@ class CustomField(_Entity, kw_only=True):
     type: FieldType
     code: str | None = None
     sort: int | None = None
+    group: Ref | None = None
+    """A field group of the field's entity type, by id or name ("Statistics": the predefined
+    one); none when left out."""
     is_api_only: bool = False
     is_deletable: bool = True
     is_predefined: bool = False
@@ -182,6 +196,7 @@ class Contact(_Entity, kw_only=True):
     custom_fields_values: list[FieldValues] = []
     tags: list[Ref] = []
     """Tags of the contacts' directory, by id or name (a name not declared is added)."""
+    catalog_elements: list[LeadElement] = []
     is_deleted: bool = False
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
@@ -196,6 +211,7 @@ class Company(_Entity, kw_only=True):
     custom_fields_values: list[FieldValues] = []
     tags: list[Ref] = []
     """Tags of the companies' directory, by id or name (a name not declared is added)."""
+    catalog_elements: list[LeadElement] = []
     is_deleted: bool = False
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
@@ -208,6 +224,8 @@ class LeadContact(_Entity, kw_only=True):
 
 
 class LeadElement(_Entity, kw_only=True):
+    """A catalog element linked to a lead, contact or company, with the link's metadata."""
+
     id: Id
     quantity: float = 1
     price_id: Id | None = None
@@ -295,6 +313,7 @@ class Account(_Entity, kw_only=True):
     groups: list[Group] = []
     users: list[User] = []
     pipelines: list[Pipeline] = []
+    field_groups: list[FieldGroup] = []
     custom_fields: list[CustomField] = []
     tags: list[Tag] = []
     loss_reasons: list[LossReason] = []

@@ -12,6 +12,7 @@ import msgspec
 
 from kommodore.auth.rights import StoredRights
 from kommodore.control.seed import document as d
+from kommodore.custom_fields import groups
 from kommodore.custom_fields.values import read_value
 from kommodore.db.database import Connection, Row, sql
 from kommodore.integrations.service import cli_integration_id
@@ -44,7 +45,11 @@ _STATUSES = sql(
 )
 _FIELDS = sql(
     "SELECT id, entity_type, name, type, code, sort, is_api_only, is_deletable, is_predefined, "
-    "currency, remind, required_statuses FROM custom_fields WHERE account_id = $1 ORDER BY id"
+    "currency, remind, required_statuses, group_id FROM custom_fields WHERE account_id = $1 "
+    "ORDER BY id"
+)
+_FIELD_GROUPS = sql(
+    "SELECT id, entity_type, name, sort FROM custom_field_groups WHERE account_id = $1 ORDER BY id"
 )
 _ENUMS = sql(
     "SELECT field_id, id, value, sort, code FROM custom_field_enums WHERE account_id = $1 "
@@ -92,10 +97,13 @@ _LEAD_CONTACTS = sql(
     "ORDER BY lead_id, is_main DESC, contact_id"
 )
 _LEAD_COMPANIES = sql("SELECT lead_id, company_id FROM lead_companies WHERE account_id = $1")
-_LEAD_ELEMENTS = sql(
-    "SELECT lead_id, element_id, quantity, price_id FROM lead_catalog_elements "
-    "WHERE account_id = $1 ORDER BY lead_id, element_id"
-)
+_ELEMENTS_OF = {
+    owner: sql(
+        f"SELECT {owner}_id AS owner_id, element_id, quantity, price_id "  # noqa: S608 (table names from the fixed keys)
+        f"FROM {owner}_catalog_elements WHERE account_id = $1 ORDER BY {owner}_id, element_id"
+    )
+    for owner in ("lead", "contact", "company")
+}
 _VALUES = {
     owner: sql(
         f"SELECT v.{owner}_id AS owner_id, v.field_id, v.position, v.enum_id, v.value_text, "  # noqa: S608 (table names from the fixed keys)
@@ -205,6 +213,13 @@ async def export(
         )
         for p in await _all(conn, _PIPELINES, a)
     ]  # fmt: skip
+    account.field_groups = [
+        d.FieldGroup(id=g["id"], entity_type=g["entity_type"], name=g["name"], sort=g["sort"])
+        for g in await _all(conn, _FIELD_GROUPS, a)
+    ]
+    stored_groups: set[tuple[str, int | None]] = {
+        (g.entity_type, g.id) for g in account.field_groups
+    }
     enums = _by(await _all(conn, _ENUMS, a), "field_id")
     account.custom_fields = [
         d.CustomField(
@@ -212,6 +227,7 @@ async def export(
             code=f["code"], sort=f["sort"], is_api_only=bool(f["is_api_only"]),
             is_deletable=bool(f["is_deletable"]), is_predefined=bool(f["is_predefined"]),
             currency=f["currency"], remind=f["remind"],
+            group=_group_ref(f["entity_type"], a, f["group_id"], stored_groups),
             required_statuses=msgspec.convert(
                 json.loads(f["required_statuses"] or "[]"), list[d.StageRef]
             ),
@@ -276,6 +292,19 @@ async def export(
     return d.SeedDocument(integrations=integrations, accounts=[account])
 
 
+def _group_ref(
+    entity: str, account_id: int, group_id: str | None, stored: set[tuple[str, int | None]]
+) -> int | str | None:
+    """A field's group as the file names it: the predefined one by name, the others by id;
+    a group id that names no group is left out."""
+    if group_id is None:
+        return None
+    found = groups.stored_id(entity, account_id, group_id)
+    if found == groups.PREDEFINED:
+        return groups.PREDEFINED_NAME
+    return found if (entity, found) in stored else None
+
+
 def _user(r: Row) -> d.User:
     return d.User(
         id=r["id"], name=r["name"], email=r["email"], password_hash=r["password_hash"],
@@ -302,11 +331,23 @@ async def _notes(conn: Connection, a: int) -> dict[tuple[str, int], list[d.Note]
     return found
 
 
+async def _element_links(conn: Connection, owner: str, a: int) -> dict[int, list[d.LeadElement]]:
+    """Per lead, contact or company (``owner``), the catalog elements it links."""
+    found: dict[int, list[d.LeadElement]] = defaultdict(list)
+    for e in await _all(conn, _ELEMENTS_OF[owner], a):
+        found[e["owner_id"]].append(
+            d.LeadElement(id=e["element_id"], quantity=e["quantity"], price_id=e["price_id"])
+        )
+    return found
+
+
 async def _parties(conn: Connection, account: d.Account, a: int) -> None:
     notes = await _notes(conn, a)
     contact_values = await _values(conn, "contact", a)
     contact_tags = _by(await _all(conn, _CONTACT_TAGS, a), "contact_id")
     company_tags = _by(await _all(conn, _COMPANY_TAGS, a), "company_id")
+    contact_elements = await _element_links(conn, "contact", a)
+    company_elements = await _element_links(conn, "company", a)
     account.contacts = [
         d.Contact(
             id=c["id"], name=c["name"], first_name=c["first_name"], last_name=c["last_name"],
@@ -314,6 +355,7 @@ async def _parties(conn: Connection, account: d.Account, a: int) -> None:
             created_at=c["created_at"], updated_at=c["updated_at"],
             custom_fields_values=contact_values.get(c["id"], []),
             tags=[t["tag_id"] for t in contact_tags[c["id"]]],
+            catalog_elements=contact_elements.get(c["id"], []),
             notes=notes.get(("contacts", c["id"]), []),
         )
         for c in await _all(conn, _CONTACTS, a)
@@ -328,6 +370,7 @@ async def _parties(conn: Connection, account: d.Account, a: int) -> None:
             contacts=[m["contact_id"] for m in members[c["id"]]],
             custom_fields_values=company_values.get(c["id"], []),
             tags=[t["tag_id"] for t in company_tags[c["id"]]],
+            catalog_elements=company_elements.get(c["id"], []),
             notes=notes.get(("companies", c["id"]), []),
         )
         for c in await _all(conn, _COMPANIES, a)
@@ -340,7 +383,7 @@ async def _leads(conn: Connection, account: d.Account, a: int) -> None:
     tags = _by(await _all(conn, _LEAD_TAGS, a), "lead_id")
     contacts = _by(await _all(conn, _LEAD_CONTACTS, a), "lead_id")
     companies = {r["lead_id"]: r["company_id"] for r in await _all(conn, _LEAD_COMPANIES, a)}
-    elements = _by(await _all(conn, _LEAD_ELEMENTS, a), "lead_id")
+    elements = await _element_links(conn, "lead", a)
     account.leads = [
         d.Lead(
             id=r["id"], name=r["name"], price=r["price"], pipeline=r["pipeline_id"],
@@ -353,10 +396,7 @@ async def _leads(conn: Connection, account: d.Account, a: int) -> None:
             contacts=[d.LeadContact(id=c["contact_id"], is_main=bool(c["is_main"]))
                       for c in contacts[r["id"]]],
             company=companies.get(r["id"]),
-            catalog_elements=[
-                d.LeadElement(id=e["element_id"], quantity=e["quantity"], price_id=e["price_id"])
-                for e in elements[r["id"]]
-            ],
+            catalog_elements=elements.get(r["id"], []),
             custom_fields_values=values.get(r["id"], []),
             notes=notes.get(("leads", r["id"]), []),
         )

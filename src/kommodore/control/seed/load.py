@@ -25,7 +25,7 @@ from kommodore.auth.store import insert_token
 from kommodore.auth.tokens import DEFAULT_SCOPES, issue_token
 from kommodore.control.seed import document as d
 from kommodore.control.seed.parse import SeedError, SeedProblem
-from kommodore.custom_fields import predefined
+from kommodore.custom_fields import groups, predefined
 from kommodore.custom_fields.types import WITH_ENUMS
 from kommodore.custom_fields.value_writes import (
     EnumDef,
@@ -97,6 +97,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                       "chained_lists", "tracking_callback", "search_in", "created_at",
                       "updated_at"),
     "custom_field_enums": ("account_id", "id", "field_id", "value", "sort", "code"),
+    "custom_field_groups": ("account_id", "id", "entity_type", "name", "sort", "created_at",
+                            "updated_at"),
     "contacts": ("account_id", "id", "name", "first_name", "last_name", "responsible_user_id",
                  "group_id", "created_by", "updated_by", "created_at", "updated_at",
                  "closest_task_at", "is_deleted"),
@@ -115,6 +117,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "lead_companies": ("account_id", "lead_id", "company_id"),
     "lead_catalog_elements": ("account_id", "lead_id", "element_id", "catalog_id", "quantity",
                               "price_id"),
+    "contact_catalog_elements": ("account_id", "contact_id", "element_id", "catalog_id",
+                                 "quantity", "price_id"),
+    "company_catalog_elements": ("account_id", "company_id", "element_id", "catalog_id",
+                                 "quantity", "price_id"),
     "lead_custom_field_values": ("account_id", "lead_id", "field_id", "position", "enum_id",
                                  "value_text", "value_number", "value_int", "value_json"),
     "contact_custom_field_values": ("account_id", "contact_id", "field_id", "position",
@@ -506,6 +512,7 @@ _ENTITY_LISTS: tuple[tuple[str, str], ...] = (
     ("groups", "user_groups"),
     ("users", "users"),
     ("pipelines", "pipelines"),
+    ("field_groups", "custom_field_groups"),
     ("custom_fields", "custom_fields"),
     ("tags", "tags"),
     ("loss_reasons", "loss_reasons"),
@@ -604,6 +611,10 @@ class _AccountRows:
             for kind in ("contacts", "companies")
         }
         self.loss_reasons = _named("loss reason", account.loss_reasons)
+        self.field_groups = {
+            kind: _named("field group", [g for g in account.field_groups if g.entity_type == kind])
+            for kind in ("leads", "contacts", "companies")
+        }
         self.sources = _named("source", account.sources)
         self.contacts = _named("contact", account.contacts)
         self.companies = _named("company", account.companies)
@@ -742,11 +753,31 @@ class _AccountRows:
                     "catalog_elements", self.id, e.id, c.id, e.name, 0, 0, now, now, False
                 )
 
+    def _field_groups(self) -> None:
+        for j, g in enumerate(self.a.field_groups):
+            sort = g.sort if g.sort is not None else j + 1
+            self.rows.add(
+                "custom_field_groups", self.id, g.id, g.entity_type, g.name, sort, self.now,
+                self.now,
+            )  # fmt: skip
+
+    def _field_group_of(self, f: d.CustomField, rel: str) -> str | None:
+        """The API id of the field's group: the predefined one by its name, or one of the
+        file's groups of the field's entity type."""
+        if f.group is None:
+            return None
+        if f.group == groups.PREDEFINED_NAME:
+            return groups.api_id(f.entity_type, self.id, groups.PREDEFINED)
+        found = self.field_groups[f.entity_type].find(f.group, self._at(rel), self.problems)
+        return None if found is None else groups.api_id(f.entity_type, self.id, found.id)
+
     def _custom_fields(self) -> dict[str, FieldCatalog]:
+        self._field_groups()
         catalogs = {kind: FieldCatalog() for kind in ("leads", "contacts", "companies")}
         stages = {(p.id, s.id) for p in self.a.pipelines for s in p.statuses}
         for j, f in enumerate(self.a.custom_fields):
             rel = f"custom_fields[{j}]"
+            group_id = self._field_group_of(f, f"{rel}.group")
             if f.enums and f.type not in WITH_ENUMS:
                 self.problems.add(self._at(f"{rel}.enums"), f"a {f.type} field has no enums")
             for k, stage in enumerate(f.required_statuses):
@@ -759,7 +790,8 @@ class _AccountRows:
             self.rows.add(
                 "custom_fields", self.id, f.id, f.entity_type, f.name, f.code,
                 f.sort if f.sort is not None else 10 * (j + 1), f.type, False, f.is_predefined,
-                f.is_deletable, f.is_api_only, None, json.dumps(required) if required else None,
+                f.is_deletable, f.is_api_only, group_id,
+                json.dumps(required) if required else None,
                 "[]", f.remind, currency, None, None,
                 "catalog_elements" if f.type == "linked_entity" else None, self.now, self.now,
             )  # fmt: skip
@@ -820,6 +852,7 @@ class _AccountRows:
             )  # fmt: skip
             self._values("contact_custom_field_values", c.id, c.custom_fields_values, rel, catalog)
             self._party_tags("contacts", c.id, c.tags, rel)
+            self._element_links("contact", c.id, c.catalog_elements, rel)
             self._notes("contacts", c.id, c.notes, owner, rel)
 
     def _companies(self, catalog: FieldCatalog) -> None:
@@ -839,6 +872,7 @@ class _AccountRows:
                     self.rows.add("company_contacts", self.id, c.id, contact_id)
             self._values("company_custom_field_values", c.id, c.custom_fields_values, rel, catalog)
             self._party_tags("companies", c.id, c.tags, rel)
+            self._element_links("company", c.id, c.catalog_elements, rel)
             self._notes("companies", c.id, c.notes, owner, rel)
 
     def _party_tags(self, kind: str, owner_id: int, refs: Sequence[d.Ref], rel: str) -> None:
@@ -967,8 +1001,14 @@ class _AccountRows:
             lead.company, self._at(f"{rel}.company"), self.problems
         ):
             self.rows.add("lead_companies", self.id, lead_id, lead.company)
-        elements: set[int] = set()
-        for k, element in enumerate(lead.catalog_elements):
+        self._element_links("lead", lead_id, lead.catalog_elements, rel)
+
+    def _element_links(
+        self, owner: str, owner_id: int, elements: Sequence[d.LeadElement], rel: str
+    ) -> None:
+        """The catalog elements a lead, contact or company links (each once)."""
+        seen: set[int] = set()
+        for k, element in enumerate(elements):
             catalog_id = self.elements.get(element.id)
             if catalog_id is None:
                 self.problems.add(
@@ -976,11 +1016,11 @@ class _AccountRows:
                     f"no catalog element with id {element.id} in this account",
                 )
                 continue
-            if element.id in elements:
+            if element.id in seen:
                 continue
-            elements.add(element.id)
+            seen.add(element.id)
             self.rows.add(
-                "lead_catalog_elements", self.id, lead_id, element.id, catalog_id,
+                f"{owner}_catalog_elements", self.id, owner_id, element.id, catalog_id,
                 element.quantity, element.price_id,
             )  # fmt: skip
 
