@@ -1,6 +1,7 @@
 """``POST /api/v4/leads/complex``: each lead with at most one contact and one
 company, new or existing; a new contact and company linked to each other; ``_embedded.metadata``
-making the lead an incoming one. Validated and written as one batch with the plain add.
+making the lead an incoming one, kept as its Unsorted entry (:mod:`kommodore.leads.unsorted`).
+Validated and written as one batch with the plain add.
 
 Duplicate control is an integration setting Kommo applies only when enabled; kommodore has no
 such setting, so ``merged`` is always false.
@@ -24,10 +25,11 @@ from kommodore.db import ids
 from kommodore.db.database import Connection
 from kommodore.events.record import NewEvent, record
 from kommodore.http.validation import Reader
-from kommodore.leads import changes, store, wire
+from kommodore.leads import changes, store, unsorted, wire
 from kommodore.leads import events as lead_events
 from kommodore.leads.input import LeadInput, PartyRef
 from kommodore.leads.outbox import LeadChange, enqueue_lead_changes
+from kommodore.leads.unsorted import METADATA_KEYS
 from kommodore.parties import changes as party_changes
 from kommodore.parties import store as party_store
 from kommodore.parties.changes import PartyInput, check_tags, read_tags, write_tags
@@ -89,9 +91,11 @@ def _check_metadata(metadata: Reader) -> None:
     if category not in CATEGORIES:
         metadata.errors.not_supported(metadata.path("category"))
         return
-    for key in CATEGORIES[category]:
+    required = CATEGORIES[category]
+    for key in (*required, *(k for k in METADATA_KEYS[category] if k not in required)):
         if not metadata.has(key):
-            metadata.errors.missing(metadata.path(key))
+            if key in required:
+                metadata.errors.missing(metadata.path(key))
         elif key in TIMESTAMP_KEYS:
             metadata.timestamp(key)
         elif key in INT_KEYS:
@@ -265,6 +269,7 @@ async def add(conn: Connection, principal: Principal, items: Sequence[Any], now:
     new_events += await changes.added_events(conn, plans)
     pairs = []
     results = []
+    entries: list[unsorted.NewEntry] = []
     for plan in plans:
         contact = next((c for c, _ in plan.contacts), None)
         company = next(iter(plan.companies), None)
@@ -281,6 +286,18 @@ async def add(conn: Connection, principal: Principal, items: Sequence[Any], now:
         ]
         new_events += lead_events.link_events(plan.lead_id, actor, [], gained)
         new_events += lead_events.party_end_events(plan.lead_id, actor, gained)
+        if plan.lead.metadata is not None:
+            sent = plan.lead.metadata.data
+            entries.append(
+                unsorted.NewEntry(
+                    category=sent["category"],
+                    metadata=unsorted.metadata_of(sent["category"], sent),
+                    pipeline_id=plan.columns["pipeline_id"],
+                    lead_id=plan.lead_id,
+                    contact_id=contact,
+                    company_id=company,
+                )
+            )
         results.append(
             wire.ComplexResult(
                 id=plan.lead_id,
@@ -293,6 +310,7 @@ async def add(conn: Connection, principal: Principal, items: Sequence[Any], now:
     new_events += await party_changes.write_company_links(
         conn, account_id, pairs, actor, now, unlink=False, created=fresh
     )
+    await unsorted.add_entries(conn, account_id, entries, now)
     await record(conn, account_id, new_events, now)
     await enqueue_lead_changes(conn, account_id, [LeadChange(p.lead_id, "add") for p in plans], now)
     for kind in KINDS:
