@@ -119,7 +119,9 @@ def test_list_and_one_whole(client: TestClient, factory: Factory) -> None:
     assert _get(api, f"/api/v4/leads/unsorted/{second['uid']}") == expected_items[1]
     # the plain lead made none; unknown and other accounts' uids answer 204
     assert plain["id"] not in {i["_embedded"]["leads"][0]["id"] for i in expected_items}
-    _get(api, "/api/v4/leads/unsorted/" + "0" * 60, 204)
+    for unknown in ("0" * 60, "%00", "UPPER", "a" * 65, "%D0%AF"):
+        _get(api, f"/api/v4/leads/unsorted/{unknown}", 204)
+    _get(api, "/api/v4/leads/unsorted?filter[uid][]=%00&filter[uid][x][y]=1", 204)
     stranger = as_admin(client, factory)
     _get(stranger, f"/api/v4/leads/unsorted/{first['uid']}", 204)
     _get(stranger, "/api/v4/leads/unsorted", 204)

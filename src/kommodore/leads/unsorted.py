@@ -9,6 +9,7 @@ as in the leads' list.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from kommodore.http.query import int_values
 from kommodore.leads import store, wire
 from kommodore.leads.store import UnsortedRow
 
+UID = re.compile(r"[0-9a-f]{1,64}")
+"""What a uid can be (the API makes 60 hex characters; seeds may give shorter ones)."""
 METADATA_KEYS = {
     "forms": ("form_id", "form_name", "form_page", "ip", "form_sent_at", "referer", "visitor_uid"),
     "sip": ("from", "phone", "called_at", "duration", "link", "service_code", "uniq"),
@@ -161,7 +164,9 @@ async def read_unsorted(
     conn: Connection, principal: Principal, uid: str, origin: str
 ) -> bytes | None:
     """One entry, or None (204): unknown, another account's, accepted or declined, or of a
-    lead the user may not view."""
+    lead the user may not view. A uid no entry can have (not hex, too long) is not looked up."""
+    if not UID.fullmatch(uid):
+        return None
     rows = await _rows(conn, principal, UnsortedQuery(uids=[uid]), 0, 1)
     if not rows:
         return None
