@@ -289,8 +289,15 @@ def _leads(s: Session) -> int:
     s.send(
         "POST", "/api/v4/leads/complex",
         [{"name": "Deal", "_embedded": {"contacts": [{"first_name": "Ann"}],
-                                         "companies": [{"name": "Acme"}]}}],
+                                         "companies": [{"name": "Acme"}]}},
+         {"name": "Form", "_embedded": {"metadata": {
+             "category": "forms", "form_id": 1, "form_name": "Site", "form_page": "https://a.b/",
+             "form_sent_at": 1_700_000_000}}}],
     )  # fmt: skip
+    unsorted = s.get("/api/v4/leads/unsorted?filter[category][]=forms&order[created_at]=desc")
+    uid = unsorted["_embedded"]["unsorted"][0]["uid"]
+    s.get(f"/api/v4/leads/unsorted/{uid}", "/api/v4/leads/unsorted/{uid:str}")
+    s.get("/api/v4/leads/unsorted/nope", "/api/v4/leads/unsorted/{uid:str}", 204)
     invalid = s.send("POST", "/api/v4/leads", [{"name": 5}], 400)
     assert invalid["validation-errors"][0]["errors"][0]["code"] == "InvalidType"
     s.send("POST", "/admin/leads/delete", [{"id": new_id}], 204)

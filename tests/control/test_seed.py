@@ -541,3 +541,53 @@ def test_a_field_names_a_field_group_of_its_entity_type(control: TestClient) -> 
         (9202, 9401),
         (9203, 9401),
     ]
+
+
+def test_unsorted_seeds_with_its_lead_and_exports_back(control: TestClient) -> None:
+    """A lead's Unsorted entry: the lead put in the incoming stage, the entry answered whole
+    by the Unsorted API (the lead's main contact and company), exported and seeded back the
+    same; a lead without one has none."""
+    doc = _minimal()
+    account = doc["accounts"][0]
+    account["contacts"] = [{"id": 9401, "first_name": "Ann"}, {"id": 9403, "first_name": "Bo"}]
+    account["companies"] = [{"id": 9402, "name": "Acme"}]
+    uid = "ab" * 30
+    metadata = {"form_id": "f1", "form_name": "Site", "form_page": "https://a.test/",
+                "form_sent_at": "1700000000", "ip": None}  # fmt: skip
+    account["leads"][1].update(
+        contacts=[{"id": 9403}, {"id": 9401, "is_main": True}], company=9402,
+        created_at=1_700_000_000,
+        unsorted={"uid": uid, "category": "forms", "metadata": metadata,
+                  "source_uid": "src-1", "source_name": "Site form"},
+    )  # fmt: skip
+    seeded = _seed(control, doc)
+    assert seeded.status_code == 201, seeded.text
+    account_id = seeded.json()["accounts"][0]["id"]
+    token = control.post("/_kommodore/tokens", json={"subdomain": "mini"}, headers=AUTH)
+    api = _bearer(token.json()["token"])
+    origin = "http://testserver/api/v4"
+    lead = control.get("/api/v4/leads/9302", headers=api).json()
+    stages = control.get(f"/api/v4/leads/pipelines/{lead['pipeline_id']}/statuses",
+                         headers=api).json()["_embedded"]["statuses"]  # fmt: skip
+    assert next(s["type"] for s in stages if s["id"] == lead["status_id"]) == 1
+    entry = {
+        "uid": uid, "source_uid": "src-1", "source_name": "Site form", "category": "forms",
+        "pipeline_id": lead["pipeline_id"], "created_at": 1_700_000_000, "metadata": metadata,
+        "account_id": account_id, "_links": {"self": {"href": f"{origin}/leads/unsorted/{uid}"}},
+        "_embedded": {
+            "contacts": [{"id": 9401, "_links": {"self": {"href": f"{origin}/contacts/9401"}}}],
+            "leads": [{"id": 9302, "_links": {"self": {"href": f"{origin}/leads/9302"}}}],
+            "companies": [{"id": 9402, "_links": {"self": {"href": f"{origin}/companies/9402"}}}],
+        },
+    }  # fmt: skip
+    assert control.get(f"/api/v4/leads/unsorted/{uid}", headers=api).json() == entry
+    listed = control.get("/api/v4/leads/unsorted", headers=api).json()
+    assert listed["_embedded"]["unsorted"] == [entry]
+    exported = control.get("/_kommodore/export?subdomain=mini", headers=AUTH).json()
+    first, second = exported["accounts"][0]["leads"]
+    assert "unsorted" not in first
+    assert second["unsorted"] == {"uid": uid, "category": "forms", "metadata": metadata,
+                                  "source_uid": "src-1", "source_name": "Site form",
+                                  "created_at": 1_700_000_000}  # fmt: skip
+    assert _seed(control, exported).status_code == 201
+    assert control.get("/_kommodore/export?subdomain=mini", headers=AUTH).json() == exported

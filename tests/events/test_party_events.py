@@ -251,6 +251,19 @@ def _stored(factory: Factory, account_id: int) -> list[tuple[str, str, int]]:
     return [(r[0], r[1], r[2]) for r in rows]
 
 
+def _system_notes(factory: Factory, account_id: int) -> list[int]:
+    """The note ids the account's ``*_added`` events point at, in id order."""
+    with factory.engine.begin() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT value_after FROM events WHERE account_id = :a "
+                "AND type IN ('contact_added', 'company_added') ORDER BY id"
+            ),
+            {"a": account_id},
+        ).all()
+    return [json.loads(r[0])[0]["note"]["id"] for r in rows]
+
+
 def test_contact_and_company_writes_read_back(client, factory, backend):
     """End to end: add a contact with a tag, edit its name, responsible, tags and custom
     fields (select and text), add a note on it; edit a company's field. Every event appears,
@@ -298,11 +311,14 @@ def test_contact_and_company_writes_read_back(client, factory, backend):
         return {"custom_field_value": {"field_id": field, "field_type": code, "enum_id": enum,
                                        "text": text}}  # fmt: skip
 
+    contact_note, company_note = _system_notes(factory, account.id)
     expected = [
-        NewEvent("contact_added", contact, a, entity_type="contact"),
+        NewEvent("contact_added", contact, a, [{"note": {"id": contact_note}}],
+                 entity_type="contact"),
         NewEvent("entity_tag_added", contact, a, [{"tag": {"name": "t1"}}],
                  entity_type="contact"),
-        NewEvent("company_added", company, a, entity_type="company"),
+        NewEvent("company_added", company, a, [{"note": {"id": company_note}}],
+                 entity_type="company"),
         NewEvent("name_field_changed", contact, a, [{"name_field_value": {"name": "Ada L"}}],
                  [{"name_field_value": {"name": "Ada"}}], entity_type="contact"),
         NewEvent("entity_responsible_changed", contact, a, [{"responsible_user": {"id": other}}],

@@ -326,10 +326,21 @@ def test_writes_record_events(client: TestClient, factory: Factory):
             {"a": a.id},
         ).all()
     admin = a.admin
-    assert [(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5])) for r in rows] == [
-        ("contact_added", "contact", cid, admin, [], []),
+    found = [(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5])) for r in rows]
+    # the system notes "contact created" and "company created": ids of the notes' sequence,
+    # never listed or served (as lead_added's)
+    contact_note, company_note = found[0][4][0]["note"]["id"], found[2][4][0]["note"]["id"]
+    assert isinstance(contact_note, int) and company_note > contact_note
+    for path in (f"/api/v4/contacts/notes/{contact_note}",
+                 f"/api/v4/contacts/{cid}/notes/{contact_note}", f"/api/v4/contacts/{cid}/notes",
+                 f"/api/v4/companies/notes/{company_note}",
+                 f"/api/v4/companies/{co}/notes/{company_note}", f"/api/v4/companies/{co}/notes",
+                 "/api/v4/contacts/notes", "/api/v4/companies/notes"):  # fmt: skip
+        assert _call(client, factory, w, "GET", path, None).status_code == 204, path
+    assert found == [
+        ("contact_added", "contact", cid, admin, [{"note": {"id": contact_note}}], []),
         ("entity_tag_added", "contact", cid, admin, [{"tag": {"name": "t1"}}], []),
-        ("company_added", "company", co, admin, [], []),
+        ("company_added", "company", co, admin, [{"note": {"id": company_note}}], []),
         ("name_field_changed", "contact", cid, admin, [{"name_field_value": {"name": "Ev 2"}}],
          [{"name_field_value": {"name": "Ev"}}]),
         ("entity_responsible_changed", "contact", cid, admin,

@@ -328,6 +328,7 @@ CATALOGS_PAGE = Collection("CatalogsPage", "catalogs", catalogs.Catalog, ("_page
 ELEMENTS_PAGE = Collection("CatalogElementsPage", "elements", catalogs.Element, ("_page",))
 LINKS = Collection("Links", "links", links.Link, ("_total_items",))
 EVENTS_PAGE = Collection("EventsPage", "events", events.Event, ("_page",))
+UNSORTED_PAGE = Collection("UnsortedPage", "unsorted", leads.Unsorted, ("_page",))
 PARTY = AnyOf((parties.Party, parties.DeletedParty))
 CONTACTS_PAGE = Collection("ContactsPage", "contacts", PARTY, ("_page",))
 COMPANIES_PAGE = Collection("CompaniesPage", "companies", PARTY, ("_page",))
@@ -489,6 +490,20 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         {200: list[leads.ComplexResult]},
         WRITE_ERRORS,
         body=LEAD_BATCH,
+    ),
+    ("GET", "/api/v4/leads/unsorted"): _api(
+        "leads",
+        "Unsorted: the incoming leads complex adds made, while still incoming; those of leads the "
+        "user may view; 204 when the page is empty",
+        {200: UNSORTED_PAGE, 204: None},
+        API_ERRORS,
+        query=(PAGE, limit(250), filter_("uid", "category", "pipeline_id"), order("created_at")),
+    ),
+    ("GET", "/api/v4/leads/unsorted/{uid:str}"): _api(
+        "leads",
+        "An unsorted entry by its uid; 204 when unknown, accepted, declined or hidden",
+        {200: leads.Unsorted, 204: None},
+        API_ERRORS,
     ),
     ("GET", "/api/v4/leads/{lead_id:int}"): _api(
         "leads",

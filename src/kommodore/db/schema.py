@@ -489,6 +489,25 @@ lead_catalog_elements = _element_links("lead", "leads")
 contact_catalog_elements = _element_links("contact", "contacts")
 company_catalog_elements = _element_links("company", "companies")
 
+unsorted = _tenant(
+    "unsorted",
+    sa.Column("uid", sa.String(64), nullable=False, comment="60 hex characters, as Kommo's"),
+    sa.Column("source_uid", sa.String(255), nullable=True),
+    sa.Column("source_name", sa.String(255), nullable=True),
+    sa.Column("category", sa.String(16), nullable=False, comment="forms or sip (mail, chats)"),
+    sa.Column("pipeline_id", BigInt, nullable=False),
+    sa.Column("created_at", BigInt, nullable=False),
+    sa.Column("metadata", sa.Text, nullable=False, comment="JSON object: the category's keys"),
+    sa.Column("lead_id", BigInt, nullable=False, comment="the incoming lead it made"),
+    sa.Column("contact_id", BigInt, nullable=True),
+    sa.Column("company_id", BigInt, nullable=True),
+    _pk("uid"),
+    _fk(["lead_id"], "leads", ["id"], ondelete="CASCADE"),
+    sa.UniqueConstraint("account_id", "lead_id"),
+    sa.Index("ix_unsorted_created_at", "account_id", "created_at", "lead_id"),
+    comment="What a complex add's _embedded.metadata made: Kommo's Unsorted (incoming leads)",
+)
+
 tasks = _entity(
     "tasks",
     *_authored(),

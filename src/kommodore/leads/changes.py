@@ -488,8 +488,11 @@ async def add_leads(
     now: int,
     *,
     incoming: Sequence[bool] | None = None,
+    report: bool = True,
 ) -> list[Plan]:
-    """Validate and write new leads; returns their plans in request order."""
+    """Validate and write new leads; returns their plans in request order. Unless ``report``
+    is false (the caller records them with its own), records their events and queues their
+    ``add`` hooks."""
     account_id = principal.account.id
     found = await _lookups(conn, principal, inputs, update=False)
     lead_ids = await ids.allocate(conn, "leads", len(inputs))
@@ -514,20 +517,22 @@ async def add_leads(
         [(p.lead_id, c) for p in plans for c in p.companies],
     )
     await store.reindex(conn, account_id, [p.lead_id for p in plans], fresh=True)
-    # Kommo's lead_added points at the system note "lead created": its id is drawn from the
-    # notes' sequence, but no such note is listed or served (spec §10)
-    system_notes = await ids.allocate(conn, "notes", len(plans))
-    await record(
-        conn,
-        account_id,
-        [
-            NewEvent("lead_added", p.lead_id, p.columns["updated_by"], [{"note": {"id": n}}])
-            for p, n in zip(plans, system_notes, strict=True)
-        ],
-        now,
-    )
-    await enqueue_lead_changes(conn, account_id, [LeadChange(p.lead_id, "add") for p in plans], now)
+    if report:
+        await record(conn, account_id, await added_events(conn, plans), now)
+        await enqueue_lead_changes(
+            conn, account_id, [LeadChange(p.lead_id, "add") for p in plans], now
+        )
     return plans
+
+
+async def added_events(conn: Connection, plans: Sequence[Plan]) -> list[NewEvent]:
+    """``lead_added`` per new lead. Kommo's points at the system note "lead created": its id
+    is drawn from the notes' sequence, but no such note is listed or served (spec §10)."""
+    system_notes = await ids.allocate(conn, "notes", len(plans))
+    return [
+        NewEvent("lead_added", p.lead_id, p.columns["updated_by"], [{"note": {"id": n}}])
+        for p, n in zip(plans, system_notes, strict=True)
+    ]
 
 
 async def edit_leads(

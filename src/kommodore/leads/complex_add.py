@@ -1,6 +1,7 @@
 """``POST /api/v4/leads/complex``: each lead with at most one contact and one
 company, new or existing; a new contact and company linked to each other; ``_embedded.metadata``
-making the lead an incoming one. Validated and written as one batch with the plain add.
+making the lead an incoming one, kept as its Unsorted entry (:mod:`kommodore.leads.unsorted`).
+Validated and written as one batch with the plain add.
 
 Duplicate control is an integration setting Kommo applies only when enabled; kommodore has no
 such setting, so ``merged`` is always false.
@@ -22,11 +23,17 @@ from kommodore.custom_fields.value_writes import (
 )
 from kommodore.db import ids
 from kommodore.db.database import Connection
+from kommodore.events.record import NewEvent, record
 from kommodore.http.validation import Reader
-from kommodore.leads import changes, store, wire
+from kommodore.leads import changes, store, unsorted, wire
+from kommodore.leads import events as lead_events
 from kommodore.leads.input import LeadInput, PartyRef
+from kommodore.leads.outbox import LeadChange, enqueue_lead_changes
+from kommodore.leads.unsorted import METADATA_KEYS
+from kommodore.parties import changes as party_changes
 from kommodore.parties import store as party_store
 from kommodore.parties.changes import PartyInput, check_tags, read_tags, write_tags
+from kommodore.parties.outbox import PartyChange, enqueue_party_changes
 from kommodore.parties.store import Kind
 
 CATEGORIES = {
@@ -84,9 +91,11 @@ def _check_metadata(metadata: Reader) -> None:
     if category not in CATEGORIES:
         metadata.errors.not_supported(metadata.path("category"))
         return
-    for key in CATEGORIES[category]:
+    required = CATEGORIES[category]
+    for key in (*required, *(k for k in METADATA_KEYS[category] if k not in required)):
         if not metadata.has(key):
-            metadata.errors.missing(metadata.path(key))
+            if key in required:
+                metadata.errors.missing(metadata.path(key))
         elif key in TIMESTAMP_KEYS:
             metadata.timestamp(key)
         elif key in INT_KEYS:
@@ -131,9 +140,10 @@ def _read_party(party: NewParty) -> None:
 
 async def _prepare_parties(
     conn: Connection, principal: Principal, parties: Sequence[NewParty], now: int
-) -> None:
+) -> dict[Kind, list[tuple[int, int]]]:
     """Validate the new contacts and companies; when every one is valid, create them and
-    point their leads at them, so the lead add links them like existing ones."""
+    point their leads at them, so the lead add links them like existing ones. Returns what
+    was created, by kind: (id, updated_by) pairs, as the contact and company adds name them."""
     account_id = principal.account.id
     for party in parties:
         _read_party(party)
@@ -171,8 +181,9 @@ async def _prepare_parties(
                     model.errors.not_supported(model.path(key))
             party.field_writes = read_field_writes(party.field_entries, catalog)
         await check_tags(conn, account_id, kind, [p.tags for p in of_kind if p.tags])
+    created: dict[Kind, list[tuple[int, int]]] = {kind: [] for kind in KINDS}
     if any(p.model.errors.errors for p in parties):
-        return
+        return created
     for kind in KINDS:
         of_kind = [p for p in parties if p.kind == kind]
         new_ids = await ids.allocate(conn, kind, len(of_kind))
@@ -181,6 +192,7 @@ async def _prepare_parties(
         for party, party_id in zip(of_kind, new_ids, strict=True):
             party.id = party_id
             rows.append(_party_row(party, account_id, principal.actor.user_id, users, now))
+            created[kind].append((party_id, rows[-1][-3]))  # [-3]: updated_by
             values += value_rows(account_id, party_id, party.field_writes or ())
             _point_lead_at(party)
         await party_store.insert_parties(conn, kind, rows, values)
@@ -189,6 +201,7 @@ async def _prepare_parties(
             if party.tags is not None:
                 party.tags.id = party.id
         await write_tags(conn, kind, account_id, tags, {})
+    return created
 
 
 def _party_row(
@@ -225,12 +238,19 @@ def _point_lead_at(party: NewParty) -> None:
 
 
 async def add(conn: Connection, principal: Principal, items: Sequence[Any], now: int) -> bytes:
-    """Validate and write the batch; the answer is Kommo's bare array."""
+    """Validate and write the batch; the answer is Kommo's bare array.
+
+    It records what the separate calls would: the contact and company adds' events (their
+    ``*_added`` and tag events), the lead add's, and the link calls' for each link to a
+    contact or company it creates (``entity_linked`` on the lead, ``lead_linked`` on the
+    other end) and for each contact-company link it makes; all in one ``record`` call, so
+    their order is that of the calls. The new leads, contacts and companies queue ``add``
+    hooks, read after the links, so a contact's item names its leads and company."""
     inputs, errors = changes.read_batch(items, update=False, complex_=True)
     for lead in inputs:
         _check_shape(lead)
     parties = [p for lead in inputs for p in _new_parties(lead)]
-    await _prepare_parties(conn, principal, parties, now)
+    created = await _prepare_parties(conn, principal, parties, now)
     plans = await changes.add_leads(
         conn,
         principal,
@@ -238,14 +258,46 @@ async def add(conn: Connection, principal: Principal, items: Sequence[Any], now:
         errors,
         now,
         incoming=[lead.metadata is not None for lead in inputs],
+        report=False,
     )
+    account_id = principal.account.id
+    actor = principal.actor.user_id
+    fresh = {(kind, party_id) for kind in KINDS for party_id, _ in created[kind]}
+    new_events: list[NewEvent] = []
+    for kind in KINDS:
+        new_events += await party_changes.added_events(conn, kind, account_id, created[kind])
+    new_events += await changes.added_events(conn, plans)
     pairs = []
     results = []
+    entries: list[unsorted.NewEntry] = []
     for plan in plans:
         contact = next((c for c, _ in plan.contacts), None)
         company = next(iter(plan.companies), None)
         if contact is not None and company is not None:
-            pairs.append((company, contact))
+            pairs.append((contact, company))
+        ends: tuple[tuple[str, Kind, int | None], ...] = (
+            ("company", "companies", company),
+            ("contact", "contacts", contact),
+        )
+        gained = [
+            (etype, party_id)
+            for etype, kind, party_id in ends
+            if party_id is not None and (kind, party_id) in fresh
+        ]
+        new_events += lead_events.link_events(plan.lead_id, actor, [], gained)
+        new_events += lead_events.party_end_events(plan.lead_id, actor, gained)
+        if plan.lead.metadata is not None:
+            sent = plan.lead.metadata.data
+            entries.append(
+                unsorted.NewEntry(
+                    category=sent["category"],
+                    metadata=unsorted.metadata_of(sent["category"], sent),
+                    pipeline_id=plan.columns["pipeline_id"],
+                    lead_id=plan.lead_id,
+                    contact_id=contact,
+                    company_id=company,
+                )
+            )
         results.append(
             wire.ComplexResult(
                 id=plan.lead_id,
@@ -255,5 +307,14 @@ async def add(conn: Connection, principal: Principal, items: Sequence[Any], now:
                 merged=False,
             )
         )
-    await party_store.link_companies(conn, principal.account.id, pairs)
+    new_events += await party_changes.write_company_links(
+        conn, account_id, pairs, actor, now, unlink=False, created=fresh
+    )
+    await unsorted.add_entries(conn, account_id, entries, now)
+    await record(conn, account_id, new_events, now)
+    await enqueue_lead_changes(conn, account_id, [LeadChange(p.lead_id, "add") for p in plans], now)
+    for kind in KINDS:
+        await enqueue_party_changes(
+            conn, kind, account_id, [PartyChange(i, "add") for i, _ in created[kind]], now
+        )
     return wire.encoder.encode(results)

@@ -12,7 +12,7 @@ from kommodore.http.auth import api_request
 from kommodore.http.body import batch_of, object_of
 from kommodore.http.directory import read, read_page, routes_of
 from kommodore.http.hal import hal_response
-from kommodore.leads import changes, complex_add, service
+from kommodore.leads import changes, complex_add, service, unsorted
 from kommodore.leads.filters import lead_query
 
 MAX_LIMIT = 250
@@ -89,8 +89,30 @@ async def add_complex(request: Request) -> Response:
     return hal_response(body)
 
 
+async def list_unsorted(request: Request) -> Response:
+    """``GET /api/v4/leads/unsorted``: the incoming leads complex adds made, still unsorted."""
+    return await read_page(
+        request,
+        MAX_LIMIT,
+        lambda api, page: unsorted.list_unsorted(
+            api.conn, api.principal, unsorted.unsorted_query(api.params), page, api.origin,
+            api.url, api.query,
+        ),
+    )  # fmt: skip
+
+
+async def get_unsorted(request: Request) -> Response:
+    """``GET /api/v4/leads/unsorted/{uid}``: 204 when unknown or not to be seen."""
+    uid: str = request.path_params["uid"]
+    return await read(
+        request, lambda api: unsorted.read_unsorted(api.conn, api.principal, uid, api.origin)
+    )
+
+
 routes: list[BaseRoute] = routes_of(
     ("/api/v4/leads", {"GET": list_leads, "POST": add_leads, "PATCH": edit_leads}),
     ("/api/v4/leads/complex", {"POST": add_complex}),
+    ("/api/v4/leads/unsorted", {"GET": list_unsorted}),
+    ("/api/v4/leads/unsorted/{uid:str}", {"GET": get_unsorted}),
     ("/api/v4/leads/{lead_id:int}", {"GET": get_lead, "PATCH": edit_lead}),
 )

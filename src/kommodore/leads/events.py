@@ -76,3 +76,25 @@ def link_events(
         for kind, entity_id in sorted(old - new)
     ]  # fmt: skip
     return out
+
+
+PARTY_TYPES = ("contact", "company")
+"""The linked entity types whose own end records the link (catalog elements do not)."""
+
+
+def party_end_events(
+    lead_id: int,
+    user_id: int,
+    gained: Sequence[tuple[str, int]],
+    lost: Sequence[tuple[str, int]] = (),
+) -> list[NewEvent]:
+    """The other end of each contact or company link a lead gained or lost: its own
+    ``lead_linked``/``lead_unlinked`` naming the lead."""
+    out = []
+    for (etype, entity_id), gone in [(x, False) for x in gained] + [(x, True) for x in lost]:
+        if etype not in PARTY_TYPES:
+            continue
+        action = "unlink" if gone else "link"
+        value = [{action: {"entity": {"type": "lead", "id": lead_id}}}]
+        out.append(NewEvent(f"lead_{action}ed", entity_id, user_id, value, entity_type=etype))
+    return out

@@ -22,6 +22,7 @@ from kommodore.db.database import (
     sql,
     text_array,
 )
+from kommodore.db.where import Where
 from kommodore.http.hal import TagRef
 from kommodore.loss_reasons.store import LossReasonRow
 from kommodore.search import index as search
@@ -613,3 +614,51 @@ async def set_deleted(
     conn: Connection, account_id: int, ids: Sequence[int], deleted: bool, now: int, actor_id: int
 ) -> None:
     await conn.execute_many(SET_DELETED, [(account_id, i, deleted, now, actor_id) for i in ids])
+
+
+# -- unsorted (the incoming leads a complex add's metadata makes) ------------------------------
+
+UNSORTED_COLUMNS = (
+    "account_id", "uid", "source_uid", "source_name", "category", "pipeline_id", "created_at",
+    "metadata", "lead_id", "contact_id", "company_id",
+)  # fmt: skip
+INSERT_UNSORTED = _insert("unsorted", UNSORTED_COLUMNS)
+UNSORTED_SELECT = (
+    "SELECT u.uid, u.source_uid, u.source_name, u.category, u.pipeline_id, u.created_at, "
+    "u.metadata, u.lead_id, u.contact_id, u.company_id FROM unsorted u "
+    "JOIN leads l ON l.account_id = u.account_id AND l.id = u.lead_id "
+    "JOIN statuses s ON s.account_id = l.account_id AND s.pipeline_id = l.pipeline_id "
+    "AND s.id = l.status_id"
+)
+"""An unsorted entry with its lead, which must still be live and incoming for the entry to
+show (the caller's WHERE says so: :data:`UNSORTED_PENDING`)."""
+UNSORTED_PENDING = "NOT l.is_deleted AND s.type = 1"
+
+
+class UnsortedRow(NamedTuple):
+    uid: str
+    source_uid: str | None
+    source_name: str | None
+    category: str
+    pipeline_id: int
+    created_at: int
+    metadata: str
+    """JSON text of the category's keys."""
+    lead_id: int
+    contact_id: int | None
+    company_id: int | None
+
+
+async def insert_unsorted(conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
+    """Rows in :data:`UNSORTED_COLUMNS` order."""
+    await conn.execute_many(INSERT_UNSORTED, rows)
+
+
+async def unsorted_page(
+    conn: Connection, q: Where, order: str, offset: int, limit: int
+) -> list[UnsortedRow]:
+    """A page of :data:`UNSORTED_SELECT` under the clauses of ``q`` (the account's, the
+    rights' and the filters', aliased ``u`` and ``l``)."""
+    return await fetch_rows(
+        conn, UnsortedRow, q.page(UNSORTED_SELECT, order, offset, limit), *q.args
+    )

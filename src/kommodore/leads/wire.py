@@ -119,4 +119,29 @@ class ComplexResult(msgspec.Struct, kw_only=True):
     merged: bool
 
 
+class UnsortedEmbedded(msgspec.Struct, kw_only=True):
+    """What an unsorted entry came with: its contact, its lead, its company (each a list of
+    at most one, in the order of Kommo's example)."""
+
+    contacts: list[CompanyRef]
+    leads: list[CompanyRef]
+    companies: list[CompanyRef]
+
+
+class Unsorted(msgspec.Struct, kw_only=True):
+    """An entry of Kommo's Unsorted (``GET /api/v4/leads/unsorted``)."""
+
+    uid: str
+    source_uid: str | None
+    source_name: str | None
+    category: str
+    pipeline_id: int
+    created_at: int
+    metadata: msgspec.Raw
+    """The stored JSON object, sent as it is."""
+    account_id: int
+    links: SelfLinks = msgspec.field(name="_links")
+    embedded: UnsortedEmbedded = msgspec.field(name="_embedded")
+
+
 encoder = msgspec.json.Encoder()

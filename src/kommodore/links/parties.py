@@ -29,6 +29,7 @@ from kommodore.links.input import ELEMENTS, LinkInput, read_link
 from kommodore.links.service import ElementState, LinkFilter, body_of
 from kommodore.parties import service as parties
 from kommodore.parties import store as party_store
+from kommodore.parties.changes import write_company_links
 from kommodore.parties.outbox import SINGULAR, PartyChange, enqueue_party_changes
 from kommodore.parties.store import Kind, PartyRow
 
@@ -190,15 +191,6 @@ def _pair(kind: Kind, party_id: int, other_id: int) -> tuple[int, int]:
     return (party_id, other_id) if kind == "contacts" else (other_id, party_id)
 
 
-def _link_event(kind: Kind, entity_id: int, user: int, other: str, other_id: int, *,
-                unlink: bool) -> NewEvent:  # fmt: skip
-    """``{other}_linked``/``{other}_unlinked`` on one end (``company_linked`` on a contact,
-    ``contact_linked`` on a company), naming the other in ``value_after``."""
-    action = "unlink" if unlink else "link"
-    value = [{action: {"entity": {"type": other, "id": other_id}}}]
-    return NewEvent(f"{other}_{action}ed", entity_id, user, value, entity_type=SINGULAR[kind])
-
-
 async def write_party_links(
     conn: Connection,
     principal: Principal,
@@ -263,7 +255,9 @@ async def write_party_links(
     ]  # fmt: skip
     if lead_items:
         await service.write_links(conn, principal, lead_items, path_lead_id=None, unlink=unlink)
-    await _write_company_links(conn, account_id, kind, valid, user, now, unlink=unlink)
+    pairs = [_pair(kind, it.party_id, it.to_id) for it in valid if it.to_type in OTHER_KIND]
+    events = await write_company_links(conn, account_id, pairs, user, now, unlink=unlink)
+    await record(conn, account_id, events, now)
     elements = await _write_element_links(conn, account_id, kind, valid, user, now, unlink=unlink)
     if unlink:
         return None
@@ -336,54 +330,3 @@ async def _write_element_links(
         conn, kind, account_id, [PartyChange(i, "update") for i in changed], now
     )
     return after
-
-
-async def _write_company_links(
-    conn: Connection,
-    account_id: int,
-    kind: Kind,
-    items: Sequence[_Item],
-    user: int,
-    now: int,
-    *,
-    unlink: bool,
-) -> None:
-    """Apply the contact-company items in order to each contact's one company, then write
-    what differs, with its events and hooks."""
-    pairs = [_pair(kind, it.party_id, it.to_id) for it in items if it.to_type in OTHER_KIND]
-    if not pairs:
-        return
-    contacts = sorted({c for c, _ in pairs})
-    before = {
-        c: ids[0]
-        for c, ids in (
-            await party_store.linked(conn, "contacts", "companies", account_id, contacts)
-        ).items()
-    }
-    after: dict[int, int | None] = {c: before.get(c) for c in contacts}
-    for contact, company in pairs:
-        if not unlink:
-            after[contact] = company
-        elif after[contact] == company:
-            after[contact] = None
-    events: list[NewEvent] = []
-    touched: dict[Kind, set[int]] = {"contacts": set(), "companies": set()}
-    for contact in contacts:
-        old, new = before.get(contact), after[contact]
-        if old == new:
-            continue
-        await party_store.set_company(conn, account_id, contact, new)
-        touched["contacts"].add(contact)
-        for end, gone in ((old, True), (new, False)):
-            if end is None:
-                continue
-            touched["companies"].add(end)
-            events.append(_link_event("contacts", contact, user, "company", end, unlink=gone))
-            events.append(_link_event("companies", end, user, "contact", contact, unlink=gone))
-    for end_kind, ids in touched.items():
-        await party_store.touch(conn, end_kind, account_id, sorted(ids), now, user)
-    await record(conn, account_id, events, now)
-    for end_kind, ids in touched.items():
-        await enqueue_party_changes(
-            conn, end_kind, account_id, [PartyChange(i, "update") for i in sorted(ids)], now
-        )

@@ -23,7 +23,7 @@ from kommodore.http.problems import Problem
 from kommodore.http.query import int_values
 from kommodore.http.validation import BatchErrors, request_id_of
 from kommodore.leads import store as leads
-from kommodore.leads.events import link_events
+from kommodore.leads.events import link_events, party_end_events
 from kommodore.leads.outbox import LeadChange, enqueue_lead_changes
 from kommodore.links import store, wire
 from kommodore.links.input import (
@@ -502,14 +502,10 @@ def _party_ends(
     for lead_id, (old_state, new_state) in states.items():
         old, new = set(_linked(old_state)), set(_linked(new_state))
         user = last_user[lead_id]
-        gained = [(x, False) for x in sorted(new - old)]
-        for (etype, entity_id), gone in gained + [(x, True) for x in sorted(old - new)]:
-            if etype not in PARTY_KINDS:
-                continue
-            action = "unlink" if gone else "link"
-            value = [{action: {"entity": {"type": "lead", "id": lead_id}}}]
-            events.append(NewEvent(f"lead_{action}ed", entity_id, user, value, entity_type=etype))
-            touched.setdefault((PARTY_KINDS[etype], user), set()).add(entity_id)
+        ends = party_end_events(lead_id, user, sorted(new - old), sorted(old - new))
+        events += ends
+        for e in ends:
+            touched.setdefault((PARTY_KINDS[e.entity_type], user), set()).add(e.entity_id)
     return events, touched
 
 

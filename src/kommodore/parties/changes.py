@@ -9,7 +9,7 @@ phones and e-mails are stored exactly as sent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -234,6 +234,26 @@ async def write_tags(
     await store.set_tags(conn, kind, account_id, added, dropped)
 
 
+async def added_events(
+    conn: Connection, kind: Kind, account_id: int, created: Sequence[tuple[int, int]]
+) -> list[NewEvent]:
+    """What adding the (party id, user) pairs records, once their tags are written:
+    ``contact_added``/``company_added``, each pointing at its system note ("contact created",
+    "company created"; the id drawn from the notes' sequence, the note never listed or served,
+    as ``lead_added``'s, spec §10), then an ``entity_tag_added`` per tag."""
+    singular = SINGULAR[kind]
+    notes = await ids.allocate(conn, "notes", len(created))
+    out = [
+        NewEvent(f"{singular}_added", party_id, user, [{"note": {"id": note}}],
+                 entity_type=singular)
+        for (party_id, user), note in zip(created, notes, strict=True)
+    ]  # fmt: skip
+    tags = await store.party_tags(conn, kind, account_id, [party_id for party_id, _ in created])
+    for party_id, user in created:
+        out += _tag_events(kind, party_id, user, [], tags.get(party_id, []))
+    return out
+
+
 def _rights(principal: Principal, rights: EntityRights | None) -> EntityRights | None:
     return None if principal.actor.is_admin else rights
 
@@ -275,14 +295,9 @@ async def add(
         values += value_rows(account_id, party_id, p.field_writes)
     await store.insert_parties(conn, kind, rows, values)
     await write_tags(conn, kind, account_id, inputs, {})
-    singular = SINGULAR[kind]
-    added_events = [
-        NewEvent(f"{singular}_added", row[1], row[-3], entity_type=singular) for row in rows
-    ]
-    after = await store.party_tags(conn, kind, account_id, [p.id for p in inputs if p.id])
-    for row in rows:
-        added_events += _tag_events(kind, row[1], row[-3], [], after.get(row[1], []))
-    await record(conn, account_id, added_events, now)
+    # row[-3] is updated_by: the user the events name
+    created = [(row[1], row[-3]) for row in rows]
+    await record(conn, account_id, await added_events(conn, kind, account_id, created), now)
     await enqueue_party_changes(
         conn, kind, account_id, [PartyChange(row[1], "add") for row in rows], now
     )
@@ -489,3 +504,64 @@ def _tag_events(
         for t in sorted(set(old) - set(new))
     ]  # fmt: skip
     return out
+
+
+# -- contact-company links (POST /{contacts|companies}/link, and the complex add's pairs) --------
+
+
+def _link_event(kind: Kind, entity_id: int, user: int, other: str, other_id: int, *,
+                unlink: bool) -> NewEvent:  # fmt: skip
+    """``{other}_linked``/``{other}_unlinked`` on one end (``company_linked`` on a contact,
+    ``contact_linked`` on a company), naming the other in ``value_after``."""
+    action = "unlink" if unlink else "link"
+    value = [{action: {"entity": {"type": other, "id": other_id}}}]
+    return NewEvent(f"{other}_{action}ed", entity_id, user, value, entity_type=SINGULAR[kind])
+
+
+async def write_company_links(
+    conn: Connection,
+    account_id: int,
+    pairs: Sequence[tuple[int, int]],
+    user: int,
+    now: int,
+    *,
+    unlink: bool,
+    created: Collection[tuple[Kind, int]] = (),
+) -> list[NewEvent]:
+    """Apply the (contact, company) pairs in order to each contact's one company (a new one
+    replaces it), write what differs and return its events for the caller to record with its
+    own: per change ``company_linked``/``company_unlinked`` on the contact and
+    ``contact_linked``/``contact_unlinked`` on the company. Both ends are bumped and queue
+    ``update_*`` hooks, except those ``created`` in the same write (they report an add)."""
+    if not pairs:
+        return []
+    contacts = sorted({c for c, _ in pairs})
+    companies = await store.linked(conn, "contacts", "companies", account_id, contacts)
+    before = {c: linked[0] for c, linked in companies.items()}
+    after: dict[int, int | None] = {c: before.get(c) for c in contacts}
+    for contact, company in pairs:
+        if not unlink:
+            after[contact] = company
+        elif after[contact] == company:
+            after[contact] = None
+    events: list[NewEvent] = []
+    touched: dict[Kind, set[int]] = {"contacts": set(), "companies": set()}
+    for contact in contacts:
+        old, new = before.get(contact), after[contact]
+        if old == new:
+            continue
+        await store.set_company(conn, account_id, contact, new)
+        touched["contacts"].add(contact)
+        for end, gone in ((old, True), (new, False)):
+            if end is None:
+                continue
+            touched["companies"].add(end)
+            events.append(_link_event("contacts", contact, user, "company", end, unlink=gone))
+            events.append(_link_event("companies", end, user, "contact", contact, unlink=gone))
+    for kind, ids_ in touched.items():
+        bumped = sorted(i for i in ids_ if (kind, i) not in created)
+        await store.touch(conn, kind, account_id, bumped, now, user)
+        await enqueue_party_changes(
+            conn, kind, account_id, [PartyChange(i, "update") for i in bumped], now
+        )
+    return events

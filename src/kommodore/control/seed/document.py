@@ -231,6 +231,22 @@ class LeadElement(_Entity, kw_only=True):
     price_id: Id | None = None
 
 
+class Unsorted(_Entity, kw_only=True):
+    """The lead's Unsorted entry, as a complex add with ``_embedded.metadata`` makes it: listed
+    while the lead is in an incoming stage (a lead with an entry and no ``status`` is put in its
+    pipeline's); its pipeline, contact (the main one) and company are the lead's."""
+
+    uid: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{1,64}$")] | None = None
+    """Without one, 60 random hex characters, as the API makes them."""
+    category: Literal["forms", "sip", "mail", "chats"]
+    metadata: dict[str, Any] = {}
+    """Kept and answered as given."""
+    source_uid: Annotated[str, msgspec.Meta(max_length=255)] | None = None
+    source_name: Annotated[str, msgspec.Meta(max_length=255)] | None = None
+    created_at: Timestamp | None = None
+    """Without one, the lead's ``created_at``."""
+
+
 class Lead(_Entity, kw_only=True):
     """A lead. Without ``pipeline`` it is in the main pipeline; without ``status``, in its
     first stage that is neither incoming nor closed."""
@@ -256,6 +272,7 @@ class Lead(_Entity, kw_only=True):
     catalog_elements: list[LeadElement] = []
     custom_fields_values: list[FieldValues] = []
     notes: list[Note] = []
+    unsorted: Unsorted | None = None
 
 
 class Task(_Entity, kw_only=True):

@@ -119,6 +119,10 @@ _NOTES = sql(
     "SELECT entity_type, entity_id, id, note_type, params, responsible_user_id, created_by, "
     "is_pinned, created_at, updated_at FROM notes WHERE account_id = $1 ORDER BY id"
 )
+_UNSORTED = sql(
+    "SELECT lead_id, uid, category, metadata, source_uid, source_name, created_at FROM unsorted "
+    "WHERE account_id = $1"
+)
 _INTEGRATIONS = sql(
     "SELECT i.id, i.secret, i.name, i.redirect_uri, i.scopes, i.owner_account_id, "
     "i.revocation_url FROM account_integrations ai JOIN integrations i ON i.id = ai.integration_id "
@@ -384,6 +388,13 @@ async def _leads(conn: Connection, account: d.Account, a: int) -> None:
     contacts = _by(await _all(conn, _LEAD_CONTACTS, a), "lead_id")
     companies = {r["lead_id"]: r["company_id"] for r in await _all(conn, _LEAD_COMPANIES, a)}
     elements = await _element_links(conn, "lead", a)
+    unsorted = {
+        r["lead_id"]: d.Unsorted(
+            uid=r["uid"], category=r["category"], metadata=json.loads(r["metadata"]),
+            source_uid=r["source_uid"], source_name=r["source_name"], created_at=r["created_at"],
+        )
+        for r in await _all(conn, _UNSORTED, a)
+    }  # fmt: skip
     account.leads = [
         d.Lead(
             id=r["id"], name=r["name"], price=r["price"], pipeline=r["pipeline_id"],
@@ -399,6 +410,7 @@ async def _leads(conn: Connection, account: d.Account, a: int) -> None:
             catalog_elements=elements.get(r["id"], []),
             custom_fields_values=values.get(r["id"], []),
             notes=notes.get(("leads", r["id"]), []),
+            unsorted=unsorted.get(r["id"]),
         )
         for r in await _all(conn, _LEADS, a)
     ]  # fmt: skip

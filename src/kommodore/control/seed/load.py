@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -140,6 +141,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "notes": ("account_id", "id", "entity_type", "entity_id", "note_type", "params",
               "responsible_user_id", "group_id", "created_by", "updated_by", "created_at",
               "updated_at", "is_pinned"),
+    "unsorted": ("account_id", "uid", "source_uid", "source_name", "category", "pipeline_id",
+                 "created_at", "metadata", "lead_id", "contact_id", "company_id"),
 }  # fmt: skip
 """Every table a seed writes, with the columns it fills."""
 
@@ -894,6 +897,10 @@ class _AccountRows:
             )
         if pipeline is None or pipeline.id is None:
             return None
+        if lead.status is None and lead.unsorted is not None:
+            incoming = [s for s in pipeline.statuses if s.type == 1]
+            if incoming and incoming[0].id is not None:
+                return pipeline.id, incoming[0].id
         if lead.status is None:
             regular = [s for s in pipeline.statuses if s.type == 0 and s.id not in (WON, LOST)]
             first = min(regular or pipeline.statuses, key=lambda s: s.sort or 0)
@@ -937,6 +944,19 @@ class _AccountRows:
             self._values("lead_custom_field_values", lead.id, lead.custom_fields_values, rel,
                          catalog)  # fmt: skip
             self._notes("leads", lead.id, lead.notes, owner, rel)
+            if lead.unsorted is not None:
+                self._unsorted(lead, lead.id, stage[0], created)
+
+    def _unsorted(self, lead: d.Lead, lead_id: int, pipeline_id: int, created: int) -> None:
+        entry = lead.unsorted
+        assert entry is not None
+        main = next((c.id for c in lead.contacts if c.is_main), None)
+        contact = main if main is not None else next((c.id for c in lead.contacts), None)
+        self.rows.add(
+            "unsorted", self.id, entry.uid or secrets.token_hex(30), entry.source_uid,
+            entry.source_name, entry.category, pipeline_id, entry.created_at or created,
+            json.dumps(entry.metadata, ensure_ascii=False), lead_id, contact, lead.company,
+        )  # fmt: skip
 
     def _notes(
         self,
