@@ -91,7 +91,7 @@ async def _where(
         [
             ("l.id", query.ids, q.ints_in),
             ("l.name", query.names, q.texts_in),
-            ("l.price", query.price, q.range),
+            ("(l.price * 100 + l.price_minor)", query.price, q.range),
             ("l.pipeline_id", query.pipeline_ids, q.ints_in),
             ("l.created_by", query.created_by, q.ints_in),
             ("l.updated_by", query.updated_by, q.ints_in),

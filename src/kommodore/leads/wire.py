@@ -69,6 +69,8 @@ class Lead(msgspec.Struct, kw_only=True):
     id: int
     name: str
     price: int
+    price_with_minor_units: msgspec.Raw | UnsetType = UNSET
+    """Only when the price has a fraction, its exact decimal (``100.5``)."""
     responsible_user_id: int
     group_id: int
     status_id: int
