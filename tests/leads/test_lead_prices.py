@@ -215,3 +215,18 @@ def test_webhook_items_carry_the_fraction(client: TestClient, factory: Factory):
         updated["leads[update][0][price]"],
         updated["leads[update][0][price_with_minor_units]"],
     ) == ("0", "0.07")
+
+
+def test_complex_add_keeps_the_fraction(client: TestClient, factory: Factory):
+    """``/leads/complex`` reads prices as ``/leads`` does (amoCRM's SDK test adds 10.11 and
+    20.22 this way and reads them back)."""
+    api = as_admin(client, factory)
+    response = api.post(
+        "/api/v4/leads/complex", [{"price": 10.11}, {"price_with_minor_units": 20.22}]
+    )
+    assert response.status_code == 200, response.text
+    ids = [item["id"] for item in response.json()]
+    read = [_read(api, lead_id) for lead_id in ids]
+    assert [(lead["price"], lead["price_with_minor_units"]) for lead in read] == [
+        (10, 10.11), (20, 20.22)
+    ]  # fmt: skip
