@@ -92,6 +92,7 @@ async def _where(
         [
             ("l.id", query.ids, q.ints_in),
             ("l.name", query.names, q.texts_in),
+            ("l.price", prices.whole_range(query.price), q.range),
             (f"(l.price * {prices.SCALE} + l.price_minor)", query.price, q.range),
             ("l.pipeline_id", query.pipeline_ids, q.ints_in),
             ("l.created_by", query.created_by, q.ints_in),
