@@ -702,7 +702,7 @@ class _Builder:
         add_task = task_rows.append
         add_lead, add_tag, add_contact = lead_rows.append, tag_rows.append, contact_rows.append
         add_company, add_element = company_rows.append, element_rows.append
-        for lead_id in lead_ids:
+        for position, lead_id in enumerate(lead_ids):
             owner_id, owner_group = choice(staff)
             roll = random_()
             created = now - randrange(YEAR)
@@ -724,6 +724,9 @@ class _Builder:
             if deleted:
                 deleted_ids.add(lead_id)
             price = choice(PRICES)
+            # every tenth lead's budget has cents (Kommo's price_with_minor_units); by position,
+            # not drawn, so the rest of the dataset is what the same seed always gave
+            price_minor = 50 if price and position % 10 == 9 else 0
             closest = None
             if random_() < 0.3:
                 # open, overdue and completed tasks; the lead's closest_task_at is derived
@@ -748,7 +751,7 @@ class _Builder:
                         result, None, till,
                     ))  # fmt: skip
             add_lead((
-                account, lead_id, f"{choice(DEAL_WORDS)} #{lead_id}", price, owner_id,
+                account, lead_id, f"{choice(DEAL_WORDS)} #{lead_id}", price, price_minor, owner_id,
                 owner_group, pipeline, status, loss_reason,
                 choice(sources) if random_() < 0.4 else None,
                 owner_id, owner_id, created, updated, closed_at, closest,
@@ -767,8 +770,8 @@ class _Builder:
             values(lead_id, created, value_rows)
         self.insert(
             "leads",
-            "account_id, id, name, price, responsible_user_id, group_id, pipeline_id, status_id, "
-            "loss_reason_id, source_id, created_by, updated_by, created_at, updated_at, "
+            "account_id, id, name, price, price_minor, responsible_user_id, group_id, pipeline_id, "
+            "status_id, loss_reason_id, source_id, created_by, updated_by, created_at, updated_at, "
             "closed_at, closest_task_at, is_deleted, score, labor_cost, is_price_computed, "
             "is_price_modified_by_robot",
             lead_rows,
