@@ -88,11 +88,8 @@ def _check_rights(rights: Rights, pairs: Sequence[tuple[NoteInput, ParentRow]]) 
     refused = BatchErrors()
     for item, parent in pairs:
         if not rights.can_edit(parent):
-            refused.item(item.request_id).add(
-                "AccessDenied", "entity_id", "You do not have the right to do this."
-            )
-    if refused:
-        raise Problem(403, "Access denied", **{"validation-errors": refused.body()})
+            refused.item(item.request_id).denied("entity_id")
+    refused.raise_denied_if_any()
 
 
 async def _live_parents(
