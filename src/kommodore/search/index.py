@@ -70,7 +70,7 @@ def _index_batch(conn: sa.Connection, account_id: int, ids: list[int]) -> None:
         ),
         params,
     )
-    _replace(conn, account_id, ids, _documents(ids, names, values))
+    replace_documents(conn, account_id, ids, _documents(ids, names, values))
 
 
 def _documents(
@@ -87,21 +87,30 @@ def _documents(
     return [(i, document(names[i], texts.get(i, ()))) for i in ids if i in names]
 
 
-def _replace(conn: sa.Connection, account_id: int, ids: list[int], docs: list[Any]) -> None:
+def replace_documents(
+    conn: sa.Connection,
+    account_id: int,
+    ids: list[int],
+    docs: list[Any],
+    table: str = "lead_search",
+    key: str = "lead_id",
+) -> None:
+    """Replace the documents of ``ids`` in ``table`` (keyed by ``key`` on PostgreSQL, by rowid
+    on SQLite) with ``docs``, (id, text) pairs: COPY on PostgreSQL, ``executemany`` on SQLite."""
     raw: Any = conn.connection.dbapi_connection
     cur = raw.cursor()
     try:
         if conn.dialect.name == "postgresql":
             cur.execute(
-                "DELETE FROM lead_search WHERE account_id = %s AND lead_id = ANY(%s)",
+                f"DELETE FROM {table} WHERE account_id = %s AND {key} = ANY(%s)",  # noqa: S608 (names from code)
                 (account_id, ids),
             )
-            with cur.copy("COPY lead_search (account_id, lead_id, text) FROM STDIN") as copy:
-                for lead_id, text in docs:
-                    copy.write_row((account_id, lead_id, text))
+            with cur.copy(f"COPY {table} (account_id, {key}, text) FROM STDIN") as copy:
+                for party_id, text in docs:
+                    copy.write_row((account_id, party_id, text))
         else:
-            cur.executemany("DELETE FROM lead_search WHERE rowid = ?", [(i,) for i in ids])
-            cur.executemany("INSERT INTO lead_search (rowid, text) VALUES (?, ?)", docs)
+            cur.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(i,) for i in ids])  # noqa: S608 (a name from code)
+            cur.executemany(f"INSERT INTO {table} (rowid, text) VALUES (?, ?)", docs)  # noqa: S608 (a name from code)
     finally:
         cur.close()
 
