@@ -68,6 +68,7 @@ def world(factory: Factory) -> World:
     contact("wild", "100% pure_gold \\ back")
     contact("plain", "100 pure gold")
     contact("cyrillic", "Ромашка")
+    contact("office", "Office 8-800-555")
     contact("deleted", "Ivan Deleted", is_deleted=True)
     ids["acme"] = add_party(factory, a, "companies", owner, name="Acme B.V.")
     _value(factory, a, "companies", ids["acme"], company_phone, 0, "+7 (912) 345-67-89")
@@ -99,6 +100,8 @@ QUERIES: list[tuple[str, list[str], list[str]]] = [
     ("РОМАШ", ["cyrillic"], []),
     ("b.v.", [], ["acme"]),
     ("ivan", ["plus7"], []),
+    ("8-800", ["office"], []),  # digits and phone punctuation in a name
+    ("800 555", [], []),
     ("nothing like it", [], []),
 ]
 

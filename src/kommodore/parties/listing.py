@@ -86,16 +86,17 @@ def _search(q: Where, kind: Kind, text: str, phones: list[int]) -> str:
     names = ["p.name"] + (["p.first_name", "p.last_name"] if kind == "contacts" else [])
     found = [f"{_lower(q, n)} LIKE {pattern} ESCAPE '\\'" for n in names]
     found.append(_exists(q, kind, f"{_lower(q, 'v.value_text')} LIKE {pattern} ESCAPE '\\'"))
-    needles = [text.lower()]
+    needle = text.lower()
     digits = "".join(c for c in text if c.isascii() and c.isdigit())
     if digits and all(c.isdigit() or c in "+-() ." for c in text):
         found.append(_phone_field(q, kind, phones, _phone_matches(q, digits)))
-        needles += [_phone_needle(digits)] if phones else []
+        # a text holding this query holds its digits, which the document holds alone
+        needle = _phone_needle(digits)
     number = to_int(text)
     if number is not None:
         found.append(f"p.id = {q.arg(number)}")
     ids = [] if number is None else [number]
-    return f"({candidates(q, kind, needles, ids)} AND (" + " OR ".join(found) + "))"
+    return f"({candidates(q, kind, [needle], ids)} AND (" + " OR ".join(found) + "))"
 
 
 def _custom_field(q: Where, kind: Kind, f: FieldFilter, field: _Field | None) -> str:

@@ -59,9 +59,11 @@ def digits(text: str) -> str:
 
 
 def party_document(names: Iterable[str | None], texts: Iterable[str]) -> str:
-    """What a party is searched by: its names, each value's text and that text's digits."""
-    parts = [n for n in names if n]
-    for text in texts:
+    """What a party is searched by: its names and its values' texts, each followed by its
+    digits alone when it has digits and other characters (a query of digits and phone
+    punctuation is then looked up by its digits, whatever it matched)."""
+    parts = []
+    for text in [*(n for n in names if n), *texts]:
         parts.append(text)
         found = digits(text)
         if found and found != text:

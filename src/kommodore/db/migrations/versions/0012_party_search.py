@@ -50,8 +50,14 @@ def upgrade() -> None:
         _backfill(bind, table, key, parties, values, names)
 
 
-def _digits(text: str) -> str:
-    return "".join(c for c in text if c.isascii() and c.isdigit())
+def _add(parts: list[str], text: str | None) -> None:
+    """A name or value's text, and its digits alone when it has digits and more."""
+    if not text:
+        return
+    parts.append(text)
+    digits = "".join(c for c in text if c.isascii() and c.isdigit())
+    if digits and digits != text:
+        parts.append(digits)
 
 
 def _backfill(
@@ -61,7 +67,8 @@ def _backfill(
     parts: dict[int, list[str]] = defaultdict(list)
     accounts: dict[int, int] = {}
     for row in bind.execute(sa.text(f"SELECT id, account_id, {names} FROM {parties}")):  # noqa: S608 (names from _KINDS)
-        parts[row[0]].extend(n for n in row[2:] if n)
+        for name in row[2:]:
+            _add(parts[row[0]], name)
         accounts[row[0]] = row[1]
     for owner, text in bind.execute(
         sa.text(
@@ -69,12 +76,7 @@ def _backfill(
             f"ORDER BY {key}, field_id, position"
         )
     ):
-        if not text:
-            continue
-        parts[owner].append(text)
-        digits = _digits(text)
-        if digits and digits != text:
-            parts[owner].append(digits)
+        _add(parts[owner], text)
     rows = [
         {"a": accounts[i], "i": i, "t": "\n".join(texts).lower()}
         for i, texts in parts.items()
