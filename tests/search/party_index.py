@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from kommodore.parties import listing
-from kommodore.search.parties import TABLES, PartyKind, digits, party_document
+from kommodore.search.parties import TABLES, PartyKind, digits, party_document, party_terms
 
 KINDS: tuple[PartyKind, ...] = ("contacts", "companies")
 
@@ -34,6 +34,18 @@ def stored_documents(engine: sa.Engine, kind: PartyKind, account_id: int) -> dic
                 {"a": account_id},
             )
         return {int(i): str(text) for i, text in rows}
+
+
+def stored_terms(engine: sa.Engine, kind: PartyKind, account_id: int) -> dict[int, set[str]]:
+    t = TABLES[kind]
+    found: dict[int, set[str]] = {}
+    with engine.begin() as conn:
+        for i, term in conn.execute(
+            sa.text(f"SELECT {t.key}, term FROM {t.terms} WHERE account_id = :a"),  # noqa: S608 (test's names)
+            {"a": account_id},
+        ):
+            found.setdefault(int(i), set()).add(str(term))
+    return found
 
 
 def party_texts(
@@ -62,11 +74,14 @@ def party_texts(
 
 
 def assert_documents_true(engine: sa.Engine, account_id: int) -> None:
-    """Every contact and company of the account has the document a rebuild would give it."""
+    """Every contact and company of the account has the document and the terms a rebuild would
+    give it."""
     for kind in KINDS:
         texts = party_texts(engine, kind, account_id)
         expected = {i: party_document(names, values) for i, (names, values) in texts.items()}
         assert stored_documents(engine, kind, account_id) == expected, kind
+        terms = {i: party_terms(names, values) for i, (names, values) in texts.items()}
+        assert stored_terms(engine, kind, account_id) == {i: t for i, t in terms.items() if t}
 
 
 def queries_from(engine: sa.Engine, account_id: int, limit: int = 12) -> list[str]:

@@ -69,6 +69,9 @@ def world(factory: Factory) -> World:
     contact("plain", "100 pure gold")
     contact("cyrillic", "Ромашка")
     contact("office", "Office 8-800-555")
+    # texts past what the terms keep: found through the documents and the long texts' term
+    _value(factory, a, "contacts", contact("digits", "Many"), phone, 0, "1234567890" * 4)
+    _value(factory, a, "contacts", contact("long", "Long"), email, 0, "Yy" * 150 + "@x.example")
     contact("deleted", "Ivan Deleted", is_deleted=True)
     ids["acme"] = add_party(factory, a, "companies", owner, name="Acme B.V.")
     _value(factory, a, "companies", ids["acme"], company_phone, 0, "+7 (912) 345-67-89")
@@ -84,9 +87,10 @@ QUERIES: list[tuple[str, list[str], list[str]]] = [
     ("+7 (912) 345-67-89", ["plus7", "eight"], ["acme"]),
     ("89123456789", ["plus7", "eight"], ["acme"]),  # the last 10 digits agree
     ("9123456789", ["plus7", "eight"], ["acme"]),
-    ("345-67", ["plus7", "eight"], ["acme"]),
+    ("345-67", ["plus7", "eight", "digits"], ["acme"]),
+    ("90123456789012", ["digits"], []),
     ("912", ["plus7", "eight", "us"], ["acme"]),
-    ("12", ["plus7", "eight", "us"], ["acme"]),  # short: below a trigram
+    ("12", ["plus7", "eight", "us", "digits"], ["acme"]),  # short: below a trigram
     ("JOHN.DOE@example.com", ["mail"], []),
     ("doe@ex", ["mail"], []),
     ("jo", ["mail"], []),
@@ -131,7 +135,10 @@ def test_a_numeric_query_finds_the_id(client: TestClient, world: World):
      ("companies", "PHONE", "79123456789", ["acme"]),
      ("contacts", "EMAIL", "john.doe@EXAMPLE.com", ["mail"]),
      ("contacts", "EMAIL", "doe@example.com", []),
-     ("contacts", "EMAIL", "%", [])],
+     ("contacts", "EMAIL", "%", []),
+     ("contacts", "PHONE", "+1 234 567 8901", ["digits"]),
+     ("contacts", "EMAIL", "yY" * 150 + "@X.example", ["long"]),
+     ("contacts", "EMAIL", "yY" * 150, [])],
 )  # fmt: skip
 def test_phone_and_email_filters(client: TestClient, world: World, kind, key, value, expected):
     url = f"/api/v4/{kind}?filter[custom_fields_values][{key}][]={quote(value)}"

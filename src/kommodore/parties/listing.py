@@ -67,7 +67,7 @@ def _phone_matches(q: Where, digits: str) -> str:
 
 
 def _phone_needle(digits: str) -> str:
-    """What a phone's document must contain to match ``digits``: the digits, or their last 10
+    """What a phone's digits must contain to match ``digits``: the digits, or their last 10
     (a number agreeing on its last 10 digits holds them)."""
     return digits[-PHONE_DIGITS:]
 
@@ -86,17 +86,18 @@ def _search(q: Where, kind: Kind, text: str, phones: list[int]) -> str:
     names = ["p.name"] + (["p.first_name", "p.last_name"] if kind == "contacts" else [])
     found = [f"{_lower(q, n)} LIKE {pattern} ESCAPE '\\'" for n in names]
     found.append(_exists(q, kind, f"{_lower(q, 'v.value_text')} LIKE {pattern} ESCAPE '\\'"))
-    needle = text.lower()
+    needles, runs = [text.lower()], []
     digits = "".join(c for c in text if c.isascii() and c.isdigit())
     if digits and all(c.isdigit() or c in "+-() ." for c in text):
         found.append(_phone_field(q, kind, phones, _phone_matches(q, digits)))
-        # a text holding this query holds its digits, which the document holds alone
-        needle = _phone_needle(digits)
+        # a text holding this query holds its digits: looked up by them alone
+        needles, runs = [], [_phone_needle(digits)]
     number = to_int(text)
     if number is not None:
         found.append(f"p.id = {q.arg(number)}")
     ids = [] if number is None else [number]
-    return f"({candidates(q, kind, [needle], ids)} AND (" + " OR ".join(found) + "))"
+    indexed = candidates(q, kind, needles, ids, digit_runs=runs)
+    return f"({indexed} AND (" + " OR ".join(found) + "))"
 
 
 def _custom_field(q: Where, kind: Kind, f: FieldFilter, field: _Field | None) -> str:
@@ -115,7 +116,7 @@ def _custom_field(q: Where, kind: Kind, f: FieldFilter, field: _Field | None) ->
         if not wanted:
             return FALSE
         clauses = [_phone_matches(q, d) for d in wanted]
-        indexed = candidates(q, kind, [_phone_needle(d) for d in wanted])
+        indexed = candidates(q, kind, digit_runs=[_phone_needle(d) for d in wanted])
         return f"({indexed} AND {_exists(q, kind, '(' + ' OR '.join(clauses) + ')', field.id)})"
     if t in types.ENUM_LABEL:
         enums = [e for v in f.values if (e := to_int(v)) is not None]
@@ -139,7 +140,7 @@ def _custom_field(q: Where, kind: Kind, f: FieldFilter, field: _Field | None) ->
         # e-mails and other multitext compare case-insensitively, texts exactly
         # (the index holds every value's text lower-cased: its candidates, then the check)
         lowered = [v.lower() for v in f.values]
-        indexed = candidates(q, kind, lowered)
+        indexed = candidates(q, kind, values=lowered)
         if t in types.ENUM_TYPED_TEXT:
             check = q.texts_in(_lower(q, "v.value_text"), lowered)
         else:

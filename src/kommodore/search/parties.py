@@ -32,6 +32,7 @@ PartyKind = Literal["contacts", "companies"]
 
 class _Names(NamedTuple):
     search: str
+    terms: str
     key: str
     parties: str
     values: str
@@ -41,15 +42,30 @@ class _Names(NamedTuple):
 TABLES: dict[PartyKind, _Names] = {
     "contacts": _Names(
         "contact_search",
+        "contact_terms",
         "contact_id",
         "contacts",
         "contact_custom_field_values",
         "name, first_name, last_name",
     ),
     "companies": _Names(
-        "company_search", "company_id", "companies", "company_custom_field_values", "name"
+        "company_search",
+        "company_terms",
+        "company_id",
+        "companies",
+        "company_custom_field_values",
+        "name",
     ),
 }
+SHORTEST_DIGITS = 7
+"""Digit runs are kept as terms from this length: a shorter query of digits reads the
+trigram documents."""
+MOST_DIGITS = 32
+LONGEST_VALUE = 256
+LONG = "!"
+"""The term of a party with a text of more than MOST_DIGITS digits or a value longer than
+LONGEST_VALUE characters: such texts have no terms, so every term lookup takes these parties
+as candidates too."""
 
 
 def digits(text: str) -> str:
@@ -71,19 +87,42 @@ def party_document(names: Iterable[str | None], texts: Iterable[str]) -> str:
     return "\n".join(parts).lower()
 
 
+def party_terms(names: Iterable[str | None], texts: Iterable[str]) -> set[str]:
+    """Exact keys of a party, for B-tree lookups that cost the same at any size: ``#`` and each
+    tail of at least SHORTEST_DIGITS of a name's or value's digits (so that digits contained in
+    it, or a phone's last 10, are a prefix of one), and ``=`` and each value's text lower-cased
+    (an e-mail filter's equality)."""
+    found: set[str] = set()
+    texts = list(texts)
+    for text in [*(n for n in names if n), *texts]:
+        run = digits(text)
+        if len(run) > MOST_DIGITS:
+            found.add(LONG)
+            continue
+        found.update("#" + run[i:] for i in range(len(run) - SHORTEST_DIGITS + 1))
+    for lowered in (text.lower() for text in texts):
+        found.add(LONG if len(lowered) > LONGEST_VALUE else "=" + lowered)
+    return found
+
+
 # -- building documents --------------------------------------------------------------------------
 
 
 def _documents(
     ids: Sequence[int], names: Mapping[int, Sequence[str | None]], values: Iterable[Any]
-) -> list[tuple[int, str]]:
-    """(party id, document) of the ``ids`` that exist, from their names and their values'
-    (owner id, value_text) rows in order."""
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """(party id, document) and (party id, term) of the ``ids`` that exist, from their names
+    and their values' (owner id, value_text) rows in order."""
     texts: dict[int, list[str]] = defaultdict(list)
     for owner, text in values:
         if text:
             texts[owner].append(text)
-    return [(i, party_document(names[i], texts.get(i, ()))) for i in ids if i in names]
+    docs, terms = [], []
+    for i in ids:
+        if i in names:
+            docs.append((i, party_document(names[i], texts.get(i, ()))))
+            terms += [(i, term) for term in sorted(party_terms(names[i], texts.get(i, ())))]
+    return docs, terms
 
 
 def index_parties(
@@ -123,9 +162,37 @@ def index_parties(
             params,
         )
         wanted = set(batch)
-        docs = _documents(batch, {i: n for i, n in names.items() if i in wanted}, values)
+        docs, terms = _documents(batch, {i: n for i, n in names.items() if i in wanted}, values)
         replace_documents(conn, account_id, batch, docs, t.search, t.key)
+        _replace_terms(conn, account_id, batch, terms, t)
     return len(found)
+
+
+def _replace_terms(
+    conn: sa.Connection, account_id: int, ids: list[int], terms: list[tuple[int, str]], t: _Names
+) -> None:
+    raw: Any = conn.connection.dbapi_connection
+    cur = raw.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            cur.execute(
+                f"DELETE FROM {t.terms} WHERE account_id = %s AND {t.key} = ANY(%s)",  # noqa: S608 (names from TABLES)
+                (account_id, ids),
+            )
+            with cur.copy(f"COPY {t.terms} (account_id, {t.key}, term) FROM STDIN") as copy:
+                for party_id, term in terms:
+                    copy.write_row((account_id, party_id, term))
+        else:
+            cur.executemany(
+                f"DELETE FROM {t.terms} WHERE account_id = ? AND {t.key} = ?",  # noqa: S608 (names from TABLES)
+                [(account_id, i) for i in ids],
+            )
+            cur.executemany(
+                f"INSERT INTO {t.terms} (account_id, {t.key}, term) VALUES (?, ?, ?)",  # noqa: S608 (names from TABLES)
+                [(account_id, i, term) for i, term in terms],
+            )
+    finally:
+        cur.close()
 
 
 def _statements(kind: PartyKind) -> tuple[Any, ...]:
@@ -144,6 +211,8 @@ def _statements(kind: PartyKind) -> tuple[Any, ...]:
         sql(f"INSERT INTO {t.search} (account_id, {t.key}, text) VALUES ($1, $2, $3)"),  # noqa: S608 (names from TABLES)
         sql(f"DELETE FROM {t.search} WHERE rowid = $1"),  # noqa: S608 (names from TABLES)
         sql(f"INSERT INTO {t.search} (rowid, text) VALUES ($1, $2)"),  # noqa: S608 (names from TABLES)
+        sql(f"DELETE FROM {t.terms} WHERE account_id = $1 AND {t.key} = ANY($2::bigint[])"),  # noqa: S608 (names from TABLES)
+        sql(f"INSERT INTO {t.terms} (account_id, {t.key}, term) VALUES ($1, $2, $3)"),  # noqa: S608 (names from TABLES)
     )
 
 
@@ -163,10 +232,14 @@ async def reindex_parties(
     ids = sorted(set(ids))
     if not ids:
         return
-    names_q, values_q, delete_pg, insert_pg, delete_sqlite, insert_sqlite = _STATEMENTS[kind]
+    (names_q, values_q, delete_pg, insert_pg, delete_sqlite, insert_sqlite, delete_terms,
+     insert_terms) = _STATEMENTS[kind]  # fmt: skip
     param = int_array(conn.dialect, ids)
     names = {row[0]: row[1:] for row in await conn.fetch_all(names_q, account_id, param)}
-    docs = _documents(ids, names, await conn.fetch_all(values_q, account_id, param))
+    docs, terms = _documents(ids, names, await conn.fetch_all(values_q, account_id, param))
+    if not fresh:
+        await conn.execute(delete_terms, account_id, param)
+    await conn.execute_many(insert_terms, [(account_id, i, term) for i, term in terms])
     if conn.dialect == "postgresql":
         if not fresh:
             await conn.execute(delete_pg, account_id, ids)
@@ -180,11 +253,28 @@ async def reindex_parties(
 # -- asking it ------------------------------------------------------------------------------------
 
 
-def candidates(q: Where, kind: PartyKind, needles: Sequence[str], ids: Sequence[int] = ()) -> str:
-    """``p.id`` among the parties whose document contains one of ``needles`` (each
-    lower-cased by the caller's rules), or among ``ids``: a superset of what a scan predicate
-    over names and values would find, for it to check."""
+def candidates(
+    q: Where,
+    kind: PartyKind,
+    needles: Sequence[str] = (),
+    ids: Sequence[int] = (),
+    *,
+    digit_runs: Sequence[str] = (),
+    values: Sequence[str] = (),
+) -> str:
+    """``p.id`` among the parties whose document contains one of ``needles`` (each lower-cased
+    by the caller's rules), whose digits hold one of ``digit_runs``, whose value lower-cased is
+    one of ``values``, or among ``ids``: a superset of what a scan predicate over names and
+    values would find, for it to check. Digit runs shorter than SHORTEST_DIGITS and values
+    longer than LONGEST_VALUE are looked up in the documents instead."""
     t = TABLES[kind]
+    runs = [r for r in dict.fromkeys(digit_runs) if r]
+    texts = [v.lower() for v in dict.fromkeys(values)]
+    needles = [
+        *needles,
+        *(r for r in runs if len(r) < SHORTEST_DIGITS),
+        *(v for v in texts if len(v) > LONGEST_VALUE),
+    ]
     found: list[str] = []
     for needle in dict.fromkeys(needles):
         if q.dialect == "postgresql":
@@ -196,6 +286,15 @@ def candidates(q: Where, kind: PartyKind, needles: Sequence[str], ids: Sequence[
         else:
             pattern = q.arg(glob_pattern(needle))
             found.append(f"SELECT rowid FROM {t.search} WHERE text GLOB {pattern}")  # noqa: S608 (names from TABLES, a parameter mark)
+    terms = f"SELECT m.{t.key} FROM {t.terms} m WHERE m.account_id = {q.mark(1)} AND m.term"  # noqa: S608 (names from TABLES, a parameter mark)
+    keyed = [r for r in runs if len(r) >= SHORTEST_DIGITS]
+    for run in keyed:
+        found.append(f"{terms} >= {q.arg('#' + run)} AND m.term < {q.arg('#' + run + ':')}")
+    exact = [v for v in texts if len(v) <= LONGEST_VALUE]
+    for text in exact:
+        found.append(f"{terms} = {q.arg('=' + text)}")
+    if keyed or exact:
+        found.append(f"{terms} = {q.arg(LONG)}")
     cast = "::bigint" if q.dialect == "postgresql" else ""
     found += [f"SELECT {q.arg(int(i))}{cast}" for i in dict.fromkeys(ids)]
     if not found:

@@ -9,4 +9,10 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLES))
 
 
-SEARCH_TABLES = ("lead_search", "contact_search", "company_search")
+SEARCH_TABLES = (
+    "lead_search",
+    "contact_search",
+    "company_search",
+    "contact_terms",
+    "company_terms",
+)

@@ -8,6 +8,8 @@ One lower-cased document per contact and per company (names, every value's text,
 of a value holding digits) for ``query`` and the phone and e-mail filters, as ``lead_search``
 is for leads (0003): PostgreSQL keeps them in ``contact_search`` and ``company_search`` with
 pg_trgm GIN indexes, SQLite in FTS5 tables with the trigram tokenizer (rowid = the party's id).
+Beside them ``contact_terms`` and ``company_terms``, B-tree keys for lookups whose cost does not
+grow with the account: the tails of 7 or more of each text's digits, each value lower-cased.
 Kept out of the SQLAlchemy metadata; existing parties are indexed here.
 """
 
@@ -25,9 +27,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _KINDS = (
-    ("contact_search", "contact_id", "contacts", "contact_custom_field_values",
+    ("contact_search", "contact_terms", "contact_id", "contacts", "contact_custom_field_values",
      "name, first_name, last_name"),
-    ("company_search", "company_id", "companies", "company_custom_field_values", "name"),
+    ("company_search", "company_terms", "company_id", "companies", "company_custom_field_values",
+     "name"),
 )  # fmt: skip
 
 
@@ -35,7 +38,7 @@ def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for table, key, parties, values, names in _KINDS:
+    for table, terms, key, parties, values, names in _KINDS:
         if bind.dialect.name == "postgresql":
             op.execute(
                 f"CREATE TABLE {table} ("
@@ -45,9 +48,29 @@ def upgrade() -> None:
                 f" REFERENCES {parties} (account_id, id) ON DELETE CASCADE)"
             )
             op.execute(f"CREATE INDEX ix_{table}_text ON {table} USING gin (text gin_trgm_ops)")
+            op.execute(
+                f"CREATE TABLE {terms} ("
+                f" account_id BIGINT NOT NULL, {key} BIGINT NOT NULL,"
+                ' term TEXT COLLATE "C" NOT NULL,'
+                f" CONSTRAINT pk_{terms} PRIMARY KEY (account_id, term, {key}),"
+                f" CONSTRAINT fk_{terms}_account_id_{key}_{parties} FOREIGN KEY (account_id, {key})"
+                f" REFERENCES {parties} (account_id, id) ON DELETE CASCADE)"
+            )
         else:
             op.execute(f"CREATE VIRTUAL TABLE {table} USING fts5(text, tokenize='trigram')")
-        _backfill(bind, table, key, parties, values, names)
+            op.execute(
+                f"CREATE TABLE {terms} ("
+                f" account_id INTEGER NOT NULL, {key} INTEGER NOT NULL, term TEXT NOT NULL,"
+                f" CONSTRAINT pk_{terms} PRIMARY KEY (account_id, term, {key}),"
+                f" CONSTRAINT fk_{terms}_account_id_{key}_{parties} FOREIGN KEY (account_id, {key})"
+                f" REFERENCES {parties} (account_id, id) ON DELETE CASCADE) WITHOUT ROWID"
+            )
+        op.execute(f"CREATE INDEX ix_{terms}_{key} ON {terms} (account_id, {key})")
+        _backfill(bind, table, terms, key, parties, values, names)
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isascii() and c.isdigit())
 
 
 def _add(parts: list[str], text: str | None) -> None:
@@ -55,20 +78,40 @@ def _add(parts: list[str], text: str | None) -> None:
     if not text:
         return
     parts.append(text)
-    digits = "".join(c for c in text if c.isascii() and c.isdigit())
+    digits = _digits(text)
     if digits and digits != text:
         parts.append(digits)
 
 
+def _terms(names: list[str], values: list[str]) -> set[str]:
+    """As ``kommodore.search.parties.party_terms`` at this revision."""
+    found: set[str] = set()
+    for text in [*names, *values]:
+        run = _digits(text)
+        if len(run) > 32:
+            found.add("!")
+            continue
+        found.update("#" + run[i:] for i in range(len(run) - 6))
+    for lowered in (text.lower() for text in values):
+        found.add("!" if len(lowered) > 256 else "=" + lowered)
+    return found
+
+
 def _backfill(
-    bind: sa.Connection, table: str, key: str, parties: str, values: str, names: str
+    bind: sa.Connection,
+    table: str,
+    terms: str,
+    key: str,
+    parties: str,
+    values: str,
+    names: str,
 ) -> None:
     """Index the parties that exist already (frozen here, not imported from the app)."""
-    parts: dict[int, list[str]] = defaultdict(list)
+    named: dict[int, list[str]] = defaultdict(list)
+    valued: dict[int, list[str]] = defaultdict(list)
     accounts: dict[int, int] = {}
     for row in bind.execute(sa.text(f"SELECT id, account_id, {names} FROM {parties}")):  # noqa: S608 (names from _KINDS)
-        for name in row[2:]:
-            _add(parts[row[0]], name)
+        named[row[0]].extend(n for n in row[2:] if n)
         accounts[row[0]] = row[1]
     for owner, text in bind.execute(
         sa.text(
@@ -76,21 +119,29 @@ def _backfill(
             f"ORDER BY {key}, field_id, position"
         )
     ):
-        _add(parts[owner], text)
-    rows = [
-        {"a": accounts[i], "i": i, "t": "\n".join(texts).lower()}
-        for i, texts in parts.items()
-        if i in accounts
-    ]
-    if not rows:
+        if text:
+            valued[owner].append(text)
+    docs, keys = [], []
+    for i, account in accounts.items():
+        parts: list[str] = []
+        for text in [*named[i], *valued[i]]:
+            _add(parts, text)
+        docs.append({"a": account, "i": i, "t": "\n".join(parts).lower()})
+        keys += [{"a": account, "i": i, "t": t} for t in sorted(_terms(named[i], valued[i]))]
+    if not docs:
         return
     if bind.dialect.name == "postgresql":
         insert = f"INSERT INTO {table} (account_id, {key}, text) VALUES (:a, :i, :t)"  # noqa: S608 (names from _KINDS)
     else:
         insert = f"INSERT INTO {table} (rowid, text) VALUES (:i, :t)"  # noqa: S608 (names from _KINDS)
-    bind.execute(sa.text(insert), rows)
+    bind.execute(sa.text(insert), docs)
+    if keys:
+        bind.execute(
+            sa.text(f"INSERT INTO {terms} (account_id, {key}, term) VALUES (:a, :i, :t)"),  # noqa: S608 (names from _KINDS)
+            keys,
+        )
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE company_search")
-    op.execute("DROP TABLE contact_search")
+    for table in ("company_terms", "contact_terms", "company_search", "contact_search"):
+        op.execute(f"DROP TABLE {table}")
