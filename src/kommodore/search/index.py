@@ -91,12 +91,16 @@ def replace_documents(
     conn: sa.Connection,
     account_id: int,
     ids: list[int],
-    docs: list[Any],
+    rows: list[Any],
     table: str = "lead_search",
     key: str = "lead_id",
+    column: str = "text",
+    *,
+    by_rowid: bool = True,
 ) -> None:
-    """Replace the documents of ``ids`` in ``table`` (keyed by ``key`` on PostgreSQL, by rowid
-    on SQLite) with ``docs``, (id, text) pairs: COPY on PostgreSQL, ``executemany`` on SQLite."""
+    """Replace the rows of ``ids`` in ``table`` with ``rows``, (id, ``column``) pairs: COPY on
+    PostgreSQL (keyed by ``account_id`` and ``key``), ``executemany`` on SQLite (keyed by rowid
+    in an FTS5 table, else as on PostgreSQL)."""
     raw: Any = conn.connection.dbapi_connection
     cur = raw.cursor()
     try:
@@ -105,12 +109,21 @@ def replace_documents(
                 f"DELETE FROM {table} WHERE account_id = %s AND {key} = ANY(%s)",  # noqa: S608 (names from code)
                 (account_id, ids),
             )
-            with cur.copy(f"COPY {table} (account_id, {key}, text) FROM STDIN") as copy:
-                for party_id, text in docs:
-                    copy.write_row((account_id, party_id, text))
-        else:
+            with cur.copy(f"COPY {table} (account_id, {key}, {column}) FROM STDIN") as copy:
+                for owner, value in rows:
+                    copy.write_row((account_id, owner, value))
+        elif by_rowid:
             cur.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(i,) for i in ids])  # noqa: S608 (a name from code)
-            cur.executemany(f"INSERT INTO {table} (rowid, text) VALUES (?, ?)", docs)  # noqa: S608 (a name from code)
+            cur.executemany(f"INSERT INTO {table} (rowid, {column}) VALUES (?, ?)", rows)  # noqa: S608 (names from code)
+        else:
+            cur.executemany(
+                f"DELETE FROM {table} WHERE account_id = ? AND {key} = ?",  # noqa: S608 (names from code)
+                [(account_id, i) for i in ids],
+            )
+            cur.executemany(
+                f"INSERT INTO {table} (account_id, {key}, {column}) VALUES (?, ?, ?)",  # noqa: S608 (names from code)
+                [(account_id, owner, value) for owner, value in rows],
+            )
     finally:
         cur.close()
 

@@ -164,35 +164,8 @@ def index_parties(
         wanted = set(batch)
         docs, terms = _documents(batch, {i: n for i, n in names.items() if i in wanted}, values)
         replace_documents(conn, account_id, batch, docs, t.search, t.key)
-        _replace_terms(conn, account_id, batch, terms, t)
+        replace_documents(conn, account_id, batch, terms, t.terms, t.key, "term", by_rowid=False)
     return len(found)
-
-
-def _replace_terms(
-    conn: sa.Connection, account_id: int, ids: list[int], terms: list[tuple[int, str]], t: _Names
-) -> None:
-    raw: Any = conn.connection.dbapi_connection
-    cur = raw.cursor()
-    try:
-        if conn.dialect.name == "postgresql":
-            cur.execute(
-                f"DELETE FROM {t.terms} WHERE account_id = %s AND {t.key} = ANY(%s)",  # noqa: S608 (names from TABLES)
-                (account_id, ids),
-            )
-            with cur.copy(f"COPY {t.terms} (account_id, {t.key}, term) FROM STDIN") as copy:
-                for party_id, term in terms:
-                    copy.write_row((account_id, party_id, term))
-        else:
-            cur.executemany(
-                f"DELETE FROM {t.terms} WHERE account_id = ? AND {t.key} = ?",  # noqa: S608 (names from TABLES)
-                [(account_id, i) for i in ids],
-            )
-            cur.executemany(
-                f"INSERT INTO {t.terms} (account_id, {t.key}, term) VALUES (?, ?, ?)",  # noqa: S608 (names from TABLES)
-                [(account_id, i, term) for i, term in terms],
-            )
-    finally:
-        cur.close()
 
 
 def _statements(kind: PartyKind) -> tuple[Any, ...]:
