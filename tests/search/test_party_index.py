@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from kommodore.db import schema
-from kommodore.search.parties import party_document
+from kommodore.search.parties import inner_word, party_document, party_terms
 from tests.factories import Account, Factory
 from tests.parties.helpers import add_party
 from tests.search.party_index import (
@@ -93,6 +93,8 @@ QUERIES: list[tuple[str, list[str], list[str]]] = [
     ("12", ["plus7", "eight", "us", "digits"], ["acme"]),  # short: below a trigram
     ("JOHN.DOE@example.com", ["mail"], []),
     ("doe@ex", ["mail"], []),
+    ("n.doe@example.c", ["mail"], []),  # its inner words looked up whole
+    ("% pure_g", ["wild"], []),
     ("jo", ["mail"], []),
     ("j", ["mail"], []),
     ("%", ["wild"], []),
@@ -157,6 +159,20 @@ def test_documents_hold_names_values_and_phone_digits(factory: Factory, world: W
     assert party_document(["Ivan", None, ""], ["+7 (912) 345-67-89", "A@B.COM", "123"]) == (
         "ivan\n+7 (912) 345-67-89\n79123456789\na@b.com\n123"
     )
+
+
+def test_terms_and_inner_words():
+    assert party_terms(["Ann Lee-Smith"], ["+7 (912) 345-67-89", "Ann@X.example"]) == {
+        "wann", "wlee", "wsmith", "w912", "w345", "wexample",
+        "#79123456789", "#9123456789", "#123456789", "#23456789", "#3456789",
+        "=+7 (912) 345-67-89", "=ann@x.example",
+    }  # fmt: skip
+    assert party_terms([], ["1" * 33, "x" * 257]) == {"!", "w" + "1" * 33, "=" + "1" * 33}
+    assert inner_word("n.DOE@example.c") == "example"
+    assert inner_word("doe@ex") is None
+    assert inner_word("a b c") is None
+    assert inner_word("x_yz_") is None
+    assert inner_word("x_xyz_") == "xyz"
 
 
 def _call(client: TestClient, headers: dict[str, str], method: str, path: str, body: Any) -> Any:

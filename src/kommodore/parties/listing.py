@@ -16,7 +16,7 @@ from kommodore.db.where import FALSE, Where
 from kommodore.http.query import like_pattern, to_int, to_number
 from kommodore.parties.filters import FieldFilter, PartyQuery
 from kommodore.parties.store import OWNER_GROUP, SELECT, Kind, PartyRow, party_rows
-from kommodore.search.parties import candidates
+from kommodore.search.parties import candidates, inner_word
 
 VALUES_TABLE: dict[Kind, tuple[str, str]] = {
     "contacts": ("contact_custom_field_values", "contact_id"),
@@ -86,17 +86,18 @@ def _search(q: Where, kind: Kind, text: str, phones: list[int]) -> str:
     names = ["p.name"] + (["p.first_name", "p.last_name"] if kind == "contacts" else [])
     found = [f"{_lower(q, n)} LIKE {pattern} ESCAPE '\\'" for n in names]
     found.append(_exists(q, kind, f"{_lower(q, 'v.value_text')} LIKE {pattern} ESCAPE '\\'"))
-    needles, runs = [text.lower()], []
+    word = inner_word(text)
+    needles, runs = [] if word else [text.lower()], []
     digits = "".join(c for c in text if c.isascii() and c.isdigit())
     if digits and all(c.isdigit() or c in "+-() ." for c in text):
         found.append(_phone_field(q, kind, phones, _phone_matches(q, digits)))
         # a text holding this query holds its digits: looked up by them alone
-        needles, runs = [], [_phone_needle(digits)]
+        needles, runs, word = [], [_phone_needle(digits)], None
     number = to_int(text)
     if number is not None:
         found.append(f"p.id = {q.arg(number)}")
     ids = [] if number is None else [number]
-    indexed = candidates(q, kind, needles, ids, digit_runs=runs)
+    indexed = candidates(q, kind, needles, ids, digit_runs=runs, word=word)
     return f"({indexed} AND (" + " OR ".join(found) + "))"
 
 

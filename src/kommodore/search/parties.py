@@ -16,6 +16,7 @@ the parties they touched, in the same transaction.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
@@ -61,6 +62,9 @@ SHORTEST_DIGITS = 7
 """Digit runs are kept as terms from this length: a shorter query of digits reads the
 trigram documents."""
 MOST_DIGITS = 32
+SHORTEST_WORD = 3
+LONGEST_WORD = 64
+_WORD = re.compile(r"[^\W_]+")
 LONGEST_VALUE = 256
 LONG = "!"
 """The term of a party with a text of more than MOST_DIGITS digits or a value longer than
@@ -87,14 +91,34 @@ def party_document(names: Iterable[str | None], texts: Iterable[str]) -> str:
     return "\n".join(parts).lower()
 
 
+def words(text: str) -> list[tuple[int, int]]:
+    """Where the words of ``text`` start and end: its longest runs of letters and digits."""
+    return [m.span() for m in _WORD.finditer(text)]
+
+
+def inner_word(text: str) -> str | None:
+    """The longest word of ``text`` (lower-cased) with a character that is not a letter or digit
+    on both sides: any text containing ``text`` has that word whole, so it can be looked up as a
+    term; None when there is no such word of SHORTEST_WORD characters or more."""
+    lowered = text.lower()
+    inner = [lowered[a:b] for a, b in words(lowered) if a > 0 and b < len(lowered)]
+    inner = [w for w in inner if SHORTEST_WORD <= len(w) <= LONGEST_WORD]
+    return max(inner, key=len) if inner else None
+
+
 def party_terms(names: Iterable[str | None], texts: Iterable[str]) -> set[str]:
     """Exact keys of a party, for B-tree lookups that cost the same at any size: ``#`` and each
     tail of at least SHORTEST_DIGITS of a name's or value's digits (so that digits contained in
-    it, or a phone's last 10, are a prefix of one), and ``=`` and each value's text lower-cased
+    it, or a phone's last 10, are a prefix of one); ``w`` and each word of a name or value,
+    lower-cased (so that a query's inner word is one); ``=`` and each value's text lower-cased
     (an e-mail filter's equality)."""
     found: set[str] = set()
     texts = list(texts)
     for text in [*(n for n in names if n), *texts]:
+        lowered = text.lower()
+        found.update(
+            "w" + lowered[a:b] for a, b in words(lowered) if SHORTEST_WORD <= b - a <= LONGEST_WORD
+        )
         run = digits(text)
         if len(run) > MOST_DIGITS:
             found.add(LONG)
@@ -234,10 +258,12 @@ def candidates(
     *,
     digit_runs: Sequence[str] = (),
     values: Sequence[str] = (),
+    word: str | None = None,
 ) -> str:
     """``p.id`` among the parties whose document contains one of ``needles`` (each lower-cased
     by the caller's rules), whose digits hold one of ``digit_runs``, whose value lower-cased is
-    one of ``values``, or among ``ids``: a superset of what a scan predicate over names and
+    one of ``values``, who have the term ``word`` (:func:`inner_word`), or among ``ids``: a
+    superset of what a scan predicate over names and
     values would find, for it to check. Digit runs shorter than SHORTEST_DIGITS and values
     longer than LONGEST_VALUE are looked up in the documents instead."""
     t = TABLES[kind]
@@ -268,6 +294,8 @@ def candidates(
         found.append(f"{terms} = {q.arg('=' + text)}")
     if keyed or exact:
         found.append(f"{terms} = {q.arg(LONG)}")
+    if word is not None:
+        found.append(f"{terms} = {q.arg('w' + word)}")
     cast = "::bigint" if q.dialect == "postgresql" else ""
     found += [f"SELECT {q.arg(int(i))}{cast}" for i in dict.fromkeys(ids)]
     if not found:

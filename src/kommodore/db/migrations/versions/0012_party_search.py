@@ -9,12 +9,14 @@ of a value holding digits) for ``query`` and the phone and e-mail filters, as ``
 is for leads (0003): PostgreSQL keeps them in ``contact_search`` and ``company_search`` with
 pg_trgm GIN indexes, SQLite in FTS5 tables with the trigram tokenizer (rowid = the party's id).
 Beside them ``contact_terms`` and ``company_terms``, B-tree keys for lookups whose cost does not
-grow with the account: the tails of 7 or more of each text's digits, each value lower-cased.
+grow with the account: the tails of 7 or more of each text's digits, each word (a run of
+letters and digits) of each text, each value lower-cased.
 Kept out of the SQLAlchemy metadata; existing parties are indexed here.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -69,6 +71,9 @@ def upgrade() -> None:
         _backfill(bind, table, terms, key, parties, values, names)
 
 
+_WORD = re.compile(r"[^\W_]+")
+
+
 def _digits(text: str) -> str:
     return "".join(c for c in text if c.isascii() and c.isdigit())
 
@@ -87,6 +92,7 @@ def _terms(names: list[str], values: list[str]) -> set[str]:
     """As ``kommodore.search.parties.party_terms`` at this revision."""
     found: set[str] = set()
     for text in [*names, *values]:
+        found.update("w" + w for w in _WORD.findall(text.lower()) if 3 <= len(w) <= 64)
         run = _digits(text)
         if len(run) > 32:
             found.add("!")
