@@ -69,6 +69,7 @@ def world(factory: Factory) -> World:
     contact("plain", "100 pure gold")
     contact("cyrillic", "Ромашка")
     contact("office", "Office 8-800-555")
+    _value(factory, a, "contacts", contact("blank", "Blank"), email, 0, "")
     # texts past what the terms keep: found through the documents and the long texts' term
     _value(factory, a, "contacts", contact("digits", "Many"), phone, 0, "1234567890" * 4)
     _value(factory, a, "contacts", contact("long", "Long"), email, 0, "Yy" * 150 + "@x.example")
@@ -146,6 +147,11 @@ def test_phone_and_email_filters(client: TestClient, world: World, kind, key, va
     url = f"/api/v4/{kind}?filter[custom_fields_values][{key}][]={quote(value)}"
     found = assert_index_agrees_with_scan(client, world.headers, [url])
     assert found == {url: sorted(world.ids[k] for k in expected)}
+
+
+def test_an_empty_filter_value_agrees_with_the_scan(client: TestClient, world: World):
+    url = "/api/v4/contacts?filter[custom_fields_values][EMAIL][]="
+    assert_index_agrees_with_scan(client, world.headers, [url, url.replace("EMAIL", "PHONE")])
 
 
 def test_the_filter_by_field_id_is_the_filter_by_code(client: TestClient, world: World):

@@ -272,7 +272,7 @@ def candidates(
     needles = [
         *needles,
         *(r for r in runs if len(r) < SHORTEST_DIGITS),
-        *(v for v in texts if len(v) > LONGEST_VALUE),
+        *(v for v in texts if len(v) > LONGEST_VALUE or not v),  # (empty texts have no term)
     ]
     found: list[str] = []
     for needle in dict.fromkeys(needles):
@@ -289,7 +289,7 @@ def candidates(
     keyed = [r for r in runs if len(r) >= SHORTEST_DIGITS]
     for run in keyed:
         found.append(f"{terms} >= {q.arg('#' + run)} AND m.term < {q.arg('#' + run + ':')}")
-    exact = [v for v in texts if len(v) <= LONGEST_VALUE]
+    exact = [v for v in texts if 0 < len(v) <= LONGEST_VALUE]
     for text in exact:
         found.append(f"{terms} = {q.arg('=' + text)}")
     if keyed or exact:
