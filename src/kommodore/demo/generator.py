@@ -20,6 +20,7 @@ from kommodore.custom_fields import groups as field_groups
 from kommodore.custom_fields import predefined
 from kommodore.db.bulk import allocate_ids, analyze, bulk_connection, insert_rows
 from kommodore.search.index import index_leads
+from kommodore.search.parties import index_parties
 
 ACCOUNT_ID_BASE = 30_000_000
 WON, LOST = 142, 143
@@ -304,6 +305,8 @@ class _Builder:
         self._predefined_fields()
         lead_ids = self._leads()
         index_leads(self.conn, self.account_id)
+        index_parties(self.conn, "contacts", self.account_id)
+        index_parties(self.conn, "companies", self.account_id)
         return DemoSummary(
             account_id=self.account_id,
             subdomain=self.subdomain,

@@ -420,6 +420,7 @@ async def edit(
                     links=links,
                 )
             )  # fmt: skip
+    await store.reindex(conn, kind, account_id, list(stored))
     values_after = await store.party_values(conn, kind, account_id, valued)
     for party_id, (field_ids, user) in changed_fields.items():
         new_events += _value_events(

@@ -51,6 +51,7 @@ from kommodore.integrations.service import IntegrationError, cli_integration_id,
 from kommodore.leads import prices
 from kommodore.notes.input import PARAMS, READ_ONLY, read_params, stored_params
 from kommodore.search.index import reindex
+from kommodore.search.parties import reindex_parties
 from kommodore.web.passwords import hash_password
 from kommodore.webhooks.payload import WEBHOOK_EVENTS
 
@@ -279,6 +280,10 @@ class Loader:
             lead_ids = sorted(lead.id for lead in account.leads if lead.id is not None)
             assert account.id is not None
             await reindex(self.conn, account.id, lead_ids, fresh=True)
+            contact_ids = [c.id for c in account.contacts if c.id is not None]
+            await reindex_parties(self.conn, "contacts", account.id, contact_ids)
+            company_ids = [c.id for c in account.companies if c.id is not None]
+            await reindex_parties(self.conn, "companies", account.id, company_ids)
             tokens = await self._tokens(account, f"$.accounts[{i}]", doc)
             users = {u.email: u.id for u in account.users if u.id is not None}
             seeded.append(SeededAccount(account.id, account.subdomain, users, tokens))
