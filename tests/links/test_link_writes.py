@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from tests.catalogs.helpers import add_catalog, add_elements
 from tests.factories import NOW, Account, Factory
+from tests.parties.helpers import add_user
 
 ORIGIN = "http://testserver"
 MAX_ID = 2**63 - 1
@@ -971,11 +972,13 @@ def test_view_without_edit_is_403(client: TestClient, factory: Factory, action: 
 
 
 def test_a_user_with_view_m(client: TestClient, factory: Factory):
-    """Own leads are written; everyone else's are leads that do not exist."""
+    """Own leads are written; everyone else's are leads that do not exist (the contact is the
+    user's own: M on contacts too)."""
     w = make_world(factory)
     user = factory.user(w.account, view="M")
     token = factory.token(w.account, user)
     own = factory.lead(w.account, responsible=user)
+    w.contacts[0] = factory.party(w.account, "contacts", user)
     before = snapshot(client, w, w.lead, own)
     item = {"to_entity_id": w.contacts[0], "to_entity_type": "contacts"}
     response = post(
@@ -1002,3 +1005,37 @@ def test_requires_auth(client: TestClient, path: str):
     response = client.post(path, json=[{"to_entity_id": 1, "to_entity_type": "contacts"}])
     assert response.status_code == 401
     assert response.json() == problem(401, "Unauthorized", "Invalid user name or password")
+
+
+def test_contacts_and_companies_the_user_cannot_see_are_unknown(
+    client: TestClient, factory: Factory
+):
+    """Leads rights A, contacts and companies M: linking a lead to another user's contact or
+    company (through the link forms or a lead's ``_embedded``) answers as for one that does
+    not exist, and writes nothing; the user's own contact links."""
+    w = make_world(factory)
+    user = add_user(factory, w.account, contacts="M", companies="M")
+    token = factory.token(w.account, user)
+    mine = factory.party(w.account, "contacts", user)
+    before = snapshot(client, w, w.lead), client.get("/api/v4/leads", headers=auth(w.token)).json()
+    items = [{"to_entity_id": w.contacts[0], "to_entity_type": "contacts"},
+             {"to_entity_id": w.companies[0], "to_entity_type": "companies"}]  # fmt: skip
+    response = post(client, token, link_path(w.lead), items)
+    assert response.status_code == 400
+    assert response.json() == validation(
+        ("0", [("NotSupportedChoice", "to_entity_id", CHOICE)]),
+        ("1", [("NotSupportedChoice", "to_entity_id", CHOICE)]),
+    )
+    body = [{"name": "x", "_embedded": {"contacts": [{"id": w.contacts[0]}],
+                                         "companies": [{"id": w.companies[0]}]}}]  # fmt: skip
+    response = client.post("/api/v4/leads", json=body, headers=auth(token))
+    assert response.status_code == 400
+    assert response.json() == validation(("0", [
+        ("NotSupportedChoice", "_embedded.contacts.0.id", CHOICE),
+        ("NotSupportedChoice", "_embedded.companies.0.id", CHOICE),
+    ]))  # fmt: skip
+    after = snapshot(client, w, w.lead), client.get("/api/v4/leads", headers=auth(w.token)).json()
+    assert after == before
+    own = [{"to_entity_id": mine, "to_entity_type": "contacts"}]
+    response = post(client, token, link_path(w.lead), own)
+    assert response.json() == collection([contact(mine, True, w.lead)], link_path(w.lead))

@@ -42,6 +42,7 @@ from kommodore.leads.stages import (
     load_stages,
     resolve_stage,
 )
+from kommodore.parties.service import visible_ids
 from kommodore.tags.resolve import lead_tags_by_id, resolve_lead_tags
 
 MAX_BATCH = 250
@@ -155,8 +156,18 @@ async def _lookups(
         loss_reasons=await store.loss_reasons(conn, account_id, reason_ids),
         fields=await load_catalog(conn, account_id, "leads", field_ids, field_codes),
         tags=await lead_tags_by_id(conn, account_id, tag_ids),
-        contacts=await store.parties(conn, "contacts", account_id, contact_ids),
-        companies=await store.parties(conn, "companies", account_id, company_ids),
+        contacts=await visible_ids(
+            conn,
+            principal,
+            "contacts",
+            await store.parties(conn, "contacts", account_id, contact_ids),
+        ),
+        companies=await visible_ids(
+            conn,
+            principal,
+            "companies",
+            await store.parties(conn, "companies", account_id, company_ids),
+        ),
         sources=await store.sources(
             conn, account_id, principal.claims.integration_id, external_ids
         ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from msgspec import UNSET, UnsetType
 
@@ -37,6 +37,7 @@ from kommodore.links.input import (
 )
 from kommodore.parties import store as party_store
 from kommodore.parties.outbox import PartyChange, enqueue_party_changes
+from kommodore.parties.service import visible_ids
 from kommodore.parties.store import Kind
 
 ONE_COMPANY = "A lead can have only one company"
@@ -386,12 +387,18 @@ async def _judge_leads(
         raise Problem(403, "Access denied")
 
 
-async def judge_targets(conn: Connection, account_id: int, links: list[LinkInput]) -> None:
-    """Targets must be live entities of the account; an element must sit in the catalog the
-    item names; ``updated_by`` must be 0 or a user of the account."""
+async def judge_targets(
+    conn: Connection, account_id: int, links: list[LinkInput], principal: Principal | None = None
+) -> None:
+    """Targets must be live entities of the account (contacts and companies also ones the
+    ``principal`` may view, when given); an element must sit in the catalog the item names;
+    ``updated_by`` must be 0 or a user of the account."""
     for kind in TO_ENTITY_TYPES:
         ids = sorted({x.to_id for x in links if x.to_type == kind and x.to_id is not None})
         live = await store.live_targets(conn, account_id, kind, ids)
+        if principal is not None and kind != ELEMENTS:
+            seen = await visible_ids(conn, principal, cast(Kind, kind), live)
+            live = {i: v for i, v in live.items() if i in seen}
         for x in links:
             if x.to_type != kind or x.to_id is None:
                 continue
@@ -426,7 +433,7 @@ async def write_links(
         if link is not None:
             links.append(link)
     await _judge_leads(conn, principal, links, path_lead_id)
-    await judge_targets(conn, account_id, links)
+    await judge_targets(conn, account_id, links, principal)
 
     valid = [x for x in links if x.valid]
     lead_ids = sorted({x.entity_id for x in valid if x.entity_id is not None})

@@ -8,7 +8,7 @@ modelled, so those ``with`` keys embed ``[]``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -64,6 +64,27 @@ async def can_view(conn: Connection, principal: Principal, kind: Kind, party: Pa
     if code is None:
         return True
     return allows(code, principal.actor, party.responsible_user_id, party.owner_group_id)
+
+
+async def visible_ids(
+    conn: Connection, principal: Principal, kind: Kind, ids: Collection[int]
+) -> set[int]:
+    """The ids among ``ids`` (live ones of the account) the user may view: a lead linked to a
+    contact or company the user cannot see is refused as if it did not exist, so a refusal
+    never tells that it does."""
+    code = await view_code(conn, principal, kind)
+    if code is None or code == "A":
+        return set(ids)
+    if code == "D":
+        return set()
+    seen = set()
+    for party_id in ids:
+        party = await store.get_party(conn, kind, principal.account.id, party_id)
+        if party is not None and allows(
+            code, principal.actor, party.responsible_user_id, party.owner_group_id
+        ):
+            seen.add(party_id)
+    return seen
 
 
 def _custom_fields(rows: Sequence[ValueRow]) -> list[dict[str, Any]] | None:
