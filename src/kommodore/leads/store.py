@@ -128,8 +128,8 @@ async def leads_by_id(
 #
 # One UNION ALL over the link tables and the custom field values, each branch shaped to the
 # same columns: (kind, lead_id, id, n1, n2, num, o1, o2, o3, t1 .. t7), then sorted into typed
-# parts by kind. A lead answer thus costs three statements whatever it embeds: the token, the
-# lead, and this.
+# parts by kind. A list page thus costs three statements whatever its size: the token, the
+# page, and this; a lead by id joins it to the token and the lead (``TOKEN_AND_LEAD`` below).
 
 
 TagPart = TagRef
