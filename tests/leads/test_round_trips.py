@@ -83,6 +83,17 @@ def test_get_by_id(client: TestClient, backend: Backend, demo, counter: Counter)
     assert _statements(client, counter, f"/api/v4/leads/{lead_id}", token) == expected
 
 
+def test_get_by_id_as_another_user(client: TestClient, backend: Backend, demo, counter: Counter):
+    """An admin acting as another user (``X-Context-User-ID``) costs one more statement: that
+    user's rights."""
+    summary, token = demo
+    lead_id = _lead_ids(client, token)[5]
+    url = f"/api/v4/leads/{lead_id}?{WITH}"
+    acting = str(summary.users["all"])
+    found = _statements(client, counter, url, token, **{"X-Context-User-ID": acting})
+    assert found == GET_BY_ID[backend.name] + 1
+
+
 def test_get_by_id_statement_is_the_combined_one(
     client: TestClient, backend: Backend, demo, counter: Counter
 ) -> None:
@@ -115,3 +126,16 @@ def test_list_page_whatever_its_size(
     small = _statements(client, counter, f"/api/v4/leads?limit=2{query}", token)
     large = _statements(client, counter, f"/api/v4/leads?limit=250{query}", token)
     assert small == large == LIST_PAGE
+
+
+def test_host_subdomain_is_compared_not_searched(client: TestClient, demo, counter: Counter):
+    """With a Host of the account, the token's statement still selects the account by the
+    signed token's ``account_id`` (one shard on Citus); the subdomain is compared afterwards.
+    A Host of another account is 401 (tests/auth/test_token_attacks.py, TestTenancy)."""
+    summary, token = demo
+    host = f"{summary.subdomain}.{BASE_DOMAIN}"
+    lead_id = _lead_ids(client, token)[2]
+    for url in ("/api/v4/leads?limit=2", f"/api/v4/leads/{lead_id}"):
+        _statements(client, counter, url, token, Host=host)
+        first = counter.statements[0]
+        assert "WHERE a.id = " in first and "a.subdomain =" not in first

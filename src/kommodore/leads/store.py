@@ -44,7 +44,7 @@ LEAD_COLUMNS = (
 """The lead row's columns, in the order of :func:`lead_row`'s parameters."""
 LEAD_FIELDS = f"{LEAD_COLUMNS}, lr.name, lr.sort, lr.created_at, lr.updated_at, s.name"
 """The lead's columns and its loss reason's and source's: :func:`lead_row`'s parameters."""
-LEAD_FIELD_COUNT = 25
+LEAD_FIELD_COUNT = LEAD_FIELDS.count(",") + 1  # plain column names, no commas inside
 _REASON_AND_SOURCE = (
     "LEFT JOIN loss_reasons lr ON lr.account_id = l.account_id AND lr.id = l.loss_reason_id "
     "LEFT JOIN sources s ON s.account_id = l.account_id AND s.id = l.source_id"
