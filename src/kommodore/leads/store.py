@@ -319,7 +319,7 @@ def _token_and_lead_query(kinds: frozenset[int]) -> Query:
     )
     head = (
         f"SELECT {AUTH_COLUMNS}, {LEAD_FIELDS}, {{parts}} {AUTH_JOINS} "
-        f"LEFT JOIN leads l ON l.account_id = a.id AND l.id = $3 {_REASON_AND_SOURCE} "
+        f"LEFT JOIN leads l ON l.account_id = $1 AND l.id = $3 {_REASON_AND_SOURCE} "
         "WHERE a.id = $1"
     )
     return sql(head.format(parts=parts), sqlite=head.format(parts="NULL"))
