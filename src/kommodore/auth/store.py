@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from kommodore.auth.rights import Code, Visibility
 from kommodore.auth.tokens import Claims
@@ -71,21 +71,27 @@ class _AccountToken(NamedTuple):
     rights: str
 
 
-# One statement per request: the account, the token, its integration's state there, and the
-# user. Every join is on a primary key.
-_AUTHENTICATION = (
-    "SELECT a.id, a.subdomain, a.paid_till, t.user_id, t.revoked_at, "
+AUTH_COLUMNS = (
+    "a.id, a.subdomain, a.paid_till, t.user_id, t.revoked_at, "
     "i.id, i.disabled_at, ai.installed_at, ai.removed_at, "
-    "u.id, u.group_id, u.is_admin, u.is_active, u.is_free, u.rights "
+    "u.id, u.group_id, u.is_admin, u.is_active, u.is_free, u.rights"
+)
+"""The columns of :class:`_AccountToken`, in its order; a statement that starts with them and
+joins ``AUTH_JOINS`` is read by :func:`account_token`."""
+AUTH_COLUMN_COUNT = len(_AccountToken._fields)
+AUTH_JOINS = (
     "FROM accounts a "
     "LEFT JOIN api_tokens t ON t.account_id = a.id AND t.jti = $2 "
     "LEFT JOIN integrations i ON i.id = t.integration_id "
     "LEFT JOIN account_integrations ai "
     "ON ai.account_id = t.account_id AND ai.integration_id = t.integration_id "
-    "LEFT JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id "
+    "LEFT JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id"
 )
-ACCOUNT_TOKEN_BY_SUBDOMAIN = sql(_AUTHENTICATION + "WHERE a.subdomain = $1")
-ACCOUNT_TOKEN_BY_ID = sql(_AUTHENTICATION + "WHERE a.id = $1")
+"""The account ``$1`` (its ``WHERE a.id = $1`` is the caller's), the token ``$2`` recorded for it,
+the token's integration and its install there, and the token's user: every join on a primary key.
+The account is always the signed token's ``account_id``, so on Citus the statement is
+single-shard; a Host's subdomain is compared with the account's afterwards."""
+ACCOUNT_TOKEN = sql(f"SELECT {AUTH_COLUMNS} {AUTH_JOINS} WHERE a.id = $1")
 USER = sql(
     "SELECT id, group_id, is_admin, is_active, is_free, rights FROM users "
     "WHERE account_id = $1 AND id = $2"
@@ -121,15 +127,11 @@ def _user(r: _UserColumns | _AccountToken, user_id: int) -> UserRecord:
     )
 
 
-async def find_account_token(
-    conn: Connection, account: str | int, jti: str
-) -> tuple[AccountRef | None, TokenRecord | None]:
-    """The account (by subdomain when ``account`` is a str, else by id) and the token ``jti``
-    recorded for it with its user, in one statement: this runs on every request."""
-    query = ACCOUNT_TOKEN_BY_SUBDOMAIN if isinstance(account, str) else ACCOUNT_TOKEN_BY_ID
-    r = await fetch_row(conn, _AccountToken, query, account, jti)
-    if r is None:
-        return None, None
+def account_token(columns: Sequence[Any]) -> tuple[AccountRef, TokenRecord | None]:
+    """The account and the token recorded for it with its user, from ``AUTH_COLUMNS``' values
+    (a whole row of ``ACCOUNT_TOKEN`` or the head of a statement that starts with them); no
+    token when no record or no user was found."""
+    r = _AccountToken(*columns)
     ref = AccountRef(r.account_id, r.subdomain, r.paid_till)
     if r.user_id is None or r.token_user_id is None:
         return ref, None
@@ -143,6 +145,15 @@ async def find_account_token(
         user=_user(r, r.token_user_id),
         integration_live=live,
     )
+
+
+async def find_account_token(
+    conn: Connection, account_id: int, jti: str
+) -> tuple[AccountRef | None, TokenRecord | None]:
+    """The account and the token ``jti`` recorded for it with its user, in one statement:
+    this runs on every request that has no statement of its own to join it to."""
+    r = await conn.fetch_one(ACCOUNT_TOKEN, account_id, jti)
+    return (None, None) if r is None else account_token(r)
 
 
 async def find_user(conn: Connection, account_id: int, user_id: int) -> UserRecord | None:

@@ -10,7 +10,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from kommodore.auth.service import Principal, authenticate
+from kommodore.auth import store as auth_store
+from kommodore.auth.service import Principal, TokenLookup, authenticate
 from kommodore.context import AppContext
 from kommodore.context import enter as enter_settings
 from kommodore.db.database import Connection
@@ -23,8 +24,14 @@ from kommodore.http.reasons import note_principal
 from kommodore.ratelimit.service import ALLOWED, Verdict, check
 
 
-async def principal_of(request: Request, conn: Connection, ctx: AppContext) -> Principal:
-    """Raises ``Unauthorized`` or ``PaymentRequired``; the app answers them as Kommo does."""
+async def principal_of(
+    request: Request,
+    conn: Connection,
+    ctx: AppContext,
+    lookup: TokenLookup = auth_store.find_account_token,
+) -> Principal:
+    """Raises ``Unauthorized`` or ``PaymentRequired``; the app answers them as Kommo does.
+    ``lookup`` reads the token's record (see ``auth.service.TokenLookup``)."""
     headers = request.headers
     host = request_host(request, ctx.settings.trust_forwarded_headers)
     return await authenticate(
@@ -33,6 +40,7 @@ async def principal_of(request: Request, conn: Connection, ctx: AppContext) -> P
         authorization=headers.get("authorization"),
         host_subdomain=subdomain_of(host, ctx.settings.base_domain),
         context_user_id=headers.get("x-context-user-id"),
+        lookup=lookup,
     )
 
 
@@ -58,7 +66,7 @@ class ApiRequest:
 
     @property
     def query(self) -> str:
-        return bytes(self.request.scope.get("query_string", b"")).decode("latin-1")
+        return query_string(self.request)
 
     @cached_property
     def params(self) -> dict[str, Any]:
@@ -90,6 +98,11 @@ class ApiRequest:
             raise Problem(403, "Access denied").because(
                 f"admins only, and user {self.principal.actor.user_id} is not an admin"
             )
+
+
+def query_string(request: Request) -> str:
+    """The raw query string, as Kommo's parameters are read from it."""
+    return bytes(request.scope.get("query_string", b"")).decode("latin-1")
 
 
 def _text(value: str) -> str:
@@ -138,12 +151,16 @@ def is_bulk(request: Request) -> bool:
 
 
 @asynccontextmanager
-async def api_request(request: Request) -> AsyncIterator[ApiRequest]:
+async def api_request(
+    request: Request, lookup: TokenLookup = auth_store.find_account_token
+) -> AsyncIterator[ApiRequest]:
+    """An authenticated API call on its one connection; ``lookup`` may read the token together
+    with what the request reads (``auth.service.TokenLookup``)."""
     ctx: AppContext = request.app.state.ctx
     enter_settings(ctx.settings)  # for code below that has no ctx at hand (the outbox)
     origin = request_origin(request, ctx.settings.trust_forwarded_headers)
     async with ctx.db.connection(bulk=is_bulk(request)) as conn:
-        principal = await principal_of(request, conn, ctx)
+        principal = await principal_of(request, conn, ctx, lookup)
         note_principal(request.scope, principal)
         if (
             ctx.limiter is not None

@@ -21,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from kommodore.auth.service import TokenLookup
+from kommodore.auth.store import find_account_token
 from kommodore.db.database import Connection
 from kommodore.http.auth import ApiRequest, api_request
 from kommodore.http.body import object_of
@@ -45,9 +47,11 @@ async def read(
     reply: Callable[[ApiRequest], Awaitable[bytes | None]],
     *,
     admin: bool = False,
+    lookup: TokenLookup = find_account_token,
 ) -> Response:
-    """A read, by every user of the account (or its admins only); nothing to answer is 204."""
-    async with api_request(request) as api:
+    """A read, by every user of the account (or its admins only); nothing to answer is 204.
+    ``lookup`` may read the token together with the entity (``auth.service.TokenLookup``)."""
+    async with api_request(request, lookup) as api:
         if admin:
             api.require_admin()
         body = await reply(api)

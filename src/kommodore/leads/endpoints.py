@@ -8,10 +8,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from kommodore.http.auth import api_request
+from kommodore.http.auth import api_request, query_string
 from kommodore.http.body import batch_of, object_of
 from kommodore.http.directory import read, read_page, routes_of
 from kommodore.http.hal import hal_response
+from kommodore.http.query import with_values_of
 from kommodore.leads import changes, complex_add, service, unsorted
 from kommodore.leads.filters import lead_query
 
@@ -19,11 +20,15 @@ MAX_LIMIT = 250
 
 
 async def get_lead(request: Request) -> Response:
-    """``GET /api/v4/leads/{id}``."""
+    """``GET /api/v4/leads/{id}``: the token and the lead in one statement on PostgreSQL."""
     lead_id: int = request.path_params["lead_id"]
+    ahead = service.LeadReadAhead(lead_id, with_values_of(query_string(request)))
     return await read(
         request,
-        lambda api: service.read_lead(api.conn, api.principal, lead_id, api.with_, api.origin),
+        lambda api: service.read_lead(
+            api.conn, api.principal, lead_id, api.with_, api.origin, ahead
+        ),
+        lookup=ahead.lookup,
     )
 
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from msgspec import UNSET
 
+from kommodore.auth import store as auth_store
 from kommodore.auth.rights import can_view_lead, lead_visibility
 from kommodore.auth.service import MAX_ID, Principal
+from kommodore.auth.store import AccountRef, TokenRecord
 from kommodore.custom_fields.values import read_value
 from kommodore.db.database import Connection
 from kommodore.http.hal import collection_body, element_ref, self_links
 from kommodore.http.paging import Page, page_links
 from kommodore.leads import listing, prices, store, wire
 from kommodore.leads.filters import LeadQuery
-from kommodore.leads.store import ElementPart, LeadRow, ValuePart
+from kommodore.leads.store import ElementPart, LeadParts, LeadRow, TokenAndLead, ValuePart
 
 #: The ``with`` values GET /leads and GET /leads/{id} understand; others are ignored.
 LEAD_WITH = frozenset(
@@ -31,22 +34,59 @@ LEAD_WITH = frozenset(
 )
 
 
+@dataclass(slots=True)
+class LeadReadAhead:
+    """GET by id's lead read in the statement that authenticates the request: ``lookup`` is
+    the request's token lookup (``auth.service.TokenLookup``), which also reads the lead and
+    what it embeds; :func:`read_lead` then answers from what it found, after the token and
+    the rights are checked, without another round trip."""
+
+    lead_id: int
+    with_: frozenset[str]
+    found: TokenAndLead | None = None
+
+    async def lookup(
+        self, conn: Connection, account_id: int, jti: str
+    ) -> tuple[AccountRef | None, TokenRecord | None]:
+        if not 1 <= self.lead_id <= MAX_ID:  # never found: the token alone
+            return await auth_store.find_account_token(conn, account_id, jti)
+        self.found = await store.token_and_lead(
+            conn,
+            account_id,
+            jti,
+            self.lead_id,
+            contacts="contacts" in self.with_,
+            elements="catalog_elements" in self.with_,
+        )
+        return self.found.account, self.found.token
+
+
 async def read_lead(
-    conn: Connection, principal: Principal, lead_id: int, with_: frozenset[str], origin: str
+    conn: Connection,
+    principal: Principal,
+    lead_id: int,
+    with_: frozenset[str],
+    origin: str,
+    ahead: LeadReadAhead | None = None,
 ) -> bytes | None:
     """The lead's JSON, or None when Kommo answers 204: no such lead, deleted (unless
-    ``only_deleted``, which shows deleted leads only), or not viewable by the user."""
+    ``only_deleted``, which shows deleted leads only), or not viewable by the user. ``ahead``
+    holds the lead when the request's authentication read it (same id and ``with``)."""
     if lead_id < 1 or lead_id > MAX_ID:
         return None
     account_id = principal.account.id
-    lead = await store.get_lead(conn, account_id, lead_id)
+    found = None if ahead is None else ahead.found
+    if found is not None:
+        lead, parts = found.lead, found.parts
+    else:
+        lead, parts = await store.get_lead(conn, account_id, lead_id), None
     if lead is None or lead.is_deleted != ("only_deleted" in with_):
         return None
     if not can_view_lead(principal.actor, lead):
         return None
     if lead.is_deleted:
         return wire.encoder.encode(_deleted(lead, origin))
-    (model,) = await shape_leads(conn, account_id, [lead], with_, origin)
+    (model,) = await shape_leads(conn, account_id, [lead], with_, origin, parts)
     return wire.encoder.encode(model)
 
 
@@ -94,17 +134,20 @@ async def shape_leads(
     leads: Sequence[LeadRow],
     with_: frozenset[str],
     origin: str,
+    parts: LeadParts | None = None,
 ) -> list[wire.Lead]:
-    """Wire models for visible leads; what they embed comes from one statement for them all."""
+    """Wire models for visible leads; what they embed comes from one statement for them all
+    (unless ``parts`` already holds it, read with the lead)."""
     with_contacts = "contacts" in with_
     with_elements = "catalog_elements" in with_
-    parts = await store.lead_parts(
-        conn,
-        account_id,
-        [lead.id for lead in leads],
-        contacts=with_contacts,
-        elements=with_elements,
-    )
+    if parts is None:
+        parts = await store.lead_parts(
+            conn,
+            account_id,
+            [lead.id for lead in leads],
+            contacts=with_contacts,
+            elements=with_elements,
+        )
     with_reason = "loss_reason" in with_
     with_source = "source" in with_
     with_source_id = "source_id" in with_

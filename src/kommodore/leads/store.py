@@ -13,6 +13,14 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from kommodore.auth.store import (
+    AUTH_COLUMN_COUNT,
+    AUTH_COLUMNS,
+    AUTH_JOINS,
+    AccountRef,
+    TokenRecord,
+    account_token,
+)
 from kommodore.db.database import (
     Connection,
     Query,
@@ -34,12 +42,14 @@ LEAD_COLUMNS = (
     "l.is_price_computed, l.is_price_modified_by_robot"
 )
 """The lead row's columns, in the order of :func:`lead_row`'s parameters."""
-LEAD_SELECT = (
-    f"SELECT {LEAD_COLUMNS}, lr.name, lr.sort, lr.created_at, lr.updated_at, s.name "  # noqa: S608 (a column list constant)
-    "FROM leads l "
+LEAD_FIELDS = f"{LEAD_COLUMNS}, lr.name, lr.sort, lr.created_at, lr.updated_at, s.name"
+"""The lead's columns and its loss reason's and source's: :func:`lead_row`'s parameters."""
+LEAD_FIELD_COUNT = LEAD_FIELDS.count(",") + 1  # plain column names, no commas inside
+_REASON_AND_SOURCE = (
     "LEFT JOIN loss_reasons lr ON lr.account_id = l.account_id AND lr.id = l.loss_reason_id "
     "LEFT JOIN sources s ON s.account_id = l.account_id AND s.id = l.source_id"
 )
+LEAD_SELECT = f"SELECT {LEAD_FIELDS} FROM leads l {_REASON_AND_SOURCE}"  # noqa: S608 (fixed fragments)
 """A lead with its loss reason and source, which every answer may embed: one statement."""
 
 
@@ -119,8 +129,8 @@ async def leads_by_id(
 #
 # One UNION ALL over the link tables and the custom field values, each branch shaped to the
 # same columns: (kind, lead_id, id, n1, n2, num, o1, o2, o3, t1 .. t7), then sorted into typed
-# parts by kind. A lead answer thus costs three statements whatever it embeds: the token, the
-# lead, and this.
+# parts by kind. A list page thus costs three statements whatever its size: the token, the
+# page, and this; a lead by id joins it to the token and the lead (``TOKEN_AND_LEAD`` below).
 
 
 TagPart = TagRef
@@ -289,6 +299,85 @@ async def lead_parts(
     parts = LeadParts()
     parts.add_rows(await conn.fetch_all(query, account_id, ids))
     return parts
+
+
+# -- a lead by id and the request's token, in one statement ---------------------------------
+#
+# GET /api/v4/leads/{id} on PostgreSQL makes one round trip: the account and the token's record
+# with its user (auth.store's columns and joins, so the rights inputs come along), the lead with
+# its loss reason and source, and what the lead embeds as an array of the UNION's rows. Every
+# part is keyed by the signed token's account_id ($1), so on Citus it runs on one shard.
+# SQLite has no row arrays and no network: there the parts are a second statement.
+
+_PARTS_COLUMNS = "kind, lead_id, id, n1, n2, num, o1, o2, o3, t1, t2, t3, t4, t5, t6, t7"
+
+
+def _token_and_lead_query(kinds: frozenset[int]) -> Query:
+    union = " UNION ALL ".join(_branch(k, "= $3") for k in sorted(kinds))
+    parts = (
+        f"ARRAY(SELECT ROW(p.*) FROM ({union}) AS p({_PARTS_COLUMNS}) "  # noqa: S608 (fixed fragments of _BRANCHES)
+        "ORDER BY p.kind, p.o1, p.o2, p.o3)"
+    )
+    head = (
+        f"SELECT {AUTH_COLUMNS}, {LEAD_FIELDS}, {{parts}} {AUTH_JOINS} "
+        f"LEFT JOIN leads l ON l.account_id = $1 AND l.id = $3 {_REASON_AND_SOURCE} "
+        "WHERE a.id = $1"
+    )
+    return sql(head.format(parts=parts), sqlite=head.format(parts="NULL"))
+
+
+def _kinds(contacts: bool, elements: bool) -> frozenset[int]:
+    """What a lead embeds: companies, tags and values always; contacts and catalog elements
+    when ``with`` asks."""
+    return frozenset(
+        {COMPANY, TAG, VALUE}
+        | ({CONTACT} if contacts else set())
+        | ({ELEMENT} if elements else set())
+    )
+
+
+TOKEN_AND_LEAD = {
+    (contacts, elements): _token_and_lead_query(_kinds(contacts, elements))
+    for contacts in (False, True)
+    for elements in (False, True)
+}
+"""By (contacts, elements): the four texts a GET by id sends, prepared once per connection
+(named constants, so asyncpg's statement cache or PgBouncer's prepared statements keep them)."""
+
+
+class TokenAndLead(NamedTuple):
+    """What a GET by id's one statement found: the account and the token record (as
+    ``auth.store.find_account_token`` gives them), the lead (deleted ones too), and what it
+    embeds (None where they were not read with it: SQLite)."""
+
+    account: AccountRef | None
+    token: TokenRecord | None
+    lead: LeadRow | None
+    parts: LeadParts | None
+
+
+async def token_and_lead(
+    conn: Connection,
+    account_id: int,
+    jti: str,
+    lead_id: int,
+    *,
+    contacts: bool,
+    elements: bool,
+) -> TokenAndLead:
+    """The request's token and the lead ``lead_id`` of its account, in one statement."""
+    row = await conn.fetch_one(TOKEN_AND_LEAD[contacts, elements], account_id, jti, lead_id)
+    if row is None:
+        return TokenAndLead(None, None, None, None)
+    values = tuple(row)
+    account, token = account_token(values[:AUTH_COLUMN_COUNT])
+    lead_values = values[AUTH_COLUMN_COUNT : AUTH_COLUMN_COUNT + LEAD_FIELD_COUNT]
+    lead = None if lead_values[0] is None else lead_row(*lead_values)
+    parts = None
+    if (rows := values[-1]) is not None:
+        parts = LeadParts()
+        parts.add_rows(rows)
+    return TokenAndLead(account, token, lead, parts)
 
 
 _TOUCH = sql("UPDATE leads SET updated_at = $3, updated_by = $4 WHERE account_id = $1 AND id = $2")
