@@ -27,7 +27,8 @@ def _env(backend: Backend, data_dir: Path) -> dict[str, str]:
         KOMMODORE_LOG_LEVEL="warning",
     )
     if backend.name == "postgresql":
-        env["KOMMODORE_DATABASE_URL"] = backend.url
+        env["KOMMODORE_DATABASE_URL"] = backend.served_url
+        env["KOMMODORE_DATABASE_POOLER"] = backend.pooler
     else:
         env.pop("KOMMODORE_DATABASE_URL", None)
     return env
