@@ -117,10 +117,11 @@ PGBOUNCER_INI = Path(__file__).resolve().parents[1] / "deploy" / "pgbouncer" / "
 
 
 @contextmanager
-def pgbouncer(upstream_url: str, directory: Path) -> Iterator[str]:
+def pgbouncer(upstream_url: str, directory: Path, **overrides: str) -> Iterator[str]:
     """PgBouncer (transaction pooling) on a free port in front of ``upstream_url``'s server,
     configured from the shipped ``deploy/pgbouncer/pgbouncer.ini`` with the test's listen port,
-    upstream and trust authentication; yields the same database's URL through it."""
+    upstream and trust authentication (and ``overrides`` of its settings); yields the same
+    database's URL through it."""
     import configparser
     from urllib.parse import urlsplit
 
@@ -142,6 +143,7 @@ def pgbouncer(upstream_url: str, directory: Path) -> Iterator[str]:
         listen_addr="127.0.0.1", listen_port=str(port), unix_socket_dir="",
         auth_type="trust", auth_file=str(userlist), admin_users=user,
     )  # fmt: skip
+    settings.update(overrides)
     for key in ("logfile", "pidfile", "auth_query", "auth_user"):
         settings.pop(key, None)
     ini = directory / "pgbouncer.ini"
