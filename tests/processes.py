@@ -82,7 +82,9 @@ def require_program(name: str) -> str:
     pytest.skip(f"{message}; set CI=true to require it")
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 15) -> None:
+def wait_for_port(
+    port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 15
+) -> None:
     """Wait until something accepts connections on ``port``; fail with ``log`` if ``process``
     exits first."""
     deadline = time.monotonic() + timeout

@@ -48,7 +48,9 @@ def haproxy_config(listen: int, servers: list[int]) -> str:
     shipped = re.findall(r"(?m)^\s*server (\S+) 127\.0\.0\.1:\d+$", text)
     assert len(shipped) == len(servers), shipped
     for name, port in zip(shipped, servers, strict=True):
-        text = re.sub(rf"(?m)^(\s*server {name} )127\.0\.0\.1:\d+$", rf"\g<1>127.0.0.1:{port}", text)
+        text = re.sub(
+            rf"(?m)^(\s*server {name} )127\.0\.0\.1:\d+$", rf"\g<1>127.0.0.1:{port}", text
+        )
     return text
 
 
@@ -68,7 +70,9 @@ class Deployment:
         """The balancer, then each server directly."""
         return [self.balancer, *self.servers]
 
-    def client(self, base: str, token: str | None = None, subdomain: str | None = None) -> httpx.Client:
+    def client(
+        self, base: str, token: str | None = None, subdomain: str | None = None
+    ) -> httpx.Client:
         """A client whose Host names the account, so ``_links`` are the same whichever port
         answers."""
         return httpx.Client(
@@ -99,7 +103,9 @@ def _demo(env: dict[str, str], subdomain: str) -> str:
 
 @pytest.fixture(scope="module")
 def deployment(
-    postgres_database: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
+    postgres_database: str,
+    redis_url: str,  # noqa: F811 (the fixture imported above)
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Deployment]:
     haproxy = require_program("haproxy")
     tmp = tmp_path_factory.mktemp("scale-out")
@@ -132,7 +138,9 @@ def deployment(
         for n, port in enumerate(ports, 1):
             own = {**env, "KOMMODORE_DATA_DIR": str(tmp / f"app{n}")}
             stack.enter_context(
-                serving([*KOMMODORE, "serve", "--host", "127.0.0.1", "--port", str(port)], port, own)
+                serving(
+                    [*KOMMODORE, "serve", "--host", "127.0.0.1", "--port", str(port)], port, own
+                )
             )
         listen = free_port()
         cfg = tmp / "haproxy.cfg"
@@ -182,14 +190,18 @@ def test_a_write_on_one_server_is_read_on_the_other_at_once(deployment: Deployme
 
 def _jti(token: str) -> str:
     payload = token.split(".")[1]
-    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
     return str(claims["jti"])
 
 
 def test_a_token_revoked_is_refused_by_every_server_on_the_next_request(
     deployment: Deployment,
 ) -> None:
-    token = deployment.cli("token", "create", "--subdomain", deployment.subdomain, "--admin").strip()
+    token = deployment.cli(
+        "token", "create", "--subdomain", deployment.subdomain, "--admin"
+    ).strip()
     before = []
     for base in deployment.everywhere:
         with deployment.client(base, token) as http:
