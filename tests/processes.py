@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -66,6 +67,18 @@ def serving(
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=15)
+
+
+def demo_account(env: Mapping[str, str], subdomain: str, leads: int) -> tuple[str, int]:
+    """``kommodore demo`` for a new account: its admin token and one of its lead ids."""
+    demo = subprocess.run(
+        [*KOMMODORE, "demo", "--subdomain", subdomain, "--leads", str(leads)],
+        env=dict(env), capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    token = re.search(r"^TOKEN=(\S+)$", demo.stdout, re.M)
+    lead = re.search(r"/api/v4/leads/(\d+)\?", demo.stdout)
+    assert token and lead, demo.stdout + demo.stderr
+    return token.group(1), int(lead.group(1))
 
 
 def require_program(name: str) -> str:

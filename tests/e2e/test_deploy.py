@@ -25,7 +25,14 @@ import pytest
 
 from tests.conftest import Backend
 from tests.e2e.test_serve import _env
-from tests.processes import KOMMODORE, free_port, require_program, running, serving
+from tests.processes import (
+    KOMMODORE,
+    demo_account,
+    free_port,
+    require_program,
+    running,
+    serving,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -47,16 +54,10 @@ def served(backend: Backend, tmp_path: Path) -> Iterator[Served]:
     env = _env(backend, tmp_path / "data")
     env["KOMMODORE_TRUST_FORWARDED_HEADERS"] = "true"
     subdomain = f"tls{uuid.uuid4().hex[:8]}"
-    demo = subprocess.run(
-        [*KOMMODORE, "demo", "--subdomain", subdomain, "--leads", "5"],
-        env=env, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    token = re.search(r"^TOKEN=(\S+)$", demo.stdout, re.M)
-    lead = re.search(r"/api/v4/leads/(\d+)\?", demo.stdout)
-    assert token and lead, demo.stdout + demo.stderr
+    token, lead_id = demo_account(env, subdomain, 5)
     port = free_port()
     with serving([*KOMMODORE, "serve", "--host", "127.0.0.1", "--port", str(port)], port, env):
-        yield Served(f"http://127.0.0.1:{port}", token.group(1), int(lead.group(1)), subdomain, env)
+        yield Served(f"http://127.0.0.1:{port}", token, lead_id, subdomain, env)
 
 
 def _certificate(directory: Path) -> tuple[Path, Path]:

@@ -28,7 +28,15 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from tests.processes import KOMMODORE, free_port, pgbouncer, require_program, running, serving
+from tests.processes import (
+    KOMMODORE,
+    demo_account,
+    free_port,
+    pgbouncer,
+    require_program,
+    running,
+    serving,
+)
 from tests.ratelimit.conftest import redis_url  # noqa: F401 (a fixture, used by name)
 from tests.webhooks.helpers import Receiver
 
@@ -91,16 +99,6 @@ class Deployment:
         return done.stdout
 
 
-def _demo(env: dict[str, str], subdomain: str) -> str:
-    demo = subprocess.run(
-        [*KOMMODORE, "demo", "--subdomain", subdomain, "--leads", "5"],
-        env=env, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    token = re.search(r"^TOKEN=(\S+)$", demo.stdout, re.M)
-    assert token, demo.stdout + demo.stderr
-    return token.group(1)
-
-
 @pytest.fixture(scope="module")
 def deployment(
     postgres_database: str,
@@ -131,7 +129,8 @@ def deployment(
             KOMMODORE_ACCESS_LOG="false",
         )
         subdomain, limited = f"scale{uuid.uuid4().hex[:8]}", f"limit{uuid.uuid4().hex[:8]}"
-        token, limited_token = _demo(env, subdomain), _demo(env, limited)
+        token, _ = demo_account(env, subdomain, 5)
+        limited_token, _ = demo_account(env, limited, 5)
         # one signing key for every server, as the operations guide says; data dirs their own
         env["KOMMODORE_JWT_PRIVATE_KEY"] = (tmp / "setup" / "jwt-signing-key.pem").read_text()
         ports = [free_port(), free_port()]
