@@ -3,6 +3,10 @@
 PostgreSQL tests create their own database on the server named by
 ``KOMMODORE_TEST_POSTGRES_URL`` (default: the local ``test`` database) and drop it afterwards.
 Under ``CI=true`` an unreachable PostgreSQL fails the run; elsewhere those tests skip and say why.
+
+``KOMMODORE_TEST_POOLER=pgbouncer`` puts a real PgBouncer (transaction pooling) between the
+apps and servers under test and that database (``.ci/run`` reruns the PostgreSQL end-to-end
+tests so); fixtures that write rows themselves (``Factory``) still connect directly.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ POSTGRES_URL = os.environ.get(
     "KOMMODORE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 BASE_DOMAIN = "kommo.test"
+POOLER = os.environ.get("KOMMODORE_TEST_POOLER", "none")
 
 
 @dataclass(frozen=True)
@@ -39,10 +44,18 @@ class Backend:
     name: str
     url: str
     data_dir: Path
+    app_url: str = ""
+    """What apps and servers under test connect to: ``url``, or PgBouncer in front of it."""
+    pooler: str = "none"
+
+    @property
+    def served_url(self) -> str:
+        return self.app_url or self.url
 
     def settings(self, **overrides: object) -> Settings:
         values: dict[str, object] = {
-            "database_url": self.url,
+            "database_url": self.served_url,
+            "database_pooler": self.pooler,
             "data_dir": self.data_dir,
             "base_domain": BASE_DOMAIN,
             # the suite makes many requests a second with one token; the limiter's own tests
@@ -110,7 +123,21 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         upgrade(url)
     else:
         url = request.getfixturevalue("postgres_database")
+        if POOLER == "pgbouncer":
+            pooled = request.getfixturevalue("pgbouncer_url")
+            return Backend(request.param, url, data_dir, pooled, POOLER)
     return Backend(request.param, url, data_dir)
+
+
+@pytest.fixture(scope="session")
+def pgbouncer_url(
+    postgres_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The test database through a real PgBouncer in transaction pooling mode."""
+    from tests.processes import pgbouncer
+
+    with pgbouncer(postgres_database, tmp_path_factory.mktemp("pgbouncer")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

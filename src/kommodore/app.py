@@ -118,7 +118,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db = database or await open_database(settings.resolved_database_url)
+        db = database or await open_database(
+            settings.resolved_database_url, pooler=settings.database_pooler
+        )
         key = load_signing_key(settings.jwt_private_key, settings.data_dir)
         limiter = await build_limiter(settings, db)
         app.state.ctx = AppContext(settings, db, key, TokenVerifier(key), limiter)

@@ -27,7 +27,8 @@ def run_with_database(
     from kommodore.db.guard import open_existing
 
     async def run() -> T:
-        db = await open_existing((settings or Settings()).resolved_database_url)
+        chosen = settings or Settings()
+        db = await open_existing(chosen.resolved_database_url, pooler=chosen.database_pooler)
         try:
             return await work(db)
         finally:

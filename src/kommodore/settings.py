@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     database_url: str | None = None
     """``postgresql://user@host/db`` for PostgreSQL; unset means SQLite in ``data_dir``."""
 
+    database_pooler: Literal["none", "pgbouncer"] = "none"
+    """What stands between the app and PostgreSQL. ``pgbouncer`` (transaction pooling, before
+    PgBouncer 1.21's ``max_prepared_statements``): statements are sent unnamed, parsed with
+    each execution in the same round trip, so any server connection can run them; their
+    parameter and row types are still described once per client connection and kept."""
+
     base_domain: str = "localhost"
     """Hosts ``{subdomain}.{base_domain}`` select their account; any other Host uses the token's."""
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import Backend
-from tests.processes import KOMMODORE, free_port, serving
+from tests.processes import KOMMODORE, demo_account, free_port, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +25,8 @@ def _env(backend: Backend, data_dir: Path) -> dict[str, str]:
         KOMMODORE_LOG_LEVEL="warning",
     )
     if backend.name == "postgresql":
-        env["KOMMODORE_DATABASE_URL"] = backend.url
+        env["KOMMODORE_DATABASE_URL"] = backend.served_url
+        env["KOMMODORE_DATABASE_POOLER"] = backend.pooler
     else:
         env.pop("KOMMODORE_DATABASE_URL", None)
     return env
@@ -38,16 +37,10 @@ def served(backend: Backend, tmp_path: Path) -> Iterator[tuple[str, str, int, st
     """(base url, token, a lead id, subdomain) of a freshly started server process."""
     env = _env(backend, tmp_path / "data")
     subdomain = f"e2e{uuid.uuid4().hex[:8]}"
-    demo = subprocess.run(
-        [*KOMMODORE, "demo", "--subdomain", subdomain, "--leads", "50"],
-        env=env, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    token = re.search(r"^TOKEN=(\S+)$", demo.stdout, re.M)
-    lead = re.search(r"/api/v4/leads/(\d+)\?", demo.stdout)
-    assert token and lead, demo.stdout + demo.stderr
+    token, lead_id = demo_account(env, subdomain, 50)
     port = free_port()
     with serving([*KOMMODORE, "serve", "--host", "127.0.0.1", "--port", str(port)], port, env):
-        yield f"http://127.0.0.1:{port}", token.group(1), int(lead.group(1)), subdomain
+        yield f"http://127.0.0.1:{port}", token, lead_id, subdomain
 
 
 def test_read_a_lead_over_a_real_socket(served: tuple[str, str, int, str]):

@@ -10,14 +10,15 @@ def is_postgres_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://", "postgresql+"))
 
 
-async def open_database(url: str) -> Database:
-    """The back-end a URL names: ``sqlite:///file`` or ``postgresql://...``."""
+async def open_database(url: str, *, pooler: str = "none") -> Database:
+    """The back-end a URL names: ``sqlite:///file`` or ``postgresql://...`` (through
+    ``pooler``: ``none`` or ``pgbouncer``, ``Settings.database_pooler``)."""
     check_database_url(url)
     if is_postgres_url(url):
         require("asyncpg", "postgres", "PostgreSQL")
         from kommodore.db.postgres import PostgresDatabase
 
-        return await PostgresDatabase.connect(url)
+        return await PostgresDatabase.connect(url, pooler=pooler)
     from kommodore.db.sqlite import SqliteDatabase
 
     return SqliteDatabase(url)

@@ -62,14 +62,16 @@ def _sqlite_has_schema(path: str) -> bool:
     return row is not None
 
 
-async def _postgres_has_schema(url: str) -> bool:
+async def _postgres_has_schema(url: str, pooler: str) -> bool:
     require("asyncpg", "postgres", "PostgreSQL")
     import asyncpg
 
-    from kommodore.db.postgres import asyncpg_dsn
+    from kommodore.db.postgres import asyncpg_dsn, statement_cache_size
 
     try:
-        conn = await asyncpg.connect(asyncpg_dsn(url), timeout=10)
+        conn = await asyncpg.connect(
+            asyncpg_dsn(url), timeout=10, statement_cache_size=statement_cache_size(pooler)
+        )
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         raise unreachable(url, exc) from exc
     try:
@@ -79,13 +81,14 @@ async def _postgres_has_schema(url: str) -> bool:
     return bool(found)
 
 
-async def open_existing(url: str) -> Database:
-    """The database at ``url``; :class:`UserError` when it has no kommodore schema."""
+async def open_existing(url: str, *, pooler: str = "none") -> Database:
+    """The database at ``url`` (through ``pooler``); :class:`UserError` when it has no
+    kommodore schema."""
     check_database_url(url)
     if is_postgres_url(url):
-        present = await _postgres_has_schema(url)
+        present = await _postgres_has_schema(url, pooler)
     else:
         present = _sqlite_has_schema(url.removeprefix("sqlite:///"))
     if not present:
         raise _missing(url)
-    return await open_database(url)
+    return await open_database(url, pooler=pooler)

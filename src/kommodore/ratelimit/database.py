@@ -123,5 +123,6 @@ async def open_counters(db: Database, policy: Policy) -> DatabaseCounters:
         return DatabaseCounters(db, policy, owns_writer=False)
     from kommodore.db.postgres import PostgresDatabase
 
-    own = await PostgresDatabase.connect(db.url, min_size=1, max_size=1)
+    pooler = getattr(db, "pooler", "none")
+    own = await PostgresDatabase.connect(db.url, min_size=1, max_size=1, pooler=pooler)
     return DatabaseCounters(own, policy, owns_writer=True)

@@ -30,7 +30,7 @@ def worker(until_idle: bool) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        db = await open_existing(settings.resolved_database_url)
+        db = await open_existing(settings.resolved_database_url, pooler=settings.database_pooler)
         try:
             await run_worker(
                 db, settings.webhooks, stop, until_idle=until_idle,
