@@ -203,16 +203,17 @@ async def revoke_access(conn: Connection, account_id: int, jtis: Sequence[str], 
 
 # -- purging what expired (see kommodore.oauth.service.purge_expired) -----------------------
 
-# One account's rows past ``$2``, at most ``$3``, through the (account_id, expires_at) index;
+# One account's rows past ``$2``, at most ``$3``, through the (account_id, expires_at) index,
+# ``account_id`` pinned outside the subquery too, so Citus routes the whole statement to one shard;
 # PostgreSQL skips rows another transaction holds (a grant, or another purge) rather than wait.
 PURGE_CODES = sql(
-    "DELETE FROM oauth_codes WHERE (account_id, code_hash) IN ("
-    "SELECT account_id, code_hash FROM oauth_codes WHERE account_id = $1 AND expires_at < $2 "
+    "DELETE FROM oauth_codes WHERE account_id = $1 AND code_hash IN ("
+    "SELECT code_hash FROM oauth_codes WHERE account_id = $1 AND expires_at < $2 "
     "LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING code_hash"
 )
 PURGE_REFRESH = sql(
-    "DELETE FROM refresh_tokens WHERE (account_id, token_hash) IN ("
-    "SELECT account_id, token_hash FROM refresh_tokens WHERE account_id = $1 "
+    "DELETE FROM refresh_tokens WHERE account_id = $1 AND token_hash IN ("
+    "SELECT token_hash FROM refresh_tokens WHERE account_id = $1 "
     "AND expires_at < $2 LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING token_hash"
 )
 
