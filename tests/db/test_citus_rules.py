@@ -203,22 +203,30 @@ def _analyse(tree: exp.Expression, found: Findings) -> None:
         scope = scopes.setdefault(id(owner), Scope(owner))
         scope.tables[table.alias_or_name] = table.name
 
-    def resolve(column: exp.Column) -> tuple[int, str] | None:
-        """The (scope, alias) an ``account_id`` column belongs to; None when unknown."""
+    def resolve(column: exp.Column) -> tuple[int, str, str] | None:
+        """The (scope, alias, column) a column belongs to; None when unknown. An unqualified
+        ``account_id`` belongs to the one distributed table of its scope, any other unqualified
+        column to the one table of its scope."""
         node: exp.Expression | None = _scope_of(column)
         while node is not None:
             scope = scopes.get(id(node))
             if scope is not None:
                 if column.table and column.table in scope.tables:
-                    return id(node), column.table
+                    return id(node), column.table, column.name
                 if not column.table:
-                    tenants = [a for a, t in scope.tables.items() if t in DISTRIBUTED]
-                    if len(tenants) == 1:
-                        return id(node), tenants[0]
+                    candidates = [
+                        a
+                        for a, t in scope.tables.items()
+                        if t in DISTRIBUTED or column.name != ACCOUNT
+                    ]
+                    if len(candidates) == 1:
+                        return id(node), candidates[0], column.name
             node = _scope_of(node)
         return None
 
-    # union-find over (scope, alias) and the "one value" node
+    # union-find over (scope, alias, column) and the "one value" node: columns equal to each
+    # other, and to a value, are one class (as Citus infers ``t.account_id = $1`` from
+    # ``t.account_id = a.id AND a.id = $1``)
     parent: dict[object, object] = {}
 
     def find(x: object) -> object:
@@ -239,9 +247,7 @@ def _analyse(tree: exp.Expression, found: Findings) -> None:
         if not isinstance(eq, exp.EQ):
             continue
         sides = [eq.left, eq.right]
-        keys = [
-            resolve(s) if isinstance(s, exp.Column) and s.name == ACCOUNT else None for s in sides
-        ]
+        keys = [resolve(s) if isinstance(s, exp.Column) else None for s in sides]
         if keys[0] and keys[1]:
             union(keys[0], keys[1])
         for key, other in ((keys[0], sides[1]), (keys[1], sides[0])):
@@ -256,18 +262,18 @@ def _analyse(tree: exp.Expression, found: Findings) -> None:
         if ACCOUNT in names and all(
             _is_value(row.expressions[names.index(ACCOUNT)]) for row in rows.expressions
         ):
-            union((id(insert), schema.this.alias_or_name), value)
+            union((id(insert), schema.this.alias_or_name, ACCOUNT), value)
 
     for key, scope in scopes.items():
         for alias, name in scope.tables.items():
-            if name in DISTRIBUTED and find((key, alias)) != find(value):
+            if name in DISTRIBUTED and find((key, alias, ACCOUNT)) != find(value):
                 found.unpinned.add(name)
     for select in tree.find_all(exp.Select):
         if select.args.get("locks"):
             found.locks = True
             scope = scopes.get(id(select))
             if scope and any(
-                n in DISTRIBUTED and find((id(select), a)) != find(value)
+                n in DISTRIBUTED and find((id(select), a, ACCOUNT)) != find(value)
                 for a, n in scope.tables.items()
             ):
                 found.locks_unpinned = True
@@ -353,6 +359,21 @@ def test_every_exception_is_used_and_crosses_shards():
         ("INSERT INTO tags (account_id, id, name) VALUES ($1, $2, $3)", False, False, False),
         ("INSERT INTO tags (id, name) VALUES ($1, $2)", True, False, False),
         ("SELECT id FROM accounts WHERE subdomain = $1", False, False, False),
+        (
+            "SELECT t.jti FROM accounts a LEFT JOIN api_tokens t ON t.account_id = a.id "
+            "WHERE a.id = $1",
+            False, False, False,
+        ),
+        (
+            "SELECT t.jti FROM accounts a LEFT JOIN api_tokens t ON t.account_id = a.id "
+            "WHERE a.subdomain = $1",
+            True, False, False,
+        ),
+        (
+            "DELETE FROM oauth_codes WHERE (account_id, code_hash) IN (SELECT account_id, "
+            "code_hash FROM oauth_codes WHERE account_id = $1 LIMIT 5 FOR UPDATE SKIP LOCKED)",
+            True, False, False,
+        ),
     ],
 )  # fmt: skip
 def test_the_checker_tells_the_shapes_apart(
