@@ -716,6 +716,7 @@ webhook_deliveries = _entity(
     ),
     _fk(["body_id"], "webhook_bodies", ["id"]),
     sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_ms"),
+    sa.Index("ix_webhook_deliveries_account_due", "account_id", "status", "next_attempt_ms"),
     sa.Index("ix_webhook_deliveries_body", "account_id", "body_id"),
     comment="the outbox: written in the transaction of the change it reports",
 )
