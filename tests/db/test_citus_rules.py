@@ -99,8 +99,8 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
         "subdomain's account, unknown until accounts is read, so it reaches every shard"
     ),
     ("kommodore.auth.store", "DELETE FROM api_tokens WHERE (account_id, jti) IN"): (
-        "the token purge pins account_id in its subquery only; the fix is `account_id = $1 AND "
-        "jti IN (...)`, as oauth/store.py's purges do"
+        "the token purge pins account_id in its subquery only, a locking read inside IN; the "
+        "fix is `account_id = $1 AND jti = ANY(ARRAY(...))`, as oauth/store.py's purges do"
     ),
     ("kommodore.auth.store", "UPDATE api_tokens SET revoked_at = $2 WHERE jti = $1"): (
         "revocation by jti alone (`kommodore token revoke`, an operator's command): reaches "
@@ -136,6 +136,9 @@ class Findings:
     locks: bool = False
     locks_unpinned: bool = False
     returning_subquery: bool = False
+    locking_in: bool = False
+    """A locking read inside ``IN (...)``: PostgreSQL may run it once per outer row, each run
+    skipping what the last one locked, so a ``LIMIT`` in it no longer bounds the write."""
 
     @property
     def crosses_shards(self) -> bool:
@@ -280,6 +283,11 @@ def _analyse(tree: exp.Expression, found: Findings) -> None:
     for returning in tree.find_all(exp.Returning):
         if returning.find(exp.Select, exp.Subquery):
             found.returning_subquery = True
+    for member in tree.find_all(exp.In):
+        query = member.args.get("query")
+        inner = query.this if isinstance(query, exp.Subquery) else query
+        if isinstance(inner, exp.Select) and inner.args.get("locks"):
+            found.locking_in = True
 
 
 def _exception(module: str, text: str) -> str | None:
@@ -306,6 +314,9 @@ def test_statement_shards(text: str, module: str):
     assert not found.unknown, f"tables not in db/citus.py's lists: {found.unknown}"
     assert not found.returning_subquery, "a subquery inside RETURNING: Citus refuses it"
     assert not found.locks_unpinned, "a row lock on rows of more than one shard"
+    assert not found.locking_in or _exception(module, text) is not None, (
+        "a locking read inside IN (...): use = ANY(ARRAY(...)) (docs/architecture.md)"
+    )
     if found.crosses_shards:
         assert _exception(module, text) is not None, (
             f"{sorted(found.unpinned)} not pinned to one account_id (docs/architecture.md, "
@@ -469,3 +480,22 @@ def test_live_keys_carry_account_id(backend: Backend):
             assert first == [ACCOUNT] and first_target == [ACCOUNT], (table, target, name)
         if table in REFERENCE:
             assert target in REFERENCE, (table, target, name)
+
+
+@pytest.mark.parametrize(
+    ("text", "locking_in"),
+    [
+        (
+            "DELETE FROM oauth_codes WHERE account_id = $1 AND code_hash IN (SELECT code_hash "
+            "FROM oauth_codes WHERE account_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            True,
+        ),
+        (
+            "DELETE FROM oauth_codes WHERE account_id = $1 AND code_hash = ANY(ARRAY(SELECT "
+            "code_hash FROM oauth_codes WHERE account_id = $1 LIMIT $2 FOR UPDATE SKIP LOCKED))",
+            False,
+        ),
+    ],
+)
+def test_the_checker_finds_locking_reads_inside_in(text: str, locking_in: bool):
+    assert analyse(text).locking_in is locking_in
