@@ -80,10 +80,10 @@ FIELDS = (
 TAG_POOL = tuple(f"ingest-{i}" for i in range(8))
 
 LEAD_COLUMNS = (
-    "account_id", "id", "name", "price", "responsible_user_id", "group_id", "pipeline_id",
-    "status_id", "loss_reason_id", "source_id", "created_by", "updated_by", "created_at",
-    "updated_at", "closed_at", "closest_task_at", "is_deleted", "score", "labor_cost",
-    "is_price_computed", "is_price_modified_by_robot",
+    "account_id", "id", "name", "price", "price_minor", "responsible_user_id", "group_id",
+    "pipeline_id", "status_id", "loss_reason_id", "source_id", "created_by", "updated_by",
+    "created_at", "updated_at", "closed_at", "closest_task_at", "is_deleted", "score",
+    "labor_cost", "is_price_computed", "is_price_modified_by_robot",
 )  # fmt: skip
 """Every column the API writes for a new lead, in the order kommodore.leads.store writes them."""
 VALUE_COLUMNS = (
@@ -291,7 +291,7 @@ def api_item(acc: Account, spec: LeadSpec) -> dict[str, Any]:
 def lead_row(acc: Account, lead_id: int, spec: LeadSpec, now: int) -> tuple[Any, ...]:
     a = acc.admin_id
     return (
-        acc.id, lead_id, spec.name, spec.price, a, acc.admin_group, acc.pipeline_id,
+        acc.id, lead_id, spec.name, spec.price, 0, a, acc.admin_group, acc.pipeline_id,
         acc.stages[spec.stage], None, None, a, a, now, now, None, None, False, None, None,
         False, False,
     )  # fmt: skip

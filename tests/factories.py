@@ -19,8 +19,16 @@ from kommodore.auth.keys import SigningKey
 from kommodore.auth.tokens import DEFAULT_SCOPES, issue_token
 from kommodore.db import schema, sqlalchemy_url
 from kommodore.db.bulk import allocate_ids
+from kommodore.search.parties import PartyKind, index_parties
 
 WON, LOST = 142, 143
+_INDEXED: dict[str, tuple[PartyKind, str]] = {
+    "contacts": ("contacts", "id"),
+    "companies": ("companies", "id"),
+    "contact_custom_field_values": ("contacts", "contact_id"),
+    "company_custom_field_values": ("companies", "company_id"),
+}
+"""Tables whose rows a party's search document is made of: the party's kind and its id column."""
 NOW = int(time.time())
 _subdomains = itertools.count(1)
 
@@ -64,8 +72,16 @@ class Factory:
         self.base_domain = base_domain
 
     def _insert(self, table: sa.Table, rows: Iterable[dict[str, Any]]) -> None:
+        """Insert ``rows``; contacts, companies and their values are (re)indexed for search in
+        the same transaction, as every writer does."""
+        listed = list(rows)
         with self.engine.begin() as conn:
-            conn.execute(table.insert(), list(rows))
+            conn.execute(table.insert(), listed)
+            kind, key = _INDEXED.get(table.name, (None, ""))
+            if kind is not None:
+                for account_id in {r["account_id"] for r in listed}:
+                    ids = [r[key] for r in listed if r["account_id"] == account_id]
+                    index_parties(conn, kind, account_id, ids)
 
     def ids(self, entity: str, count: int = 1) -> list[int]:
         with self.engine.begin() as conn:

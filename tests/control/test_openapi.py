@@ -285,6 +285,8 @@ def _leads(s: Session) -> int:
     )  # fmt: skip
     new_id: int = added["_embedded"]["leads"][0]["id"]
     s.send("PATCH", "/api/v4/leads", [{"id": new_id, "price": 20}])
+    s.send("PATCH", "/api/v4/leads", [{"id": new_id, "price_with_minor_units": 20.5}])
+    assert s.get(f"/api/v4/leads/{new_id}", one)["price_with_minor_units"] == 20.5
     s.call("PATCH", f"/api/v4/leads/{new_id}", one, {"name": "Renamed"})
     s.send(
         "POST", "/api/v4/leads/complex",

@@ -91,6 +91,9 @@ def test_the_example_file_seeds_fixed_ids_tokens_and_rights(control: TestClient)
         "id": 5001, "name": "Website redesign", "price": 12000, "responsible_user_id": 9002,
         "group_id": 501, "pipeline_id": 7001, "status_id": 70011, "account_id": 31000001,
     }  # fmt: skip
+    # a fractional price is kept to the hundredth, as the API keeps it
+    closed = control.get("/api/v4/leads/5002", headers=alice).json()
+    assert (closed["price"], closed["price_with_minor_units"]) == (4000, 4000.5)
     assert got["custom_fields_values"] == [
         {"field_id": 801, "field_name": "Order number", "field_code": "ORDER_NO",
          "field_type": "text", "values": [{"value": "ORD-0001"}]},
@@ -221,7 +224,7 @@ def test_the_same_file_gives_the_same_ids_and_jtis_every_time(control: TestClien
 @pytest.mark.parametrize(
     ("lead", "path", "detail"),
     [
-        ({"price": "lots"}, "$.accounts[0].leads[1].price", "Expected `int`, got `str`"),
+        ({"price": "lots"}, "$.accounts[0].leads[1].price", "Expected `int | float`, got `str`"),
         (
             {"status": "Nowhere"},
             "$.accounts[0].leads[1].status",

@@ -29,7 +29,7 @@ def _fingerprint(backend: Backend, account_id: int) -> list[tuple[Any, ...]]:
         tuple(row)
         for row in _query(
             backend,
-            "SELECT l.price, l.is_deleted, CASE WHEN l.status_id IN (142, 143) "
+            "SELECT l.price, l.price_minor, l.is_deleted, CASE WHEN l.status_id IN (142, 143) "
             "THEN l.status_id ELSE 0 END, lr.name, "
             "(SELECT count(*) FROM lead_tags t WHERE t.account_id = l.account_id "
             " AND t.lead_id = l.id), "
@@ -98,6 +98,19 @@ def test_leads_spread_over_stages_outcomes_and_deletion(backend: Backend, demo):
     assert pipelines == 2
     assert statuses >= 9  # every stage of both pipelines, 142 and 143
     assert won > 0 and lost_with_reason > 0 and deleted > 0 and with_source > 0
+
+
+def test_some_budgets_have_cents(backend: Backend, demo):
+    """A tenth of the priced leads carry 50 cents (``price_with_minor_units``), none unpriced."""
+    ((with_cents, unpriced_with_cents, other_minor),) = _query(
+        backend,
+        "SELECT sum(CASE WHEN price_minor = 50 THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN price = 0 AND price_minor <> 0 THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN price_minor NOT IN (0, 50) THEN 1 ELSE 0 END) "
+        "FROM leads WHERE account_id = :a",
+        a=demo.account_id,
+    )
+    assert 0 < with_cents <= 40 and unpriced_with_cents == 0 and other_minor == 0
 
 
 def test_related_data_exists(backend: Backend, demo):

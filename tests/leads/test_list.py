@@ -17,6 +17,8 @@ from tests.conftest import Backend
 from tests.factories import NOW, Account, Factory
 
 LEADS = 620
+CENTS = "(price * 100 + price_minor)"
+"""A lead's exact budget in hundredths, as `filter[price]` compares it."""
 
 
 @dataclass
@@ -139,10 +141,12 @@ class TestFilters:
 
     @pytest.mark.parametrize(
         ("query", "where"),
-        [("filter[price]=2500", "price = 2500"),
-         ("filter[price][from]=1000&filter[price][to]=5000", "price BETWEEN 1000 AND 5000"),
-         ("filter[price][from]=15000", "price >= 15000"),
-         ("filter[price][to]=500", "price <= 500")],
+        [("filter[price]=2500", f"{CENTS} = 250000"),
+         ("filter[price][from]=1000&filter[price][to]=5000", f"{CENTS} BETWEEN 100000 AND 500000"),
+         ("filter[price][from]=15000", f"{CENTS} >= 1500000"),
+         ("filter[price][to]=500", f"{CENTS} <= 50000"),
+         ("filter[price][from]=2500.5&filter[price][to]=2500.5", f"{CENTS} = 250050"),
+         ("filter[price][to]=1200.49", f"{CENTS} <= 120049")],
     )  # fmt: skip
     def test_price(self, client, demo: Demo, query: str, where: str):
         expected = demo.ids(where)

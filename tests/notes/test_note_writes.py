@@ -263,9 +263,13 @@ def test_rights_on_the_parent(
         denied = {"request_id": "0", "errors": [
             {"code": "AccessDenied", "path": "entity_id",
              "detail": "You do not have the right to do this."}]}  # fmt: skip
-        for response in (added, edited):
-            assert response.status_code == 403
-            assert response.json()["validation-errors"] == [denied]
+        if sees:
+            for response in (added, edited):
+                assert response.status_code == 403
+                assert response.json()["validation-errors"] == [denied]
+        else:  # a parent the user cannot see answers as one that does not exist
+            assert _errors(added) == [_one("0", "NotSupportedChoice", "entity_id", NOT_A_CHOICE)]
+            assert _errors(edited) == [_one("0", "NotSupportedChoice", "id", NOT_A_CHOICE)]
         assert pinned.status_code == (403 if sees else 404)
         assert _count(factory, admin) == 1
         assert get(admin, f"/api/v4/{kind}/notes/{note_id}")["params"] == {"text": "x"}

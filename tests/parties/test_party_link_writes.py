@@ -132,11 +132,11 @@ def test_batch_bad_input_changes_nothing(client: TestClient, factory: Factory):
     assert response.status_code == 400
     assert response.json() == validation_body(
         ("1", [("FieldMissing", "entity_id", MISSING)]),
+        ("2", [("NotSupportedChoice", "entity_id", NSC)]),
+        ("3", [("NotSupportedChoice", "entity_id", NSC)]),
         ("4", [("InvalidType", "entity_id", "This value should be of type int.")]),
         ("5", [("NotSupportedChoice", "to_entity_type", NSC)]),
         ("6", [("InvalidType", "", "This value should be of type object.")]),
-        ("2", [("NotSupportedChoice", "entity_id", NSC)]),
-        ("3", [("NotSupportedChoice", "entity_id", NSC)]),
     )  # fmt: skip
     assert api.links("contacts", ann) == []
     # an unknown other end, for both directions

@@ -117,10 +117,10 @@ def test_link_and_unlink_from_a_contact_or_company(client: TestClient, factory: 
     nsc = "The value you selected is not a valid choice."
     missing = "This field is missing."
     assert response.json() == validation_body(
+        ("0", [("NotSupportedChoice", "to_entity_id", nsc)]),
         ("1", [("NotSupportedChoice", "to_entity_type", nsc)]),
         ("2", [("FieldMissing", "to_entity_id", missing),
                ("FieldMissing", "to_entity_type", missing)]),
-        ("0", [("NotSupportedChoice", "to_entity_id", nsc)]),
     )  # fmt: skip
     assert links("contacts", contact) == [(second, "companies")]
     other = factory.account()

@@ -105,7 +105,7 @@ def ok(response: Any) -> Any:
 
 def problem(status: int, detail: str, **extra: Any) -> dict[str, Any]:
     titles = {400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-              422: "Unprocessable Entity"}  # fmt: skip
+              405: "Method Not Allowed", 422: "Unprocessable Entity"}  # fmt: skip
     body: dict[str, Any] = dict(extra)
     body |= {"title": titles[status], "type": f"https://httpstatus.es/{status}",
              "status": status, "detail": detail}  # fmt: skip

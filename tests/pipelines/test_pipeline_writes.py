@@ -487,3 +487,21 @@ def test_first_pipeline_of_an_account_without_any_is_main(
     ]  # fmt: skip
     listed = list_pipelines(client, setup.admin)["_embedded"]["pipelines"]
     assert [(p["name"], p["is_main"]) for p in listed] == [("P", True), ("Q", False)]
+
+
+def test_batch_edits_of_pipelines_and_stages_are_not_kommos(
+    client: TestClient, factory: Factory, setup: Setup
+):
+    """Kommo edits a pipeline or a stage only by its id: the collection PATCHes are 405 (the
+    PHP SDK's ``Pipelines::update()`` and ``Statuses::update()`` refuse before sending), and
+    nothing changes."""
+    other = setup.account.other_pipeline
+    stage = setup.account.stages["second"][1]
+    refused = problem(405, "Method Not Allowed")
+    batch = [{"id": other, "name": "Renamed", "request_id": "r"}]
+    assert_problem(send(client, "PATCH", setup.admin, PIPELINES, batch), refused)
+    stages = [{"id": stage, "name": "Renamed"}]
+    assert_problem(
+        send(client, "PATCH", setup.admin, f"{PIPELINES}/{other}/statuses", stages), refused
+    )
+    _unchanged(client, setup)

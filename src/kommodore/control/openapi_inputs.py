@@ -82,6 +82,8 @@ class LeadInput(msgspec.Struct, kw_only=True):
     id: int | UnsetType = UNSET
     name: str | UnsetType = UNSET
     price: int | float | UnsetType | None = UNSET
+    price_with_minor_units: int | float | UnsetType | None = UNSET
+    """The price to the hundredth; wins over ``price`` when both are sent."""
     status_id: int | UnsetType | None = UNSET
     pipeline_id: int | UnsetType | None = UNSET
     responsible_user_id: int | UnsetType | None = UNSET

@@ -13,10 +13,16 @@ from kommodore.db.schema import REFERENCE_TABLES, metadata
 
 DISTRIBUTION_COLUMN = "account_id"
 
-POSTGRESQL_ONLY_TABLES = {"lead_search": "leads"}
-"""Tables a migration makes in raw SQL on PostgreSQL only (not in ``schema.metadata``; SQLite
-keeps an FTS5 table of that name instead), each with the table it must follow (its foreign
-key's target)."""
+RAW_SQL_TABLES = {
+    "lead_search": "leads",
+    "contact_search": "contacts",
+    "contact_terms": "contacts",
+    "company_search": "companies",
+    "company_terms": "companies",
+}
+"""Tables migrations make in raw SQL, outside ``schema.metadata`` (the search indexes: on SQLite
+the ``*_search`` tables are FTS5 tables), each with the table it must follow (its foreign
+key's target); all keyed by ``account_id``."""
 
 LOCAL_TABLES = ("alembic_version",)
 """Left on the coordinator as plain tables: only migrations read and write them."""
@@ -39,7 +45,7 @@ def distributed_tables() -> list[str]:
         if table.name in REFERENCE_TABLES:
             continue
         names.append(table.name)
-        names += [extra for extra, after in POSTGRESQL_ONLY_TABLES.items() if after == table.name]
+        names += [extra for extra, after in RAW_SQL_TABLES.items() if after == table.name]
     names.remove(ANCHOR)
     return [ANCHOR, *names]
 

@@ -340,7 +340,9 @@ custom_field_groups = _entity(
 leads = _entity(
     "leads",
     sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("price", BigInt, nullable=False),
+    sa.Column("price", BigInt, nullable=False),  # whole units: what `price` answers
+    # the hundredths beyond `price`, 0..99: price_with_minor_units = price + price_minor / 100
+    sa.Column("price_minor", sa.SmallInteger, nullable=False, server_default="0"),
     sa.Column("responsible_user_id", BigInt, nullable=False),
     sa.Column(
         "group_id", BigInt, nullable=False, comment="the responsible user's group, 0 by default"

@@ -20,6 +20,7 @@ from kommodore.custom_fields import groups as field_groups
 from kommodore.custom_fields import predefined
 from kommodore.db.bulk import allocate_ids, analyze, bulk_connection, insert_rows
 from kommodore.search.index import index_leads
+from kommodore.search.parties import index_parties
 
 ACCOUNT_ID_BASE = 30_000_000
 WON, LOST = 142, 143
@@ -304,6 +305,8 @@ class _Builder:
         self._predefined_fields()
         lead_ids = self._leads()
         index_leads(self.conn, self.account_id)
+        index_parties(self.conn, "contacts", self.account_id)
+        index_parties(self.conn, "companies", self.account_id)
         return DemoSummary(
             account_id=self.account_id,
             subdomain=self.subdomain,
@@ -702,7 +705,7 @@ class _Builder:
         add_task = task_rows.append
         add_lead, add_tag, add_contact = lead_rows.append, tag_rows.append, contact_rows.append
         add_company, add_element = company_rows.append, element_rows.append
-        for lead_id in lead_ids:
+        for position, lead_id in enumerate(lead_ids):
             owner_id, owner_group = choice(staff)
             roll = random_()
             created = now - randrange(YEAR)
@@ -724,6 +727,9 @@ class _Builder:
             if deleted:
                 deleted_ids.add(lead_id)
             price = choice(PRICES)
+            # every tenth lead's budget has cents (Kommo's price_with_minor_units); by position,
+            # not drawn, so the rest of the dataset is what the same seed always gave
+            price_minor = 50 if price and position % 10 == 9 else 0
             closest = None
             if random_() < 0.3:
                 # open, overdue and completed tasks; the lead's closest_task_at is derived
@@ -748,7 +754,7 @@ class _Builder:
                         result, None, till,
                     ))  # fmt: skip
             add_lead((
-                account, lead_id, f"{choice(DEAL_WORDS)} #{lead_id}", price, owner_id,
+                account, lead_id, f"{choice(DEAL_WORDS)} #{lead_id}", price, price_minor, owner_id,
                 owner_group, pipeline, status, loss_reason,
                 choice(sources) if random_() < 0.4 else None,
                 owner_id, owner_id, created, updated, closed_at, closest,
@@ -767,8 +773,8 @@ class _Builder:
             values(lead_id, created, value_rows)
         self.insert(
             "leads",
-            "account_id, id, name, price, responsible_user_id, group_id, pipeline_id, status_id, "
-            "loss_reason_id, source_id, created_by, updated_by, created_at, updated_at, "
+            "account_id, id, name, price, price_minor, responsible_user_id, group_id, pipeline_id, "
+            "status_id, loss_reason_id, source_id, created_by, updated_by, created_at, updated_at, "
             "closed_at, closest_task_at, is_deleted, score, labor_cost, is_price_computed, "
             "is_price_modified_by_robot",
             lead_rows,

@@ -26,6 +26,8 @@ FIELD_MISSING = "FieldMissing"
 INVALID_VALUE = "InvalidValue"
 
 NOT_A_CHOICE = "The value you selected is not a valid choice."
+ACCESS_DENIED = "AccessDenied"
+NO_RIGHT = "You do not have the right to do this."
 BLANK = "This value should not be blank."
 
 
@@ -50,6 +52,11 @@ class ItemErrors:
 
     def invalid(self, path: str, detail: str) -> None:
         self.add(INVALID_VALUE, path, detail)
+
+    def denied(self, path: str) -> None:
+        """The user may not write this item (a rights refusal, answered by
+        :meth:`BatchErrors.raise_denied_if_any`)."""
+        self.add(ACCESS_DENIED, path, NO_RIGHT)
 
 
 class BatchErrors:
@@ -76,6 +83,11 @@ class BatchErrors:
     def raise_if_any(self) -> None:
         if self:
             raise_validation(self.body())
+
+    def raise_denied_if_any(self) -> None:
+        """Kommo's 403 for rights, naming the refused items as validation errors do."""
+        if self:
+            raise Problem(403, "Access denied", **{"validation-errors": self.body()})
 
 
 def raise_validation(entries: list[dict[str, Any]]) -> NoReturn:

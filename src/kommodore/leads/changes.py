@@ -30,7 +30,7 @@ from kommodore.events.values import ValueKey, value_entry
 from kommodore.http.hal import Href, self_links
 from kommodore.http.problems import Problem
 from kommodore.http.validation import BatchErrors, request_id_of
-from kommodore.leads import events, store, wire
+from kommodore.leads import events, prices, store, wire
 from kommodore.leads.input import LeadInput, PartyRef, TagRef, read_lead
 from kommodore.leads.outbox import LeadChange, enqueue_lead_changes
 from kommodore.leads.stages import (
@@ -252,6 +252,7 @@ def _plan_add(
     columns: dict[str, Any] = {
         "name": lead.name or "",
         "price": lead.price or 0,
+        "price_minor": lead.price_minor,
         "responsible_user_id": responsible,
         "group_id": found.users.get(responsible, 0),
         "pipeline_id": stage.pipeline_id,
@@ -299,7 +300,7 @@ def _plan_edit(lead: LeadInput, found: Lookups, actor: Actor, now: int) -> Plan 
     if lead.name is not None:
         columns["name"] = lead.name
     if lead.price is not None:
-        columns["price"] = lead.price
+        columns["price"], columns["price_minor"] = lead.price, lead.price_minor
     if lead.responsible_user_id is not None:
         columns["responsible_user_id"] = lead.responsible_user_id
         columns["group_id"] = found.users.get(lead.responsible_user_id, 0)
@@ -473,10 +474,10 @@ async def _write_values(conn: Connection, account_id: int, plans: Sequence[Plan]
 def _lead_row(account_id: int, plan: Plan) -> tuple[Any, ...]:
     c = plan.columns
     return (
-        account_id, plan.lead_id, c["name"], c["price"], c["responsible_user_id"], c["group_id"],
-        c["pipeline_id"], c["status_id"], c["loss_reason_id"], c["source_id"], c["created_by"],
-        c["updated_by"], c["created_at"], c["updated_at"], c["closed_at"], None, False, None,
-        None, False, False,
+        account_id, plan.lead_id, c["name"], c["price"], c["price_minor"],
+        c["responsible_user_id"], c["group_id"], c["pipeline_id"], c["status_id"],
+        c["loss_reason_id"], c["source_id"], c["created_by"], c["updated_by"], c["created_at"],
+        c["updated_at"], c["closed_at"], None, False, None, None, False, False,
     )  # fmt: skip
 
 
@@ -578,7 +579,18 @@ _FIELD_EVENTS = (
     ("price", "sale_field_changed", "sale_field_value", "sale"),
     ("name", "name_field_changed", "name_field_value", "name"),
 )
-"""A lead column an edit changed, the event it records, and the event's value keys."""
+"""A lead column an edit changed, the event it records, and the event's value keys; the price
+is compared and recorded with its minor units."""
+
+
+def _field_change(before: store.LeadRow, columns: dict[str, Any], column: str) -> tuple[Any, Any]:
+    """A column's value before and after an edit; a price as the number it is, fraction and
+    all (``100`` and ``100.5`` differ)."""
+    old = getattr(before, column)
+    if column != "price":
+        return old, columns.get(column, old)
+    new = (columns.get("price", old), columns.get("price_minor", before.price_minor))
+    return prices.number(old, before.price_minor), prices.number(*new)
 
 
 async def _report_edits(
@@ -620,8 +632,7 @@ async def _report_edits(
             )
         responsible = columns.get("responsible_user_id", before.responsible_user_id)
         for column, event, key, inner in _FIELD_EVENTS:
-            old = getattr(before, column)
-            new = columns.get(column, old)
+            old, new = _field_change(before, columns, column)
             if new != old:
                 new_events.append(
                     NewEvent(event, lead_id, user, [{key: {inner: new}}], [{key: {inner: old}}])

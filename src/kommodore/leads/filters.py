@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from kommodore.http.phpquery import as_list, as_range, get_path
 from kommodore.http.query import Range, int_range, int_values, to_int
+from kommodore.leads import prices
 
 OrderColumn = Literal["id", "created_at", "updated_at"]
 Direction = Literal["asc", "desc"]
@@ -30,6 +31,7 @@ class LeadQuery:
     ids: list[int] | None = None
     names: list[str] | None = None
     price: Range | None = None
+    """In hundredths (``filter[price]`` may be fractional): vs ``price * 100 + price_minor``."""
     statuses: list[tuple[int, int]] | None = None
     pipeline_ids: list[int] | None = None
     created_by: list[int] | None = None
@@ -108,7 +110,7 @@ def lead_query(
     return LeadQuery(
         ids=int_values(filters.get("id")),
         names=as_list(names) if names is not None else None,
-        price=int_range(filters.get("price")),
+        price=prices.cents_range(as_range(filters.get("price"))),
         statuses=_statuses(filters.get("statuses")),
         pipeline_ids=int_values(filters.get("pipeline_id")),
         created_by=int_values(filters.get("created_by")),

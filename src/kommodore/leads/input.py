@@ -13,6 +13,7 @@ from typing import Any
 
 from kommodore.custom_fields.value_writes import referenced
 from kommodore.http.validation import BLANK, ItemErrors, Reader
+from kommodore.leads import prices
 
 MAX_NAME = 255
 MAX_PRICE = 2**53
@@ -50,6 +51,8 @@ class LeadInput:
     id: int | None = None
     name: str | None = None
     price: int | None = None
+    """Whole units; with ``price_minor``, the hundredths beyond them (0..99)."""
+    price_minor: int = 0
     status_id: int | None = None
     pipeline_id: int | None = None
     responsible_user_id: int | None = None
@@ -101,8 +104,8 @@ def read_lead(
     sent = item.keys()
     if "name" in sent:
         lead.name = r.text("name", max_length=MAX_NAME)
-    if "price" in sent:
-        lead.price = _price(r)
+    if "price" in sent or "price_with_minor_units" in sent:
+        _read_price(lead, r)
     for key, read in _NUMBERS:
         if key in sent:
             setattr(lead, key, read(r, key))
@@ -122,19 +125,29 @@ def read_lead(
     return lead
 
 
-def _price(r: Reader) -> int | None:
-    """An int, or a float as the PHP SDK sends (``100.0``); a fraction is dropped, since
-    ``price`` is an integer on the wire."""
-    value = r.data.get("price")
+def _read_price(lead: LeadInput, r: Reader) -> None:
+    """``price`` (an int, or a float: the PHP SDK sends ``100.0``, and ``100.5`` for a
+    fractional budget) and ``price_with_minor_units``, Kommo's name for the fractional one,
+    which wins when both are sent (it is the exact one, and the SDK reads it first)."""
+    price = _number(r, "price", "int")
+    precise = _number(r, "price_with_minor_units", "float")
+    value = precise if precise is not None else price
+    if value is not None:
+        lead.price, lead.price_minor = prices.split(value)
+
+
+def _number(r: Reader, key: str, type_name: str) -> int | float | None:
+    """A price key: a JSON number within 0..MAX_PRICE; None when absent, null or refused."""
+    value = r.data.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        r.errors.invalid_type(r.path("price"), "int")
+        r.errors.invalid_type(r.path(key), type_name)
         return None
     if value != value or not 0 <= value <= MAX_PRICE:
-        r.errors.invalid(r.path("price"), f"This value should be between 0 and {MAX_PRICE}.")
+        r.errors.invalid(r.path(key), f"This value should be between 0 and {MAX_PRICE}.")
         return None
-    return int(value)
+    return value
 
 
 def _tags(r: Reader, key: str) -> list[TagRef]:

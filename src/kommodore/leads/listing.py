@@ -17,6 +17,7 @@ from kommodore.custom_fields.value_filters import range_bounds
 from kommodore.db.database import Connection, composed, fetch_rows, int_array, sql
 from kommodore.db.where import FALSE, Where, since
 from kommodore.http.query import like_pattern, to_int, to_number
+from kommodore.leads import prices
 from kommodore.leads.filters import CustomFieldFilter, LeadQuery
 from kommodore.leads.store import LEAD_SELECT, LeadRow, lead_rows
 from kommodore.search.index import glob_pattern
@@ -91,7 +92,8 @@ async def _where(
         [
             ("l.id", query.ids, q.ints_in),
             ("l.name", query.names, q.texts_in),
-            ("l.price", query.price, q.range),
+            ("l.price", prices.whole_range(query.price), q.range),
+            (f"(l.price * {prices.SCALE} + l.price_minor)", query.price, q.range),
             ("l.pipeline_id", query.pipeline_ids, q.ints_in),
             ("l.created_by", query.created_by, q.ints_in),
             ("l.updated_by", query.updated_by, q.ints_in),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from kommodore.db.database import Connection
-from kommodore.leads import store
+from kommodore.leads import prices, store
 from kommodore.leads.service import read_part
 from kommodore.leads.store import LeadRow, TagPart, ValuePart
 from kommodore.webhooks import outbox
@@ -128,8 +128,10 @@ def lead_pairs(
     pairs.append(("[pipeline_id]", str(lead.pipeline_id)))
     if old_stage is not None:
         pairs.append(("[old_pipeline_id]", str(old_pipeline_id)))
+    pairs.append(("[price]", scalar(lead.price)))
+    if lead.price_minor:
+        pairs.append(("[price_with_minor_units]", prices.text(lead.price, lead.price_minor)))
     pairs += [
-        ("[price]", scalar(lead.price)),
         ("[responsible_user_id]", str(lead.responsible_user_id)),
         ("[last_modified]", str(lead.updated_at)),
         ("[modified_user_id]", str(lead.updated_by)),

@@ -13,7 +13,7 @@ from kommodore.custom_fields.values import read_value
 from kommodore.db.database import Connection
 from kommodore.http.hal import collection_body, element_ref, self_links
 from kommodore.http.paging import Page, page_links
-from kommodore.leads import listing, store, wire
+from kommodore.leads import listing, prices, store, wire
 from kommodore.leads.filters import LeadQuery
 from kommodore.leads.store import ElementPart, LeadRow, ValuePart
 
@@ -151,6 +151,7 @@ async def shape_leads(
                 id=lead.id,
                 name=lead.name,
                 price=lead.price,
+                price_with_minor_units=prices.with_minor_units(lead.price, lead.price_minor),
                 responsible_user_id=lead.responsible_user_id,
                 group_id=lead.group_id,
                 status_id=lead.status_id,

@@ -28,10 +28,10 @@ from kommodore.loss_reasons.store import LossReasonRow
 from kommodore.search import index as search
 
 LEAD_COLUMNS = (
-    "l.id, l.name, l.price, l.responsible_user_id, l.group_id, l.status_id, l.pipeline_id, "
-    "l.loss_reason_id, l.source_id, l.created_by, l.updated_by, l.created_at, l.updated_at, "
-    "l.closed_at, l.closest_task_at, l.is_deleted, l.score, l.labor_cost, l.is_price_computed, "
-    "l.is_price_modified_by_robot"
+    "l.id, l.name, l.price, l.price_minor, l.responsible_user_id, l.group_id, l.status_id, "
+    "l.pipeline_id, l.loss_reason_id, l.source_id, l.created_by, l.updated_by, l.created_at, "
+    "l.updated_at, l.closed_at, l.closest_task_at, l.is_deleted, l.score, l.labor_cost, "
+    "l.is_price_computed, l.is_price_modified_by_robot"
 )
 """The lead row's columns, in the order of :func:`lead_row`'s parameters."""
 LEAD_SELECT = (
@@ -48,6 +48,7 @@ class LeadRow:
     id: int
     name: str
     price: int
+    price_minor: int
     responsible_user_id: int
     group_id: int
     status_id: int
@@ -70,9 +71,9 @@ class LeadRow:
 
 
 def lead_row(
-    id: int, name: str, price: int, responsible_user_id: int, group_id: int, status_id: int,
-    pipeline_id: int, loss_reason_id: int | None, source_id: int | None, created_by: int,
-    updated_by: int, created_at: int, updated_at: int, closed_at: int | None,
+    id: int, name: str, price: int, price_minor: int, responsible_user_id: int, group_id: int,
+    status_id: int, pipeline_id: int, loss_reason_id: int | None, source_id: int | None,
+    created_by: int, updated_by: int, created_at: int, updated_at: int, closed_at: int | None,
     closest_task_at: int | None, is_deleted: Any, score: int | None, labor_cost: int | None,
     is_price_computed: Any, is_price_modified_by_robot: Any, reason_name: str | None,
     reason_sort: Any, reason_created_at: Any, reason_updated_at: Any, source_name: str | None,
@@ -85,9 +86,9 @@ def lead_row(
             loss_reason_id, reason_name, reason_sort, reason_created_at, reason_updated_at
         )
     return LeadRow(
-        id, name, price, responsible_user_id, group_id, status_id, pipeline_id, loss_reason_id,
-        source_id, created_by, updated_by, created_at, updated_at, closed_at, closest_task_at,
-        bool(is_deleted), score, labor_cost, bool(is_price_computed),
+        id, name, price, price_minor, responsible_user_id, group_id, status_id, pipeline_id,
+        loss_reason_id, source_id, created_by, updated_by, created_at, updated_at, closed_at,
+        closest_task_at, bool(is_deleted), score, labor_cost, bool(is_price_computed),
         bool(is_price_modified_by_robot), reason, source_name if source_id is not None else None,
     )  # fmt: skip
 
@@ -446,10 +447,10 @@ async def lead_tag_ids(
 # -- writes ----------------------------------------------------------------------------------
 
 LEAD_INSERT_COLUMNS = (
-    "account_id", "id", "name", "price", "responsible_user_id", "group_id", "pipeline_id",
-    "status_id", "loss_reason_id", "source_id", "created_by", "updated_by", "created_at",
-    "updated_at", "closed_at", "closest_task_at", "is_deleted", "score", "labor_cost",
-    "is_price_computed", "is_price_modified_by_robot",
+    "account_id", "id", "name", "price", "price_minor", "responsible_user_id", "group_id",
+    "pipeline_id", "status_id", "loss_reason_id", "source_id", "created_by", "updated_by",
+    "created_at", "updated_at", "closed_at", "closest_task_at", "is_deleted", "score",
+    "labor_cost", "is_price_computed", "is_price_modified_by_robot",
 )  # fmt: skip
 
 
@@ -479,8 +480,8 @@ INSERT_LEAD_COMPANY = _insert("lead_companies", ("account_id", "lead_id", "compa
 
 #: Columns an edit may set, in the order their parameters follow ``account_id, id``.
 UPDATABLE = (
-    "name", "price", "responsible_user_id", "group_id", "pipeline_id", "status_id",
-    "loss_reason_id", "created_at", "updated_at", "updated_by", "closed_at",
+    "name", "price", "price_minor", "responsible_user_id", "group_id", "pipeline_id",
+    "status_id", "loss_reason_id", "created_at", "updated_at", "updated_by", "closed_at",
 )  # fmt: skip
 
 

@@ -7,7 +7,7 @@ when asked for, while nullable always-present keys encode ``None`` as ``null``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -55,10 +55,16 @@ class CustomFieldValues(msgspec.Struct, kw_only=True):
     values: list[dict[str, Any]]
 
 
+ExactNumber = Annotated[msgspec.Raw, msgspec.Meta(extra_json_schema={"type": "number"})]
+"""A number written as its exact decimal text."""
+
+
 class Lead(msgspec.Struct, kw_only=True):
     id: int
     name: str
     price: int
+    price_with_minor_units: ExactNumber | UnsetType = UNSET
+    """Only when the price has a fraction, its exact decimal (``100.5``)."""
     responsible_user_id: int
     group_id: int
     status_id: int

@@ -21,7 +21,7 @@ from kommodore.db.database import Connection
 from kommodore.events.record import NewEvent, record
 from kommodore.http.hal import Href, collection_body
 from kommodore.http.problems import Problem
-from kommodore.http.validation import BatchErrors, Reader, request_id_of
+from kommodore.http.validation import BatchErrors, ItemErrors, Reader, request_id_of
 from kommodore.leads import store as leads
 from kommodore.leads.events import link_events
 from kommodore.links import service, store, wire
@@ -139,6 +139,8 @@ class _Item:
     party_id: int
     to_id: int
     to_type: str
+    errors: ItemErrors
+    """The item's own errors: one answer entry per item, however many of its ends fail."""
     element: LinkInput | None = None
     """A catalog element item read as a lead's is: its ``metadata`` (catalog, quantity,
     price) and its checks."""
@@ -175,7 +177,9 @@ def _read_items(
             element = None
             if to_type == ELEMENTS:
                 element = read_link(item, index, item_errors, path_lead_id=party_id)
-            out.append(_Item(item_errors.request_id, party_id, to_id, to_type, element))
+            out.append(
+                _Item(item_errors.request_id, party_id, to_id, to_type, item_errors, element)
+            )
     return out, errors
 
 
@@ -234,12 +238,12 @@ async def write_party_links(
                 if party is not None and not await _editable(conn, principal, end_kind, party):
                     forbidden = True
             if not judged[key]:
-                errors.item(it.request_id).not_supported(path)
+                it.errors.not_supported(path)
                 ok = False
         if it.to_type == "leads":
             lead = await leads.get_lead(conn, account_id, it.to_id)
             if lead is None or lead.is_deleted:
-                errors.item(it.request_id).not_supported("to_entity_id")
+                it.errors.not_supported("to_entity_id")
                 ok = False
         if ok:
             valid.append(it)

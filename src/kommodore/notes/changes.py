@@ -88,11 +88,8 @@ def _check_rights(rights: Rights, pairs: Sequence[tuple[NoteInput, ParentRow]]) 
     refused = BatchErrors()
     for item, parent in pairs:
         if not rights.can_edit(parent):
-            refused.item(item.request_id).add(
-                "AccessDenied", "entity_id", "You do not have the right to do this."
-            )
-    if refused:
-        raise Problem(403, "Access denied", **{"validation-errors": refused.body()})
+            refused.item(item.request_id).denied("entity_id")
+    refused.raise_denied_if_any()
 
 
 async def _live_parents(
@@ -100,6 +97,15 @@ async def _live_parents(
 ) -> dict[int, ParentRow]:
     found = await store.parents(conn, kind, account_id, {i for i in wanted if i is not None})
     return {i: p for i, p in found.items() if not p.is_deleted}
+
+
+async def _visible_parents(
+    conn: Connection, account_id: int, rights: Rights, kind: Kind, wanted: Iterable[int | None]
+) -> dict[int, ParentRow]:
+    """The live parents the user may view: one it may not is one that does not exist (a 403
+    would tell that it does), as a lead the user cannot see is for lead writes."""
+    found = await _live_parents(conn, account_id, kind, wanted)
+    return {i: p for i, p in found.items() if rights.can_view(p)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,14 +125,14 @@ async def add_notes(
     """Validate and write new notes; returns them in request order."""
     account_id = principal.account.id
     actor = principal.actor
-    found = await _live_parents(conn, account_id, kind, (i.entity_id for i in inputs))
+    rights = await rights_of(conn, principal, kind)
+    found = await _visible_parents(conn, account_id, rights, kind, (i.entity_id for i in inputs))
     users = await _users(conn, account_id, inputs)
     for item in inputs:
         if item.entity_id is not None and item.entity_id not in found:
             item.errors.not_supported("entity_id")
         _check_users(item, users)
     errors.raise_if_any()
-    rights = await rights_of(conn, principal, kind)
     _check_rights(rights, [(i, found[i.entity_id]) for i in inputs if i.entity_id is not None])
 
     note_ids = await ids.allocate(conn, "notes", len(inputs))
@@ -178,7 +184,10 @@ async def edit_notes(
     stored = await store.notes_by_id(
         conn, account_id, kind, [i.id for i in inputs if i.id is not None], lock=True
     )
-    found = await _live_parents(conn, account_id, kind, (n.entity_id for n in stored.values()))
+    rights = await rights_of(conn, principal, kind)
+    found = await _visible_parents(
+        conn, account_id, rights, kind, (n.entity_id for n in stored.values())
+    )
     users = await _users(conn, account_id, inputs)
     seen: set[int] = set()
     pairs: list[tuple[NoteInput, NoteRow]] = []
@@ -209,7 +218,6 @@ async def edit_notes(
             item.params = read_params(reader, note.note_type)
         pairs.append((item, note))
     errors.raise_if_any()
-    rights = await rights_of(conn, principal, kind)
     _check_rights(rights, [(i, found[n.entity_id]) for i, n in pairs])
 
     written: list[tuple[NoteRow, str]] = []

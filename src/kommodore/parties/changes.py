@@ -332,27 +332,33 @@ async def edit(
     """Apply the batch (or the one edit of ``PATCH /{id}``), or refuse it whole."""
     inputs, errors = read_batch(kind, items, update=True)
     account_id = principal.account.id
+    rights = await service.party_rights(conn, principal, kind)
+    actor = principal.actor
     stored: dict[int, PartyRow] = {}
     for p in inputs:
         if p.id is None:
             continue
         row = await store.get_party(conn, kind, account_id, p.id)
-        if row is None or row.is_deleted:
-            p.errors.not_supported("id")
+        if (
+            row is None
+            or row.is_deleted
+            or (
+                rights is not None
+                and not allows(rights.view, actor, row.responsible_user_id, row.owner_group_id)
+            )
+        ):
+            p.errors.not_supported("id")  # one the user cannot see is absent, as a lead is
         else:
             stored[p.id] = row
-    rights = await service.party_rights(conn, principal, kind)
     users = await _check_users_and_fields(conn, principal, kind, inputs, stored)
     errors.raise_if_any()
     if rights is not None:
-        actor = principal.actor
+        refused = BatchErrors()
         for p in inputs:
             row = stored[p.id or 0]
-            if not (
-                allows(rights.view, actor, row.responsible_user_id, row.owner_group_id)
-                and allows(rights.edit, actor, row.responsible_user_id, row.owner_group_id)
-            ):
-                raise Problem(403, DENIED)
+            if not allows(rights.edit, actor, row.responsible_user_id, row.owner_group_id):
+                refused.item(p.request_id).denied("id")
+        refused.raise_denied_if_any()
     order = await store.name_order(conn, account_id)
     before = await store.party_tags(conn, kind, account_id, list(stored))
     await write_tags(conn, kind, account_id, inputs, before)
@@ -414,6 +420,7 @@ async def edit(
                     links=links,
                 )
             )  # fmt: skip
+    await store.reindex(conn, kind, account_id, list(stored))
     values_after = await store.party_values(conn, kind, account_id, valued)
     for party_id, (field_ids, user) in changed_fields.items():
         new_events += _value_events(

@@ -16,6 +16,7 @@ from kommodore.db.where import FALSE, Where, since
 from kommodore.http.query import like_pattern, to_int, to_number
 from kommodore.parties.filters import FieldFilter, PartyQuery
 from kommodore.parties.store import OWNER_GROUP, SELECT, Kind, PartyRow, party_rows
+from kommodore.search.parties import candidates, inner_word
 
 VALUES_TABLE: dict[Kind, tuple[str, str]] = {
     "contacts": ("contact_custom_field_values", "contact_id"),
@@ -65,6 +66,12 @@ def _phone_matches(q: Where, digits: str) -> str:
     return f"({contains} OR {_last(q, stored, PHONE_DIGITS)} = {q.arg(digits[-PHONE_DIGITS:])})"
 
 
+def _phone_needle(digits: str) -> str:
+    """What a phone's digits must contain to match ``digits``: the digits, or their last 10
+    (a number agreeing on its last 10 digits holds them)."""
+    return digits[-PHONE_DIGITS:]
+
+
 def _phone_field(q: Where, kind: Kind, phones: list[int], condition: str) -> str:
     if not phones:
         return FALSE
@@ -73,18 +80,25 @@ def _phone_field(q: Where, kind: Kind, phones: list[int], condition: str) -> str
 
 def _search(q: Where, kind: Kind, text: str, phones: list[int]) -> str:
     """``query`` [DECISION §2.3]: a case-insensitive substring of the names or of any value's
-    text; phones as digits; the id when the query is a number."""
+    text; phones as digits; the id when the query is a number. The search index gives the
+    candidates, the scan's predicate checks them."""
     pattern = q.arg(like_pattern(text))
     names = ["p.name"] + (["p.first_name", "p.last_name"] if kind == "contacts" else [])
     found = [f"{_lower(q, n)} LIKE {pattern} ESCAPE '\\'" for n in names]
     found.append(_exists(q, kind, f"{_lower(q, 'v.value_text')} LIKE {pattern} ESCAPE '\\'"))
+    word = inner_word(text)
+    needles, runs = [] if word else [text.lower()], []
     digits = "".join(c for c in text if c.isascii() and c.isdigit())
     if digits and all(c.isdigit() or c in "+-() ." for c in text):
         found.append(_phone_field(q, kind, phones, _phone_matches(q, digits)))
+        # a text holding this query holds its digits: looked up by them alone
+        needles, runs, word = [], [_phone_needle(digits)], None
     number = to_int(text)
     if number is not None:
         found.append(f"p.id = {q.arg(number)}")
-    return "(" + " OR ".join(found) + ")"
+    ids = [] if number is None else [number]
+    indexed = candidates(q, kind, needles, ids, digit_runs=runs, word=word)
+    return f"({indexed} AND (" + " OR ".join(found) + "))"
 
 
 def _custom_field(q: Where, kind: Kind, f: FieldFilter, field: _Field | None) -> str:
@@ -99,8 +113,12 @@ def _custom_field(q: Where, kind: Kind, f: FieldFilter, field: _Field | None) ->
         return FALSE
     if field.code == "PHONE":
         wanted = ["".join(c for c in v if c.isascii() and c.isdigit()) for v in f.values]
-        clauses = [_phone_matches(q, d) for d in wanted if d]
-        return _exists(q, kind, "(" + " OR ".join(clauses) + ")", field.id) if clauses else FALSE
+        wanted = [d for d in wanted if d]
+        if not wanted:
+            return FALSE
+        clauses = [_phone_matches(q, d) for d in wanted]
+        indexed = candidates(q, kind, digit_runs=[_phone_needle(d) for d in wanted])
+        return f"({indexed} AND {_exists(q, kind, '(' + ' OR '.join(clauses) + ')', field.id)})"
     if t in types.ENUM_LABEL:
         enums = [e for v in f.values if (e := to_int(v)) is not None]
         return _exists(q, kind, q.ints_in("v.enum_id", enums), field.id) if enums else FALSE
@@ -121,10 +139,14 @@ def _custom_field(q: Where, kind: Kind, f: FieldFilter, field: _Field | None) ->
         return checked if on else (f"NOT {checked}" if off else FALSE)
     if t in types.TEXT or t in types.ENUM_TYPED_TEXT:
         # e-mails and other multitext compare case-insensitively, texts exactly
+        # (the index holds every value's text lower-cased: its candidates, then the check)
+        lowered = [v.lower() for v in f.values]
+        indexed = candidates(q, kind, values=lowered)
         if t in types.ENUM_TYPED_TEXT:
-            lowered = [v.lower() for v in f.values]
-            return _exists(q, kind, q.texts_in(_lower(q, "v.value_text"), lowered), field.id)
-        return _exists(q, kind, q.texts_in("v.value_text", list(f.values)), field.id)
+            check = q.texts_in(_lower(q, "v.value_text"), lowered)
+        else:
+            check = q.texts_in("v.value_text", list(f.values))
+        return f"({indexed} AND {_exists(q, kind, check, field.id)})"
     return FALSE
 
 

@@ -15,6 +15,7 @@ from kommodore.db.database import (
     int_array,
     sql,
 )
+from kommodore.search import parties as search
 
 Kind = Literal["contacts", "companies"]
 
@@ -257,15 +258,23 @@ LINK_COMPANY_CONTACT = sql(
 
 async def insert_parties(
     conn: Connection,
-    kind: str,
+    kind: Kind,
     rows: Sequence[Sequence[Any]],
     values: Sequence[Sequence[Any]],
 ) -> None:
     """Rows in the column order of :data:`INSERT` (``first_name, last_name`` for contacts
     only); values as ``(account_id, owner_id, field_id, position, enum_id, text, number, int,
-    json)``."""
+    json)``. Their search documents are written in the same transaction."""
+    if not rows:
+        return
     await conn.execute_many(INSERT[kind], rows)
     await conn.execute_many(INSERT_VALUES[kind], values)
+    await search.reindex_parties(conn, kind, rows[0][0], [r[1] for r in rows], fresh=True)
+
+
+async def reindex(conn: Connection, kind: Kind, account_id: int, party_ids: Sequence[int]) -> None:
+    """Rebuild the search documents of edited parties (names or values changed)."""
+    await search.reindex_parties(conn, kind, account_id, party_ids)
 
 
 async def link_companies(

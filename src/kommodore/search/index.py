@@ -70,7 +70,7 @@ def _index_batch(conn: sa.Connection, account_id: int, ids: list[int]) -> None:
         ),
         params,
     )
-    _replace(conn, account_id, ids, _documents(ids, names, values))
+    replace_documents(conn, account_id, ids, _documents(ids, names, values))
 
 
 def _documents(
@@ -87,21 +87,43 @@ def _documents(
     return [(i, document(names[i], texts.get(i, ()))) for i in ids if i in names]
 
 
-def _replace(conn: sa.Connection, account_id: int, ids: list[int], docs: list[Any]) -> None:
+def replace_documents(
+    conn: sa.Connection,
+    account_id: int,
+    ids: list[int],
+    rows: list[Any],
+    table: str = "lead_search",
+    key: str = "lead_id",
+    column: str = "text",
+    *,
+    by_rowid: bool = True,
+) -> None:
+    """Replace the rows of ``ids`` in ``table`` with ``rows``, (id, ``column``) pairs: COPY on
+    PostgreSQL (keyed by ``account_id`` and ``key``), ``executemany`` on SQLite (keyed by rowid
+    in an FTS5 table, else as on PostgreSQL)."""
     raw: Any = conn.connection.dbapi_connection
     cur = raw.cursor()
     try:
         if conn.dialect.name == "postgresql":
             cur.execute(
-                "DELETE FROM lead_search WHERE account_id = %s AND lead_id = ANY(%s)",
+                f"DELETE FROM {table} WHERE account_id = %s AND {key} = ANY(%s)",  # noqa: S608 (names from code)
                 (account_id, ids),
             )
-            with cur.copy("COPY lead_search (account_id, lead_id, text) FROM STDIN") as copy:
-                for lead_id, text in docs:
-                    copy.write_row((account_id, lead_id, text))
+            with cur.copy(f"COPY {table} (account_id, {key}, {column}) FROM STDIN") as copy:
+                for owner, value in rows:
+                    copy.write_row((account_id, owner, value))
+        elif by_rowid:
+            cur.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(i,) for i in ids])  # noqa: S608 (a name from code)
+            cur.executemany(f"INSERT INTO {table} (rowid, {column}) VALUES (?, ?)", rows)  # noqa: S608 (names from code)
         else:
-            cur.executemany("DELETE FROM lead_search WHERE rowid = ?", [(i,) for i in ids])
-            cur.executemany("INSERT INTO lead_search (rowid, text) VALUES (?, ?)", docs)
+            cur.executemany(
+                f"DELETE FROM {table} WHERE account_id = ? AND {key} = ?",  # noqa: S608 (names from code)
+                [(account_id, i) for i in ids],
+            )
+            cur.executemany(
+                f"INSERT INTO {table} (account_id, {key}, {column}) VALUES (?, ?, ?)",  # noqa: S608 (names from code)
+                [(account_id, owner, value) for owner, value in rows],
+            )
     finally:
         cur.close()
 

@@ -253,7 +253,11 @@ class Lead(_Entity, kw_only=True):
 
     id: Id | None = None
     name: str = ""
-    price: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] = 0
+    price: (
+        Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+        | Annotated[float, msgspec.Meta(ge=0, le=2**53)]
+    ) = 0
+    """Whole or fractional (``100.5``); kept to the hundredth, as the API keeps it."""
     pipeline: Ref | None = None
     status: Ref | None = None
     responsible_user: Ref | None = None

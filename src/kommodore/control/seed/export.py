@@ -16,6 +16,7 @@ from kommodore.custom_fields import groups
 from kommodore.custom_fields.values import read_value
 from kommodore.db.database import Connection, Row, sql
 from kommodore.integrations.service import cli_integration_id
+from kommodore.leads import prices
 
 
 class AccountMissing(LookupError):
@@ -79,7 +80,7 @@ _COMPANY_CONTACTS = sql(
     "ORDER BY company_id, contact_id"
 )
 _LEADS = sql(
-    "SELECT id, name, price, pipeline_id, status_id, responsible_user_id, created_by, "
+    "SELECT id, name, price, price_minor, pipeline_id, status_id, responsible_user_id, created_by, "
     "loss_reason_id, source_id, score, labor_cost, is_deleted, created_at, updated_at, closed_at "
     "FROM leads WHERE account_id = $1 ORDER BY id"
 )
@@ -381,6 +382,11 @@ async def _parties(conn: Connection, account: d.Account, a: int) -> None:
     ]  # fmt: skip
 
 
+def _price(price: int, minor: int) -> int | float:
+    """A whole price as the int it is; a fractional one as the number it reads as."""
+    return float(prices.text(price, minor)) if minor else price
+
+
 async def _leads(conn: Connection, account: d.Account, a: int) -> None:
     values = await _values(conn, "lead", a)
     notes = await _notes(conn, a)
@@ -397,7 +403,8 @@ async def _leads(conn: Connection, account: d.Account, a: int) -> None:
     }  # fmt: skip
     account.leads = [
         d.Lead(
-            id=r["id"], name=r["name"], price=r["price"], pipeline=r["pipeline_id"],
+            id=r["id"], name=r["name"], price=_price(r["price"], r["price_minor"]),
+            pipeline=r["pipeline_id"],
             status=r["status_id"], responsible_user=r["responsible_user_id"],
             created_by=r["created_by"] if r["created_by"] != r["responsible_user_id"] else None,
             loss_reason=r["loss_reason_id"], source=r["source_id"], score=r["score"],

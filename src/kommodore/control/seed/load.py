@@ -48,8 +48,10 @@ from kommodore.db.database import (
 from kommodore.db.schema import SEQUENCED_ENTITIES, metadata
 from kommodore.http.validation import ItemErrors, Reader
 from kommodore.integrations.service import IntegrationError, cli_integration_id, validate_scopes
+from kommodore.leads import prices
 from kommodore.notes.input import PARAMS, READ_ONLY, read_params, stored_params
 from kommodore.search.index import reindex
+from kommodore.search.parties import reindex_parties
 from kommodore.web.passwords import hash_password
 from kommodore.webhooks.payload import WEBHOOK_EVENTS
 
@@ -106,7 +108,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "companies": ("account_id", "id", "name", "responsible_user_id", "group_id", "created_by",
                   "updated_by", "created_at", "updated_at", "closest_task_at", "is_deleted"),
     "company_contacts": ("account_id", "company_id", "contact_id"),
-    "leads": ("account_id", "id", "name", "price", "responsible_user_id", "group_id",
+    "leads": ("account_id", "id", "name", "price", "price_minor", "responsible_user_id", "group_id",
               "pipeline_id", "status_id", "loss_reason_id", "source_id", "created_by",
               "updated_by", "created_at", "updated_at", "closed_at", "closest_task_at",
               "is_deleted", "score", "labor_cost", "is_price_computed",
@@ -278,6 +280,10 @@ class Loader:
             lead_ids = sorted(lead.id for lead in account.leads if lead.id is not None)
             assert account.id is not None
             await reindex(self.conn, account.id, lead_ids, fresh=True)
+            contact_ids = [c.id for c in account.contacts if c.id is not None]
+            await reindex_parties(self.conn, "contacts", account.id, contact_ids)
+            company_ids = [c.id for c in account.companies if c.id is not None]
+            await reindex_parties(self.conn, "companies", account.id, company_ids)
             tokens = await self._tokens(account, f"$.accounts[{i}]", doc)
             users = {u.email: u.id for u in account.users if u.id is not None}
             seeded.append(SeededAccount(account.id, account.subdomain, users, tokens))
@@ -935,8 +941,9 @@ class _AccountRows:
             if closed is None and stage[1] in (WON, LOST):
                 closed = updated
             self.rows.add(
-                "leads", self.id, lead.id, lead.name, lead.price, owner[0], owner[1], stage[0],
-                stage[1], loss_reason, source, author[0], author[0], created, updated, closed,
+                "leads", self.id, lead.id, lead.name, *prices.split(lead.price), owner[0],
+                owner[1], stage[0], stage[1], loss_reason, source, author[0], author[0], created,
+                updated, closed,
                 self.closest.get(("leads", lead.id)), lead.is_deleted, lead.score,
                 lead.labor_cost, False, False,
             )  # fmt: skip

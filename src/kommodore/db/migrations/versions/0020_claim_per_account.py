@@ -1,7 +1,7 @@
 """webhook claims per account
 
 Revision ID: 0020
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-07 02:00:00.000000
 
 The webhook worker claims one account's due deliveries per statement (one shard on Citus):
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | None = "0014"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
