@@ -13,6 +13,8 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
+from structlog.testing import capture_logs
 
 from kommodore.db import open_database
 from kommodore.db.migrate import upgrade
@@ -180,8 +182,13 @@ def test_strikes_expire_with_their_window(store: Store) -> None:
     asyncio.run(run())
 
 
-def test_unreachable_redis_lets_requests_through() -> None:
-    """Fail open: the limit protects the server, it holds no data worth refusing service for."""
+def test_unreachable_redis_lets_requests_through_loudly() -> None:
+    """Fail open: the limit protects the server, it holds no data worth refusing service for.
+    But never silently: each request let through counts in
+    ``kommodore_rate_limit_unchecked_requests_total`` and the error is logged (once per 10 s)."""
+
+    def unchecked() -> float:
+        return REGISTRY.get_sample_value("kommodore_rate_limit_unchecked_requests_total") or 0.0
 
     async def run() -> None:
         counters = RedisCounters("redis://127.0.0.1:1/0", POLICY)
@@ -189,7 +196,15 @@ def test_unreachable_redis_lets_requests_through() -> None:
         try:
             verdicts = await asyncio.gather(*(limiter.hit(1, "i") for _ in range(10)))
             assert verdicts == [ALLOWED] * 10
+            assert await limiter.hit(1, "i") == ALLOWED
         finally:
             await limiter.close()
 
-    asyncio.run(run())
+    before = unchecked()
+    with capture_logs() as logs:
+        asyncio.run(run())
+    assert unchecked() - before == 11
+    errors = [e for e in logs if e["log_level"] == "error"]
+    assert [(e["event"], e["unlimited_since_last_log"]) for e in errors] == [
+        ("rate-limit counters failed; requests pass unlimited", 10)
+    ]

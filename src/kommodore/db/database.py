@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -42,6 +43,13 @@ def _sqlite_text(postgresql: str) -> str:
     return _PG_PARAM.sub(r"?\1", text)
 
 
+STATEMENTS: dict[str, str] = {}
+"""Every statement :func:`sql` made, PostgreSQL's text -> the module that wrote it: what
+``tests/db/test_citus_rules.py`` checks against the sharding rules (docs/architecture.md,
+"Statements that shard"). Keyed by text, so a statement a cached builder makes again is
+recorded once."""
+
+
 def sql(postgresql: str, *, sqlite: str | None = None) -> Query:
     """The one way to write a statement: PostgreSQL's text, with a bound ``$n`` for every
     value. SQLite's text is derived from it (or from ``sqlite``, written the same way, where the
@@ -49,6 +57,7 @@ def sql(postgresql: str, *, sqlite: str | None = None) -> Query:
     travels as JSON text there, see :func:`int_array`); casts and row locks are dropped (SQLite
     has neither: its one writer already serialises a batch); ``lower()`` becomes the app's
     Unicode-aware ``kommo_lower()`` (SQLite's folds ASCII only)."""
+    STATEMENTS.setdefault(postgresql, sys._getframe(1).f_globals.get("__name__", "?"))
     return Query(postgresql, _sqlite_text(postgresql if sqlite is None else sqlite))
 
 

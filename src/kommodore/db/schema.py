@@ -2,8 +2,9 @@
 
 Every tenant table leads its primary key and every foreign key with ``account_id`` so that the
 schema can be distributed by account on Citus (``create_distributed_table``) without a rewrite.
-``accounts`` and ``id_sequences`` are the only tables without that column: on Citus they are
-reference tables, and no reference table points at a tenant table.
+The tables of :data:`REFERENCE_TABLES` are the only ones without that column: on Citus they are
+reference tables, and no reference table points at a tenant table (``db/citus.py`` lists every
+table's kind and prints the distribution recipe).
 """
 
 from __future__ import annotations
@@ -718,6 +719,7 @@ webhook_deliveries = _entity(
     ),
     _fk(["body_id"], "webhook_bodies", ["id"]),
     sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_ms"),
+    sa.Index("ix_webhook_deliveries_account_due", "account_id", "status", "next_attempt_ms"),
     sa.Index("ix_webhook_deliveries_body", "account_id", "body_id"),
     comment="the outbox: written in the transaction of the change it reports",
 )

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from kommodore.db.database import (
     Connection,
+    Query,
     fetch_column,
     fetch_row,
     fetch_rows,
@@ -203,18 +204,25 @@ async def revoke_access(conn: Connection, account_id: int, jtis: Sequence[str], 
 
 # -- purging what expired (see kommodore.oauth.service.purge_expired) -----------------------
 
-# One account's rows past ``$2``, at most ``$3``, through the (account_id, expires_at) index;
+# One account's rows past ``$2``, at most ``$3``, through the (account_id, expires_at) index,
+# ``account_id`` pinned outside the subquery too, so Citus routes the whole statement to one shard;
 # PostgreSQL skips rows another transaction holds (a grant, or another purge) rather than wait.
-PURGE_CODES = sql(
-    "DELETE FROM oauth_codes WHERE (account_id, code_hash) IN ("
-    "SELECT account_id, code_hash FROM oauth_codes WHERE account_id = $1 AND expires_at < $2 "
-    "LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING code_hash"
-)
-PURGE_REFRESH = sql(
-    "DELETE FROM refresh_tokens WHERE (account_id, token_hash) IN ("
-    "SELECT account_id, token_hash FROM refresh_tokens WHERE account_id = $1 "
-    "AND expires_at < $2 LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING token_hash"
-)
+_PURGE = "DELETE FROM {table} WHERE account_id = $1 AND {key} {due} RETURNING {key}"
+_EXPIRED = "SELECT {key} FROM {table} WHERE account_id = $1 AND expires_at < $2 LIMIT $3"
+
+
+def _purge(table: str, key: str) -> Query:
+    """``ARRAY(...)`` runs the locking read once on PostgreSQL: planned as a join, an ``IN``
+    may run it again per row, each run skipping what the last locked, deleting past ``$3``."""
+    expired = _EXPIRED.format(table=table, key=key)
+    return sql(
+        _PURGE.format(table=table, key=key, due=f"= ANY(ARRAY({expired} FOR UPDATE SKIP LOCKED))"),
+        sqlite=_PURGE.format(table=table, key=key, due=f"IN ({expired})"),
+    )
+
+
+PURGE_CODES = _purge("oauth_codes", "code_hash")
+PURGE_REFRESH = _purge("refresh_tokens", "token_hash")
 
 
 async def purge_codes(conn: Connection, account_id: int, before: int, limit: int) -> int:

@@ -1,19 +1,20 @@
 """Rate-limit counters in the database when no Redis is configured (tables of migration 0005).
 
-Every window count is one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``: atomic in SQLite
-and PostgreSQL alike, so worker processes (and, on PostgreSQL, app servers) share exact counts.
-On SQLite it runs in the writer's transaction (one writer at a time, across processes too); on
-PostgreSQL on a connection of its own, outside the request pool, so requests waiting for the
-limiter can never hold every pooled connection the limiter needs.
+Every window count is one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``, atomic in SQLite
+and PostgreSQL alike, so worker processes (and, on PostgreSQL, app servers) share exact counts;
+the block is read by a statement of its own after it (Citus refuses a subquery inside
+``INSERT ... RETURNING``; each statement names one account, one shard). On SQLite they run in
+the writer's transaction (one writer at a time, across processes too); on PostgreSQL on a
+connection of its own, outside the request pool, so requests waiting for the limiter can never
+hold every pooled connection the limiter needs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import NamedTuple
 
-from kommodore.db.database import Connection, Database, fetch_row, fetch_value, sql
+from kommodore.db.database import Connection, Database, fetch_value, sql
 from kommodore.ratelimit.limiter import Batch, Policy, Tally
 
 KEEP_WINDOWS_SECONDS = 60
@@ -24,16 +25,13 @@ ADD_HITS = sql(
     "VALUES ($1, $2, $3, $4) "
     "ON CONFLICT (account_id, integration_id, window_start) "
     "DO UPDATE SET hits = rate_limit_windows.hits + excluded.hits "
-    "RETURNING hits, (SELECT b.blocked_until FROM rate_limit_blocks b "
-    "WHERE b.account_id = $1 AND b.integration_id = $2)"
+    "RETURNING hits"
 )
-
-
-class Window(NamedTuple):
-    """What :data:`ADD_HITS` returns: the window's hits, and the block's end if any."""
-
-    hits: int
-    blocked_until: int | None
+BLOCKED_UNTIL = sql(
+    "SELECT blocked_until FROM rate_limit_blocks WHERE account_id = $1 AND integration_id = $2"
+)
+"""Read after the hits are added, as one statement once read both: a block set meanwhile by
+another process is seen, as it was then."""
 
 
 ADD_STRIKES = sql(
@@ -80,11 +78,13 @@ class DatabaseCounters:
         tallies: list[Tally] = []
         async with self._session() as conn:
             for b in batches:
-                window = await fetch_row(
-                    conn, Window, ADD_HITS, b.account_id, b.integration_id, second, b.count
+                hits = int(
+                    await fetch_value(
+                        conn, ADD_HITS, b.account_id, b.integration_id, second, b.count
+                    )
                 )
-                assert window is not None
-                hits, blocked_until = int(window.hits), int(window.blocked_until or 0)
+                found = await fetch_value(conn, BLOCKED_UNTIL, b.account_id, b.integration_id)
+                blocked_until = int(found or 0)
                 if blocked_until > second:
                     tallies.append(Tally(False, hits, blocked_until))
                     continue

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
+from prometheus_client import Counter
 
 from kommodore.auth.service import Principal
 from kommodore.db.database import Database
@@ -26,6 +27,12 @@ from kommodore.settings import Settings
 log = structlog.get_logger("kommodore.ratelimit")
 
 ERROR_LOG_INTERVAL = 10.0
+UNLIMITED = Counter(
+    "kommodore_rate_limit_unchecked_requests",
+    "Requests let through unlimited because the rate-limit counters failed",
+)
+"""Alert on any increase: the limiter fails open (docs/operations.md, "Rate limits and
+Redis"), so a counter store that keeps failing shows here and in the error log, not as 429s."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +65,7 @@ class RateLimiter:
         self._pending: dict[Key, list[asyncio.Future[Verdict]]] = {}
         self._drainer: asyncio.Task[None] | None = None
         self._last_error_log = -math.inf
+        self._unlimited = 0
 
     async def hit(self, account_id: int, integration_id: str) -> Verdict:
         loop = asyncio.get_running_loop()
@@ -96,15 +104,23 @@ class RateLimiter:
                 allowed = max(0, min(len(futures), limit - first))
                 _resolve(futures, Verdict(429, max(1, math.ceil(second + 1 - now))), allowed)
         except Exception:  # fail open: the limit protects, it holds no data
-            self._log_error()
+            self._log_error(sum(len(f) for f in pending.values()))
             for futures in pending.values():
                 _resolve(futures, ALLOWED, len(futures))
 
-    def _log_error(self) -> None:
+    def _log_error(self, requests: int) -> None:
+        """Count every request let through; log the error with its traceback at most every
+        ``ERROR_LOG_INTERVAL`` seconds (a store that is down fails every batch)."""
+        UNLIMITED.inc(requests)
+        self._unlimited += requests
         now = time.monotonic()
         if now - self._last_error_log >= ERROR_LOG_INTERVAL:
             self._last_error_log = now
-            log.exception("rate-limit counters unavailable; requests pass unlimited")
+            log.exception(
+                "rate-limit counters failed; requests pass unlimited",
+                unlimited_since_last_log=self._unlimited,
+            )
+            self._unlimited = 0
 
     async def close(self) -> None:
         if self._drainer is not None:

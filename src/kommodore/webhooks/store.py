@@ -1,8 +1,10 @@
 """Webhook and outbox queries.
 
-The worker's statements (claim, finish, purge) span accounts on purpose: the outbox is one
-queue for the installation, read through its ``(status, next_attempt_ms)`` index; each row it
-touches is then addressed by its full key ``(account_id, id)``.
+The outbox is one queue for the installation, but every statement that locks or changes a
+delivery names one account (one shard on Citus): the worker first reads which accounts have
+due deliveries, without locks, through the ``(status, next_attempt_ms)`` index, then claims
+per account. Only the purges (a background task, no row locks) span accounts in one statement
+(docs/architecture.md, "Statements that shard").
 """
 
 from __future__ import annotations
@@ -206,23 +208,58 @@ class Claimed:
     """``webhook``, or ``revocation``: a GET of ``destination`` with the body as its query."""
 
 
-_DUE = (
-    "SELECT account_id, id FROM webhook_deliveries WHERE status = 'pending' "
+_DUE_ACCOUNTS = sql(
+    "SELECT account_id, count(*) FROM webhook_deliveries WHERE status = 'pending' "
     "AND next_attempt_ms <= $1 AND (locked_until_ms IS NULL OR locked_until_ms < $1) "
-    "ORDER BY next_attempt_ms LIMIT $4"
+    "GROUP BY account_id ORDER BY min(next_attempt_ms), account_id LIMIT $2"
+)
+"""The accounts with due, unclaimed deliveries (how many each), the longest waiting first: a
+plain read across accounts, no row lock (Citus runs it on every shard and merges; it refuses a
+row lock there)."""
+_CLAIM_DUE = (
+    "SELECT id FROM webhook_deliveries WHERE account_id = $1 AND status = 'pending' "
+    "AND next_attempt_ms <= $2 AND (locked_until_ms IS NULL OR locked_until_ms < $2) "
+    "ORDER BY next_attempt_ms, id LIMIT $5"
 )
 _CLAIM_SET = (
-    "UPDATE webhook_deliveries SET locked_until_ms = $2, claimed_by = $3 "
-    "WHERE (account_id, id) IN ({due}) "
+    "UPDATE webhook_deliveries SET locked_until_ms = $3, claimed_by = $4 "
+    "WHERE account_id = $1 AND id {due} "
     "RETURNING account_id, id, webhook_id, destination, body_id, actions, attempts, kind"
 )
-_CLAIM = sql(_CLAIM_SET.format(due=_DUE + " FOR UPDATE SKIP LOCKED"))
-"""PostgreSQL skips rows another claimer holds; SQLite's ``BEGIN IMMEDIATE`` already lets one
-claimer in at a time, across processes."""
+_CLAIM = sql(
+    _CLAIM_SET.format(due=f"= ANY(ARRAY({_CLAIM_DUE} FOR UPDATE SKIP LOCKED))"),
+    sqlite=_CLAIM_SET.format(due=f"IN ({_CLAIM_DUE})"),
+)
+"""One account's due deliveries, oldest first: one shard. ``ARRAY(...)`` runs the locking
+read once (an ``IN`` may be planned as a join that runs it again per row, each run skipping
+the rows the last one locked, claiming more than the limit). PostgreSQL skips rows another
+claimer holds, and re-checks a row another claimer committed meanwhile (its lease is then in
+the future, so it no longer matches); SQLite's ``BEGIN IMMEDIATE`` lets one claimer in at a
+time, across processes."""
 _BODIES = sql(
     f"SELECT id, head, {_SECTION_COLUMNS} FROM webhook_bodies "  # noqa: S608 (a column list constant)
     "WHERE account_id = $1 AND id = ANY($2::bigint[])"
 )
+
+
+class _DueAccount(NamedTuple):
+    account_id: int
+    due: int
+
+
+def shares(due: Sequence[tuple[int, int]], limit: int) -> dict[int, int]:
+    """How many of its ``due`` deliveries each account claims of a batch of ``limit``: equal
+    parts, what an account cannot use going to the others (the accounts with fewer due are
+    served first, so their leftover is known). ``due``: (account, due deliveries) pairs."""
+    taken: dict[int, int] = {}
+    left = limit
+    ordered = sorted(due, key=lambda d: (d[1], d[0]))
+    for index, (account_id, count) in enumerate(ordered):
+        share = min(count, -(-left // (len(ordered) - index)))  # an equal part, rounded up
+        if share > 0:
+            taken[account_id] = share
+            left -= share
+    return taken
 
 
 class _ClaimedRow(NamedTuple):
@@ -241,8 +278,18 @@ async def claim(
 ) -> list[Claimed]:
     """Take up to ``limit`` due deliveries for ``worker`` until ``locked_until_ms``, each with
     its body put together; run in a transaction of its own, so the claim is visible to others
-    once it returns."""
-    rows = await fetch_rows(conn, _ClaimedRow, _CLAIM, now_ms, locked_until_ms, worker, limit)
+    once it returns.
+
+    Fair across accounts, one shard per statement: up to ``limit`` accounts with due
+    deliveries, longest waiting first, share the batch (:func:`shares`). An account's oldest
+    due delivery only grows newer as it is served, so every account reaches the front: none
+    starves behind another's backlog."""
+    due = await fetch_rows(conn, _DueAccount, _DUE_ACCOUNTS, now_ms, limit)
+    rows: list[_ClaimedRow] = []
+    for account_id, share in shares(due, limit).items():
+        rows += await fetch_rows(
+            conn, _ClaimedRow, _CLAIM, account_id, now_ms, locked_until_ms, worker, share
+        )
     wanted: dict[int, set[int]] = {}
     for r in rows:
         wanted.setdefault(r.account_id, set()).add(r.body_id)
