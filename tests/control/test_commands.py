@@ -44,7 +44,7 @@ def test_snapshot_save_list_restore_delete(env: Factory) -> None:
     assert listed.exit_code == 0
     line = next(row for row in listed.output.splitlines() if row.startswith("cli-one\t"))
     name, created_at, revision, *size = line.split("\t")
-    assert (name, revision) == ("cli-one", "0020") and int(created_at) > 0 and len(size) == 1
+    assert (name, revision) == ("cli-one", "0017") and int(created_at) > 0 and len(size) == 1
 
     restored = run(cli, ["snapshot", "restore", "cli-one"])
     assert (restored.exit_code, restored.output) == (0, "restored cli-one\n")

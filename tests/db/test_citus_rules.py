@@ -85,19 +85,9 @@ ALLOWED: dict[tuple[str, str], str] = {
 }
 
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    # src/kommodore/auth/store.py is reworked by another part of issue 16 (the authentication
-    # statement); these entries go when that work lands and pins them.
-    ("kommodore.auth.store", "WHERE a.subdomain = $1"): (
-        "ACCOUNT_TOKEN_BY_SUBDOMAIN: authentication by Host subdomain joins api_tokens on the "
-        "subdomain's account, unknown until accounts is read, so it reaches every shard"
-    ),
-    ("kommodore.auth.store", "DELETE FROM api_tokens WHERE (account_id, jti) IN"): (
-        "the token purge pins account_id in its subquery only, a locking read inside IN; the "
-        "fix is `account_id = $1 AND jti = ANY(ARRAY(...))`, as oauth/store.py's purges do"
-    ),
     ("kommodore.auth.store", "UPDATE api_tokens SET revoked_at = $2 WHERE jti = $1"): (
-        "revocation by jti alone (`kommodore token revoke`, an operator's command): reaches "
-        "every shard"
+        "revocation by jti alone (`kommodore token revoke`, an operator's command, never on the "
+        "request path): reaches every shard to find the one row"
     ),
 }
 

@@ -103,10 +103,14 @@ INSERT_TOKEN = sql(
     "INSERT INTO api_tokens (account_id, jti, user_id, integration_id, kind, scopes, "
     "issued_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)"
 )
+_EXPIRED_TOKENS = "SELECT jti FROM api_tokens WHERE account_id = $1 AND expires_at < $2 LIMIT $3"
 PURGE_TOKENS = sql(
-    "DELETE FROM api_tokens WHERE (account_id, jti) IN ("
-    "SELECT account_id, jti FROM api_tokens WHERE account_id = $1 AND expires_at < $2 "
-    "LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING jti"
+    # account_id pinned outside the subquery too (one shard); ARRAY(...) runs the locking read
+    # once, where an IN could be re-run per row and delete past $3 (as oauth/store.py's purges)
+    "DELETE FROM api_tokens WHERE account_id = $1 AND jti = ANY(ARRAY("  # noqa: S608 (constants)
+    f"{_EXPIRED_TOKENS} FOR UPDATE SKIP LOCKED)) RETURNING jti",
+    sqlite=f"DELETE FROM api_tokens WHERE account_id = $1 AND jti IN ({_EXPIRED_TOKENS}) "  # noqa: S608
+    "RETURNING jti",
 )
 """One account's token records expired before ``$2``, at most ``$3``: an expired JWT is refused
 before its record is read, so the record serves nothing."""
