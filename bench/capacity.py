@@ -95,12 +95,16 @@ def all_postgres_cpu() -> float:
 class Meter:
     """CPU of the server, of the bench database's backends and of all PostgreSQL, and WAL."""
 
-    def __init__(self, database_url: str, pgid: int) -> None:
-        self.conn = psycopg.connect(database_url, autocommit=True)
-        self.db = database_url.rsplit("/", 1)[1]
+    def __init__(self, database_url: str | None, pgid: int) -> None:
+        """Without ``database_url`` (SQLite) the database works inside the server process:
+        its CPU is in the app's figure, and there is no WAL position to read."""
+        self.conn = psycopg.connect(database_url, autocommit=True) if database_url else None
+        self.db = database_url.rsplit("/", 1)[1] if database_url else ""
         self.pgid = pgid
 
     def backends(self) -> list[int]:
+        if self.conn is None:
+            return []
         rows = self.conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
             (self.db,),
@@ -109,14 +113,17 @@ class Meter:
 
     def snapshot(self) -> dict[str, Any]:
         pids = self.backends()
-        lsn = self.conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
-        assert lsn is not None
+        wal = 0
+        if self.conn is not None:
+            lsn = self.conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()
+            assert lsn is not None
+            wal = int(lsn[0])
         return {
             "t": time.perf_counter(),
             "app": group_cpu_seconds(self.pgid),
             "backends": {p: proc_cpu(p) for p in pids},
             "pg_all": all_postgres_cpu(),
-            "wal": int(lsn[0]),
+            "wal": wal,
         }
 
     def measure(self, step: Callable[[], int]) -> dict[str, Any]:
@@ -138,7 +145,8 @@ class Meter:
         }
 
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
 
 
 def setup(args: argparse.Namespace) -> tuple[ingest.Account, list[str]]:
@@ -294,7 +302,7 @@ def table(summary: dict[str, dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", type=Path, required=True)
-    p.add_argument("--database-url", required=True)
+    p.add_argument("--database-url", help="PostgreSQL; SQLite in the data dir without it")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=int, default=8)
     p.add_argument("--warmup", type=int, default=3)
