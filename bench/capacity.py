@@ -24,6 +24,10 @@ the table is medians with the range over rounds (the machine is shared, so sprea
     .venv/bin/python bench/dataset.py --data-dir /tmp/kommodore-cap-pg --database-url $PG \\
         --leads 10000
     .venv/bin/python bench/capacity.py --data-dir /tmp/kommodore-cap-pg --database-url $PG
+
+Without ``--database-url`` it runs on SQLite in the data dir (bench/dataset.py's default): the
+database works inside the server process, so the app's figure holds it and the DB and WAL
+columns are 0.
 """
 
 from __future__ import annotations
