@@ -156,3 +156,26 @@ def client(backend: Backend) -> Iterator[TestClient]:
     """One app per backend for the session; tests isolate themselves by account."""
     with TestClient(create_app(backend.settings())) as test_client:
         yield test_client
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _loggers_follow_later_configuration() -> Iterator[None]:
+    """Commands run in process (``kommodore worker``, ``token purge``) configure logging as
+    they do in production, where loggers are cached on first use; a cached module logger
+    would then ignore the log-capturing configuration of a later test. Keep the real
+    configuration, uncached, for the whole session."""
+    import structlog
+
+    import kommodore.logging as kommodore_logging
+
+    real = kommodore_logging.configure_logging
+
+    def configure(fmt: str = "console", level: str = "info") -> None:
+        real(fmt, level)
+        structlog.configure(cache_logger_on_first_use=False)
+
+    kommodore_logging.configure_logging = configure
+    try:
+        yield
+    finally:
+        kommodore_logging.configure_logging = real
