@@ -77,14 +77,11 @@ async def visible_ids(
         return set(ids)
     if code == "D":
         return set()
-    seen = set()
-    for party_id in ids:
-        party = await store.get_party(conn, kind, principal.account.id, party_id)
-        if party is not None and allows(
-            code, principal.actor, party.responsible_user_id, party.owner_group_id
-        ):
-            seen.add(party_id)
-    return seen
+    return {
+        p.id
+        for p in await store.get_parties(conn, kind, principal.account.id, ids)
+        if allows(code, principal.actor, p.responsible_user_id, p.owner_group_id)
+    }
 
 
 def _custom_fields(rows: Sequence[ValueRow]) -> list[dict[str, Any]] | None:

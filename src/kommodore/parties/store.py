@@ -3,7 +3,7 @@ of the user asking."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Literal, NamedTuple
 
 from kommodore.db.database import (
@@ -61,6 +61,10 @@ SELECT: dict[Kind, str] = {
 GET: dict[Kind, Query] = {
     kind: sql(f"{select} WHERE p.account_id = $1 AND p.id = $2") for kind, select in SELECT.items()
 }
+GET_MANY: dict[Kind, Query] = {
+    kind: sql(f"{select} WHERE p.account_id = $1 AND p.id = ANY($2::bigint[])")
+    for kind, select in SELECT.items()
+}
 USER_RIGHTS = sql("SELECT rights FROM users WHERE account_id = $1 AND id = $2")
 
 
@@ -68,6 +72,16 @@ async def get_party(
     conn: Connection, kind: Kind, account_id: int, party_id: int
 ) -> PartyRow | None:
     return await fetch_row(conn, PartyRow, GET[kind], account_id, party_id)
+
+
+async def get_parties(
+    conn: Connection, kind: Kind, account_id: int, party_ids: Collection[int]
+) -> list[PartyRow]:
+    """The parties among ``party_ids``, in one statement."""
+    if not party_ids:
+        return []
+    ids = int_array(conn.dialect, sorted(party_ids))
+    return await fetch_rows(conn, PartyRow, GET_MANY[kind], account_id, ids)
 
 
 async def party_rows(conn: Connection, query: Query, *args: Any) -> list[PartyRow]:
