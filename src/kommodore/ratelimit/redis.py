@@ -1,4 +1,5 @@
-"""Rate-limit counters in Redis (``KOMMODORE_REDIS_URL``): one script call per batch.
+"""Rate-limit counters in Redis (``KOMMODORE_REDIS_URL``): one script call per batch, over
+the lean connection of :mod:`kommodore.ratelimit.resp`.
 
 The Lua script runs atomically on the Redis server, so every worker process of every app server
 sees one count per window. Per (account, integration) there are two keys: the window counter
@@ -8,12 +9,12 @@ sees one count per window. Per (account, integration) there are two keys: the wi
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
-
 from kommodore.ratelimit.limiter import Batch, Policy, Tally
+from kommodore.ratelimit.resp import RedisError, RespConnection
 
 SCRIPT = """
 local now = tonumber(ARGV[1])
@@ -56,20 +57,20 @@ return out
 """
 
 DEFAULT_PREFIX = "kommodore:rl:"
+SCRIPT_SHA = hashlib.sha1(SCRIPT.encode()).hexdigest()  # noqa: S324 (Redis names scripts by SHA-1)
 
 
 class RedisCounters:
     """:class:`~kommodore.ratelimit.limiter.Counters` on a Redis server."""
 
     def __init__(self, url: str, policy: Policy, prefix: str = DEFAULT_PREFIX) -> None:
-        self._redis: Redis = Redis.from_url(url)
-        self._script = self._redis.register_script(SCRIPT)
+        self._redis = RespConnection(url)
         self._policy = policy
         self._prefix = prefix
 
     async def add(self, second: int, batches: Sequence[Batch]) -> Sequence[Tally]:
         keys: list[str] = []
-        args: list[int] = [
+        args: list[str | int] = [
             second,
             self._policy.per_second,
             self._policy.block_after,
@@ -81,13 +82,18 @@ class RedisCounters:
             keys.append(f"{base}w:{second}")
             keys.append(f"{base}b")
             args.append(b.count)
-        out: list[Any] = await self._script(keys=keys, args=args)
+        try:
+            out: list[Any] = await self._redis.call("EVALSHA", SCRIPT_SHA, len(keys), *keys, *args)
+        except RedisError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+            out = await self._redis.call("EVAL", SCRIPT, len(keys), *keys, *args)  # caches it
         return [
             Tally(bool(out[i]), int(out[i + 1]), int(out[i + 2])) for i in range(0, len(out), 3)
         ]
 
     async def ping(self) -> bool:
-        return bool(await self._redis.ping())
+        return bool(await self._redis.call("PING") == b"PONG")
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        await self._redis.close()
