@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from kommodore.db.postgres import PostgresConnection
+from kommodore.db.postgres import PooledConnection, PostgresConnection
 from kommodore.db.sqlite import SqliteConnection
 from kommodore.demo.generator import DemoSummary, create_demo
 from tests.conftest import BASE_DOMAIN, Backend
@@ -34,9 +34,10 @@ class Counter:
 
 @pytest.fixture
 def counter(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter]:
-    """Every statement either back-end's connection sends, by the method that sends it."""
+    """Every statement either back-end's connection sends, by the method that sends it
+    (behind PgBouncer, ``PooledConnection``'s own methods)."""
     found = Counter()
-    for cls in (PostgresConnection, SqliteConnection):
+    for cls in (PostgresConnection, PooledConnection, SqliteConnection):
         for name in ("fetch_one", "fetch_all", "execute", "execute_many"):
             method = getattr(cls, name)
 

@@ -23,6 +23,7 @@ import asyncpg
 from asyncpg.prepared_stmt import PreparedStatement
 
 from kommodore.db.database import Dialect, Query
+from kommodore.db.kept_plans import KeptPlans
 
 POOLERS = ("none", "pgbouncer")
 
@@ -99,15 +100,35 @@ class UnnamedStatements(asyncpg.Connection):  # type: ignore[misc]
 
 
 class PooledConnection(PostgresConnection):
-    """A lent connection behind PgBouncer: every statement through ``UnnamedStatements``."""
+    """A lent connection behind PgBouncer: every statement through ``UnnamedStatements``, and
+    each fixed read through the function that keeps its plan (``kept_plans``)."""
 
-    __slots__ = ()
+    __slots__ = ("_plans",)
+
+    def __init__(self, conn: UnnamedStatements, plans: KeptPlans) -> None:
+        super().__init__(conn)
+        self._plans = plans
+
+    async def _read(self, query: Query, args: tuple[Any, ...], one: bool) -> Any:
+        text = await self._plans.text(self._conn, query.postgresql)
+        try:
+            statement = await self._conn.unnamed(text)
+            return await (statement.fetchrow(*args) if one else statement.fetch(*args))
+        except asyncpg.UndefinedFunctionError:
+            if text == query.postgresql:
+                raise
+            self._plans.forget(query.postgresql)
+            self._conn.described.pop(text, None)
+            if self._conn.is_in_transaction():
+                raise
+            statement = await self._conn.unnamed(query.postgresql)
+            return await (statement.fetchrow(*args) if one else statement.fetch(*args))
 
     async def fetch_one(self, query: Query, *args: Any) -> Any | None:
-        return await (await self._conn.unnamed(query.postgresql)).fetchrow(*args)
+        return await self._read(query, args, True)
 
     async def fetch_all(self, query: Query, *args: Any) -> Sequence[Any]:
-        rows: Sequence[Any] = await (await self._conn.unnamed(query.postgresql)).fetch(*args)
+        rows: Sequence[Any] = await self._read(query, args, False)
         return rows
 
     async def execute(self, query: Query, *args: Any) -> None:
@@ -138,9 +159,7 @@ class PostgresDatabase:
         self.pooler = pooler
         self._pool = pool
         self._bulk_lane = asyncio.Semaphore(max(1, min(BULK_LANE, max_size - 4)))
-        self._lend: type[PostgresConnection] = (
-            PooledConnection if pooler == "pgbouncer" else PostgresConnection
-        )
+        self._plans = KeptPlans()
 
     @classmethod
     async def connect(
@@ -163,6 +182,11 @@ class PostgresDatabase:
             return
         async with self._bulk_lane, self._pool.acquire() as conn:
             yield self._lend(conn)
+
+    def _lend(self, conn: asyncpg.Connection) -> PostgresConnection:
+        if self.pooler == "pgbouncer":
+            return PooledConnection(conn, self._plans)
+        return PostgresConnection(conn)
 
     @asynccontextmanager
     async def transaction(self, conn: object = None) -> AsyncIterator[PostgresConnection]:
