@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -165,3 +166,17 @@ def test_the_counters_load_their_script_again_after_a_flush(
             await counters.close()
 
     assert _run(go()) == [3, 5, 6]
+
+
+def test_rediss_urls_get_tls_as_they_ask() -> None:
+    from redis.connection import parse_url
+
+    from kommodore.ratelimit.resp import _tls
+
+    assert _tls(parse_url("redis://127.0.0.1:6379/0")) is None
+    verified = _tls(parse_url("rediss://cache.internal:6380/0"))
+    assert verified is not None
+    assert verified.verify_mode == ssl.CERT_REQUIRED and verified.check_hostname
+    unverified = _tls(parse_url("rediss://cache.internal:6380/0?ssl_cert_reqs=none"))
+    assert unverified is not None
+    assert unverified.verify_mode == ssl.CERT_NONE and not unverified.check_hostname
