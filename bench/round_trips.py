@@ -43,7 +43,7 @@ COLUMNS = "kind, lead_id, id, n1, n2, num, o1, o2, o3, t1, t2, t3, t4, t5, t6, t
 
 def json_variant() -> str:
     """``TOKEN_AND_LEAD`` with its ``record[]`` column replaced by ``json_agg`` text."""
-    text = store.TOKEN_AND_LEAD[True, True].postgresql
+    text = store.TOKEN_AND_LEAD[True, True, False].postgresql
     start, end = text.index("ARRAY(SELECT ROW(p.*)"), text.index(" FROM accounts a")
     union = text[start + len("ARRAY(SELECT ROW(p.*) FROM (") : text.index(") AS p(")]
     parts = (
@@ -67,7 +67,7 @@ async def measure(url: str, data_dir: Path, reads: int, seed: int) -> None:
         asyncpg_dsn(url), statement_cache_size=0, connection_class=UnnamedStatements
     )
     plain_plans, kept_plans = KeptPlans(), KeptPlans()
-    plain_plans.calls[store.TOKEN_AND_LEAD[True, True].postgresql] = None  # sent as it is
+    plain_plans.calls[store.TOKEN_AND_LEAD[True, True, False].postgresql] = None  # sent as it is
     unnamed = PooledConnection(unnamed_raw, plain_plans)
     kept = PooledConnection(unnamed_raw, kept_plans)
 

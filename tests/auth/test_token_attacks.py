@@ -190,7 +190,10 @@ class TestContextUser:
         assert _get(client, own_lead, f"Bearer {token}", **headers).status_code == 200
         assert _get(client, lead_id, f"Bearer {token}").status_code == 200
 
-    @pytest.mark.parametrize("kind", ["unknown", "free", "inactive", "garbage", "other_account"])
+    @pytest.mark.parametrize(
+        "kind",
+        ["unknown", "free", "inactive", "garbage", "other_account", "past_max_id", "not_ascii"],
+    )
     def test_unusable_context_user(self, client, factory: Factory, account, lead_id, kind: str):
         other = factory.account()
         value = {
@@ -199,6 +202,8 @@ class TestContextUser:
             "inactive": str(factory.user(account, active=False)),
             "garbage": "12abc",
             "other_account": str(other.admin),
+            "past_max_id": "9" * 40,
+            "not_ascii": b"\xb2",  # a superscript two in latin-1: str.isdigit() says yes
         }[kind]
         token = factory.token(account, account.admin)
         assert_401(_get(client, lead_id, f"Bearer {token}", **{"X-Context-User-ID": value}))

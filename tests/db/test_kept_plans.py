@@ -30,7 +30,7 @@ LOCKING = sql("SELECT id FROM leads WHERE account_id = $1 AND id = ANY($2::bigin
 
 def test_only_fixed_reads_are_kept() -> None:
     assert keepable(ROWS.postgresql)
-    assert keepable(TOKEN_AND_LEAD[True, True].postgresql)
+    assert keepable(TOKEN_AND_LEAD[True, True, False].postgresql)
     assert not keepable(LOCKING.postgresql)  # a row lock stays in the caller's statement
     assert not keepable("SELECT $1::bigint AS composed")  # not one of sql()'s texts
     writes = [t for t in STATEMENTS if t.lstrip().upper().startswith(("INSERT", "UPDATE"))]

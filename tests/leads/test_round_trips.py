@@ -85,14 +85,30 @@ def test_get_by_id(client: TestClient, backend: Backend, demo, counter: Counter)
 
 
 def test_get_by_id_as_another_user(client: TestClient, backend: Backend, demo, counter: Counter):
-    """An admin acting as another user (``X-Context-User-ID``) costs one more statement: that
-    user's rights."""
+    """An admin acting as another user (``X-Context-User-ID``) costs no more statements: that
+    user's rights are read in the token's statement, and so is an unknown user's absence."""
     summary, token = demo
     lead_id = _lead_ids(client, token)[5]
     url = f"/api/v4/leads/{lead_id}?{WITH}"
     acting = str(summary.users["all"])
     found = _statements(client, counter, url, token, **{"X-Context-User-ID": acting})
-    assert found == GET_BY_ID[backend.name] + 1
+    assert found == GET_BY_ID[backend.name]
+    assert "users cu" in counter.statements[0]
+    counter.statements.clear()
+    headers = {"Authorization": f"Bearer {token}", "X-Context-User-ID": "999999999"}
+    assert client.get(url, headers=headers).status_code == 401
+    assert len(counter.statements) == 1
+
+
+def test_a_list_page_as_another_user(
+    client: TestClient, backend: Backend, demo, counter: Counter
+) -> None:
+    summary, token = demo
+    acting = str(summary.users["all"])
+    found = _statements(
+        client, counter, "/api/v4/leads?limit=50", token, **{"X-Context-User-ID": acting}
+    )
+    assert found == LIST_PAGE
 
 
 def test_get_by_id_statement_is_the_combined_one(

@@ -29,11 +29,12 @@ class PaymentRequired(Exception):
 
 
 TokenLookup = Callable[
-    [Connection, int, str], Awaitable[tuple[AccountRef | None, TokenRecord | None]]
+    [Connection, int, str, int | None], Awaitable[tuple[AccountRef | None, TokenRecord | None]]
 ]
-"""``(conn, account_id, jti)`` to the account and the token recorded for it: the auth store's
-own statement, or a read that joins the token to what the request reads anyway (a lead by id),
-so the request makes one round trip."""
+"""``(conn, account_id, jti, context_user_id)`` to the account and the token recorded for it
+(with the user ``X-Context-User-ID`` names, when given): the auth store's own statement, or a
+read that joins the token to what the request reads anyway (a lead by id), so the request makes
+one round trip."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,8 @@ async def authenticate(
 
     if host_subdomain is not None and not _SUBDOMAIN.fullmatch(host_subdomain):
         raise Unauthorized("not an account subdomain")
-    account, record = await lookup(conn, claims.account_id, claims.jti)
+    wanted = _context_user_id(context_user_id)
+    account, record = await lookup(conn, claims.account_id, claims.jti, wanted)
     if account is None:
         raise Unauthorized("unknown account")
     if host_subdomain is not None and account.subdomain != host_subdomain:
@@ -100,19 +102,27 @@ async def authenticate(
 
     acting = record.user
     if context_user_id is not None and record.user.is_admin:
-        acting = await _context_user(conn, account.id, context_user_id)
+        acting = _context_user(wanted, record.context_user)
 
     if account.paid_till is not None and account.paid_till < current:
         raise PaymentRequired()
     return Principal(account, actor_of(acting), record.user_id, claims)
 
 
-async def _context_user(conn: Connection, account_id: int, header: str) -> UserRecord:
-    """``X-Context-User-ID`` of an admin's token: that user must exist, be active and not free."""
+def _context_user_id(header: str | None) -> int | None:
+    """The user id ``X-Context-User-ID`` names; None when absent or not an id."""
+    if header is None:
+        return None
     value = header.strip()
-    if not value.isdigit() or int(value) > MAX_ID:
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
+        return None
+    return int(value)
+
+
+def _context_user(wanted: int | None, user: UserRecord | None) -> UserRecord:
+    """``X-Context-User-ID`` of an admin's token: that user must exist, be active and not free."""
+    if wanted is None:
         raise Unauthorized("bad X-Context-User-ID")
-    user = await store.find_user(conn, account_id, int(value))
     if user is None or user.is_free or not user.is_active:
         raise Unauthorized("X-Context-User-ID is not a usable user")
     return user

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from kommodore.auth.rights import Code, Visibility
@@ -38,6 +38,9 @@ class TokenRecord:
     integration_live: bool = True
     """False when the token's integration is disabled, or not (or no longer) installed in the
     account. Tokens of integrations without a row (the CLI's built-in one) are always live."""
+    context_user: UserRecord | None = None
+    """The user an ``X-Context-User-ID`` header names, read in the token's statement; None when
+    the request names none or no such user exists."""
 
 
 class _UserColumns(NamedTuple):
@@ -92,6 +95,20 @@ the token's integration and its install there, and the token's user: every join 
 The account is always the signed token's ``account_id``, so on Citus the statement is
 single-shard; a Host's subdomain is compared with the account's afterwards."""
 ACCOUNT_TOKEN = sql(f"SELECT {AUTH_COLUMNS} {AUTH_JOINS} WHERE a.id = $1")
+CONTEXT_COLUMNS = "cu.id, cu.group_id, cu.is_admin, cu.is_active, cu.is_free, cu.rights"
+"""The user ``X-Context-User-ID`` names, as :class:`_UserColumns`, after ``AUTH_COLUMNS``."""
+CONTEXT_COLUMN_COUNT = len(_UserColumns._fields)
+
+
+def context_join(param: str) -> str:
+    """Joins the user ``param`` names in the token's account, as ``cu``, to ``AUTH_JOINS``."""
+    return f"LEFT JOIN users cu ON cu.account_id = a.id AND cu.id = {param}"
+
+
+ACCOUNT_TOKEN_AS = sql(
+    f"SELECT {AUTH_COLUMNS}, {CONTEXT_COLUMNS} {AUTH_JOINS} {context_join('$3')} WHERE a.id = $1"
+)
+"""``ACCOUNT_TOKEN`` with the user of ``X-Context-User-ID`` (``$3``): still one statement."""
 USER = sql(
     "SELECT id, group_id, is_admin, is_active, is_free, rights FROM users "
     "WHERE account_id = $1 AND id = $2"
@@ -151,13 +168,29 @@ def account_token(columns: Sequence[Any]) -> tuple[AccountRef, TokenRecord | Non
     )
 
 
+def with_context_user(token: TokenRecord | None, columns: Sequence[Any]) -> TokenRecord | None:
+    """``token`` with the context user read beside it (``CONTEXT_COLUMNS``' values)."""
+    if token is None:
+        return None
+    r = _UserColumns(*columns)
+    return replace(token, context_user=None if r.id is None else _user(r, r.id))
+
+
 async def find_account_token(
-    conn: Connection, account_id: int, jti: str
+    conn: Connection, account_id: int, jti: str, context_user_id: int | None = None
 ) -> tuple[AccountRef | None, TokenRecord | None]:
-    """The account and the token ``jti`` recorded for it with its user, in one statement:
-    this runs on every request that has no statement of its own to join it to."""
-    r = await conn.fetch_one(ACCOUNT_TOKEN, account_id, jti)
-    return (None, None) if r is None else account_token(r)
+    """The account and the token ``jti`` recorded for it with its user (and the user
+    ``context_user_id`` names, when given), in one statement: this runs on every request that
+    has no statement of its own to join it to."""
+    if context_user_id is None:
+        r = await conn.fetch_one(ACCOUNT_TOKEN, account_id, jti)
+        return (None, None) if r is None else account_token(r)
+    r = await conn.fetch_one(ACCOUNT_TOKEN_AS, account_id, jti, context_user_id)
+    if r is None:
+        return None, None
+    values = tuple(r)
+    account, token = account_token(values[:AUTH_COLUMN_COUNT])
+    return account, with_context_user(token, values[AUTH_COLUMN_COUNT:])
 
 
 async def find_user(conn: Connection, account_id: int, user_id: int) -> UserRecord | None:

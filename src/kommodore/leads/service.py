@@ -46,10 +46,10 @@ class LeadReadAhead:
     found: TokenAndLead | None = None
 
     async def lookup(
-        self, conn: Connection, account_id: int, jti: str
+        self, conn: Connection, account_id: int, jti: str, context_user_id: int | None
     ) -> tuple[AccountRef | None, TokenRecord | None]:
         if not 1 <= self.lead_id <= MAX_ID:  # never found: the token alone
-            return await auth_store.find_account_token(conn, account_id, jti)
+            return await auth_store.find_account_token(conn, account_id, jti, context_user_id)
         self.found = await store.token_and_lead(
             conn,
             account_id,
@@ -57,6 +57,7 @@ class LeadReadAhead:
             self.lead_id,
             contacts="contacts" in self.with_,
             elements="catalog_elements" in self.with_,
+            context_user_id=context_user_id,
         )
         return self.found.account, self.found.token
 

@@ -17,9 +17,13 @@ from kommodore.auth.store import (
     AUTH_COLUMN_COUNT,
     AUTH_COLUMNS,
     AUTH_JOINS,
+    CONTEXT_COLUMN_COUNT,
+    CONTEXT_COLUMNS,
     AccountRef,
     TokenRecord,
     account_token,
+    context_join,
+    with_context_user,
 )
 from kommodore.db.database import (
     Connection,
@@ -306,20 +310,25 @@ async def lead_parts(
 # GET /api/v4/leads/{id} on PostgreSQL makes one round trip: the account and the token's record
 # with its user (auth.store's columns and joins, so the rights inputs come along), the lead with
 # its loss reason and source, and what the lead embeds as an array of the UNION's rows. Every
-# part is keyed by the signed token's account_id ($1), so on Citus it runs on one shard.
-# SQLite has no row arrays and no network: there the parts are a second statement.
+# part is keyed by the signed token's account_id ($1), so on Citus it runs on one shard. With
+# X-Context-User-ID the user it names ($4) is joined too, so an admin acting as a user still
+# makes one round trip. SQLite has no row arrays and no network: there the parts are a second
+# statement.
 
 _PARTS_COLUMNS = "kind, lead_id, id, n1, n2, num, o1, o2, o3, t1, t2, t3, t4, t5, t6, t7"
 
 
-def _token_and_lead_query(kinds: frozenset[int]) -> Query:
+def _token_and_lead_query(kinds: frozenset[int], context: bool) -> Query:
     union = " UNION ALL ".join(_branch(k, "= $3") for k in sorted(kinds))
     parts = (
         f"ARRAY(SELECT ROW(p.*) FROM ({union}) AS p({_PARTS_COLUMNS}) "  # noqa: S608 (fixed fragments of _BRANCHES)
         "ORDER BY p.kind, p.o1, p.o2, p.o3)"
     )
+    columns, joins = AUTH_COLUMNS, AUTH_JOINS
+    if context:
+        columns, joins = f"{AUTH_COLUMNS}, {CONTEXT_COLUMNS}", f"{AUTH_JOINS} {context_join('$4')}"
     head = (
-        f"SELECT {AUTH_COLUMNS}, {LEAD_FIELDS}, {{parts}} {AUTH_JOINS} "
+        f"SELECT {columns}, {LEAD_FIELDS}, {{parts}} {joins} "
         f"LEFT JOIN leads l ON l.account_id = $1 AND l.id = $3 {_REASON_AND_SOURCE} "
         "WHERE a.id = $1"
     )
@@ -337,12 +346,14 @@ def _kinds(contacts: bool, elements: bool) -> frozenset[int]:
 
 
 TOKEN_AND_LEAD = {
-    (contacts, elements): _token_and_lead_query(_kinds(contacts, elements))
+    (contacts, elements, context): _token_and_lead_query(_kinds(contacts, elements), context)
     for contacts in (False, True)
     for elements in (False, True)
+    for context in (False, True)
 }
-"""By (contacts, elements): the four texts a GET by id sends, prepared once per connection
-(named constants, so asyncpg's statement cache or PgBouncer's prepared statements keep them)."""
+"""By (contacts, elements, context user): the eight texts a GET by id sends, prepared once per
+connection (named constants, so asyncpg's statement cache or PgBouncer's prepared statements
+keep them)."""
 
 
 class TokenAndLead(NamedTuple):
@@ -364,14 +375,23 @@ async def token_and_lead(
     *,
     contacts: bool,
     elements: bool,
+    context_user_id: int | None = None,
 ) -> TokenAndLead:
-    """The request's token and the lead ``lead_id`` of its account, in one statement."""
-    row = await conn.fetch_one(TOKEN_AND_LEAD[contacts, elements], account_id, jti, lead_id)
+    """The request's token (with the user ``context_user_id`` names, when given) and the lead
+    ``lead_id`` of its account, in one statement."""
+    context = context_user_id is not None
+    query = TOKEN_AND_LEAD[contacts, elements, context]
+    args = (account_id, jti, lead_id, context_user_id) if context else (account_id, jti, lead_id)
+    row = await conn.fetch_one(query, *args)
     if row is None:
         return TokenAndLead(None, None, None, None)
     values = tuple(row)
     account, token = account_token(values[:AUTH_COLUMN_COUNT])
-    lead_values = values[AUTH_COLUMN_COUNT : AUTH_COLUMN_COUNT + LEAD_FIELD_COUNT]
+    start = AUTH_COLUMN_COUNT
+    if context:
+        token = with_context_user(token, values[start : start + CONTEXT_COLUMN_COUNT])
+        start += CONTEXT_COLUMN_COUNT
+    lead_values = values[start : start + LEAD_FIELD_COUNT]
     lead = None if lead_values[0] is None else lead_row(*lead_values)
     parts = None
     if (rows := values[-1]) is not None:
