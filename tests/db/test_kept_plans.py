@@ -145,3 +145,39 @@ def test_app_servers_share_a_function_and_remake_a_dropped_one(
 ) -> None:
     seen = asyncio.run(_servers_race_then_one_is_dropped(bouncer, postgres_database))
     assert seen == [[[5, 10], [5, 10]], 1, [[5, 10], [5, 10]], [[5, 10], [5, 10]]]
+
+
+class _CancelledOnce(KeptPlans):
+    """Its first creation is cancelled, as when the request's client goes away."""
+
+    __slots__ = ("cancelled",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancelled = False
+
+    async def _create(self, conn: Any, text: str) -> str | None:
+        if not self.cancelled:
+            self.cancelled = True
+            raise asyncio.CancelledError
+        return await super()._create(conn, text)
+
+
+async def _cancelled_then_made(url: str) -> tuple[object, str]:
+    """A read cancelled while its function is being made leaves nothing behind that stops the
+    next read from making it."""
+    conn = await asyncpg.connect(url, statement_cache_size=0, connection_class=UnnamedStatements)
+    plans = _CancelledOnce()
+    try:
+        with pytest.raises(asyncio.CancelledError):
+            await plans.text(conn, ROWS.postgresql)
+        after_cancel = plans.calls.get(ROWS.postgresql, "absent")
+        return after_cancel, await plans.text(conn, ROWS.postgresql)
+    finally:
+        await conn.close()
+
+
+def test_a_cancelled_creation_is_tried_again(postgres_database: str) -> None:
+    after_cancel, sent = asyncio.run(_cancelled_then_made(postgres_database))
+    assert after_cancel == "absent"
+    assert sent.startswith("SELECT c1 AS ")

@@ -102,7 +102,11 @@ class KeptPlans:
             if conn.is_in_transaction():
                 return text  # DDL here would share the request's fate; the next read makes it
             self.calls[text] = None  # reads meanwhile send the text itself
-            call = await self._create(conn, text)
+            try:
+                call = await self._create(conn, text)
+            except BaseException:  # the request went away mid-way: the next read tries again
+                del self.calls[text]
+                raise
             self.calls[text] = call
         return text if call is None else call
 
