@@ -180,3 +180,22 @@ def test_rediss_urls_get_tls_as_they_ask() -> None:
     unverified = _tls(parse_url("rediss://cache.internal:6380/0?ssl_cert_reqs=none"))
     assert unverified is not None
     assert unverified.verify_mode == ssl.CERT_NONE and not unverified.check_hostname
+
+
+def test_redis_without_hiredis_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """redis-py installed by hand without the extra: the start-up says which extra to add."""
+    import importlib.util
+
+    from kommodore.errors import MissingExtra
+    from kommodore.ratelimit.service import build_limiter
+    from kommodore.settings import Settings
+
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *args: object) -> object:
+        return None if name == "hiredis" else real(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    settings = Settings(redis_url="redis://127.0.0.1:6379/0", rate_limit_enabled=True)
+    with pytest.raises(MissingExtra, match=r"'hiredis'.*pip install 'kommodore\[redis\]'"):
+        _run(build_limiter(settings, None))  # type: ignore[arg-type]

@@ -161,6 +161,7 @@ async def build_limiter(settings: Settings, db: Database) -> RateLimiter | None:
         from kommodore.errors import require
 
         require("redis", "redis", "KOMMODORE_REDIS_URL")
+        require("hiredis", "redis", "KOMMODORE_REDIS_URL")
         from kommodore.ratelimit.redis import RedisCounters
 
         counters = RedisCounters(settings.redis_url, policy, settings.rate_limit_redis_prefix)
